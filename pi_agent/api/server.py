@@ -1,0 +1,250 @@
+"""Routes of ``/api/v1``. A request is validated whole before it may change anything."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import contextlib
+import json
+import logging
+from pathlib import Path
+import time
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from pi_agent.api.errors import ApiError, from_http_exception, invalid, unknown_outlet
+from pi_agent.api.events import EventHub
+from pi_agent.api.validation import BATTERY, OUTLET_PATCH, PLAN, RELAY, read_json
+from pi_agent.auth import FailureThrottle, Scope, Tokens
+from pi_agent.control.plan import Plan
+from pi_agent.control.strip import StripController, UnknownOutletError
+
+_LOGGER = logging.getLogger(__name__)
+
+API = "/api/v1"
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
+MAX_BODY_BYTES = 64 * 1024
+KEEPALIVE_S = 15.0
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class AgentContext(Protocol):
+    """What the API needs from the running agent."""
+
+    controller: StripController
+    tokens: Tokens
+    hub: EventHub
+    throttle: FailureThrottle
+
+    def info(self) -> dict[str, Any]: ...
+
+    def now(self) -> float: ...
+
+    def settings_changed(self) -> None: ...
+
+
+CONTEXT: web.AppKey[AgentContext] = web.AppKey("context")
+OPENAPI: web.AppKey[bytes] = web.AppKey("openapi", bytes)
+
+
+def requires(scope: Scope) -> Callable[[Handler], Handler]:
+    """Bearer-token check; ``reporter`` routes also accept the admin token."""
+
+    def decorate(handler: Handler) -> Handler:
+        async def checked(request: web.Request) -> web.StreamResponse:
+            context = request.app[CONTEXT]
+            header = request.headers.get("Authorization", "")
+            scheme, _, presented = header.partition(" ")
+            granted = context.tokens.scope_of(presented.strip()) if scheme == "Bearer" else None
+            if granted is None:
+                delay = context.throttle.failed(request.remote or "?", time.monotonic())
+                if delay:
+                    await asyncio.sleep(delay)
+                raise ApiError(401, "unauthorized", "missing or invalid bearer token")
+            if scope == "admin" and granted != "admin":
+                raise ApiError(403, "forbidden", "this token may only report battery data")
+            return await handler(request)
+
+        checked.__name__ = handler.__name__
+        checked.__doc__ = handler.__doc__
+        return checked
+
+    return decorate
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as err:
+        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+        return err.response(headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return from_http_exception(exc).response()
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        _LOGGER.exception("Unexpected error handling %s %s", request.method, request.path)
+        return ApiError(500, "internal_error", "internal error; see the agent's log").response()
+
+
+def _outlet_id(request: web.Request) -> int:
+    raw = request.match_info["outlet_id"]
+    if not raw.isdigit() or len(raw) > 3:
+        raise unknown_outlet(raw)
+    outlet_id = int(raw)
+    try:
+        request.app[CONTEXT].controller.outlet(outlet_id)
+    except UnknownOutletError:
+        raise unknown_outlet(outlet_id) from None
+    return outlet_id
+
+
+def _outlet_response(context: AgentContext, outlet_id: int) -> web.Response:
+    controller = context.controller
+    return web.json_response(controller.outlet_view(controller.outlet(outlet_id), context.now()))
+
+
+async def get_info(request: web.Request) -> web.Response:
+    """Identity, open to anyone on the LAN so discovery can show what it found."""
+    return web.json_response(request.app[CONTEXT].info())
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[OPENAPI], content_type="application/json")
+
+
+@requires("admin")
+async def get_state(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    return web.json_response(context.controller.snapshot(context.now()))
+
+
+@requires("admin")
+async def get_outlet(request: web.Request) -> web.Response:
+    return _outlet_response(request.app[CONTEXT], _outlet_id(request))
+
+
+@requires("admin")
+async def patch_outlet(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    outlet_id = _outlet_id(request)
+    body = await read_json(request, OUTLET_PATCH)
+    try:
+        context.controller.update_outlet(outlet_id, **body)
+    except ValueError as err:
+        raise invalid("max_power_w", str(err).partition(": ")[2]) from None
+    context.settings_changed()
+    return _outlet_response(context, outlet_id)
+
+
+@requires("admin")
+async def post_relay(request: web.Request) -> web.Response:
+    """A manual command, held until cleared with ``{"on": null}``."""
+    context = request.app[CONTEXT]
+    outlet_id = _outlet_id(request)
+    body = await read_json(request, RELAY)
+    if context.controller.outlet(outlet_id).exception and body["on"] is not None:
+        raise ApiError(
+            409, "exception_outlet", f"outlet {outlet_id} is an exception outlet: always on"
+        )
+    context.controller.set_override(outlet_id, body["on"])
+    context.settings_changed()
+    return _outlet_response(context, outlet_id)
+
+
+@requires("reporter")
+async def post_battery(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    outlet_id = _outlet_id(request)
+    body = await read_json(request, BATTERY)
+    context.controller.report_battery(outlet_id, body["percent"], body["plugged"], context.now())
+    outlet = context.controller.outlet_view(context.controller.outlet(outlet_id), context.now())
+    return web.json_response({"id": outlet_id, "battery": outlet["battery"]})
+
+
+@requires("admin")
+async def post_plan(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    body = await read_json(request, PLAN)
+    count = len(context.controller.outlets)
+    for key in ("on", "priority"):
+        for index, outlet_id in enumerate(body[key]):
+            if not 1 <= outlet_id <= count:
+                raise invalid(f"{key}[{index}]", f"no outlet {outlet_id} (this strip has 1..{count})")
+    now = context.now()
+    plan = Plan(
+        on=frozenset(body["on"]),
+        priority=tuple(body["priority"]),
+        budget_w=body["budget_w"],
+        ttl_s=body["ttl_s"],
+        received_at=now,
+        received_wall=time.time(),
+        on_expiry=body.get("on_expiry", "failsafe"),
+        exceptions_on=body.get("exceptions_on", True),
+    )
+    context.controller.apply_plan(plan)
+    return web.json_response(
+        {"accepted": True, "expires_at": plan.received_wall + plan.ttl_s, "ttl_s": plan.ttl_s}
+    )
+
+
+@requires("admin")
+async def delete_plan(request: web.Request) -> web.Response:
+    """Hand control back to the failsafe rotation at once (the integration is unloading)."""
+    request.app[CONTEXT].controller.plan = None
+    return web.json_response({"accepted": True})
+
+
+@requires("admin")
+async def get_events(request: web.Request) -> web.StreamResponse:
+    context = request.app[CONTEXT]
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    queue, first = context.hub.subscribe(context.controller.snapshot(context.now()))
+    try:
+        await response.write(first)
+        while True:
+            try:
+                message = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                await response.write(b": keepalive\n\n")
+                continue
+            if message is None:
+                break
+            await response.write(message)
+    except (ConnectionResetError, ConnectionError):
+        pass
+    finally:
+        context.hub.unsubscribe(queue)
+    with contextlib.suppress(ConnectionError):
+        await response.write_eof()
+    return response
+
+
+def create_app(context: AgentContext) -> web.Application:
+    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
+    app[CONTEXT] = context
+    app[OPENAPI] = json.dumps(json.loads(OPENAPI_PATH.read_bytes())).encode()
+    outlet = API + "/outlets/{outlet_id}"
+    app.router.add_get(API + "/info", get_info)
+    app.router.add_get(API + "/openapi.json", get_openapi)
+    app.router.add_get(API + "/state", get_state)
+    app.router.add_get(API + "/events", get_events)
+    app.router.add_get(outlet, get_outlet)
+    app.router.add_patch(outlet, patch_outlet)
+    app.router.add_post(outlet + "/relay", post_relay)
+    app.router.add_post(outlet + "/battery", post_battery)
+    app.router.add_post(API + "/plan", post_plan)
+    app.router.add_delete(API + "/plan", delete_plan)
+    return app

@@ -1,0 +1,81 @@
+"""Request bodies: parsed and checked completely before anything changes state."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+import voluptuous as vol
+
+from pi_agent.api.errors import ApiError, invalid
+from pi_agent.control.plan import MAX_TTL_S
+from pi_agent.validators import NAME, boolean, number
+
+MAX_BUDGET_W = 100_000.0
+
+
+def _outlet_ids(value: Any) -> list[int]:
+    if not isinstance(value, list):
+        raise vol.Invalid("expected a list of outlet ids")
+    for index, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise vol.Invalid("expected an integer outlet id", path=[index])
+    if len(set(value)) != len(value):
+        raise vol.Invalid("outlet ids must not repeat")
+    return value
+
+
+def _optional_bool(value: Any) -> bool | None:
+    return None if value is None else boolean(value)
+
+
+RELAY = vol.Schema({vol.Required("on"): _optional_bool})
+BATTERY = vol.Schema({vol.Required("percent"): number(0, 100), vol.Required("plugged"): boolean})
+OUTLET_PATCH = vol.All(
+    vol.Schema(
+        {
+            vol.Optional("name"): NAME,
+            vol.Optional("exception"): boolean,
+            vol.Optional("max_power_w"): number(0, MAX_BUDGET_W, min_included=False),
+        }
+    ),
+    vol.Length(min=1, msg="give at least one of name, exception, max_power_w"),
+)
+PLAN = vol.Schema(
+    {
+        vol.Required("on"): _outlet_ids,
+        vol.Required("priority"): _outlet_ids,
+        vol.Required("budget_w"): number(0, MAX_BUDGET_W),
+        vol.Required("ttl_s"): number(1, MAX_TTL_S),
+        vol.Optional("on_expiry"): vol.In(["failsafe", "off"]),
+        vol.Optional("exceptions_on"): boolean,
+    }
+)
+
+
+def _field(path: list[Any]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "body"
+
+
+async def read_json(request: web.Request, schema: vol.Schema | vol.All) -> dict[str, Any]:
+    """Decode and validate a JSON object body; 400 if it is not JSON, 422 naming the field."""
+    raw = await request.read()
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {err}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed_json", "request body must be a JSON object")
+    try:
+        result: dict[str, Any] = schema(body)
+    except vol.MultipleInvalid as err:
+        first = err.errors[0]
+        message = "unknown field" if first.msg == "extra keys not allowed" else first.msg
+        raise invalid(_field(first.path), message) from None
+    except vol.Invalid as err:
+        raise invalid(_field(err.path), err.msg) from None
+    return result

@@ -1,0 +1,81 @@
+"""What the controller knows about one outlet, and the two ways it counts an outlet's draw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+
+from pi_agent.hardware.base import Reading
+
+# Below this an outlet is idle: nothing plugged, or a laptop that is full and asleep.
+IDLE_W = 2.0
+# A relay commanded off whose meter still shows more than this is stuck (welded contact).
+STUCK_W = 5.0
+
+
+@dataclass(slots=True)
+class BatteryReport:
+    percent: float
+    plugged: bool
+    received_at: float  # monotonic clock of the agent
+    reported_at: float  # wall clock, for Home Assistant
+
+
+@dataclass(slots=True)
+class OutletState:
+    id: int
+    name: str
+    exception: bool
+    max_power_w: float
+    has_meter: bool = True
+    relay_on: bool = False
+    target_on: bool = False
+    override: bool | None = None
+    last_switch_at: float = -math.inf
+    last_switch_wall: float | None = None
+    reading: Reading | None = None
+    reading_at: float = -math.inf
+    meter_fault: str | None = None
+    relay_fault: str | None = None
+    stuck_since: float | None = None
+    energy_wh: float = 0.0
+    battery: BatteryReport | None = None
+    shed_until: float = -math.inf
+
+    def fresh_power(self, now: float, stale_after_s: float) -> float | None:
+        """The measured draw if the meter is healthy and recent, else None (unknown)."""
+        if self.reading is None or self.meter_fault or now - self.reading_at > stale_after_s:
+            return None
+        return max(0.0, self.reading.power_w)
+
+    def guard_w(self, now: float, stale_after_s: float) -> float:
+        """Draw as the guard counts it: an unknown meter on a live outlet counts at its max.
+
+        A stale meter is treated as maximum load (evcc: a stale meter means no headroom), so a
+        broken sensor can only make the strip more cautious, never let it exceed its limit.
+        """
+        measured = self.fresh_power(now, stale_after_s)
+        if not self.relay_on:
+            # Off means no draw unless the meter proves otherwise (a welded relay contact).
+            return measured if measured is not None and measured > STUCK_W else 0.0
+        return self.max_power_w if measured is None else measured
+
+    def reserve_w(self, now: float, stale_after_s: float, settle_s: float) -> float:
+        """Draw as admission counts it: a just-switched outlet also counts at its max.
+
+        A charger negotiates for a second or two before drawing its full power, so a fresh
+        reading right after switch-on would under-count it and let too many outlets on.
+        """
+        draw = self.guard_w(now, stale_after_s)
+        if self.relay_on and now - self.last_switch_at < settle_s:
+            return max(draw, self.max_power_w)
+        return draw
+
+    def can_switch(self, on: bool, now: float, min_on_s: float, min_off_s: float) -> bool:
+        """Minimum on/off times protect relays and laptops from flapping."""
+        held = now - self.last_switch_at
+        return held >= (min_off_s if on else min_on_s)
+
+    @property
+    def fault(self) -> str | None:
+        return self.relay_fault or self.meter_fault

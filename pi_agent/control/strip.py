@@ -1,0 +1,406 @@
+"""The strip controller: one ``step`` per meter sample decides every relay.
+
+Order inside a step matters for safety: readings and energy first, then the guard (which may
+switch off at once), then the slow reconciliation of relays towards what the plan, the failsafe
+rotation or a manual command wants, within minimum on/off times, stagger and admission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+import math
+import time
+from typing import Any, Literal
+
+from pi_agent.config import AgentConfig
+from pi_agent.control.failsafe import failsafe_targets
+from pi_agent.control.guard import (
+    Guard,
+    choose_shed,
+    shed_order_by_draw,
+    shed_order_from_priority,
+)
+from pi_agent.control.outlet import STUCK_W, BatteryReport, OutletState
+from pi_agent.control.plan import Plan
+from pi_agent.hardware.base import MeterError, Reading, Relay, RelayError
+
+Mode = Literal["planned", "failsafe", "off"]
+
+# A sample gap longer than this is a stalled process or a clock jump, not energy we measured.
+MAX_ENERGY_DT_S = 5.0
+# After the guard sheds an outlet it stays off this long (at least its minimum off time).
+SHED_BACKOFF_S = 60.0
+# A relay commanded off that still shows draw this long is reported stuck.
+STUCK_AFTER_S = 2.0
+
+
+class UnknownOutletError(KeyError):
+    """No outlet has this id."""
+
+
+class StripController:
+    """Owns the relays; everything that switches one goes through here."""
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        relays: Sequence[Relay],
+        *,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        if len(relays) != len(config.outlets):
+            raise ValueError("one relay per configured outlet")
+        self.config = config
+        self.strip = config.strip
+        self._relays = list(relays)
+        self._wall = wall_clock
+        self.outlets = [
+            OutletState(
+                id=o.id,
+                name=o.name,
+                exception=o.exception,
+                max_power_w=o.max_power_w,
+                has_meter=o.meter.type != "none",
+            )
+            for o in config.outlets
+        ]
+        self.guard = Guard(hold_s=self.strip.hold_s)
+        self.plan: Plan | None = None
+        self.mode: Mode = "failsafe"
+        self.limit_w = self._limit("failsafe")
+        self.total_w = 0.0
+        self._last_step_at: float | None = None
+        self._last_on_at = -math.inf
+        # Twice the sample period: one late sample is tolerated, two are a stale meter.
+        self._stale_after_s = 2.0 * self.strip.sample_period_s + 1e-6
+
+    # ------------------------------------------------------------------ lookups
+
+    def outlet(self, outlet_id: int) -> OutletState:
+        if not 1 <= outlet_id <= len(self.outlets):
+            raise UnknownOutletError(outlet_id)
+        return self.outlets[outlet_id - 1]
+
+    @property
+    def balanced(self) -> list[OutletState]:
+        return [o for o in self.outlets if not o.exception]
+
+    # ------------------------------------------------------------------ commands
+
+    def apply_plan(self, plan: Plan) -> None:
+        """Take a validated plan; it acts from the next step."""
+        unknown = [oid for oid in (*plan.on, *plan.priority) if not 1 <= oid <= len(self.outlets)]
+        if unknown:
+            raise UnknownOutletError(unknown[0])
+        self.plan = plan
+
+    def set_override(self, outlet_id: int, on: bool | None) -> OutletState:
+        """A manual command: held until cleared with ``None``; still under guard and min times."""
+        outlet = self.outlet(outlet_id)
+        outlet.override = on
+        return outlet
+
+    def update_outlet(
+        self,
+        outlet_id: int,
+        *,
+        name: str | None = None,
+        exception: bool | None = None,
+        max_power_w: float | None = None,
+    ) -> OutletState:
+        outlet = self.outlet(outlet_id)
+        if max_power_w is not None and max_power_w > self.strip.hard_limit_w:
+            raise ValueError(
+                f"max_power_w: {max_power_w:g} W exceeds the strip's hard limit "
+                f"({self.strip.hard_limit_w:g} W)"
+            )
+        if name is not None:
+            outlet.name = name
+        if exception is not None:
+            outlet.exception = exception
+        if max_power_w is not None:
+            outlet.max_power_w = max_power_w
+        return outlet
+
+    def report_battery(self, outlet_id: int, percent: float, plugged: bool, now: float) -> None:
+        outlet = self.outlet(outlet_id)
+        outlet.battery = BatteryReport(percent, plugged, received_at=now, reported_at=self._wall())
+
+    def restore(self, saved: Mapping[int, Mapping[str, Any]]) -> None:
+        """Energy counters and manager settings from the state file, before the first step."""
+        for outlet in self.outlets:
+            data = saved.get(outlet.id)
+            if not data:
+                continue
+            outlet.energy_wh = max(outlet.energy_wh, float(data.get("energy_wh", 0.0)))
+            outlet.name = str(data.get("name", outlet.name))
+            outlet.exception = bool(data.get("exception", outlet.exception))
+            max_power = float(data.get("max_power_w", outlet.max_power_w))
+            if 0 < max_power <= self.strip.hard_limit_w:
+                outlet.max_power_w = max_power
+            override = data.get("override")
+            outlet.override = override if isinstance(override, bool) else None
+
+    # ------------------------------------------------------------------ the step
+
+    def step(self, now: float, readings: Mapping[int, Reading | MeterError]) -> None:
+        """One sample: ``readings`` has an entry per metered outlet (a reading or its error)."""
+        dt = 0.0 if self._last_step_at is None else now - self._last_step_at
+        self._last_step_at = now
+        self._take_readings(now, readings, min(max(dt, 0.0), MAX_ENERGY_DT_S))
+
+        self.mode = self._mode(now)
+        self.limit_w = self._limit(self.mode)
+        self._choose_targets(now)
+
+        draws = {o.id: o.guard_w(now, self._stale_after_s) for o in self.outlets}
+        self.total_w = sum(draws.values())
+        if self.guard.must_shed(self.total_w, self.limit_w, now):
+            self._shed(now, draws)
+
+        self._reconcile(now)
+
+    def _take_readings(
+        self, now: float, readings: Mapping[int, Reading | MeterError], dt: float
+    ) -> None:
+        for outlet in self.outlets:
+            result = readings.get(outlet.id)
+            if isinstance(result, Reading):
+                outlet.reading = result
+                outlet.reading_at = now
+                outlet.meter_fault = None
+            elif isinstance(result, MeterError):
+                outlet.meter_fault = str(result) or "meter error"
+            elif outlet.has_meter and now - outlet.reading_at > self._stale_after_s:
+                outlet.meter_fault = outlet.meter_fault or "meter stale"
+            power = outlet.fresh_power(now, self._stale_after_s)
+            if power is not None:
+                outlet.energy_wh += power * dt / 3600.0
+            self._watch_stuck(outlet, power, now)
+
+    def _watch_stuck(self, outlet: OutletState, power: float | None, now: float) -> None:
+        if outlet.relay_on or power is None or power <= STUCK_W:
+            outlet.stuck_since = None
+            if outlet.relay_fault and outlet.relay_fault.startswith("relay stuck"):
+                outlet.relay_fault = None
+            return
+        if outlet.stuck_since is None:
+            outlet.stuck_since = now
+        elif now - outlet.stuck_since >= STUCK_AFTER_S:
+            outlet.relay_fault = f"relay stuck on: {power:.0f} W measured while off"
+
+    def _mode(self, now: float) -> Mode:
+        if self.plan is None:
+            return "failsafe"
+        if now < self.plan.expires_at:
+            return "planned"
+        return "off" if self.plan.on_expiry == "off" else "failsafe"
+
+    def _limit(self, mode: Mode) -> float:
+        if mode == "planned" and self.plan is not None:
+            return min(self.strip.hard_limit_w, self.plan.budget_w)
+        return min(self.strip.hard_limit_w, self.strip.failsafe_budget_w)
+
+    def _reserve(self, outlet: OutletState, now: float) -> float:
+        return outlet.reserve_w(now, self._stale_after_s, self.strip.settle_s)
+
+    def _may_switch_on(self, outlet: OutletState, now: float) -> bool:
+        return now >= outlet.shed_until and outlet.can_switch(True, now, *self._min_times)
+
+    @property
+    def _min_times(self) -> tuple[float, float]:
+        return self.strip.min_on_s, self.strip.min_off_s
+
+    def _choose_targets(self, now: float) -> None:
+        plan = self.plan if self.mode in ("planned", "off") else None
+        exceptions_on = plan.exceptions_on if plan is not None else True
+        rotating: list[OutletState] = []
+        for outlet in self.outlets:
+            if outlet.exception:
+                outlet.target_on = exceptions_on
+            elif outlet.override is not None:
+                outlet.target_on = outlet.override
+            elif self.mode == "planned" and plan is not None:
+                outlet.target_on = outlet.id in plan.on
+            elif self.mode == "off":
+                outlet.target_on = False
+            else:
+                rotating.append(outlet)
+        if not rotating:
+            return
+        fixed_w = sum(self._reserve(o, now) for o in self.outlets if o not in rotating)
+        chosen = failsafe_targets(
+            now,
+            rotating,
+            headroom_w=self.limit_w - fixed_w,
+            rotation_s=self.strip.failsafe_rotation_s,
+            reserve_w=lambda o: self._reserve(o, now),
+            may_switch_on=lambda o: self._may_switch_on(o, now),
+        )
+        for outlet in rotating:
+            outlet.target_on = outlet.id in chosen
+
+    def _shed(self, now: float, draws: Mapping[int, float]) -> None:
+        live = {o.id: draws[o.id] for o in self.outlets if not o.exception and o.relay_on}
+        if self.mode == "planned" and self.plan is not None:
+            order = shed_order_from_priority(self.plan.priority)
+        else:
+            order = shed_order_by_draw(live)
+        shed = choose_shed(live, order, self.total_w - self.limit_w)
+        switched = [oid for oid in shed if self._switch(self.outlet(oid), False, now)]
+        for oid in switched:
+            self.outlet(oid).shed_until = now + max(SHED_BACKOFF_S, self.strip.min_off_s)
+            self.total_w -= live[oid]
+        if switched:
+            self.guard.record_trip(now)
+
+    def _reconcile(self, now: float) -> None:
+        for outlet in self.outlets:
+            if (
+                outlet.relay_on
+                and not outlet.target_on
+                and (outlet.exception or outlet.can_switch(False, now, *self._min_times))
+            ):
+                self._switch(outlet, False, now)
+        for outlet in self.outlets:
+            if outlet.exception and outlet.target_on and not outlet.relay_on:
+                self._switch(outlet, True, now)
+        reserved = sum(self._reserve(o, now) for o in self.outlets)
+        for outlet in self._switch_on_order(now):
+            if now - self._last_on_at < self.strip.stagger_s:
+                return
+            if reserved + outlet.max_power_w > self.limit_w:
+                continue
+            if self._switch(outlet, True, now):
+                self._last_on_at = now
+                reserved += outlet.max_power_w
+
+    def _switch_on_order(self, now: float) -> list[OutletState]:
+        pending = [
+            o
+            for o in self.outlets
+            if not o.exception and o.target_on and not o.relay_on and self._may_switch_on(o, now)
+        ]
+        if self.mode == "planned" and self.plan is not None:
+            rank = {oid: i for i, oid in enumerate(self.plan.priority)}
+            return sorted(pending, key=lambda o: (o.override is None, rank.get(o.id, 99), o.id))
+        return sorted(pending, key=lambda o: (o.override is None, o.last_switch_at, o.id))
+
+    def _switch(self, outlet: OutletState, on: bool, now: float) -> bool:
+        try:
+            self._relays[outlet.id - 1].set(on)
+        except RelayError as err:
+            outlet.relay_fault = f"relay: {err}"
+            return False
+        if outlet.relay_fault and not outlet.relay_fault.startswith("relay stuck"):
+            outlet.relay_fault = None
+        outlet.relay_on = on
+        outlet.last_switch_at = now
+        outlet.last_switch_wall = self._wall()
+        return True
+
+    # ------------------------------------------------------------------ shutdown
+
+    def to_safe_state(self) -> None:
+        """Relays as configured for exit: everything off, or only the exception outlets on."""
+        keep_exceptions = self.strip.safe_state == "exceptions_on"
+        for outlet in self.outlets:
+            on = outlet.exception and keep_exceptions
+            try:
+                self._relays[outlet.id - 1].set(on)
+            except RelayError:
+                continue  # nothing more can be done for this one; go on with the others
+            outlet.relay_on = on
+
+    # ------------------------------------------------------------------ reporting
+
+    def energy_total_wh(self) -> float:
+        return sum(o.energy_wh for o in self.outlets)
+
+    def persistent_state(self) -> dict[int, dict[str, Any]]:
+        """What must survive a crash: counters, and the manager's settings and overrides."""
+        return {
+            o.id: {
+                "energy_wh": o.energy_wh,
+                "name": o.name,
+                "exception": o.exception,
+                "max_power_w": o.max_power_w,
+                "override": o.override,
+            }
+            for o in self.outlets
+        }
+
+    def outlet_state_name(self, outlet: OutletState) -> str:
+        if outlet.fault:
+            return "fault"
+        if outlet.exception:
+            return "exception" if outlet.relay_on else "off"
+        if outlet.relay_on:
+            return "on"
+        shed = self._last_step_at is not None and outlet.shed_until > self._last_step_at
+        return "waiting" if outlet.target_on or shed else "off"
+
+    def outlet_view(self, outlet: OutletState, now: float) -> dict[str, Any]:
+        reading = (
+            outlet.reading if outlet.fresh_power(now, self._stale_after_s) is not None else None
+        )
+        battery = outlet.battery
+        return {
+            "id": outlet.id,
+            "name": outlet.name,
+            "exception": outlet.exception,
+            "max_power_w": outlet.max_power_w,
+            "relay": outlet.relay_on,
+            "target": outlet.target_on,
+            "override": outlet.override,
+            "power_w": round(reading.power_w, 2) if reading and outlet.relay_on else 0.0,
+            "current_a": round(reading.current_a, 4) if reading and outlet.relay_on else 0.0,
+            "voltage_v": round(reading.voltage_v, 2) if reading else None,
+            "energy_wh": round(outlet.energy_wh, 4),
+            "battery": None
+            if battery is None
+            else {
+                "percent": battery.percent,
+                "plugged": battery.plugged,
+                "age_s": round(now - battery.received_at, 1),
+                "reported_at": battery.reported_at,
+            },
+            "fault": outlet.fault,
+            "state": self.outlet_state_name(outlet),
+            "last_switch_at": outlet.last_switch_wall,
+            "switch_age_s": None
+            if outlet.last_switch_wall is None
+            else round(now - outlet.last_switch_at, 1),
+        }
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        plan = self.plan
+        outlets = [self.outlet_view(o, now) for o in self.outlets]
+        return {
+            "time": self._wall(),
+            "mode": self.mode,
+            "hard_limit_w": self.strip.hard_limit_w,
+            "failsafe_budget_w": self.strip.failsafe_budget_w,
+            "limit_w": self.limit_w,
+            "total_power_w": round(sum(o["power_w"] for o in outlets), 2),
+            "total_energy_wh": round(self.energy_total_wh(), 4),
+            "min_on_s": self.strip.min_on_s,
+            "min_off_s": self.strip.min_off_s,
+            "guard": {
+                "trips": self.guard.trips,
+                "over_limit": self.guard.over_since is not None,
+            },
+            "plan": None
+            if plan is None
+            else {
+                "on": sorted(plan.on),
+                "priority": list(plan.priority),
+                "budget_w": plan.budget_w,
+                "ttl_s": plan.ttl_s,
+                "on_expiry": plan.on_expiry,
+                "exceptions_on": plan.exceptions_on,
+                "expires_at": plan.received_wall + plan.ttl_s,
+                "expires_in_s": round(max(0.0, plan.expires_at - now), 1),
+            },
+            "outlets": outlets,
+        }

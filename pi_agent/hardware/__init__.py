@@ -1,0 +1,1 @@
+"""Hardware behind small interfaces: relays switch outlets, meters measure them."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites: a real agent on loopback, fake hardware."""

@@ -1,0 +1,193 @@
+"""A real SmartMulti agent, in simulation, serving on loopback for the duration of a test.
+
+Tests of the integration, the reporter and the benchmarks talk to this over real HTTP: nothing
+between Home Assistant and the agent is mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+from dataclasses import dataclass, field
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from pi_agent.auth import Tokens, load_or_create_token
+from pi_agent.config import AgentConfig, StripConfig
+from pi_agent.runtime import Agent, Identity
+from pi_agent.sim.world import World
+from pi_agent.simulation import SIM_STRIP, simulated
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningAgent:
+    agent: Agent
+    world: World
+    data_dir: Path
+    host: str
+    port: int
+    _stop: asyncio.Event
+    _task: asyncio.Task[None]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return self.agent.tokens.admin
+
+    @property
+    def reporter_token(self) -> str:
+        return self.agent.tokens.reporter
+
+    @property
+    def serial(self) -> str:
+        return self.agent.identity.serial
+
+    @property
+    def config(self) -> AgentConfig:
+        return self.agent.config
+
+    async def stop(self) -> None:
+        """Stop like SIGTERM would: relays to the safe state, state saved, port released."""
+        self._stop.set()
+        await self._task
+
+
+def build_agent(
+    data_dir: Path,
+    *,
+    seed: int = 1,
+    speed: float = 1.0,
+    outlets: int = 16,
+    strip: StripConfig | None = None,
+    serial: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[Agent, World]:
+    """A simulated agent, not yet running (tests that step it by hand start only its server)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tokens = Tokens(
+        admin=load_or_create_token(data_dir / "token"),
+        reporter=load_or_create_token(data_dir / "reporter_token"),
+    )
+    config, hardware, world = simulated(strip or SIM_STRIP, seed=seed, speed=speed, outlets=outlets)
+    identity = Identity(
+        serial=serial or f"sim-{data_dir.name}-{seed}", name=config.strip.name, simulated=True
+    )
+    agent = Agent(
+        config, hardware, identity=identity, tokens=tokens, data_dir=data_dir, clock=clock
+    )
+    return agent, world
+
+
+async def start_agent(
+    data_dir: Path,
+    *,
+    seed: int = 1,
+    speed: float = 1.0,
+    outlets: int = 16,
+    strip: StripConfig | None = None,
+    port: int = 0,
+    serial: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> RunningAgent:
+    """Start a simulated agent in this event loop; ``port=0`` picks a free port."""
+    agent, world = build_agent(
+        data_dir, seed=seed, speed=speed, outlets=outlets, strip=strip, serial=serial, clock=clock
+    )
+    stop = asyncio.Event()
+    bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def ready(actual_port: int) -> None:
+        bound.set_result(actual_port)
+
+    task = asyncio.create_task(agent.run("127.0.0.1", port, stop=stop, ready=ready))
+    done, _ = await asyncio.wait({task, bound}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # raises the start-up error
+    return RunningAgent(agent, world, data_dir, "127.0.0.1", bound.result(), stop, task)
+
+
+@dataclass
+class AgentProcess:
+    """The agent as a separate process (``python -m pi_agent``), for kill -9 tests."""
+
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return (self.data_dir / "token").read_text().strip()
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def terminate(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(20)
+
+
+def spawn_agent(data_dir: Path, port: int, *args: str) -> AgentProcess:
+    """Start ``python -m pi_agent --simulate`` and wait until it answers /info."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pi_agent",
+            "--simulate",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--log-level",
+            "WARNING",
+            *args,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    import urllib.request
+
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"agent exited: {process.stderr.read().decode() if process.stderr else ''}"
+            )
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/info", timeout=1),
+        ):
+            return AgentProcess(process, data_dir, port)
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("agent did not start within 30 s")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
