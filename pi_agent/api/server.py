@@ -175,7 +175,9 @@ async def post_plan(request: web.Request) -> web.Response:
     for key in ("on", "priority"):
         for index, outlet_id in enumerate(body[key]):
             if not 1 <= outlet_id <= count:
-                raise invalid(f"{key}[{index}]", f"no outlet {outlet_id} (this strip has 1..{count})")
+                raise invalid(
+                    f"{key}[{index}]", f"no outlet {outlet_id} (this strip has 1..{count})"
+                )
     now = context.now()
     plan = Plan(
         on=frozenset(body["on"]),
