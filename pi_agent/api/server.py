@@ -84,7 +84,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return from_http_exception(exc).response()
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return from_http_exception(exc).response(allow)
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception:
