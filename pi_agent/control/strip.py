@@ -246,12 +246,22 @@ class StripController:
             order = shed_order_from_priority(self.plan.priority)
         else:
             order = shed_order_by_draw(live)
-        shed = choose_shed(live, order, self.total_w - self.limit_w)
-        switched = [oid for oid in shed if self._switch(self.outlet(oid), False, now)]
-        for oid in switched:
-            self.outlet(oid).shed_until = now + max(SHED_BACKOFF_S, self.strip.min_off_s)
-            self.total_w -= live[oid]
-        if switched:
+        excess = self.total_w - self.limit_w
+        shed = False
+        # A relay that refuses to switch frees nothing: go on down the order until enough is.
+        while excess > 0 and live:
+            candidates = choose_shed(live, order, excess)
+            if not candidates:
+                break
+            for oid in candidates:
+                draw = live.pop(oid)
+                outlet = self.outlet(oid)
+                if self._switch(outlet, False, now):
+                    outlet.shed_until = now + max(SHED_BACKOFF_S, self.strip.min_off_s)
+                    self.total_w -= draw
+                    excess -= draw
+                    shed = True
+        if shed:
             self.guard.record_trip(now)
 
     def _reconcile(self, now: float) -> None:
