@@ -187,6 +187,7 @@ class Agent:
         tasks: list[asyncio.Task[None]] = []
         try:
             await self.sample_once()  # exception outlets on, first readings, before serving
+            await self.persist()  # the counters' epoch is on disk before anyone reads it
             runner = await self.start_server(host, port)
             bound = _bound_port(runner) or port
             _LOGGER.info(

@@ -366,7 +366,7 @@ class StripController:
             "power_w": round(reading.power_w, 2) if reading and outlet.relay_on else 0.0,
             "current_a": round(reading.current_a, 4) if reading and outlet.relay_on else 0.0,
             "voltage_v": round(reading.voltage_v, 2) if reading else None,
-            "energy_wh": round(outlet.energy_wh, 4),
+            "energy_wh": round(outlet.energy_wh, 6),
             "battery": None
             if battery is None
             else {
@@ -393,7 +393,7 @@ class StripController:
             "failsafe_budget_w": self.strip.failsafe_budget_w,
             "limit_w": self.limit_w,
             "total_power_w": round(sum(o["power_w"] for o in outlets), 2),
-            "total_energy_wh": round(self.energy_total_wh(), 4),
+            "total_energy_wh": round(self.energy_total_wh(), 6),
             "min_on_s": self.strip.min_on_s,
             "min_off_s": self.strip.min_off_s,
             "guard": {

@@ -1,4 +1,4 @@
-"""kill -9 at any moment: counters restart from the last save and never go backwards."""
+"""kill -9 at random moments: counters restart from the last save and never go backwards."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 import random
 import time
+from typing import Any
 import urllib.request
 
+from pi_agent.storage import StateStore
 from tests.support.agent import AgentProcess, free_port, spawn_agent
 
 PERSIST_S = 1.0
+KILLS = 50
 CONFIG = f"""
 [strip]
 hard_limit_w = 1000
@@ -20,15 +23,15 @@ stagger_s = 0.1
 """
 
 
-def state(agent: AgentProcess) -> dict:
+def state(agent: AgentProcess) -> dict[str, Any]:
     request = urllib.request.Request(
         agent.url + "/api/v1/state", headers={"Authorization": f"Bearer {agent.token}"}
     )
     with urllib.request.urlopen(request, timeout=5) as response:
-        return json.load(response)
+        return json.load(response)  # type: ignore[no-any-return]
 
 
-def energies(snapshot: dict) -> dict[int, float]:
+def energies(snapshot: dict[str, Any]) -> dict[int, float]:
     return {o["id"]: o["energy_wh"] for o in snapshot["outlets"]}
 
 
@@ -38,28 +41,60 @@ def test_energy_counters_survive_kill_9_and_never_decrease(
     config = tmp_path / "agent.toml"
     config.write_text(CONFIG)
     data_dir, port = tmp_path / "data", free_port()
+    args = ("--config", str(config), "--speed", "30")
     rng = random.Random(20261126)
-    agent = spawn_agent(data_dir, port, "--config", str(config), "--speed", "30")
-    restored = energies(state(agent))
+    agent = spawn_agent(data_dir, port, *args)
     max_total_w = sum(o["max_power_w"] for o in state(agent)["outlets"])
+    persisted: dict[int, float] = {}
+    worst_loss_wh = 0.0
     try:
-        for _ in range(5):
-            time.sleep(rng.uniform(1.5, 3.0))
+        for _ in range(KILLS):
+            time.sleep(rng.uniform(0.2, 1.5))
             before = energies(state(agent))
             agent.kill()
+            saved = StateStore(data_dir / "state.json").load()
+            assert saved is not None  # never corrupt: a whole file, checksum intact
+            on_disk = {int(k): v["energy_wh"] for k, v in saved["outlets"].items()}
+            for outlet_id, value in on_disk.items():
+                assert value >= persisted.get(outlet_id, 0.0)  # saved counters never go back
+            persisted = on_disk
             restarted_at = time.time()
-            agent = spawn_agent(data_dir, port, "--config", str(config), "--speed", "30")
+            agent = spawn_agent(data_dir, port, *args)
             after_restart = state(agent)
             after = energies(after_restart)
-            for outlet_id, value in after.items():
-                assert value >= restored[outlet_id]  # never below an earlier restored value
-            lost_wh = sum(before.values()) - sum(after.values())
-            assert lost_wh <= max_total_w * (PERSIST_S + 0.5) / 3600
-            # relays restart in the safe state: nothing left on but what this process switched
+            assert all(after[i] >= on_disk[i] - 1e-6 for i in on_disk)  # restarts from the last save
+            lost_wh = sum(before.values()) - sum(on_disk.values())
+            worst_loss_wh = max(worst_loss_wh, lost_wh)
+            # Relays restart in the safe state: anything on was switched by the new process.
             for outlet in after_restart["outlets"]:
                 if outlet["relay"]:
                     assert outlet["last_switch_at"] >= restarted_at
-            assert after_restart["total_power_w"] <= 600
-            restored = after
+        # At most one persistence interval (plus a sample) of the strip's maximum draw is lost.
+        assert worst_loss_wh <= max_total_w * (PERSIST_S + 0.5) / 3600
     finally:
         assert agent.terminate() == 0
+
+
+def test_a_garbled_state_file_is_detected_and_the_previous_copy_used(
+    tmp_path: Path, socket_enabled: None
+) -> None:
+    data_dir, port = tmp_path / "data", free_port()
+    agent = spawn_agent(data_dir, port, "--speed", "30")
+    time.sleep(1)
+    assert agent.terminate() == 0
+    agent = spawn_agent(data_dir, port, "--speed", "30")  # a second save: .prev now exists
+    time.sleep(1)
+    assert agent.terminate() == 0
+    store = StateStore(data_dir / "state.json")
+    previous = json.loads(store.previous.read_text())["data"]
+    store.path.write_bytes(store.path.read_bytes()[:-40])  # truncated mid-write by a bad card
+    agent = spawn_agent(data_dir, port, "--speed", "30", log_level="WARNING")
+    try:
+        energy = energies(state(agent))
+        saved = {int(k): v["energy_wh"] for k, v in previous["outlets"].items()}
+        assert all(energy[i] >= saved[i] - 1e-6 for i in saved)
+    finally:
+        assert agent.terminate() == 0
+    log = agent.stderr_text()
+    assert "is corrupt" in log
+    assert "previous good state file" in log

@@ -134,6 +134,11 @@ class AgentProcess:
     def token(self) -> str:
         return (self.data_dir / "token").read_text().strip()
 
+    def stderr_text(self) -> str:
+        """What the process logged (read once it has exited)."""
+        assert self.process.stderr is not None
+        return self.process.stderr.read().decode()
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
@@ -143,7 +148,7 @@ class AgentProcess:
         return self.process.wait(20)
 
 
-def spawn_agent(data_dir: Path, port: int, *args: str) -> AgentProcess:
+def spawn_agent(data_dir: Path, port: int, *args: str, log_level: str = "ERROR") -> AgentProcess:
     """Start ``python -m pi_agent --simulate`` and wait until it answers /info."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
@@ -159,7 +164,7 @@ def spawn_agent(data_dir: Path, port: int, *args: str) -> AgentProcess:
             "--data-dir",
             str(data_dir),
             "--log-level",
-            "WARNING",
+            log_level,
             *args,
         ],
         cwd=REPO,
