@@ -62,7 +62,8 @@ def test_energy_counters_survive_kill_9_and_never_decrease(
             agent = spawn_agent(data_dir, port, *args)
             after_restart = state(agent)
             after = energies(after_restart)
-            assert all(after[i] >= on_disk[i] - 1e-6 for i in on_disk)  # restarts from the last save
+            # It restarts from the last save.
+            assert all(after[i] >= on_disk[i] - 1e-6 for i in on_disk)
             lost_wh = sum(before.values()) - sum(on_disk.values())
             worst_loss_wh = max(worst_loss_wh, lost_wh)
             # Relays restart in the safe state: anything on was switched by the new process.
