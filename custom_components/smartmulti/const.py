@@ -1,0 +1,38 @@
+"""Constants of the SmartMulti integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "smartmulti"
+LOGGER = logging.getLogger(__package__)
+
+MANUFACTURER: Final = "SmartMulti"
+DEFAULT_PORT: Final = 8450
+
+# Options
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+DEFAULT_SCAN_INTERVAL: Final = 30  # seconds; only used while the event stream is down
+MIN_SCAN_INTERVAL: Final = 5
+MAX_SCAN_INTERVAL: Final = 3600
+
+# Options flow fields
+CONF_OUTLET: Final = "outlet"
+CONF_EXCEPTION: Final = "exception"
+OUTLET_NAME_MAX_LENGTH: Final = 64  # the agent's limit (pi_agent/openapi.json, OutletPatch)
+
+# HTTP
+REQUEST_TIMEOUT_S: Final = 10.0
+# The agent writes a keepalive comment every 15 s: three missed ones mean a dead connection.
+STREAM_READ_TIMEOUT_S: Final = 45.0
+# Event-stream reconnection backoff (doubling, with jitter), in seconds.
+RECONNECT_MIN_S: Final = 1.0
+RECONNECT_MAX_S: Final = 30.0
+
+# Outlet state derived in Home Assistant: an outlet that is on but draws less than IDLE_W
+# (the agent's own idle threshold) for FULL_AFTER holds a full laptop (or nothing at all).
+IDLE_W: Final = 2.0
+FULL_AFTER: Final = timedelta(minutes=2)
+FULL_BATTERY_PERCENT: Final = 99.0

@@ -1,0 +1,77 @@
+"""Base entities: the strip's, and each outlet's.
+
+Devices: one device per strip, and one sub-device per outlet linked to it with ``via_device``.
+
+Why outlets are sub-devices rather than entities of the strip device: an outlet is what a
+manager thinks about and acts on — a desk, with its own relay, meter, energy counter and (later)
+its user and laptop. As sub-devices, each outlet gets its own page with its handful of entities
+instead of one strip page with 16 × 10 entities; it can be put in its own area (a strip may
+serve two rooms); its name is the one set on the agent ("Desk 3", "Window lamp"), so renaming an
+outlet renames its entities; and the Energy dashboard lists each outlet's energy under the
+outlet's name. The strip device keeps what belongs to the whole strip: total power and energy,
+mode, limits, guard trips.
+"""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import MANUFACTURER
+from .coordinator import (
+    SmartMultiCoordinator,
+    outlet_device_identifier,
+    strip_device_identifier,
+)
+from .models import Outlet
+
+
+def strip_device_info(coordinator: SmartMultiCoordinator) -> DeviceInfo:
+    info = coordinator.data.info
+    return DeviceInfo(
+        identifiers={strip_device_identifier(info.serial)},
+        manufacturer=MANUFACTURER,
+        model=info.model,
+        name=info.name,
+        serial_number=info.serial,
+        sw_version=info.version,
+        configuration_url=str(coordinator.client.base_url.with_path("/api/v1/info")),
+    )
+
+
+class SmartMultiEntity(CoordinatorEntity[SmartMultiCoordinator]):
+    """An entity of the strip device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: SmartMultiCoordinator, key: str) -> None:
+        super().__init__(coordinator)
+        self._attr_unique_id = f"{coordinator.data.info.serial}_{key}"
+        self._attr_device_info = strip_device_info(coordinator)
+
+
+class SmartMultiOutletEntity(CoordinatorEntity[SmartMultiCoordinator]):
+    """An entity of one outlet's sub-device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: SmartMultiCoordinator, outlet_id: int, key: str) -> None:
+        super().__init__(coordinator)
+        serial = coordinator.data.info.serial
+        self.outlet_id = outlet_id
+        self._attr_unique_id = f"{serial}_outlet_{outlet_id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={outlet_device_identifier(serial, outlet_id)},
+            manufacturer=MANUFACTURER,
+            model="SmartMulti outlet",
+            name=coordinator.data.state.outlets[outlet_id].name,
+            via_device=strip_device_identifier(serial),
+        )
+
+    @property
+    def outlet(self) -> Outlet:
+        return self.coordinator.data.state.outlets[self.outlet_id]
+
+    @property
+    def available(self) -> bool:
+        return super().available and self.outlet_id in self.coordinator.data.state.outlets

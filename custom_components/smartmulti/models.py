@@ -1,0 +1,292 @@
+"""Typed views of the agent's JSON (``pi_agent/openapi.json``) and the event-stream merge.
+
+Every model keeps the JSON it was read from (``raw``), because the event stream sends only what
+changed: an ``update`` is merged into the previous raw state and the result is parsed again. That
+keeps one parser for the snapshot, the updates, the poll and the command responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from .const import FULL_AFTER, FULL_BATTERY_PERCENT, IDLE_W
+
+type JsonObject = Mapping[str, Any]
+
+
+class OutletStatus(StrEnum):
+    """What a manager wants to know about an outlet (the outlet state sensor)."""
+
+    CHARGING = "charging"
+    WAITING = "waiting"
+    FULL = "full"
+    EXCEPTION = "exception"
+    FAULT = "fault"
+    OFF = "off"
+
+
+class StripMode(StrEnum):
+    """Who decides the relays: Home Assistant's plan, the agent's failsafe, or nobody (off)."""
+
+    PLANNED = "planned"
+    FAILSAFE = "failsafe"
+    OFF = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInfo:
+    """``GET /api/v1/info``: who the strip is."""
+
+    serial: str
+    name: str
+    version: str
+    api_version: int
+    outlets: int
+    model: str
+    simulated: bool
+    energy_epoch: str | None
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> Self:
+        return cls(
+            serial=str(data["serial"]),
+            name=str(data["name"]),
+            version=str(data["version"]),
+            api_version=int(data["api_version"]),
+            outlets=int(data["outlets"]),
+            model=str(data["model"]),
+            simulated=bool(data["simulated"]),
+            energy_epoch=None if data.get("energy_epoch") is None else str(data["energy_epoch"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Battery:
+    """The last battery report of the laptop on an outlet."""
+
+    percent: float
+    plugged: bool
+    reported_at: float | None
+
+    @classmethod
+    def from_dict(cls, data: JsonObject | None) -> Self | None:
+        if data is None:
+            return None
+        reported_at = data.get("reported_at")
+        return cls(
+            percent=float(data["percent"]),
+            plugged=bool(data["plugged"]),
+            reported_at=None if reported_at is None else float(reported_at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outlet:
+    """One outlet as the agent reports it, plus the status derived in Home Assistant."""
+
+    id: int
+    name: str
+    exception: bool
+    max_power_w: float
+    relay: bool
+    target: bool
+    override: bool | None
+    power_w: float
+    current_a: float
+    voltage_v: float | None
+    energy_wh: float
+    battery: Battery | None
+    fault: str | None
+    agent_state: str
+    last_switch_at: float | None
+    status: OutletStatus
+    raw: JsonObject = field(compare=False, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> Self:
+        override = data["override"]
+        voltage = data["voltage_v"]
+        last_switch_at = data.get("last_switch_at")
+        outlet = cls(
+            id=int(data["id"]),
+            name=str(data["name"]),
+            exception=bool(data["exception"]),
+            max_power_w=float(data["max_power_w"]),
+            relay=bool(data["relay"]),
+            target=bool(data["target"]),
+            override=None if override is None else bool(override),
+            power_w=float(data["power_w"]),
+            current_a=float(data["current_a"]),
+            voltage_v=None if voltage is None else float(voltage),
+            energy_wh=float(data["energy_wh"]),
+            battery=Battery.from_dict(data.get("battery")),
+            fault=None if data.get("fault") is None else str(data["fault"]),
+            agent_state=str(data["state"]),
+            last_switch_at=None if last_switch_at is None else float(last_switch_at),
+            status=OutletStatus.OFF,
+            raw=data,
+        )
+        return replace(outlet, status=derive_status(outlet, idle_since=None, now=None))
+
+    @property
+    def idle(self) -> bool:
+        """On, and drawing so little that nothing is charging."""
+        return self.agent_state == "on" and self.power_w < IDLE_W
+
+
+def derive_status(
+    outlet: Outlet, *, idle_since: datetime | None, now: datetime | None
+) -> OutletStatus:
+    """The outlet state sensor's value.
+
+    The agent reports on / off / waiting / exception / fault. Home Assistant splits "on" into
+    charging and full: full when the laptop says so, or when the outlet has been idle (on, under
+    ``IDLE_W``) for ``FULL_AFTER`` — a charger negotiating or a short pause is not "full".
+    An empty outlet that is on also ends up "full": there is nothing left to charge on it.
+    """
+    match outlet.agent_state:
+        case "fault":
+            return OutletStatus.FAULT
+        case "exception":
+            return OutletStatus.EXCEPTION
+        case "waiting":
+            return OutletStatus.WAITING
+        case "off":
+            return OutletStatus.OFF
+        case "on":
+            pass
+        case _:  # a state this version does not know: fall back on the relay
+            if not outlet.relay:
+                return OutletStatus.OFF
+    battery = outlet.battery
+    if battery is not None and battery.plugged and battery.percent >= FULL_BATTERY_PERCENT:
+        return OutletStatus.FULL
+    if idle_since is not None and now is not None and now - idle_since >= FULL_AFTER:
+        return OutletStatus.FULL
+    return OutletStatus.CHARGING
+
+
+class IdleTracker:
+    """Remembers since when each outlet has been idle, to tell a charging laptop from a full one.
+
+    ``apply`` returns the state with each outlet's status derived at ``now``, and when the next
+    outlet will turn full if nothing changes (the caller sets a timer for it).
+    """
+
+    def __init__(self) -> None:
+        self._since: dict[int, datetime] = {}
+
+    def apply(self, state: StripState, now: datetime) -> tuple[StripState, datetime | None]:
+        outlets: dict[int, Outlet] = {}
+        next_due: datetime | None = None
+        for outlet_id, outlet in state.outlets.items():
+            since: datetime | None = None
+            if outlet.idle:
+                since = self._since.setdefault(outlet_id, now)
+            else:
+                self._since.pop(outlet_id, None)
+            status = derive_status(outlet, idle_since=since, now=now)
+            if since is not None and status is OutletStatus.CHARGING:
+                due = since + FULL_AFTER
+                next_due = due if next_due is None else min(next_due, due)
+            outlets[outlet_id] = (
+                outlet if status is outlet.status else replace(outlet, status=status)
+            )
+        return replace(state, outlets=outlets), next_due
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    trips: int
+    over_limit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """The plan (lease) the agent is following, if any."""
+
+    on: tuple[int, ...]
+    priority: tuple[int, ...]
+    budget_w: float
+    ttl_s: float
+    on_expiry: str
+    exceptions_on: bool
+    expires_at: float
+
+    @classmethod
+    def from_dict(cls, data: JsonObject | None) -> Self | None:
+        if data is None:
+            return None
+        return cls(
+            on=tuple(int(i) for i in data["on"]),
+            priority=tuple(int(i) for i in data["priority"]),
+            budget_w=float(data["budget_w"]),
+            ttl_s=float(data["ttl_s"]),
+            on_expiry=str(data["on_expiry"]),
+            exceptions_on=bool(data["exceptions_on"]),
+            expires_at=float(data["expires_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StripState:
+    """``GET /api/v1/state``, the stream's ``snapshot``, or a snapshot with updates merged."""
+
+    time: float
+    mode: StripMode | None
+    hard_limit_w: float
+    failsafe_budget_w: float
+    limit_w: float
+    total_power_w: float
+    total_energy_wh: float
+    min_on_s: float
+    min_off_s: float
+    guard: Guard
+    plan: PlanView | None
+    outlets: Mapping[int, Outlet]
+    raw: JsonObject = field(compare=False, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> Self:
+        guard = data["guard"]
+        return cls(
+            time=float(data["time"]),
+            mode=_strip_mode(data["mode"]),
+            hard_limit_w=float(data["hard_limit_w"]),
+            failsafe_budget_w=float(data["failsafe_budget_w"]),
+            limit_w=float(data["limit_w"]),
+            total_power_w=float(data["total_power_w"]),
+            total_energy_wh=float(data["total_energy_wh"]),
+            min_on_s=float(data["min_on_s"]),
+            min_off_s=float(data["min_off_s"]),
+            guard=Guard(trips=int(guard["trips"]), over_limit=bool(guard["over_limit"])),
+            plan=PlanView.from_dict(data.get("plan")),
+            outlets={outlet.id: outlet for outlet in map(Outlet.from_dict, data["outlets"])},
+            raw=data,
+        )
+
+    def merged(self, update: JsonObject) -> Self:
+        """This state with a stream ``update`` (or a command's outlet view) applied.
+
+        Top-level fields are replaced whole (the agent sends small nested objects whole);
+        ``outlets`` lists only the outlets that changed, each with only its changed fields.
+        """
+        raw = {**self.raw, **{k: v for k, v in update.items() if k != "outlets"}}
+        changes = {int(o["id"]): o for o in update.get("outlets", ())}
+        if changes:
+            raw["outlets"] = [
+                {**outlet, **changes[outlet["id"]]} if outlet["id"] in changes else outlet
+                for outlet in self.raw["outlets"]
+            ]
+        return type(self).from_dict(raw)
+
+
+def _strip_mode(value: object) -> StripMode | None:
+    try:
+        return StripMode(str(value))
+    except ValueError:  # a mode this version does not know: shown as unknown
+        return None

@@ -1,0 +1,91 @@
+"""Switches: each outlet's relay (a manual command) and its exception flag (a setting)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.switch import (
+    SwitchDeviceClass,
+    SwitchEntity,
+    SwitchEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
+from .entity import SmartMultiOutletEntity
+from .models import Outlet
+
+# One command at a time: the agent runs on a Raspberry Pi.
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartMultiSwitchEntityDescription(SwitchEntityDescription):
+    """A switch of an outlet's device."""
+
+    is_on_fn: Callable[[Outlet], bool]
+    set_fn: Callable[[SmartMultiCoordinator, int, bool], Awaitable[None]]
+
+
+SWITCHES: tuple[SmartMultiSwitchEntityDescription, ...] = (
+    # The relay is the outlet's main feature: the entity takes the outlet's (device's) name.
+    # It shows the relay as it is; a command is held by the agent as a manual override and
+    # the relay follows within the strip's limits and minimum on/off times ("waiting" until
+    # then). The control select returns the outlet to automatic.
+    SmartMultiSwitchEntityDescription(
+        key="relay",
+        name=None,
+        device_class=SwitchDeviceClass.OUTLET,
+        is_on_fn=lambda outlet: outlet.relay,
+        set_fn=lambda coordinator, outlet_id, on: coordinator.async_set_relay(outlet_id, on),
+    ),
+    SmartMultiSwitchEntityDescription(
+        key="exception",
+        translation_key="exception",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda outlet: outlet.exception,
+        set_fn=lambda coordinator, outlet_id, on: coordinator.async_update_outlet(
+            outlet_id, exception=on
+        ),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartMultiConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        SmartMultiSwitch(coordinator, outlet_id, description)
+        for outlet_id in coordinator.data.state.outlets
+        for description in SWITCHES
+    )
+
+
+class SmartMultiSwitch(SmartMultiOutletEntity, SwitchEntity):
+    entity_description: SmartMultiSwitchEntityDescription
+
+    def __init__(
+        self,
+        coordinator: SmartMultiCoordinator,
+        outlet_id: int,
+        description: SmartMultiSwitchEntityDescription,
+    ) -> None:
+        super().__init__(coordinator, outlet_id, description.key)
+        self.entity_description = description
+
+    @property
+    def is_on(self) -> bool:
+        return self.entity_description.is_on_fn(self.outlet)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        await self.entity_description.set_fn(self.coordinator, self.outlet_id, True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        await self.entity_description.set_fn(self.coordinator, self.outlet_id, False)

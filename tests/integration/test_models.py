@@ -1,0 +1,146 @@
+"""The agent's JSON as models: merging stream updates, and the outlet status shown to managers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from custom_components.smartmulti.api import EventStreamParser, SmartMultiConnectionError
+from custom_components.smartmulti.const import FULL_AFTER
+from custom_components.smartmulti.models import IdleTracker, OutletStatus, StripMode, StripState
+
+START = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
+
+
+def _outlet(outlet_id: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": outlet_id,
+        "name": f"Desk {outlet_id}",
+        "exception": False,
+        "max_power_w": 165.0,
+        "relay": True,
+        "target": True,
+        "override": None,
+        "power_w": 60.0,
+        "current_a": 0.26,
+        "voltage_v": 230.0,
+        "energy_wh": 12.5,
+        "battery": None,
+        "fault": None,
+        "state": "on",
+        "last_switch_at": 1_700_000_000.0,
+        "switch_age_s": 3.0,
+    } | fields
+
+
+def _state(*outlets: dict[str, Any], **fields: Any) -> StripState:
+    return StripState.from_dict(
+        {
+            "time": 1_700_000_010.0,
+            "mode": "failsafe",
+            "hard_limit_w": 1000.0,
+            "failsafe_budget_w": 450.0,
+            "limit_w": 450.0,
+            "total_power_w": 60.0,
+            "total_energy_wh": 12.5,
+            "min_on_s": 60.0,
+            "min_off_s": 30.0,
+            "guard": {"trips": 0, "over_limit": False},
+            "plan": None,
+            "outlets": list(outlets) or [_outlet(1), _outlet(2)],
+        }
+        | fields
+    )
+
+
+def test_an_update_changes_only_what_it_names() -> None:
+    state = _state()
+
+    merged = state.merged(
+        {"total_power_w": 0.0, "outlets": [{"id": 2, "relay": False, "state": "off"}], "time": 1.0}
+    )
+
+    assert merged.total_power_w == 0.0
+    assert merged.outlets[2].relay is False
+    assert merged.outlets[2].status is OutletStatus.OFF
+    assert merged.outlets[2].energy_wh == 12.5
+    assert merged.outlets[1] == state.outlets[1]
+
+
+def test_an_unknown_mode_reads_as_unknown_rather_than_failing() -> None:
+    assert _state(mode="maintenance").mode is None
+    assert _state(mode="planned").mode is StripMode.PLANNED
+
+
+@pytest.mark.parametrize(
+    ("agent_state", "status"),
+    [
+        ("on", OutletStatus.CHARGING),
+        ("off", OutletStatus.OFF),
+        ("waiting", OutletStatus.WAITING),
+        ("exception", OutletStatus.EXCEPTION),
+        ("fault", OutletStatus.FAULT),
+    ],
+)
+def test_each_agent_state_has_its_status(agent_state: str, status: OutletStatus) -> None:
+    assert _state(_outlet(1, state=agent_state)).outlets[1].status is status
+
+
+def test_a_laptop_reporting_a_full_battery_is_full() -> None:
+    battery = {"percent": 100, "plugged": True, "age_s": 1.0, "reported_at": 1.0}
+
+    assert _state(_outlet(1, battery=battery)).outlets[1].status is OutletStatus.FULL
+
+
+def test_an_outlet_idle_for_a_while_turns_full_and_says_when() -> None:
+    tracker = IdleTracker()
+    idle = _state(_outlet(1, power_w=0.8))
+
+    state, due = tracker.apply(idle, START)
+    assert state.outlets[1].status is OutletStatus.CHARGING
+    assert due == START + FULL_AFTER
+
+    state, due = tracker.apply(idle, START + FULL_AFTER - timedelta(seconds=1))
+    assert state.outlets[1].status is OutletStatus.CHARGING
+
+    state, due = tracker.apply(idle, START + FULL_AFTER)
+    assert state.outlets[1].status is OutletStatus.FULL
+    assert due is None
+
+
+def test_drawing_again_starts_the_idle_wait_over() -> None:
+    tracker = IdleTracker()
+    tracker.apply(_state(_outlet(1, power_w=0.8)), START)
+
+    state, due = tracker.apply(_state(_outlet(1, power_w=45.0)), START + FULL_AFTER)
+    assert state.outlets[1].status is OutletStatus.CHARGING
+    assert due is None
+
+    state, due = tracker.apply(_state(_outlet(1, power_w=0.5)), START + 2 * FULL_AFTER)
+    assert state.outlets[1].status is OutletStatus.CHARGING
+    assert due == START + 3 * FULL_AFTER
+
+
+def _events(*lines: str) -> list[tuple[str, dict[str, Any]]]:
+    parser = EventStreamParser()
+    events = [parser.feed(f"{line}\n".encode()) for line in lines]
+    return [(event.kind, dict(event.data)) for event in events if event is not None]
+
+
+def test_the_stream_parser_reads_events_and_skips_keepalives() -> None:
+    assert _events(
+        ": keepalive",
+        "",
+        "id: 7",
+        "event: update",
+        'data: {"total_power_w": 1.0,',
+        'data: "time": 2.0}',
+        "",
+    ) == [("update", {"total_power_w": 1.0, "time": 2.0})]
+
+
+def test_the_stream_parser_rejects_malformed_data() -> None:
+    with pytest.raises(SmartMultiConnectionError):
+        _events("event: update", "data: {not json", "")
