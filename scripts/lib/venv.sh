@@ -21,7 +21,9 @@ find_python() {
 ensure_venv() {
     local venv=$1
     shift
-    local stamp="$venv/.requirements.sha256" wanted python
+    local stamp wanted python
+    # One stamp per set of requirement files, so the test and demo sets do not undo each other.
+    stamp="$venv/.requirements-$(echo "$@" | tr -c 'a-zA-Z0-9_\n' '_').sha256"
     wanted=$(cat "$@" pyproject.toml | sha256sum | cut -d' ' -f1)
     if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
         return 0

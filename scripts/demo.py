@@ -1,0 +1,378 @@
+"""The one-command demo: a simulated strip and a real Home Assistant with SmartMulti set up.
+
+Everything goes through the product's real front doors: the agent is ``python -m pi_agent``,
+Home Assistant is ``hass -c``, onboarding and the integration's config flow are driven through
+Home Assistant's own HTTP API, and the dashboards are saved through its websocket API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+import json
+import os
+from pathlib import Path
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import aiohttp
+
+from scripts.demo_dashboards import install_dashboards
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = Path(sys.executable)
+HASS = PYTHON.parent / "hass"
+DOMAIN = "smartmulti"
+CLIENT_ID = "http://127.0.0.1/"
+USERNAME = "manager"
+
+CONFIGURATION = """\
+# Written by scripts/demo. Only what the demo needs, so it starts offline: no cloud, no
+# bluetooth, no discovery on your network.
+homeassistant:
+  name: SmartMulti coworking
+  unit_system: metric
+  currency: EUR
+  country: FR
+  language: en
+  time_zone: Europe/Paris
+  latitude: 48.8566
+  longitude: 2.3522
+  elevation: 35
+frontend:
+config:
+energy:
+history:
+logbook:
+recorder:
+  purge_keep_days: 30
+http:
+  server_host: {host}
+  server_port: {port}
+api:
+person:
+system_health:
+logger:
+  default: warning
+  logs:
+    homeassistant.components.camera.img_util: critical
+    homeassistant.loader: error
+    custom_components.smartmulti: info
+"""
+
+
+class DemoError(RuntimeError):
+    """The demo cannot go on; the message says why."""
+
+
+def free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise DemoError("no free TCP port")
+
+
+@dataclass
+class Demo:
+    root: Path
+    host: str
+    speed: float
+    seed: int
+    agent_port: int = 0
+    ha_port: int = 0
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    password: str = ""
+    access_token: str = ""
+
+    @property
+    def ha_url(self) -> str:
+        return f"http://127.0.0.1:{self.ha_port}"
+
+    @property
+    def agent_dir(self) -> Path:
+        return self.root / "agent"
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "homeassistant"
+
+    # ------------------------------------------------------------------ processes
+
+    def start_agent(self) -> None:
+        self.agent_port = free_port(8450)
+        self.agent_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.root / "agent.log").open("ab")
+        self.processes.append(
+            subprocess.Popen(
+                [str(PYTHON), "-m", "pi_agent", "--simulate", "--host", "127.0.0.1",
+                 "--port", str(self.agent_port), "--data-dir", str(self.agent_dir),
+                 "--speed", str(self.speed), "--seed", str(self.seed)],
+                cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+            )
+        )  # fmt: skip
+
+    def start_home_assistant(self) -> None:
+        self.ha_port = free_port(8123)
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        (self.config_dir / "configuration.yaml").write_text(
+            CONFIGURATION.format(host=self.host, port=self.ha_port)
+        )
+        components = self.config_dir / "custom_components"
+        components.mkdir(exist_ok=True)
+        link = components / DOMAIN
+        if link.is_symlink() or link.exists():
+            link.unlink() if link.is_symlink() else shutil.rmtree(link)
+        link.symlink_to(REPO / "custom_components" / DOMAIN, target_is_directory=True)
+        log = (self.root / "homeassistant.log").open("ab")
+        self.processes.append(
+            subprocess.Popen(
+                [str(HASS), "-c", str(self.config_dir), "--skip-pip", "--log-file",
+                 str(self.config_dir / "home-assistant.log")],
+                cwd=self.root, stdout=log, stderr=subprocess.STDOUT,
+            )
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """SIGTERM everything (the agent puts its relays in the safe state), then wait."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def check_alive(self) -> None:
+        for process, name in zip(self.processes, ("agent", "Home Assistant"), strict=False):
+            if process.poll() is not None:
+                raise DemoError(f"the {name} exited (code {process.returncode}); see {self.root}")
+
+    # ------------------------------------------------------------------ Home Assistant
+
+    async def wait_for(self, session: aiohttp.ClientSession, url: str, within_s: float) -> None:
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            self.check_alive()
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as response:
+                    if response.status < 500:
+                        return
+            await asyncio.sleep(0.5)
+        raise DemoError(f"{url} did not answer within {within_s:.0f} s")
+
+    async def onboard(self, session: aiohttp.ClientSession) -> None:
+        """Onboarding through Home Assistant's API, as its first-run wizard does it."""
+        credentials = self.root / "credentials.json"
+        async with session.get(f"{self.ha_url}/api/onboarding") as response:
+            # Once onboarding is complete, Home Assistant no longer serves its API (404).
+            done = response.status == 404 or all(s["done"] for s in await response.json())
+        if done:
+            saved = json.loads(credentials.read_text())
+            self.password = saved["password"]
+            self.access_token = await self.login(session)
+            return
+        self.password = secrets.token_urlsafe(9)
+        credentials.write_text(json.dumps({"username": USERNAME, "password": self.password}))
+        credentials.chmod(0o600)
+        async with session.post(
+            f"{self.ha_url}/api/onboarding/users",
+            json={"client_id": CLIENT_ID, "name": "Coworking manager", "username": USERNAME,
+                  "password": self.password, "language": "en"},
+        ) as response:  # fmt: skip
+            response.raise_for_status()
+            code = (await response.json())["auth_code"]
+        self.access_token = await self.token(session, code)
+        headers = self.auth
+        for step, body in (
+            ("core_config", {}),
+            ("analytics", {}),
+            ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
+        ):
+            async with session.post(
+                f"{self.ha_url}/api/onboarding/{step}", json=body, headers=headers
+            ) as response:
+                response.raise_for_status()
+
+    async def token(self, session: aiohttp.ClientSession, code: str) -> str:
+        async with session.post(
+            f"{self.ha_url}/auth/token",
+            data={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
+        ) as response:
+            response.raise_for_status()
+            return str((await response.json())["access_token"])
+
+    async def login(self, session: aiohttp.ClientSession) -> str:
+        """The login flow the frontend uses, with the saved password."""
+        async with session.post(
+            f"{self.ha_url}/auth/login_flow",
+            json={"client_id": CLIENT_ID, "handler": ["homeassistant", None],
+                  "redirect_uri": CLIENT_ID},
+        ) as response:  # fmt: skip
+            flow = await response.json()
+        async with session.post(
+            f"{self.ha_url}/auth/login_flow/{flow['flow_id']}",
+            json={"client_id": CLIENT_ID, "username": USERNAME, "password": self.password},
+        ) as response:
+            result = await response.json()
+        if result.get("type") != "create_entry":
+            raise DemoError(f"cannot log in to Home Assistant as {USERNAME}: {result}")
+        return await self.token(session, result["result"])
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    async def add_integration(self, session: aiohttp.ClientSession) -> None:
+        """The integration's real config flow, with the agent's address and token.
+
+        On a later run the flow aborts as already configured, after updating the entry with
+        this run's address: that is the flow's own behaviour for a strip that moved.
+        """
+        token = (self.agent_dir / "token").read_text().strip()
+        async with session.post(
+            f"{self.ha_url}/api/config/config_entries/flow",
+            json={"handler": DOMAIN, "show_advanced_options": False},
+            headers=self.auth,
+        ) as response:
+            flow = await response.json()
+        async with session.post(
+            f"{self.ha_url}/api/config/config_entries/flow/{flow['flow_id']}",
+            json={"host": "127.0.0.1", "port": self.agent_port, "token": token},
+            headers=self.auth,
+        ) as response:
+            result = await response.json()
+        if result.get("type") == "abort" and result.get("reason") == "already_configured":
+            return
+        if result.get("type") != "create_entry":
+            raise DemoError(f"the SmartMulti config flow did not create an entry: {result}")
+
+    async def websocket(self, session: aiohttp.ClientSession) -> Websocket:
+        socket_ = await session.ws_connect(f"{self.ha_url}/api/websocket")
+        await socket_.receive_json()
+        await socket_.send_json({"type": "auth", "access_token": self.access_token})
+        if (await socket_.receive_json()).get("type") != "auth_ok":
+            raise DemoError("Home Assistant refused the demo's access token")
+        return Websocket(socket_)
+
+    async def wait_for_entities(self, ws: Websocket, within_s: float) -> list[dict[str, Any]]:
+        """The integration's entities once the entry is loaded and they have states."""
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            self.check_alive()
+            entries = await ws.call("config_entries/get", domain=DOMAIN)
+            if entries and entries[0]["state"] == "loaded":
+                registry = await ws.call("config/entity_registry/list")
+                ours = [e for e in registry if e["platform"] == DOMAIN]
+                states = {s["entity_id"]: s for s in await ws.call("get_states")}
+                live = [e for e in ours if e["entity_id"] in states]
+                if live and all(states[e["entity_id"]]["state"] != "unavailable" for e in live):
+                    return live
+            await asyncio.sleep(1)
+        raise DemoError(
+            f"the SmartMulti entry did not load with its entities within {within_s:.0f} s"
+        )
+
+
+class Websocket:
+    def __init__(self, socket_: aiohttp.ClientWebSocketResponse) -> None:
+        self.socket = socket_
+        self.next_id = 1
+
+    async def call(self, kind: str, **data: Any) -> Any:
+        message_id = self.next_id
+        self.next_id += 1
+        await self.socket.send_json({"id": message_id, "type": kind, **data})
+        while True:
+            reply = await self.socket.receive_json(timeout=30)
+            if reply.get("id") == message_id:
+                break
+        if not reply.get("success"):
+            raise DemoError(f"{kind} failed: {reply.get('error')}")
+        return reply.get("result")
+
+    async def close(self) -> None:
+        await self.socket.close()
+
+
+async def prepare(demo: Demo) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Start both programs and set Home Assistant up; return the entities and a summary."""
+    demo.start_agent()
+    demo.start_home_assistant()
+    async with aiohttp.ClientSession() as session:
+        await demo.wait_for(session, f"http://127.0.0.1:{demo.agent_port}/api/v1/info", 60)
+        await demo.wait_for(session, f"{demo.ha_url}/manifest.json", 240)
+        await demo.onboard(session)
+        await demo.add_integration(session)
+        ws = await demo.websocket(session)
+        try:
+            entities = await demo.wait_for_entities(ws, 120)
+            summary = await install_dashboards(ws, entities)
+        finally:
+            await ws.close()
+    return entities, summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="start, verify, stop, exit 0/1")
+    parser.add_argument("--speed", type=float, default=1.0, help="simulated time acceleration")
+    parser.add_argument("--seed", type=int, default=1, help="simulated coworking day")
+    parser.add_argument("--host", default="0.0.0.0", help="Home Assistant listen address")
+    parser.add_argument("--fresh", action="store_true", help="forget the previous demo's state")
+    parser.add_argument("--dir", type=Path, default=REPO / ".demo", help="demo state directory")
+    args = parser.parse_args(argv)
+    if args.fresh and args.dir.exists():
+        shutil.rmtree(args.dir)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    demo = Demo(args.dir, "127.0.0.1" if args.check else args.host, args.speed, args.seed)
+    stop = threading.Event()
+    try:
+        entities, summary = asyncio.run(prepare(demo))
+        if args.check:
+            print(
+                f"demo ok: SmartMulti loaded in Home Assistant {demo.ha_url} with "
+                f"{len(entities)} entities on {summary['outlets']} outlets, "
+                f"{summary['energy_sensors']} energy sensors on the Energy dashboard, "
+                f"dashboard /{summary['dashboard']}"
+            )
+            return 0
+        print(
+            f"\nSmartMulti demo is running.\n"
+            f"  Home Assistant: {demo.ha_url}/{summary.get('dashboard', '')}\n"
+            f"  user: {USERNAME}   password: {demo.password}\n"
+            f"  agent API: http://127.0.0.1:{demo.agent_port}/api/v1/info "
+            f"(token in {demo.agent_dir / 'token'})\n"
+            f"  logs: {demo.root}\nPress Ctrl-C to stop.\n",
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        while not stop.wait(1):
+            demo.check_alive()
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    except DemoError as err:
+        print(f"demo failed: {err}", file=sys.stderr)
+        return 1
+    finally:
+        demo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The demo's dashboards: the strip, its outlets and users, and the Energy dashboard.
+
+Built from the entity and device registries, so they show whatever the integration provides
+(entities added by later features appear without editing this file).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+import re
+from typing import Any, Protocol
+
+DASHBOARD = "smartmulti-coworking"  # Home Assistant wants a hyphen in dashboard paths
+OUTLET_ROWS = ("relay", "state", "power", "battery", "reason", "time_to_full", "control", "user")
+STRIP_ROWS = (
+    "total_power", "power_limit", "strip_budget", "strategy", "balancing", "waiting",
+    "mode", "total_energy", "hard_limit", "guard_trips",
+)  # fmt: skip
+
+
+class Caller(Protocol):
+    async def call(self, kind: str, **data: Any) -> Any: ...
+
+
+def _key(unique_id: str) -> tuple[int | None, str]:
+    """``<serial>_outlet_3_power`` → (3, "power"); ``<serial>_total_power`` → (None, "total_power")."""
+    match = re.search(r"_outlet_(\d+)_(.+)$", unique_id)
+    if match:
+        return int(match.group(1)), match.group(2)
+    return None, unique_id.split("_", 1)[1] if "_" in unique_id else unique_id
+
+
+LABELS = {
+    "relay": "Relay", "state": "State", "power": "Power", "battery": "Battery",
+    "reason": "Why", "time_to_full": "Full in", "control": "Control", "energy": "Energy",
+    "exception": "Exception outlet", "user": "User",
+}  # fmt: skip
+
+
+def _ordered(found: dict[str, str], preferred: tuple[str, ...]) -> list[str]:
+    first = [found[k] for k in preferred if k in found]
+    return first + sorted(v for k, v in found.items() if k not in preferred)
+
+
+def _rows(found: dict[str, str], preferred: tuple[str, ...]) -> list[dict[str, str]]:
+    """Outlet rows named by what they are: the card's title already says which outlet."""
+    by_entity = {v: k for k, v in found.items()}
+    return [
+        {"entity": e, **({"name": LABELS[by_entity[e]]} if by_entity[e] in LABELS else {})}
+        for e in _ordered(found, preferred)
+    ]
+
+
+def build_dashboard(
+    entities: list[dict[str, Any]], devices: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    strip: dict[str, str] = {}
+    outlets: dict[int, dict[str, str]] = defaultdict(dict)
+    names: dict[int, str] = {}
+    other: list[str] = []
+    for entity in entities:
+        if entity.get("disabled_by"):
+            continue
+        outlet, key = _key(entity["unique_id"])
+        if outlet is None and "user" in key:
+            other.append(entity["entity_id"])
+            continue
+        if outlet is None:
+            strip[key] = entity["entity_id"]
+            continue
+        outlets[outlet][key] = entity["entity_id"]
+        device = devices.get(entity.get("device_id") or "", {})
+        names[outlet] = device.get("name_by_user") or device.get("name") or f"Outlet {outlet}"
+    cards: list[dict[str, Any]] = []
+    if "total_power" in strip:
+        limit = strip.get("power_limit")
+        cards.append(
+            {"type": "gauge", "entity": strip["total_power"], "name": "Strip power",
+             "min": 0, "max": 1000, "needle": True,
+             **({"segments": [{"from": 0, "color": "#43a047"}]} if limit else {})}
+        )  # fmt: skip
+    cards.append({"type": "entities", "title": "Strip", "entities": _ordered(strip, STRIP_ROWS)})
+    for outlet in sorted(outlets):
+        cards.append(
+            {"type": "entities", "title": names[outlet],
+             "entities": _rows(outlets[outlet], OUTLET_ROWS)}
+        )  # fmt: skip
+    views = [{"title": "Strip", "path": "strip", "icon": "mdi:power-socket-eu", "cards": cards}]
+    if other:
+        views.append(
+            {"title": "Users", "path": "users", "icon": "mdi:account-group",
+             "cards": [{"type": "entities", "title": "Consumption", "entities": sorted(other)}]}
+        )  # fmt: skip
+    return {"title": "SmartMulti", "views": views}
+
+
+def energy_preferences(entities: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Per-outlet and per-user energy sensors as individual devices of the Energy dashboard."""
+    chosen = []
+    for entity in entities:
+        outlet, key = _key(entity["unique_id"])
+        per_outlet = outlet is not None and key == "energy"
+        per_user = outlet is None and key.startswith("user") and key.endswith("energy")
+        if (per_outlet or per_user) and not entity.get("disabled_by"):
+            chosen.append({"stat_consumption": entity["entity_id"]})
+    return chosen
+
+
+async def install_dashboards(ws: Caller, entities: list[dict[str, Any]]) -> dict[str, Any]:
+    devices = {d["id"]: d for d in await ws.call("config/device_registry/list")}
+    dashboards = await ws.call("lovelace/dashboards/list")
+    if not any(d["url_path"] == DASHBOARD for d in dashboards):
+        await ws.call(
+            "lovelace/dashboards/create", url_path=DASHBOARD, title="SmartMulti",
+            icon="mdi:power-socket-eu", show_in_sidebar=True, require_admin=False, mode="storage",
+        )  # fmt: skip
+    config = build_dashboard(entities, devices)
+    await ws.call("lovelace/config/save", url_path=DASHBOARD, config=config)
+    consumption = energy_preferences(entities)
+    await ws.call("energy/save_prefs", energy_sources=[], device_consumption=consumption)
+    outlets = {_key(e["unique_id"])[0] for e in entities} - {None}
+    first = next(
+        (e["device_id"] for e in entities if _key(e["unique_id"])[0] == min(outlets, default=0)),
+        None,
+    )
+    return {
+        "outlets": len(outlets),
+        "energy_sensors": len(consumption),
+        "dashboard": f"{DASHBOARD}/strip",
+        "first_outlet_device": first,
+    }

@@ -1,0 +1,129 @@
+"""The demo as a manager sees it: headless Chromium logs in and opens the SmartMulti pages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+import os
+from pathlib import Path
+import shutil
+import time
+
+import pytest
+
+from scripts.demo import USERNAME, Demo, prepare
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
+    reason="Chromium and chromedriver are not installed (Debian: apt-get install chromium "
+    "chromium-driver; .ci/run installs them)",
+)
+
+# The frontend is made of web components: text lives in shadow roots, which innerText skips.
+DEEP_TEXT = """
+const parts = [];
+const walk = (node) => {
+  if (node.nodeType === Node.TEXT_NODE) { parts.push(node.textContent); return; }
+  if (node.shadowRoot) walk(node.shadowRoot);
+  for (const child of node.childNodes) walk(child);
+};
+walk(document.body);
+return parts.join(" ").replace(/\\s+/g, " ");
+"""
+
+
+@pytest.fixture
+def demo(tmp_path: Path, socket_enabled: None) -> Iterator[tuple[Demo, dict[str, object]]]:
+    running = Demo(tmp_path / "demo", "127.0.0.1", speed=1.0, seed=1)
+    try:
+        _, summary = asyncio.run(prepare(running))
+        yield running, summary
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1800",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def page_text(driver: object) -> str:
+    return str(driver.execute_script(DEEP_TEXT))  # type: ignore[attr-defined]
+
+
+def wait_for_text(driver: object, *needles: str, within_s: float = 60) -> str:
+    deadline = time.monotonic() + within_s
+    text = ""
+    while time.monotonic() < deadline:
+        text = page_text(driver)
+        if all(n in text for n in needles):
+            return text
+        time.sleep(0.5)
+    missing = [n for n in needles if n not in text]
+    raise AssertionError(f"{missing} not on the page; it shows: {text[:600]}")
+
+
+def log_in(driver: object, demo: Demo) -> None:
+    """Type the demo's credentials into Home Assistant's login form, as a person would."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    driver.get(demo.ha_url)  # type: ignore[attr-defined]
+    wait_for_text(driver, "Username", "Password")
+    time.sleep(1)  # the form focuses its first field once rendered
+    ActionChains(driver).send_keys(USERNAME, Keys.TAB, demo.password, Keys.ENTER).perform()
+    deadline = time.monotonic() + 60
+    while "auth/authorize" in driver.current_url and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.5)
+
+
+def save(driver: object, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    driver.save_screenshot(str(path))  # type: ignore[attr-defined]
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / name)
+    return path
+
+
+def test_manager_logs_in_and_sees_the_strip_dashboard_and_an_outlet_page(
+    demo: tuple[Demo, dict[str, object]], browser: object, tmp_path: Path
+) -> None:
+    running, summary = demo
+    log_in(browser, running)
+    browser.get(f"{running.ha_url}/{summary['dashboard']}")  # type: ignore[attr-defined]
+    text = wait_for_text(browser, "Strip", "Desk 1", "Desk 15", "Lamp")
+    assert any(state in text for state in ("Charging", "Waiting", "Full", "Off"))
+    time.sleep(2)  # let cards finish drawing
+    shot = save(browser, tmp_path, "dashboard.png")
+    assert shot.stat().st_size > 20_000
+
+    browser.get(f"{running.ha_url}/config/devices/device/{summary['first_outlet_device']}")  # type: ignore[attr-defined]
+    wait_for_text(browser, "Desk 1", "Power", "Energy")
+    time.sleep(2)
+    assert save(browser, tmp_path, "device.png").stat().st_size > 20_000
