@@ -65,6 +65,7 @@ class Agent:
         self._persist_soon = asyncio.Event()
         self._persist_lock = asyncio.Lock()
         self._last_sample_at: float | None = None
+        self._sampled = asyncio.Event()
         self.samples = 0
 
     # ------------------------------------------------------------------ AgentContext
@@ -86,6 +87,10 @@ class Agent:
 
     def settings_changed(self) -> None:
         self._persist_soon.set()
+
+    async def next_sample(self) -> None:
+        """Return after the next control step (a long-poll waits on the controller's clock)."""
+        await self._sampled.wait()
 
     # ------------------------------------------------------------------ state file
 
@@ -128,6 +133,8 @@ class Agent:
         now = self.clock()
         self.controller.step(now, readings)
         self.samples += 1
+        self._sampled.set()
+        self._sampled = asyncio.Event()
         if self.hub.has_subscribers:
             self.hub.publish(self.controller.snapshot(now), now)
 

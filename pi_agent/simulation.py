@@ -71,7 +71,9 @@ async def run_simulated_reporters(
                 continue
             changed = plugged.get(outlet_id) != status.plugged
             if changed or now - last_sent.get(outlet_id, -interval_s) >= interval_s:
-                controller.report_battery(outlet_id, status.percent, status.plugged, now)
+                controller.report_battery(
+                    outlet_id, status.percent, status.plugged, now, user=status.owner
+                )
                 plugged[outlet_id] = status.plugged
                 last_sent[outlet_id] = now
         await asyncio.sleep(1.0)

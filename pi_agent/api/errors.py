@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from aiohttp import web
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        *,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.retry_after_s = retry_after_s
 
     def response(self, headers: dict[str, str] | None = None) -> web.Response:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.field is not None:
             body["field"] = self.field
+        if self.retry_after_s is not None:
+            body["retry_after_s"] = self.retry_after_s
+            headers = {**(headers or {}), "Retry-After": str(math.ceil(self.retry_after_s))}
         return web.json_response({"error": body}, status=self.status, headers=headers)
 
 

@@ -15,8 +15,22 @@ from aiohttp import web
 
 from pi_agent.api.errors import ApiError, from_http_exception, invalid, unknown_outlet
 from pi_agent.api.events import EventHub
-from pi_agent.api.validation import BATTERY, OUTLET_PATCH, PLAN, RELAY, read_json
+from pi_agent.api.validation import (
+    BATTERY,
+    OUTLET_PATCH,
+    PAIRING_ANSWER,
+    PAIRING_START,
+    PLAN,
+    RELAY,
+    read_json,
+)
 from pi_agent.auth import FailureThrottle, Scope, Tokens
+from pi_agent.control.pairing import (
+    PairingRefusedError,
+    Session,
+    UnknownPairingError,
+    WrongWindowError,
+)
 from pi_agent.control.plan import Plan
 from pi_agent.control.strip import StripController, UnknownOutletError
 
@@ -26,6 +40,9 @@ API = "/api/v1"
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
 MAX_BODY_BYTES = 64 * 1024
 KEEPALIVE_S = 15.0
+# A pairing answer is held until the laptop has something to do; a window is done well before.
+LONG_POLL_S = 5.0
+SCOPE = "smartmulti.scope"  # the granted token scope, stored on the request
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -43,6 +60,8 @@ class AgentContext(Protocol):
     def now(self) -> float: ...
 
     def settings_changed(self) -> None: ...
+
+    async def next_sample(self) -> None: ...
 
 
 CONTEXT: web.AppKey[AgentContext] = web.AppKey("context")
@@ -64,7 +83,8 @@ def requires(scope: Scope) -> Callable[[Handler], Handler]:
                     await asyncio.sleep(delay)
                 raise ApiError(401, "unauthorized", "missing or invalid bearer token")
             if scope == "admin" and granted != "admin":
-                raise ApiError(403, "forbidden", "this token may only report battery data")
+                raise ApiError(403, "forbidden", "this token may only report battery data and pair")
+            request[SCOPE] = granted
             return await handler(request)
 
         checked.__name__ = handler.__name__
@@ -163,9 +183,101 @@ async def post_battery(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     outlet_id = _outlet_id(request)
     body = await read_json(request, BATTERY)
-    context.controller.report_battery(outlet_id, body["percent"], body["plugged"], context.now())
+    pair_again = context.controller.report_battery(
+        outlet_id,
+        body["percent"],
+        body["plugged"],
+        context.now(),
+        user=body.get("user"),
+        from_laptop=request[SCOPE] == "reporter",
+    )
     outlet = context.controller.outlet_view(context.controller.outlet(outlet_id), context.now())
-    return web.json_response({"id": outlet_id, "battery": outlet["battery"]})
+    return web.json_response(
+        {"id": outlet_id, "battery": outlet["battery"], "pair_again": pair_again}
+    )
+
+
+@requires("admin")
+async def delete_outlet_pairing(request: web.Request) -> web.Response:
+    """Forget who reports for the outlet; its reporter is told to pair again at its next report."""
+    context = request.app[CONTEXT]
+    outlet_id = _outlet_id(request)
+    context.controller.pairing.unpair(outlet_id)
+    return _outlet_response(context, outlet_id)
+
+
+def _pairing(request: web.Request) -> Session:
+    try:
+        return request.app[CONTEXT].controller.pairing.get(request.match_info["pairing_id"])
+    except UnknownPairingError:
+        raise ApiError(404, "unknown_pairing", "no current or recent pairing has this id") from None
+
+
+async def _pairing_response(
+    context: AgentContext, session: Session, status: int = 200
+) -> web.Response:
+    """Answer once the laptop has something to do: read its plugged flag, or read the result.
+
+    Holding the answer until the relays have settled means the laptop never reads its flag too
+    early, whatever the network's delay, and needs no clock of its own.
+    """
+    pairing = context.controller.pairing
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + LONG_POLL_S
+    view = pairing.view(session)
+    while view["status"] == "running" and not view["observe"]:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(context.next_sample(), remaining)
+        view = pairing.view(session)
+    return web.json_response(view, status=status)
+
+
+@requires("reporter")
+async def post_pairing(request: web.Request) -> web.Response:
+    """A laptop that does not know its outlet asks the strip to find it."""
+    context = request.app[CONTEXT]
+    body = await read_json(request, PAIRING_START)
+    try:
+        session = context.controller.pairing.start(
+            plugged=body["plugged"], user=body.get("user"), now=context.now()
+        )
+    except PairingRefusedError as refusal:
+        raise ApiError(
+            409, refusal.code, refusal.message, retry_after_s=refusal.retry_after_s
+        ) from None
+    return await _pairing_response(context, session, status=201)
+
+
+@requires("reporter")
+async def get_pairing(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    return web.json_response(context.controller.pairing.view(_pairing(request)))
+
+
+@requires("reporter")
+async def post_pairing_answer(request: web.Request) -> web.Response:
+    """The laptop's plugged flag for the window it was asked about."""
+    context = request.app[CONTEXT]
+    session = _pairing(request)
+    body = await read_json(request, PAIRING_ANSWER)
+    try:
+        context.controller.pairing.observe(
+            session.id, body["window"], body["plugged"], context.now()
+        )
+    except WrongWindowError as err:
+        raise ApiError(409, "wrong_window", str(err)) from None
+    return await _pairing_response(context, session)
+
+
+@requires("reporter")
+async def delete_pairing(request: web.Request) -> web.Response:
+    """Stop a pairing (the reporter is quitting); its relays go back as they were."""
+    context = request.app[CONTEXT]
+    session = context.controller.pairing.cancel(_pairing(request).id, context.now())
+    return web.json_response(context.controller.pairing.view(session))
 
 
 @requires("admin")
@@ -248,6 +360,12 @@ def create_app(context: AgentContext) -> web.Application:
     app.router.add_patch(outlet, patch_outlet)
     app.router.add_post(outlet + "/relay", post_relay)
     app.router.add_post(outlet + "/battery", post_battery)
+    app.router.add_delete(outlet + "/pairing", delete_outlet_pairing)
+    pairing = API + "/pairings/{pairing_id}"
+    app.router.add_post(API + "/pairings", post_pairing)
+    app.router.add_get(pairing, get_pairing)
+    app.router.add_delete(pairing, delete_pairing)
+    app.router.add_post(pairing + "/answers", post_pairing_answer)
     app.router.add_post(API + "/plan", post_plan)
     app.router.add_delete(API + "/plan", delete_plan)
     return app

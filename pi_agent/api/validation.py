@@ -9,8 +9,9 @@ from aiohttp import web
 import voluptuous as vol
 
 from pi_agent.api.errors import ApiError, invalid
+from pi_agent.control.pairing import MAX_WINDOWS
 from pi_agent.control.plan import MAX_TTL_S
-from pi_agent.validators import NAME, boolean, number
+from pi_agent.validators import NAME, boolean, integer, number
 
 MAX_BUDGET_W = 100_000.0
 
@@ -31,7 +32,17 @@ def _optional_bool(value: Any) -> bool | None:
 
 
 RELAY = vol.Schema({vol.Required("on"): _optional_bool})
-BATTERY = vol.Schema({vol.Required("percent"): number(0, 100), vol.Required("plugged"): boolean})
+BATTERY = vol.Schema(
+    {
+        vol.Required("percent"): number(0, 100),
+        vol.Required("plugged"): boolean,
+        vol.Optional("user"): NAME,
+    }
+)
+PAIRING_START = vol.Schema({vol.Required("plugged"): boolean, vol.Optional("user"): NAME})
+PAIRING_ANSWER = vol.Schema(
+    {vol.Required("window"): integer(0, MAX_WINDOWS), vol.Required("plugged"): boolean}
+)
 OUTLET_PATCH = vol.All(
     vol.Schema(
         {

@@ -41,6 +41,8 @@ class OutletState:
     energy_wh: float = 0.0
     battery: BatteryReport | None = None
     shed_until: float = -math.inf
+    # Set while a pairing holds the outlet: the state it wants, free of minimum on/off times.
+    held: bool | None = None
 
     def fresh_power(self, now: float, stale_after_s: float) -> float | None:
         """The measured draw if the meter is healthy and recent, else None (unknown)."""

@@ -21,6 +21,7 @@ from pi_agent.control.guard import (
     shed_order_from_priority,
 )
 from pi_agent.control.outlet import STUCK_W, BatteryReport, OutletState
+from pi_agent.control.pairing import PairingCoordinator, Room
 from pi_agent.control.plan import Plan
 from pi_agent.hardware.base import MeterError, Reading, Relay, RelayError
 
@@ -73,6 +74,13 @@ class StripController:
         self._last_on_at = -math.inf
         # Twice the sample period: one late sample is tolerated, two are a stale meter.
         self._stale_after_s = 2.0 * self.strip.sample_period_s + 1e-6
+        self.pairing = PairingCoordinator(
+            self.outlets,
+            self.strip,
+            room=self._pairing_room,
+            wall_clock=wall_clock,
+            stale_after_s=self._stale_after_s,
+        )
 
     # ------------------------------------------------------------------ lookups
 
@@ -122,9 +130,20 @@ class StripController:
             outlet.max_power_w = max_power_w
         return outlet
 
-    def report_battery(self, outlet_id: int, percent: float, plugged: bool, now: float) -> None:
+    def report_battery(
+        self,
+        outlet_id: int,
+        percent: float,
+        plugged: bool,
+        now: float,
+        *,
+        user: str | None = None,
+        from_laptop: bool = False,
+    ) -> bool:
+        """Record a battery report; True asks the reporter to pair again (its laptop moved)."""
         outlet = self.outlet(outlet_id)
         outlet.battery = BatteryReport(percent, plugged, received_at=now, reported_at=self._wall())
+        return self.pairing.battery_reported(outlet_id, plugged, user, now, from_laptop=from_laptop)
 
     def restore(self, saved: Mapping[int, Mapping[str, Any]]) -> None:
         """Energy counters and manager settings from the state file, before the first step."""
@@ -205,19 +224,31 @@ class StripController:
         return outlet.reserve_w(now, self._stale_after_s, self.strip.settle_s)
 
     def _may_switch_on(self, outlet: OutletState, now: float) -> bool:
-        return now >= outlet.shed_until and outlet.can_switch(True, now, *self._min_times)
+        return now >= outlet.shed_until and (
+            outlet.held is not None or outlet.can_switch(True, now, *self._min_times)
+        )
+
+    def _pairing_room(self, now: float) -> Room:
+        return Room(
+            limit_w=self.limit_w,
+            first_on_at=self._last_on_at + self.strip.stagger_s,
+            closed=self.mode == "off",
+        )
 
     @property
     def _min_times(self) -> tuple[float, float]:
         return self.strip.min_on_s, self.strip.min_off_s
 
     def _choose_targets(self, now: float) -> None:
+        self.pairing.tick(now)
         plan = self.plan if self.mode in ("planned", "off") else None
         exceptions_on = plan.exceptions_on if plan is not None else True
         rotating: list[OutletState] = []
         for outlet in self.outlets:
             if outlet.exception:
                 outlet.target_on = exceptions_on
+            elif outlet.held is not None:
+                outlet.target_on = outlet.held
             elif outlet.override is not None:
                 outlet.target_on = outlet.override
             elif self.mode == "planned" and plan is not None:
@@ -269,7 +300,11 @@ class StripController:
             if (
                 outlet.relay_on
                 and not outlet.target_on
-                and (outlet.exception or outlet.can_switch(False, now, *self._min_times))
+                and (
+                    outlet.exception
+                    or outlet.held is not None
+                    or outlet.can_switch(False, now, *self._min_times)
+                )
             ):
                 self._switch(outlet, False, now)
         for outlet in self.outlets:
@@ -291,6 +326,8 @@ class StripController:
             for o in self.outlets
             if not o.exception and o.target_on and not o.relay_on and self._may_switch_on(o, now)
         ]
+        if self.pairing.active:  # its windows need the budget and the stagger to themselves
+            pending = [o for o in pending if o.held is not None]
         if self.mode == "planned" and self.plan is not None:
             rank = {oid: i for i, oid in enumerate(self.plan.priority)}
             return sorted(pending, key=lambda o: (o.override is None, rank.get(o.id, 99), o.id))
@@ -381,11 +418,14 @@ class StripController:
             "switch_age_s": None
             if outlet.last_switch_wall is None
             else round(now - outlet.last_switch_at, 1),
+            "paired": self.pairing.paired_view(outlet.id),
+            "in_pairing": self.pairing.in_pairing(outlet.id),
         }
 
     def snapshot(self, now: float) -> dict[str, Any]:
         plan = self.plan
         outlets = [self.outlet_view(o, now) for o in self.outlets]
+        latest = self.pairing.latest()
         return {
             "time": self._wall(),
             "mode": self.mode,
@@ -412,5 +452,6 @@ class StripController:
                 "expires_at": plan.received_wall + plan.ttl_s,
                 "expires_in_s": round(max(0.0, plan.expires_at - now), 1),
             },
+            "pairing": None if latest is None else self.pairing.view(latest),
             "outlets": outlets,
         }

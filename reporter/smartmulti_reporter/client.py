@@ -1,0 +1,144 @@
+"""The agent's HTTP API as the reporter uses it, on the standard library alone.
+
+Failures come in two kinds the caller treats differently: ``AgentUnavailable`` (the network, a
+timeout, a server error: try again later) and ``AgentRefused`` (the agent answered no, with its
+error code: retrying the same request will not help, except when it says when to).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from typing import Any
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from smartmulti_reporter import __version__
+
+API = "/api/v1"
+TIMEOUT_S = 15.0  # above the agent's 5 s long-poll of pairing answers
+
+
+class AgentError(Exception):
+    pass
+
+
+class AgentUnavailable(AgentError):  # noqa: N818 (a state, not a bug: the agent may come back)
+    """The agent could not be reached or failed; worth retrying later."""
+
+
+class AgentRefused(AgentError):  # noqa: N818
+    """The agent answered with an error."""
+
+    def __init__(
+        self, status: int, code: str, message: str, retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(f"{message} ({status} {code})")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after_s = retry_after_s
+
+
+def normalise_url(url: str) -> str:
+    """``192.168.1.20:8450`` or ``http://strip.local:8450/`` → ``http://host:port``."""
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class AgentClient:
+    def __init__(self, url: str, token: str, *, timeout_s: float = TIMEOUT_S) -> None:
+        self.url = normalise_url(url)
+        self._token = token
+        self._timeout_s = timeout_s
+        # The strip is on the local network: a proxy configured for the web would only break it.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def report_battery(
+        self, outlet: int, percent: float, plugged: bool, user: str | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"percent": percent, "plugged": plugged}
+        if user:
+            body["user"] = user
+        return self.request("POST", f"{API}/outlets/{outlet}/battery", body)
+
+    def start_pairing(self, plugged: bool, user: str | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"plugged": plugged}
+        if user:
+            body["user"] = user
+        return self.request("POST", f"{API}/pairings", body)
+
+    def answer(self, pairing_id: str, window: int, plugged: bool) -> dict[str, Any]:
+        path = f"{API}/pairings/{urllib.parse.quote(pairing_id, safe='')}/answers"
+        return self.request("POST", path, {"window": window, "plugged": plugged})
+
+    def pairing(self, pairing_id: str) -> dict[str, Any]:
+        return self.request("GET", f"{API}/pairings/{urllib.parse.quote(pairing_id, safe='')}")
+
+    def cancel_pairing(self, pairing_id: str, *, timeout_s: float = 2.0) -> dict[str, Any]:
+        path = f"{API}/pairings/{urllib.parse.quote(pairing_id, safe='')}"
+        return self.request("DELETE", path, timeout_s=timeout_s)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+    ) -> dict[str, Any]:
+        """One call; the decoded JSON object, or ``AgentRefused`` / ``AgentUnavailable``."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self._token}",
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "User-Agent": f"smartmulti-reporter/{__version__}",
+            },
+        )
+        try:
+            with self._opener.open(request, timeout=timeout_s or self._timeout_s) as response:
+                return _json_object(response.read())
+        except urllib.error.HTTPError as err:
+            raise _refusal(err) from None
+        except (OSError, http.client.HTTPException) as err:  # timeouts are OSErrors
+            reason = getattr(err, "reason", None) or err
+            raise AgentUnavailable(f"cannot reach {self.url}: {reason}") from None
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise AgentUnavailable("the agent's answer is not JSON") from None
+    if not isinstance(value, dict):
+        raise AgentUnavailable("the agent's answer is not a JSON object")
+    return value
+
+
+def _refusal(err: urllib.error.HTTPError) -> AgentError:
+    with err:
+        raw = err.read()
+    if err.code >= 500:
+        return AgentUnavailable(f"the agent failed ({err.code})")
+    try:
+        error = _json_object(raw).get("error", {})
+    except AgentUnavailable:
+        error = {}
+    retry = error.get("retry_after_s")
+    return AgentRefused(
+        err.code,
+        str(error.get("code", "http_error")),
+        str(error.get("message", err.reason)),
+        float(retry) if isinstance(retry, int | float) else None,
+    )

@@ -1,0 +1,84 @@
+"""The laptop's side of automatic pairing: answer the strip's questions until it has a result.
+
+The agent does all the timing: each of its answers comes back once the relays have settled, and
+says whether to read the plugged flag now (``observe``). The laptop reads it then, never before,
+so the flag's lag and the network's delay cannot make it answer for the wrong window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from smartmulti_reporter.client import AgentClient, AgentError
+
+POLL_S = 0.2  # only when an answer came back before the next window settled
+
+
+class Stopped(Exception):  # noqa: N818 (not an error: someone asked the reporter to stop)
+    """The reporter was asked to stop."""
+
+
+@dataclass(frozen=True, slots=True)
+class PairingResult:
+    status: str  # paired, ambiguous, failed, cancelled
+    outlet: int | None
+    confidence: float | None
+    windows: int
+    reason: str | None
+    message: str
+
+    @classmethod
+    def from_view(cls, view: dict[str, Any]) -> PairingResult:
+        return cls(
+            status=str(view["status"]),
+            outlet=view.get("outlet"),
+            confidence=view.get("confidence"),
+            windows=int(view.get("windows", 0)),
+            reason=view.get("reason"),
+            message=str(view.get("message", "")),
+        )
+
+
+def pair(
+    client: AgentClient,
+    plugged: Callable[[], bool],
+    user: str | None,
+    *,
+    pause: Callable[[float], bool],
+) -> PairingResult:
+    """Run one pairing to its end.
+
+    ``plugged`` reads the flag now; ``pause(s)`` waits and returns True if the reporter must
+    stop. Raises ``AgentRefused`` when the pairing cannot start (the code says why),
+    ``AgentUnavailable`` when the agent is lost, ``Stopped`` when asked to stop. Whatever
+    interrupts it, the pairing is cancelled so the strip puts its relays back at once.
+    """
+    view = client.start_pairing(plugged(), user)
+    pairing_id = str(view["id"])
+    try:
+        view = _answer_until_done(client, pairing_id, view, plugged, pause)
+    except BaseException:  # Ctrl-C included: never leave the strip holding relays for us
+        with contextlib.suppress(AgentError):  # else the agent ends it by itself in seconds
+            client.cancel_pairing(pairing_id)
+        raise
+    return PairingResult.from_view(view)
+
+
+def _answer_until_done(
+    client: AgentClient,
+    pairing_id: str,
+    view: dict[str, Any],
+    plugged: Callable[[], bool],
+    pause: Callable[[float], bool],
+) -> dict[str, Any]:
+    while view["status"] == "running":
+        if view["observe"]:
+            view = client.answer(pairing_id, int(view["window"]), plugged())
+        elif pause(POLL_S):
+            raise Stopped
+        else:
+            view = client.pairing(pairing_id)
+    return view

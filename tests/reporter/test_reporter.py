@@ -1,0 +1,228 @@
+"""The laptop reporter against a real agent on loopback; only the battery itself is simulated.
+
+The reporter is synchronous (it runs on laptops with nothing but the standard library and
+psutil), so it runs in a thread while the agent serves from the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+import random
+import threading
+from typing import Any
+
+import pytest
+
+from smartmulti_reporter.backoff import Backoff
+from smartmulti_reporter.battery import Battery, BatteryReading
+from smartmulti_reporter.cli import EXIT_NO_BATTERY, EXIT_REFUSED, main
+from smartmulti_reporter.client import AgentClient, AgentRefused
+from smartmulti_reporter.pairing import pair
+from smartmulti_reporter.reporter import Reporter, Settings
+from tests.support.agent import RunningAgent, free_port, start_agent
+
+
+@dataclass
+class FakeBattery:
+    """The laptop's battery as the test sets it: the one piece of hardware replaced."""
+
+    percent: float = 55.0
+    plugged: bool = False
+
+    def __call__(self) -> Battery:
+        return Battery(self.percent, self.plugged)
+
+
+@pytest.fixture
+async def agent(tmp_path: Path, socket_enabled: None) -> AsyncIterator[RunningAgent]:
+    running = await start_agent(tmp_path / "agent")
+    yield running
+    await running.stop()
+
+
+def reporter_for(
+    url: str,
+    token: str,
+    source: Callable[[], BatteryReading | None],
+    *,
+    outlet: int | None = None,
+    interval_s: float = 30.0,
+) -> Reporter:
+    return Reporter(
+        AgentClient(url, token, timeout_s=10.0),
+        source,
+        Settings(user="Amina", outlet=outlet, interval_s=interval_s, poll_s=0.05),
+        backoff=Backoff(base_s=0.05, cap_s=0.2, rng=random.Random(1)),
+    )
+
+
+@contextlib.contextmanager
+def running(reporter: Reporter) -> Iterator[threading.Thread]:
+    """The reporter's loop in a thread; it must still be alive (no crash) when stopped."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            reporter.run()
+        except BaseException as err:  # surfaced in the test, not lost in the thread
+            errors.append(err)
+
+    thread = threading.Thread(target=run, name="reporter", daemon=True)
+    thread.start()
+    try:
+        yield thread
+        assert thread.is_alive(), errors
+    finally:
+        reporter.stop_event.set()
+        thread.join(20)
+    assert not errors
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    """Wait for ``condition`` (a deadline against hangs, not a measurement)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+def outlet_state(agent: RunningAgent, outlet_id: int) -> dict[str, Any]:
+    controller = agent.agent.controller
+    return controller.outlet_view(controller.outlet(outlet_id), agent.agent.now())
+
+
+def battery_of(agent: RunningAgent, outlet_id: int) -> dict[str, Any] | None:
+    battery: dict[str, Any] | None = outlet_state(agent, outlet_id)["battery"]
+    return battery
+
+
+async def test_battery_is_posted_and_visible_in_the_agent_state(agent: RunningAgent) -> None:
+    reporter = reporter_for(agent.url, agent.reporter_token, FakeBattery(42.0), outlet=3)
+    with running(reporter):
+        await until(lambda: battery_of(agent, 3) is not None)
+    battery = battery_of(agent, 3)
+    assert battery is not None
+    assert (battery["percent"], battery["plugged"]) == (42.0, False)
+    assert outlet_state(agent, 3)["paired"]["user"] == "Amina"
+
+
+async def test_reporter_token_cannot_switch_a_relay_or_read_the_state(
+    agent: RunningAgent,
+) -> None:
+    client = AgentClient(agent.url, agent.reporter_token)
+    calls: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("POST", "/api/v1/outlets/1/relay", {"on": True}),
+        ("GET", "/api/v1/state", None),
+        ("GET", "/api/v1/outlets/1", None),
+    ]
+    for method, path, body in calls:
+        with pytest.raises(AgentRefused) as refused:
+            await asyncio.to_thread(client.request, method, path, body)
+        assert (refused.value.status, refused.value.code) == (403, "forbidden")
+    assert outlet_state(agent, 1)["override"] is None
+
+
+async def test_plugged_change_is_posted_at_once(agent: RunningAgent) -> None:
+    battery = FakeBattery(70.0, plugged=False)
+    # An interval far longer than the test: only the change itself can trigger the post.
+    reporter = reporter_for(agent.url, agent.reporter_token, battery, outlet=5, interval_s=60)
+    with running(reporter):
+        await until(lambda: battery_of(agent, 5) is not None)
+        battery.plugged = True
+        await until(lambda: (battery_of(agent, 5) or {}).get("plugged") is True)
+    assert reporter.posts == 2
+
+
+async def test_reporter_keeps_retrying_while_the_agent_is_down_and_posts_once_it_is_back(
+    tmp_path: Path, socket_enabled: None
+) -> None:
+    port = free_port()
+    token = "a-reporter-token-known-in-advance"
+    (tmp_path / "agent").mkdir()
+    (tmp_path / "agent" / "reporter_token").write_text(token + "\n")
+    (tmp_path / "agent" / "reporter_token").chmod(0o600)
+    reporter = reporter_for(f"http://127.0.0.1:{port}", token, FakeBattery(33.0), outlet=2)
+    with running(reporter):
+        await until(lambda: reporter.failures >= 3)
+        assert reporter.posts == 0
+        back = await start_agent(tmp_path / "agent", port=port)
+        try:
+            await until(lambda: battery_of(back, 2) is not None)
+        finally:
+            await back.stop()
+    assert reporter.posts >= 1
+
+
+def test_backoff_grows_to_its_cap_with_jitter_and_never_spins() -> None:
+    backoff = Backoff(base_s=1.0, cap_s=60.0, rng=random.Random(7))
+    delays = [backoff.next_delay() for _ in range(12)]
+    steps = [min(60.0, 2.0**n) for n in range(12)]
+    assert all(step / 2 <= delay <= step for delay, step in zip(delays, steps, strict=True))
+    assert len({round(d, 6) for d in delays[7:]}) > 1  # capped, yet jittered
+    backoff.reset()
+    assert backoff.next_delay() <= 1.0
+
+
+def test_no_battery_exits_non_zero_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--agent", "http://127.0.0.1:9", "--token", "t"], source=lambda: None)
+    assert code == EXIT_NO_BATTERY
+    assert "no battery" in capsys.readouterr().err
+
+
+async def test_wrong_token_stops_the_reporter_with_a_message(
+    agent: RunningAgent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--agent", agent.url, "--token", "not-the-token", "--outlet", "4"]
+    code = await asyncio.to_thread(main, argv, source=FakeBattery())
+    assert code == EXIT_REFUSED
+    assert "refused the token" in capsys.readouterr().err
+
+
+async def test_reporter_without_an_outlet_pairs_then_reports_for_its_outlet(
+    agent: RunningAgent,
+) -> None:
+    controller = agent.agent.controller
+    await until(lambda: any(o.relay_on for o in controller.outlets if not o.exception))
+    outlet = min(o.id for o in controller.outlets if o.relay_on and not o.exception)
+
+    def laptop() -> BatteryReading | None:
+        return agent.world.battery(outlet)  # its plugged flag follows its relay
+
+    reporter = reporter_for(agent.url, agent.reporter_token, laptop)
+    with running(reporter):
+        await until(lambda: battery_of(agent, outlet) is not None)
+    assert reporter.outlet == outlet
+    assert reporter.last_pairing is not None
+    assert reporter.last_pairing.status == "paired"
+    assert 1 <= reporter.last_pairing.windows <= 5
+    paired = outlet_state(agent, outlet)["paired"]
+    assert (paired["user"], paired["method"]) == ("Amina", "pairing")
+
+
+async def test_interrupted_pairing_is_cancelled_on_the_agent(agent: RunningAgent) -> None:
+    client = AgentClient(agent.url, agent.reporter_token)
+    reads = 0
+
+    def plugged() -> bool:
+        nonlocal reads
+        reads += 1
+        if reads > 1:
+            raise KeyboardInterrupt  # Ctrl-C while the strip waits for the first answer
+        return True
+
+    def interrupted() -> bool:
+        try:
+            pair(client, plugged, "Amina", pause=threading.Event().wait)
+        except KeyboardInterrupt:
+            return True
+        return False
+
+    assert await asyncio.to_thread(interrupted)
+    latest = agent.agent.controller.pairing.latest()
+    assert latest is not None
+    assert latest.status == "cancelled"
