@@ -291,6 +291,11 @@ async def post_plan(request: web.Request) -> web.Response:
                 raise invalid(
                     f"{key}[{index}]", f"no outlet {outlet_id} (this strip has 1..{count})"
                 )
+    for outlet_id in body.get("reserve_w", {}):
+        if not 1 <= outlet_id <= count:
+            raise invalid(
+                f"reserve_w.{outlet_id}", f"no outlet {outlet_id} (this strip has 1..{count})"
+            )
     now = context.now()
     plan = Plan(
         on=frozenset(body["on"]),
@@ -301,6 +306,7 @@ async def post_plan(request: web.Request) -> web.Response:
         received_wall=time.time(),
         on_expiry=body.get("on_expiry", "failsafe"),
         exceptions_on=body.get("exceptions_on", True),
+        reserve_w=body.get("reserve_w", {}),
     )
     context.controller.apply_plan(plan)
     return web.json_response(

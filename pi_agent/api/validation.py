@@ -27,6 +27,22 @@ def _outlet_ids(value: Any) -> list[int]:
     return value
 
 
+def _reserves(value: Any) -> dict[int, float]:
+    """``{"3": 45.0}``: the draw Home Assistant expects of an outlet it asks to switch on."""
+    if not isinstance(value, dict):
+        raise vol.Invalid("expected an object of outlet id to watts")
+    watts = number(0, MAX_BUDGET_W, min_included=False)
+    result = {}
+    for key, item in value.items():
+        if not (isinstance(key, str) and key.isdigit() and len(key) <= 3):
+            raise vol.Invalid("keys must be outlet ids", path=[key])
+        try:
+            result[int(key)] = watts(item)
+        except vol.Invalid as err:
+            raise vol.Invalid(err.msg, path=[key]) from None
+    return result
+
+
 def _optional_bool(value: Any) -> bool | None:
     return None if value is None else boolean(value)
 
@@ -61,6 +77,7 @@ PLAN = vol.Schema(
         vol.Required("ttl_s"): number(1, MAX_TTL_S),
         vol.Optional("on_expiry"): vol.In(["failsafe", "off"]),
         vol.Optional("exceptions_on"): boolean,
+        vol.Optional("reserve_w"): _reserves,
     }
 )
 

@@ -62,7 +62,9 @@ class OutletState:
             return measured if measured is not None and measured > STUCK_W else 0.0
         return self.max_power_w if measured is None else measured
 
-    def reserve_w(self, now: float, stale_after_s: float, settle_s: float) -> float:
+    def reserve_w(
+        self, now: float, stale_after_s: float, settle_s: float, switch_on_w: float | None = None
+    ) -> float:
         """Draw as admission counts it: a just-switched outlet also counts at its max.
 
         A charger negotiates for a second or two before drawing its full power, so a fresh
@@ -70,7 +72,7 @@ class OutletState:
         """
         draw = self.guard_w(now, stale_after_s)
         if self.relay_on and now - self.last_switch_at < settle_s:
-            return max(draw, self.max_power_w)
+            return max(draw, self.max_power_w if switch_on_w is None else switch_on_w)
         return draw
 
     def can_switch(self, on: bool, now: float, min_on_s: float, min_off_s: float) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 OnExpiry = Literal["failsafe", "off"]
@@ -19,6 +20,10 @@ class Plan:
     received_wall: float
     on_expiry: OnExpiry = "failsafe"
     exceptions_on: bool = True
+    # What Home Assistant expects an outlet to draw once on (it has seen that laptop charge);
+    # admission then counts that instead of the outlet's whole max power. The guard still
+    # enforces the limit, so an estimate that is too low is cut after the hold.
+    reserve_w: Mapping[int, float] = field(default_factory=dict)
 
     @property
     def expires_at(self) -> float:

@@ -221,7 +221,15 @@ class StripController:
         return min(self.strip.hard_limit_w, self.strip.failsafe_budget_w)
 
     def _reserve(self, outlet: OutletState, now: float) -> float:
-        return outlet.reserve_w(now, self._stale_after_s, self.strip.settle_s)
+        return outlet.reserve_w(
+            now, self._stale_after_s, self.strip.settle_s, self._switch_on_w(outlet)
+        )
+
+    def _switch_on_w(self, outlet: OutletState) -> float:
+        """What admission counts for an outlet going on: the plan's estimate, capped at max."""
+        plan = self.plan if self.mode == "planned" else None
+        expected = plan.reserve_w.get(outlet.id) if plan is not None else None
+        return outlet.max_power_w if expected is None else min(expected, outlet.max_power_w)
 
     def _may_switch_on(self, outlet: OutletState, now: float) -> bool:
         return now >= outlet.shed_until and (
@@ -314,11 +322,11 @@ class StripController:
         for outlet in self._switch_on_order(now):
             if now - self._last_on_at < self.strip.stagger_s:
                 return
-            if reserved + outlet.max_power_w > self.limit_w:
+            if reserved + self._switch_on_w(outlet) > self.limit_w:
                 continue
             if self._switch(outlet, True, now):
                 self._last_on_at = now
-                reserved += outlet.max_power_w
+                reserved += self._switch_on_w(outlet)
 
     def _switch_on_order(self, now: float) -> list[OutletState]:
         pending = [
@@ -449,6 +457,7 @@ class StripController:
                 "ttl_s": plan.ttl_s,
                 "on_expiry": plan.on_expiry,
                 "exceptions_on": plan.exceptions_on,
+                "reserve_w": {str(k): v for k, v in sorted(plan.reserve_w.items())},
                 "expires_at": plan.received_wall + plan.ttl_s,
                 "expires_in_s": round(max(0.0, plan.expires_at - now), 1),
             },

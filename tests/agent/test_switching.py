@@ -82,6 +82,20 @@ def test_admission_counts_a_new_outlet_at_its_max_power() -> None:
     assert harness.on() == {1, 2, 3}
 
 
+def test_plan_reserve_lets_admission_count_the_expected_draw() -> None:
+    harness = Harness(3, max_power_w=200, loads={1: 150, 2: 60, 3: 60}, hard_limit_w=450)
+    harness.plan([1, 2, 3], budget_w=450, reserve_w={2: 70.0, 3: 70.0})
+    harness.run(1)
+    assert harness.on() == {1, 2, 3}  # 200 + 70 + 70 reserved: fits; at max power it would not
+
+
+def test_plan_reserve_never_exceeds_the_outlet_max_power() -> None:
+    harness = Harness(2, max_power_w=100, loads={1: 90, 2: 90}, hard_limit_w=150)
+    harness.plan([1, 2], budget_w=150, reserve_w={1: 500.0, 2: 500.0})
+    harness.run(1)
+    assert harness.on() == {1}  # counted at 100 W (its max), not 500 W: the first one fits
+
+
 def test_lease_expiry_falls_back_to_failsafe() -> None:
     harness = Harness(3, loads={1: 90, 2: 90, 3: 90}, min_on_s=0, failsafe_budget_w=250)
     harness.plan([1], ttl_s=10)
