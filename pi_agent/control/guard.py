@@ -19,6 +19,9 @@ class Guard:
     """
 
     hold_s: float
+    # Samples are nominally periodic; a sample arriving a few ms early must not push the cut to
+    # the next sample, a whole period later. The slack absorbs that scheduling jitter.
+    slack_s: float = 0.0
     over_since: float | None = None
     trips: int = 0
     last_trip_at: float | None = None
@@ -32,7 +35,7 @@ class Guard:
             return False
         if self.over_since is None:
             self.over_since = now
-        return lowered or now - self.over_since >= self.hold_s - 1e-9  # float clock slack
+        return lowered or now - self.over_since >= self.hold_s - self.slack_s - 1e-9
 
     def record_trip(self, now: float) -> None:
         self.trips += 1

@@ -65,7 +65,7 @@ class StripController:
             )
             for o in config.outlets
         ]
-        self.guard = Guard(hold_s=self.strip.hold_s)
+        self.guard = Guard(hold_s=self.strip.hold_s, slack_s=0.1 * self.strip.sample_period_s)
         self.plan: Plan | None = None
         self.mode: Mode = "failsafe"
         self.limit_w = self._limit("failsafe")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pi_agent.control.guard import Guard
 from pi_agent.hardware.base import MeterError
 
 from .harness import Harness
@@ -118,3 +119,10 @@ def test_every_sample_stays_under_the_limit_after_the_hold() -> None:
     totals = harness.run(10)
     hold_samples = round(harness.config.strip.hold_s / harness.period)
     assert max(totals[hold_samples:]) <= 700
+
+
+def test_a_sample_arriving_a_little_early_does_not_postpone_the_cut_a_whole_period() -> None:
+    guard = Guard(hold_s=1.0, slack_s=0.02)
+    assert not guard.must_shed(500, 400, now=10.0)
+    assert not guard.must_shed(500, 400, now=10.9)
+    assert guard.must_shed(500, 400, now=10.99)  # 5 periods of 0.2 s, 10 ms of jitter early
