@@ -1,0 +1,186 @@
+"""The algorithms compared: SmartMulti's strategies (the real engine), simple baselines.
+
+The engine sees only what the product sees (``StripInput``). The baselines are given the truth
+about who is present (a plain rule cannot probe, so it is not charged for it); ACN-Sim's
+algorithms are in ``acn.py``. ``RelayOracle`` is a reference told everything, to measure what
+is lost to information rather than to the algorithm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+import math
+
+from balancing import Balancer, Settings, Strategy, StripInput, knapsack
+
+from pi_agent.sim.physics import charge_power_w, outlet_draw_w
+
+from .scenario import Scenario
+from .world import Decision, Present
+
+
+@dataclass(slots=True)
+class EnginePolicy:
+    """One SmartMulti strategy, driven exactly as the coordinator drives it."""
+
+    strategy: Strategy
+    settings: Settings = field(default_factory=Settings)
+    max_on: int | None = None
+    name: str = ""
+    _engine: Balancer | None = None
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"smartmulti:{self.strategy.value}"
+
+    def reset(self, scenario: Scenario) -> None:
+        self._engine = Balancer(self.settings)
+        if self.strategy is Strategy.MAX_OUTLETS and self.max_on is None:
+            self.max_on = sprint1_count(scenario)
+
+    def decide(
+        self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
+    ) -> Decision:
+        assert self._engine is not None
+        plan = self._engine.plan(replace(strip, strategy=self.strategy, max_on=self.max_on))
+        return Decision(frozenset(plan.on), plan.priority, dict(plan.reserve_w))
+
+
+def sprint1_count(scenario: Scenario) -> int:
+    """The brief's "N of M outlets" rule sized so N chargers at full power fit the budget."""
+    room = min(w for _, w in scenario.budget_w) - scenario.exceptions_w()
+    largest = max(d.spec.max_draw_w for d in scenario.devices)
+    return max(1, math.floor(room / largest))
+
+
+def _greedy(order: Sequence[Present], room: float, max_w: dict[int, float]) -> list[int]:
+    on, used = [], 0.0
+    for p in order:
+        if used + max_w[p.device.outlet] <= room:
+            on.append(p.device.outlet)
+            used += max_w[p.device.outlet]
+    return on
+
+
+def _balanced(scenario: Scenario) -> list[int]:
+    lamps = {e.outlet for e in scenario.exceptions}
+    return [o for o in range(scenario.outlets) if o not in lamps]
+
+
+@dataclass(slots=True)
+class AllOn:
+    """Balancing disabled: every outlet on, the agent's admission check and guard only."""
+
+    name: str = "baseline:all_on"
+
+    def reset(self, scenario: Scenario) -> None:
+        del scenario
+
+    def decide(
+        self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
+    ) -> Decision:
+        outlets = _balanced(scenario)
+        return Decision(frozenset(outlets), tuple(outlets))
+
+
+@dataclass(slots=True)
+class FirstCome:
+    """First come first served at full charger power, optionally at most N outlets on."""
+
+    count: bool = False
+    name: str = "baseline:fcfs"
+    _n: int = 0
+
+    def __post_init__(self) -> None:
+        if self.count:
+            self.name = "baseline:at_most_n"
+
+    def reset(self, scenario: Scenario) -> None:
+        self._n = sprint1_count(scenario) if self.count else 10**6
+
+    def decide(
+        self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
+    ) -> Decision:
+        room = strip.budget_w - scenario.exceptions_w()
+        max_w = {o.outlet_id: o.max_power_w for o in strip.outlets}
+        order = sorted(present, key=lambda p: (p.device.arrival_s, p.device.outlet))
+        on = _greedy(order, room, max_w)[: self._n]
+        return Decision(
+            frozenset(on), tuple(on) + tuple(o for o in _balanced(scenario) if o not in on)
+        )
+
+
+@dataclass(slots=True)
+class RoundRobinSlices:
+    """Time slicing: whoever fits takes a slice of ``slice_s``, then the next ones do."""
+
+    slice_s: float = 900.0
+    name: str = "baseline:round_robin"
+    _turn: int = 0
+    _next_at: float = 0.0
+    _on: tuple[int, ...] = ()
+
+    def reset(self, scenario: Scenario) -> None:
+        self._turn, self._next_at, self._on = 0, 0.0, ()
+
+    def decide(
+        self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
+    ) -> Decision:
+        room = strip.budget_w - scenario.exceptions_w()
+        max_w = {o.outlet_id: o.max_power_w for o in strip.outlets}
+        here = {p.device.outlet for p in present}
+        if t >= self._next_at or any(o not in here for o in self._on):
+            ring = sorted(present, key=lambda p: p.device.outlet)
+            if ring:
+                start = self._turn % len(ring)
+                order = ring[start:] + ring[:start]
+                self._on = tuple(_greedy(order, room, max_w))
+                self._turn += max(1, len(self._on))
+            self._next_at = t + self.slice_s
+        on = self._on
+        return Decision(frozenset(on), on + tuple(o for o in _balanced(scenario) if o not in on))
+
+
+@dataclass(slots=True)
+class RelayOracle:
+    """A reference, not a product: what relays reach with perfect information and no limits.
+
+    Told every laptop's true charge, draw and target, each step it switches on the laptops
+    within ``alive_min`` minutes of running flat, then the subset of the other laptops below
+    their target whose exact draws fill the budget best (the engine's knapsack), each counted
+    at its exact draw (+1 W) through ``reserve_w``. No dwell, no hysteresis, no look-ahead: its
+    switching rate is whatever that takes. The gap between it and the LP bound is what relay
+    granularity, charger efficiency and the lack of look-ahead cost together; the gap between
+    it and ``smart`` is what the product's partial information and switching limits cost.
+    """
+
+    alive_min: float = 20.0
+    name: str = "reference:relay_oracle"
+
+    def reset(self, scenario: Scenario) -> None:
+        del scenario
+
+    def decide(
+        self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
+    ) -> Decision:
+        room = strip.budget_w - scenario.exceptions_w()
+        wanting = []
+        for p in present:
+            d = p.device
+            if p.soc >= d.target_soc:
+                continue
+            draw = outlet_draw_w(d.spec, charge_power_w(d.spec, p.soc, scenario.step_s)) + 1.0
+            flat_min = max(0.0, p.soc) * d.capacity_wh / max(d.use_w, 1e-9) * 60.0
+            wanting.append((flat_min, draw, d.outlet))
+        wanting.sort()
+        on: list[int] = []
+        used = 0.0
+        for flat_min, draw, outlet in wanting:
+            if flat_min < self.alive_min and used + draw <= room:
+                on.append(outlet)
+                used += draw
+        rest = [(draw, outlet) for _, draw, outlet in wanting if outlet not in on]
+        on += [rest[i][1] for i in knapsack.fill([w for w, _ in rest], room - used)]
+        reserve = {outlet: draw for _, draw, outlet in wanting}
+        order = tuple(on) + tuple(o for o in _balanced(scenario) if o not in on)
+        return Decision(frozenset(on), order, reserve)

@@ -1,0 +1,158 @@
+"""Run issue 8's section 1: every algorithm on each scenario, side by side, in one process.
+
+python -m bench.run --scenario bench/scenarios/lecture.json --json out.json
+python -m bench.run --all --random 20 --seed 4000 --json results.json --plots docs/img --markdown
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+import json
+import os
+from pathlib import Path
+import sys
+from typing import Any
+
+from balancing import Strategy
+
+from . import acn, bound, plots, report
+from .policies import AllOn, EnginePolicy, FirstCome, RelayOracle, RoundRobinSlices
+from .scenario import Scenario, generate, load
+from .world import Outcome, Policy, run
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+DEFAULT = "smartmulti:smart"
+
+
+def policies() -> list[Policy]:
+    """Every algorithm compared, the default strategy first."""
+    mine: list[Policy] = [
+        EnginePolicy(Strategy.SMART),
+        EnginePolicy(Strategy.TOTAL_CAP),
+        EnginePolicy(Strategy.MAX_OUTLETS),
+        EnginePolicy(Strategy.BATTERY_PRIORITY),
+    ]
+    baselines: list[Policy] = [
+        AllOn(),
+        FirstCome(count=True),
+        FirstCome(),
+        RoundRobinSlices(),
+    ]
+    return [*mine, *baselines, *acn.algorithms(), RelayOracle()]
+
+
+def metrics(out: Outcome, bound_wh: float | None, steps: int) -> dict[str, Any]:
+    ratio = out.delivered_wh / bound_wh if bound_wh else None
+    gain = None
+    if bound_wh and bound_wh - out.initial_wh > 1e-6:
+        gain = (out.delivered_wh - out.initial_wh) / (bound_wh - out.initial_wh)
+    return {
+        "delivered_wh": round(out.delivered_wh, 2),
+        "ratio": None if ratio is None else round(ratio, 4),
+        "gain_ratio": None if gain is None else round(gain, 4),
+        "demands_met": round(out.demands_met, 4),
+        "dead_minutes": round(out.dead_minutes, 1),
+        "blind_dead_minutes": round(out.blind_dead_minutes, 1),
+        "violation_wh": round(out.violation_wh, 4),
+        "max_overshoot_w": round(out.max_overshoot_w, 1),
+        "switches_per_outlet_hour": round(out.switches_per_outlet_hour, 3),
+        "ms_per_cycle": round(1000.0 * out.seconds_in_policy / max(1, steps), 3),
+        "per_device": out.per_device,
+    }
+
+
+def bench(scenario: Scenario, plot_dir: Path | None = None) -> dict[str, Any]:
+    """All algorithms and both bounds on one scenario: issue 8's JSON object.
+
+    ``ms_per_cycle`` is measured in whichever process runs the scenario; compare it between
+    algorithms of one scenario only (the machines are shared and noisy).
+    """
+    upper = bound.solve(scenario)
+    alive = bound.solve(scenario, alive=True)
+    results: dict[str, Any] = {}
+    traces: dict[str, list[float]] = {}
+    for policy in policies():
+        out = run(scenario, policy)
+        results[policy.name] = metrics(out, upper.value_wh, scenario.steps)
+        traces[policy.name] = out.draw_trace
+    if plot_dir is not None and not scenario.name.startswith("random-"):
+        plots.draws(scenario, traces, plot_dir / f"{scenario.name}-draw.png")
+    return {
+        "scenario": scenario.name,
+        "bound_wh": None if upper.value_wh is None else round(upper.value_wh, 2),
+        "alive_bound_wh": None if alive.value_wh is None else round(alive.value_wh, 2),
+        "initial_wh": round(
+            sum(d.capacity_wh * min(d.soc0, d.target_soc) for d in scenario.devices), 2
+        ),
+        "results": results,
+    }
+
+
+def table(runs: Sequence[dict[str, Any]], names: Sequence[str] | None = None) -> str:
+    """A markdown table: one row per scenario and algorithm."""
+    head = (
+        "| scenario | algorithm | delivered Wh | ratio | gain ratio | demands met | dead min "
+        "| violation Wh | switches/outlet-h |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    )
+    rows = []
+    for r in runs:
+        alive = "alive bound infeasible" if r["alive_bound_wh"] is None else ""
+        rows.append(
+            f"| **{r['scenario']}** | bound {r['bound_wh']} Wh, alive {r['alive_bound_wh']} Wh {alive} | | | | | | | |"
+        )
+        for name, m in r["results"].items():
+            if names is not None and name not in names:
+                continue
+            rows.append(
+                f"| | {name} | {m['delivered_wh']} | {m['ratio']} | {m['gain_ratio']} "
+                f"| {m['demands_met']} | {m['dead_minutes']} | {m['violation_wh']} "
+                f"| {m['switches_per_outlet_hour']} |"
+            )
+    return head + "\n".join(rows) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", action="append", type=Path, default=[])
+    parser.add_argument("--all", action="store_true", help="every file in bench/scenarios")
+    parser.add_argument("--random", type=int, default=0, help="this many random scenarios")
+    parser.add_argument("--seed", type=int, default=4000, help="first random seed")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--plots", type=Path, help="write PNG plots into this folder")
+    parser.add_argument("--markdown", action="store_true", help="print the summary tables")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
+    args = parser.parse_args(argv)
+    scenarios = [load(p) for p in args.scenario]
+    if args.all:
+        scenarios += [load(p) for p in sorted(SCENARIOS.glob("*.json"))]
+    scenarios += [generate(args.seed + i) for i in range(args.random)]
+    if not scenarios:
+        parser.error("nothing to run: give --scenario, --all or --random")
+    if args.plots:
+        args.plots.mkdir(parents=True, exist_ok=True)
+    runs = []
+    with ProcessPoolExecutor(max(1, args.jobs)) as pool:
+        for result in pool.map(bench, scenarios, [args.plots] * len(scenarios)):
+            runs.append(result)
+            m = result["results"][DEFAULT]
+            print(
+                f"{result['scenario']}: bound {result['bound_wh']} "
+                f"alive {result['alive_bound_wh']} | smart ratio {m['ratio']} "
+                f"dead {m['dead_minutes']} viol {m['violation_wh']} "
+                f"sw/h {m['switches_per_outlet_hour']} met {m['demands_met']}",
+                file=sys.stderr,
+            )
+    if args.plots:
+        plots.summary(runs, args.plots / "ratios.png")
+    if args.json:
+        payload: Any = runs[0] if len(runs) == 1 else runs
+        args.json.write_text(json.dumps(payload, indent=1) + "\n")
+    if args.markdown:
+        print(report.summary(runs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""SmartMulti's balancing engine: plain Python, no Home Assistant imports.
+
+Entry points: ``Balancer(settings).plan(StripInput) -> StripPlan`` for one strip, and
+``SiteBalancer`` / ``split_budget`` for strips sharing circuits.
+"""
+
+from .circuits import Circuit, split_budget
+from .engine import Balancer, Demand
+from .model import (
+    BatteryReport,
+    ChargeState,
+    OutletDecision,
+    OutletInput,
+    Reason,
+    Settings,
+    Strategy,
+    StripInput,
+    StripPlan,
+)
+from .site import SiteBalancer, SitePlan
+
+__all__ = [
+    "Balancer",
+    "BatteryReport",
+    "ChargeState",
+    "Circuit",
+    "Demand",
+    "OutletDecision",
+    "OutletInput",
+    "Reason",
+    "Settings",
+    "SiteBalancer",
+    "SitePlan",
+    "Strategy",
+    "StripInput",
+    "StripPlan",
+    "split_budget",
+]

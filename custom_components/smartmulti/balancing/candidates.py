@@ -1,0 +1,148 @@
+"""The shared facts every strategy ranks on: what each balanced outlet would cost if on.
+
+An outlet's worst-case draw is what the agent's admission check counts: the measured draw once
+the relay has settled; while it switches on or settles, the reserve the plan gives it (the
+laptop's evidenced constant-power draw plus a margin) or else its ``max_power_w``; its maximum
+when stale or faulted. An idle outlet that is on is also counted at its maximum, because a
+laptop may be plugged into it at any moment: keeping it open reserves that headroom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from .estimate import LaptopView, OutletMemory
+from .model import OutletInput, Reason, Settings, StripInput
+
+
+class Want(IntEnum):
+    """How much a balanced outlet wants to be on; higher levels are served first."""
+
+    NONE = 0  # off is right (fault, nothing to do)
+    SPARE = 1  # on only with room to spare: top-up, keep open, probe
+    CHARGE = 2  # a laptop below its target
+    HOLD = 3  # charging and not to be interrupted (dwell, departure soon)
+    URGENT = 4  # about to run flat
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A balanced outlet this cycle, with the switching rights the agent will enforce."""
+
+    outlet: OutletInput
+    memory: OutletMemory
+    laptop: LaptopView
+    draw_w: float
+    can_on: bool
+    can_off: bool
+
+    @property
+    def outlet_id(self) -> int:
+        return self.outlet.outlet_id
+
+    @property
+    def on(self) -> bool:
+        return self.outlet.relay_on
+
+    @property
+    def reserve_w(self) -> float | None:
+        """The reserve to send with the plan if this outlet is on and not yet settled."""
+        if self.laptop.reserve_w is None or self.draw_w != self.laptop.reserve_w:
+            return None
+        return self.laptop.reserve_w
+
+
+@dataclass(frozen=True, slots=True)
+class Bid:
+    """A strategy's wish for one outlet; the list of bids is its ranking, best first."""
+
+    outlet_id: int
+    want: Want
+    on_reason: Reason  # shown when the outlet is on
+    off_reason: Reason  # shown when it is off and the budget is not the reason
+    value: float = 0.0  # smart: worth of having it on this cycle, in watts (see smart.py)
+
+
+def settled(outlet: OutletInput, settings: Settings) -> bool:
+    """True when the meter of an on outlet can be believed."""
+    since = outlet.seconds_since_switch
+    return (
+        outlet.relay_on
+        and not outlet.stale
+        and not outlet.fault
+        and (since is None or since >= settings.settle_s)
+    )
+
+
+def exception_draw_w(outlet: OutletInput, settings: Settings) -> float:
+    """An exception outlet's draw, at its maximum whenever the meter cannot be believed."""
+    if settled(outlet, settings):
+        return max(0.0, outlet.power_w)
+    return outlet.max_power_w
+
+
+def candidate(
+    outlet: OutletInput,
+    memory: OutletMemory,
+    laptop: LaptopView,
+    strip: StripInput,
+    settings: Settings,
+) -> Candidate:
+    """Build a candidate: its counted draw and whether the minimum times let it switch."""
+    if settled(outlet, settings) and outlet.power_w >= settings.present_w:
+        draw = max(0.0, outlet.power_w)
+    elif laptop.reserve_w is not None and not outlet.stale and not outlet.fault:
+        draw = laptop.reserve_w
+    else:
+        draw = outlet.max_power_w
+    since = outlet.seconds_since_switch
+    elapsed_on = since is None or since >= strip.min_on_s
+    elapsed_off = since is None or since >= strip.min_off_s
+    return Candidate(
+        outlet=outlet,
+        memory=memory,
+        laptop=laptop,
+        draw_w=draw,
+        can_on=not outlet.relay_on and elapsed_off and not outlet.fault,
+        can_off=outlet.relay_on and elapsed_on,
+    )
+
+
+def probe_due(cand: Candidate, now: float, settings: Settings) -> bool:
+    """An off outlet whose occupant is unknown and that has not been looked at for a while."""
+    if cand.laptop.present:
+        return False
+    seen = cand.laptop.observed_at
+    return seen is None or now - seen >= settings.probe_interval_s
+
+
+def idle_bid(cand: Candidate, now: float, settings: Settings) -> Bid:
+    """The bid of an outlet with no laptop known to want charge: fault, empty or unknown."""
+    oid = cand.outlet_id
+    if cand.outlet.fault:
+        return Bid(oid, Want.NONE, Reason.FAULT, Reason.FAULT)
+    # An idle outlet that is on stays open while there is room; one that is off is not
+    # switched on for nothing (a due probe is bid for separately): that would flap.
+    if cand.laptop.present is False:
+        return Bid(oid, Want.SPARE if cand.on else Want.NONE, Reason.OPEN, Reason.EMPTY)
+    if cand.laptop.present is None:
+        return Bid(oid, Want.SPARE if cand.on else Want.NONE, Reason.PROBING, Reason.UNKNOWN)
+    return Bid(oid, Want.SPARE, Reason.TOPPING_UP, Reason.FULL)
+
+
+def at_target(cand: Candidate, settings: Settings | None = None) -> bool:
+    """A laptop at or above its target (or full by its power profile) only tops up.
+
+    Once it has reached its target, an outlet that is off wants charge again only when the
+    laptop falls ``rearm_band`` below it: otherwise every percent it drains would switch it on
+    and every percent it gains would switch it off.
+    """
+    soc = cand.laptop.soc
+    if soc is None:
+        return False
+    target = min(1.0, cand.outlet.target_percent / 100.0)
+    band = settings.rearm_band if settings is not None else 0.0
+    if cand.laptop.reached and not cand.on:
+        target -= band
+    return soc >= target or soc >= 0.995

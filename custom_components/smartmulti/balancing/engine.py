@@ -1,0 +1,239 @@
+"""One strip's balancing cycle: observe, rank by strategy, select within budget and rules.
+
+The rules hold for every strategy and are enforced here, not in the strategies: exceptions are
+never switched and their draw comes off the budget first; an outlet the agent may not yet
+switch (minimum on/off time) stays as it is; the counted worst-case draw of what is on (the
+measured draw once settled, the plan's reserve or else the maximum while switching on) never
+exceeds the budget. The only exception to the minimum on time is safety: when the budget falls
+below what is locked on, the lowest-ranked outlets are shed at once (reason ``over_budget``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from . import knapsack
+from .candidates import Bid, Candidate, Want, candidate, exception_draw_w
+from .estimate import OutletMemory, observe, view
+from .model import (
+    ChargeState,
+    OutletDecision,
+    OutletInput,
+    Reason,
+    Settings,
+    Strategy,
+    StripInput,
+    StripPlan,
+)
+from .strategies import battery_priority, max_outlets, smart, total_cap
+
+type Ranker = Callable[[Sequence[Candidate], StripInput, Settings], list[Bid]]
+
+RANKERS: dict[Strategy, Ranker] = {
+    Strategy.TOTAL_CAP: total_cap.rank,
+    Strategy.MAX_OUTLETS: max_outlets.rank,
+    Strategy.BATTERY_PRIORITY: battery_priority.rank,
+    Strategy.SMART: smart.rank,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Demand:
+    """What a strip asks of its circuit this cycle, for the budget split.
+
+    ``base_w`` must be granted (exceptions and outlets locked on); ``chunks`` are the draws of
+    the outlets it would switch on next, most important first, tagged with their ``Want``.
+    """
+
+    strip_id: str
+    base_w: float
+    chunks: tuple[tuple[Want, float], ...]
+    cap_w: float
+
+
+class Balancer:
+    """The engine for one strip: keeps what it learned of each outlet between cycles.
+
+    Deterministic: the same sequence of inputs gives the same plans; it never reads a clock.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._memory: dict[int, OutletMemory] = {}
+
+    def _observe(self, strip: StripInput) -> list[Candidate]:
+        cands: list[Candidate] = []
+        seen: dict[int, OutletMemory] = {}
+        for outlet in strip.outlets:
+            if outlet.exception:
+                continue
+            mem = observe(
+                self._memory.get(outlet.outlet_id, OutletMemory()), outlet, strip.now, self.settings
+            )
+            seen[outlet.outlet_id] = mem
+            lap = view(mem, outlet, self.settings)
+            cands.append(candidate(outlet, mem, lap, strip, self.settings))
+        self._memory = seen
+        return cands
+
+    def demand(self, strip: StripInput) -> Demand:
+        """The strip's need for the circuit split (observes this cycle's facts)."""
+        cands = self._observe(strip)
+        bids = RANKERS[strip.strategy](cands, strip, self.settings)
+        by_id = {c.outlet_id: c for c in cands}
+        exceptions = sum(exception_draw_w(o, self.settings) for o in strip.outlets if o.exception)
+        base = exceptions + sum(c.draw_w for c in cands if c.on and not c.can_off)
+        chunks = tuple(
+            (b.want, by_id[b.outlet_id].draw_w)
+            for b in bids
+            if b.want >= Want.CHARGE
+            and (by_id[b.outlet_id].can_off or not by_id[b.outlet_id].on)
+            and (by_id[b.outlet_id].on or by_id[b.outlet_id].can_on)
+        )
+        return Demand(strip.strip_id, base, chunks, min(strip.budget_w, strip.hard_limit_w))
+
+    def plan(self, strip: StripInput) -> StripPlan:
+        """Decide which balanced outlets are on, their shedding order and why."""
+        settings = self.settings
+        cands = self._observe(strip)
+        exceptions = [o for o in strip.outlets if o.exception]
+        exceptions_w = sum(exception_draw_w(o, settings) for o in exceptions)
+        room = min(strip.budget_w, strip.hard_limit_w) - exceptions_w
+        bids = RANKERS[strip.strategy](cands, strip, settings)
+        rank = {b.outlet_id: i for i, b in enumerate(bids)}
+        real = _select(cands, bids, room, strip, respect_locks=True)
+        ideal = _select(cands, bids, room, strip, respect_locks=False)
+        on = set(real.chosen)
+        decisions = [self._decide(c, bids[rank[c.outlet_id]], real, ideal) for c in cands]
+        order = sorted(cands, key=lambda c: (c.outlet_id not in on, rank[c.outlet_id]))
+        outlets = [*decisions, *(self._exception(o) for o in exceptions)]
+        return StripPlan(
+            strip_id=strip.strip_id,
+            budget_w=strip.budget_w,
+            exceptions_w=exceptions_w,
+            planned_w=real.used_w,
+            on=tuple(c.outlet_id for c in order if c.outlet_id in on),
+            priority=tuple(c.outlet_id for c in order),
+            exceptions=tuple(o.outlet_id for o in exceptions),
+            outlets=tuple(sorted(outlets, key=lambda d: d.outlet_id)),
+            reserve_w={
+                c.outlet_id: r
+                for c in cands
+                if c.outlet_id in on and (r := c.reserve_w) is not None
+            },
+        )
+
+    def _decide(
+        self, c: Candidate, bid: Bid, real: _Selection, ideal: _Selection
+    ) -> OutletDecision:
+        oid = c.outlet_id
+        on = oid in real.chosen
+        if oid in real.shed:
+            reason = Reason.OVER_BUDGET
+        elif on:
+            locked = c.on and not c.can_off
+            reason = Reason.MIN_ON_TIME if locked and oid not in ideal.chosen else bid.on_reason
+        elif bid.want >= Want.CHARGE and not c.on and not c.can_on and oid in ideal.chosen:
+            reason = Reason.MIN_OFF_TIME
+        elif bid.want >= Want.CHARGE and oid in real.turn_limited:
+            reason = Reason.WAITING_TURN
+        else:
+            reason = bid.off_reason
+        lap = c.laptop
+        target = min(1.0, c.outlet.target_percent / 100.0)
+        present = bool(lap.present)
+        ttf = lap.hours_to(min(target, 0.99)) * 3600.0 if present and lap.soc is not None else None
+        return OutletDecision(
+            outlet_id=oid,
+            on=on,
+            reason=reason,
+            state=lap.state,
+            planned_w=c.draw_w if on else 0.0,
+            percent=round(100.0 * lap.soc, 1) if present and lap.soc is not None else None,
+            estimated=not lap.reported,
+            time_to_full_s=ttf,
+        )
+
+    def _exception(self, outlet: OutletInput) -> OutletDecision:
+        return OutletDecision(
+            outlet_id=outlet.outlet_id,
+            on=True,
+            reason=Reason.EXCEPTION,
+            state=ChargeState.UNKNOWN,
+            planned_w=exception_draw_w(outlet, self.settings),
+            percent=None,
+            estimated=False,
+            time_to_full_s=None,
+        )
+
+
+@dataclass(slots=True)
+class _Selection:
+    chosen: list[int]
+    used_w: float
+    shed: set[int]
+    turn_limited: set[int]
+
+
+def _select(
+    cands: Sequence[Candidate],
+    bids: Sequence[Bid],
+    room: float,
+    strip: StripInput,
+    *,
+    respect_locks: bool,
+) -> _Selection:
+    """Pick the outlets to have on, level by level; locks first when they are respected."""
+    by_id = {c.outlet_id: c for c in cands}
+    rank = {b.outlet_id: i for i, b in enumerate(bids)}
+    max_on = strip.max_on if strip.strategy is Strategy.MAX_OUTLETS else None
+    sel = _Selection([], 0.0, set(), set())
+    if respect_locks:
+        locked = sorted(
+            (c for c in cands if c.on and not c.can_off), key=lambda c: rank[c.outlet_id]
+        )
+        for c in locked:
+            sel.chosen.append(c.outlet_id)
+            sel.used_w += c.draw_w
+        while sel.chosen and sel.used_w > room + 1e-9:
+            shed = sel.chosen.pop()
+            sel.used_w -= by_id[shed].draw_w
+            sel.shed.add(shed)
+
+    def free(c: Candidate) -> bool:
+        if c.outlet_id in sel.chosen or c.outlet_id in sel.shed or c.outlet.fault:
+            return False
+        if not respect_locks:
+            return True
+        return (c.on and c.can_off) or c.can_on
+
+    def greedy(level: Want) -> None:
+        for b in bids:
+            c = by_id[b.outlet_id]
+            if b.want != level or not free(c):
+                continue
+            if max_on is not None and len(sel.chosen) >= max_on:
+                sel.turn_limited.add(b.outlet_id)
+                continue
+            if sel.used_w + c.draw_w <= room + 1e-9:
+                sel.chosen.append(b.outlet_id)
+                sel.used_w += c.draw_w
+
+    greedy(Want.URGENT)
+    if strip.strategy is Strategy.SMART:
+        # Everything else in one knapsack: the set worth most whose counted draws fit.
+        pool = [b for b in bids if b.want != Want.URGENT and free(by_id[b.outlet_id])]
+        picks = knapsack.best(
+            [by_id[b.outlet_id].draw_w for b in pool],
+            [b.value for b in pool],
+            room - sel.used_w,
+        )
+        for i in picks:
+            sel.chosen.append(pool[i].outlet_id)
+            sel.used_w += by_id[pool[i].outlet_id].draw_w
+        return sel
+    greedy(Want.HOLD)
+    greedy(Want.CHARGE)
+    greedy(Want.SPARE)
+    return sel

@@ -1,0 +1,179 @@
+"""``smart`` (default): keep every laptop alive, then fill the budget, then meet departures.
+
+On a congested strip every watt-hour that goes into a laptop below its target is worth the
+same to the energy delivered, so what decides it is how fully the budget is used; who gets the
+power decides who runs flat and who leaves short, and every change of who gets it costs two
+relay switches. The strategy therefore scores each outlet in watts and lets the selector pick
+the set of outlets worth the most whose counted draws fit the budget (a knapsack, so tapering
+and full laptops give their unused allotment back):
+
+1. A laptop within ``critical_s`` of running flat (by its pessimistic charge) is switched on
+   first, whatever it costs (``URGENT``, outside the knapsack), nearest to flat first; one
+   that is on keeps its room against another less than ``dwell_s`` nearer, or two laptops
+   near flat would swap every cycle. Then long overdue probes (5).
+2. A laptop below its target is worth what it will draw (its measured or last-seen draw),
+   plus up to ``priority_w`` for little laxity (the slack before its departure, known or
+   assumed), plus ``dwell_bonus_w`` while its turn is younger than ``dwell_s`` (so only (1)
+   interrupts a turn).
+3. Every outlet on is worth ``switch_cost_w`` more, every outlet off ``switch_cost_w`` less: a
+   change must gain more than two switches are worth.
+4. A laptop that reached its target and fell back less than ``rearm_band`` is worth a share
+   (``topup_share``) of its draw: it tops up only with room to spare, and not within a dwell
+   of being switched off. One at its target is worth nothing but its switch cost: kept on
+   while nothing better needs the room.
+5. A never-seen outlet's probe is worth ``first_probe_share`` x its maximum; after that a
+   probe is worth ``probe_worth_w`` per probe interval it is overdue, so it takes the room of
+   a charging laptop only when well overdue, and at ``probe_force`` intervals overdue it is
+   made whatever it costs, right after (1): a laptop without a report plugged into an off
+   outlet is invisible, and it may be running flat. The interval backs off
+   (``probe_backoff``) while an outlet keeps being found empty, up to
+   ``max_probe_interval_s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import math
+
+from ..candidates import Bid, Candidate, Want, at_target, settled
+from ..model import Reason, Settings, StripInput
+
+SECONDS_PER_HOUR = 3600.0
+
+
+def departure_s(cand: Candidate, strip: StripInput, settings: Settings) -> float:
+    """When the laptop leaves: known, or ``assumed_stay_s`` after it arrived."""
+    departure = cand.outlet.departure_at
+    if departure is not None:
+        return departure
+    start = cand.laptop.session_start if cand.laptop.session_start is not None else strip.now
+    return max(start + settings.assumed_stay_s, strip.now + settings.critical_s)
+
+
+def laxity_s(cand: Candidate, strip: StripInput, settings: Settings) -> float:
+    """Seconds a laptop can still wait and reach its target at departure."""
+    lap = cand.laptop
+    target = min(1.0, cand.outlet.target_percent / 100.0)
+    left_h = max(0.0, departure_s(cand, strip, settings) - strip.now) / SECONDS_PER_HOUR
+    charge, use = lap.charge_w, lap.use_w
+    # On-time x over the stay: charge*x - use*(left - x) = energy still needed.
+    need_h = (lap.hours_to(target) * charge + use * left_h) / (charge + use)
+    return (left_h - need_h) * SECONDS_PER_HOUR
+
+
+def flat_s(cand: Candidate, settings: Settings) -> float:
+    """Seconds until the laptop runs flat if its outlet stays off (pessimistic charge)."""
+    lap = cand.laptop
+    if lap.soc is None and lap.soc_low is None:
+        soc = settings.unknown_soc
+        return soc * lap.capacity_wh / max(lap.use_w, 1e-9) * SECONDS_PER_HOUR
+    return lap.hours_flat() * SECONDS_PER_HOUR
+
+
+def expected_w(cand: Candidate, settings: Settings) -> float:
+    """What the outlet will draw if on: measured, else last seen, else its counted draw."""
+    if settled(cand.outlet, settings) and cand.outlet.power_w >= settings.present_w:
+        return cand.outlet.power_w
+    if cand.laptop.on_w is not None:
+        return min(cand.laptop.on_w, cand.draw_w)
+    return cand.draw_w
+
+
+def _urgency(lax: float, settings: Settings) -> float:
+    """0 for a laptop with ``laxity_scale_s`` of slack or more, 1 for one with none left."""
+    return min(1.0, max(0.0, 1.0 - lax / settings.laxity_scale_s))
+
+
+def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> list[Bid]:
+    """Keep-alive first (by time to flat), then every other outlet by its worth this cycle."""
+    urgent: list[tuple[float, Candidate]] = []
+    scored: list[Bid] = []
+    for c in cands:
+        since = c.outlet.seconds_since_switch
+        since_s = math.inf if since is None else since
+        switch = settings.switch_cost_w if c.on else -settings.switch_cost_w
+        lap = c.laptop
+        if c.outlet.fault:
+            scored.append(Bid(c.outlet_id, Want.NONE, Reason.FAULT, Reason.FAULT))
+            continue
+        if lap.present and not at_target(c, settings):
+            flat = flat_s(c, settings)
+            if flat < settings.critical_s:
+                # The laptop on keeps the room against one less than a dwell closer to flat,
+                # or two laptops near flat would swap every cycle.
+                urgent.append((flat - settings.dwell_s if c.on else flat, c))
+                continue
+            lax = laxity_s(c, strip, settings)
+            if c.on:
+                lax -= settings.laxity_band_s
+            elif since_s < settings.dwell_s:
+                lax += settings.laxity_band_s
+            value = expected_w(c, settings) + settings.priority_w * _urgency(lax, settings) + switch
+            held = c.on and since_s < settings.dwell_s
+            if held:
+                value += settings.dwell_bonus_w
+            scored.append(
+                Bid(
+                    c.outlet_id,
+                    Want.HOLD if held else Want.CHARGE,
+                    _on_reason(c, strip, settings),
+                    Reason.WAITING_BUDGET,
+                    value,
+                )
+            )
+        elif lap.present:
+            soc = lap.soc if lap.soc is not None else 1.0
+            below = soc < min(1.0, c.outlet.target_percent / 100.0, 0.995)
+            share = settings.topup_share if below else 0.0
+            value = share * expected_w(c, settings) + switch
+            if not c.on and since_s < settings.dwell_s:
+                value = 0.0  # just switched off to make room: not back for a top-up so soon
+            scored.append(Bid(c.outlet_id, Want.SPARE, Reason.TOPPING_UP, Reason.FULL, value))
+        else:
+            scored.append(_idle(c, strip, settings, switch))
+    urgent.sort(key=lambda item: (item[0], item[1].outlet_id))
+    bids = [
+        Bid(c.outlet_id, Want.URGENT, Reason.KEEP_ALIVE, Reason.WAITING_BUDGET) for _, c in urgent
+    ]
+    # Forced probes come right after the laptops about to run flat, most overdue first.
+    scored.sort(key=lambda b: (-b.want, -b.value, b.outlet_id))
+    return bids + scored
+
+
+def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float) -> Bid:
+    """An outlet with no laptop known: open (on and empty), or off and probed when due."""
+    oid = cand.outlet_id
+    unknown = cand.laptop.present is None
+    if cand.on:
+        reason = Reason.PROBING if unknown else Reason.OPEN
+        return Bid(oid, Want.SPARE, reason, reason, switch)
+    off_reason = Reason.UNKNOWN if unknown else Reason.EMPTY
+    seen = cand.laptop.observed_at
+    if seen is None:
+        value = settings.first_probe_share * cand.draw_w + switch
+    else:
+        overdue = (strip.now - seen) / probe_interval_s(cand, settings)
+        if overdue >= settings.probe_force:
+            # Long unseen: a laptop without a report may be running flat there.
+            return Bid(oid, Want.URGENT, Reason.PROBING, off_reason, overdue)
+        value = settings.probe_worth_w * overdue + switch if overdue >= 1.0 else 0.0
+    want = Want.SPARE if value > 0 else Want.NONE
+    return Bid(oid, want, Reason.PROBING, off_reason, value)
+
+
+def probe_interval_s(cand: Candidate, settings: Settings) -> float:
+    """How often an empty outlet is looked at: less often each time it is found empty again.
+
+    An outlet a laptop just left is looked at after ``probe_interval_s``; one nobody has used
+    for a while backs off (x ``probe_backoff`` per empty look) to ``max_probe_interval_s``.
+    """
+    looks = max(0, cand.laptop.empty_looks - 1)
+    interval = settings.probe_interval_s * settings.probe_backoff**looks
+    return min(interval, max(settings.probe_interval_s, settings.max_probe_interval_s))
+
+
+def _on_reason(cand: Candidate, strip: StripInput, settings: Settings) -> Reason:
+    departure = cand.outlet.departure_at
+    if departure is not None and departure - strip.now <= settings.departure_soon_s:
+        return Reason.DEPARTURE_SOON
+    return Reason.CHARGING

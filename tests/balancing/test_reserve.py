@@ -1,0 +1,189 @@
+"""The plan's ``reserve_w``: what the agent may count an outlet at while it switches on.
+
+A reserve is the laptop's own evidenced constant-power draw plus a margin, so the agent's
+admission check need not hold a whole ``max_power_w`` of headroom per switch-on. It must never
+be below what the laptop then draws: the strip would briefly exceed its budget until the guard
+sheds. The property test drives the engine against the agent's battery physics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+
+from hypothesis import given, settings, strategies as st
+
+from custom_components.smartmulti.balancing import (
+    Balancer,
+    BatteryReport,
+    OutletInput,
+    Settings,
+    StripInput,
+)
+from pi_agent.sim.physics import LaptopSpec, step
+
+from .helpers import laptop, strip
+
+STEP_S = 60.0
+MIN_ON_S, MIN_OFF_S = 60.0, 30.0
+
+
+def test_a_laptop_seen_at_constant_power_is_reserved_at_that_draw_not_the_maximum() -> None:
+    engine = Balancer()
+    # Reported at 40 %: constant power for sure; its 70 W draw is its charger's.
+    engine.plan(strip(laptop(0, on=True, power=70, percent=40, since=600, max_w=140), budget=500))
+    engine.plan(strip(laptop(0, percent=39, since=60, max_w=140), budget=500, now=60))
+    plan = engine.plan(strip(laptop(0, percent=38, since=120, max_w=140), budget=500, now=120))
+    assert plan.on == (0,)
+    reserve = plan.reserve_w[0]
+    assert 70 < reserve < 80  # 70 W plus the margin, far from 140
+    assert plan.planned_w == reserve
+    assert plan.agent_plan(30)["reserve_w"] == {"0": reserve}
+
+
+def test_a_laptop_never_measured_is_counted_at_the_outlet_maximum() -> None:
+    plan = Balancer().plan(strip(laptop(0, percent=40, max_w=140), budget=500))
+    assert plan.on == (0,)
+    assert plan.reserve_w == {}
+    assert plan.planned_w == 140
+    assert "reserve_w" not in plan.agent_plan(30)
+
+
+def test_an_agent_without_reserves_gets_the_old_plan_body() -> None:
+    engine = Balancer()
+    engine.plan(strip(laptop(0, on=True, power=70, percent=40, since=600, max_w=140), budget=500))
+    plan = engine.plan(strip(laptop(0, percent=39, since=60, max_w=140), budget=500, now=60))
+    assert plan.reserve_w
+    assert set(plan.agent_plan(30, reserve=False)) == {"on", "priority", "budget_w", "ttl_s"}
+
+
+def test_a_reserve_lets_more_outlets_on_than_maxima_would() -> None:
+    engine = Balancer()
+    seen = tuple(laptop(i, on=True, power=60, percent=30, since=600, max_w=140) for i in range(3))
+    engine.plan(strip(*seen, budget=200))
+    off = tuple(laptop(i, percent=29, since=60, max_w=140) for i in range(3))
+    plan = engine.plan(strip(*off, budget=200, now=60))
+    assert len(plan.on) == 3  # 3 x ~65 W reserved fit 200 W; 140 W maxima would fit one
+
+
+def _seen_at_constant_power(engine: Balancer) -> None:
+    """Eleven minutes at a steady 90 W without a report: a charger at constant power."""
+    for k in range(12):
+        on = laptop(0, on=True, power=90, since=600 + 60 * k, max_w=100)
+        engine.plan(strip(on, budget=500, now=60 * k))
+
+
+def test_without_a_report_the_reserve_lapses_after_a_long_time_off() -> None:
+    """The laptop may have been swapped for a hungrier one while its outlet was off."""
+    engine = Balancer(Settings(reserve_hold_s=1800))
+    _seen_at_constant_power(engine)
+    soon = engine.plan(strip(laptop(0, since=600, max_w=100), budget=500, now=1260))
+    assert 90 < soon.reserve_w[0] < 100
+    engine = Balancer(Settings(reserve_hold_s=1800))
+    _seen_at_constant_power(engine)
+    late = engine.plan(strip(laptop(0, since=2400, max_w=100), budget=500, now=3060))
+    assert late.reserve_w.get(0) is None
+
+
+def test_without_a_report_an_idle_plateau_is_not_taken_for_constant_power() -> None:
+    """Seen charging at 90 W, then steady at 30 W (full, its own use): 30 W is no reserve."""
+    engine = Balancer()
+    draws = [90.0, 90.0, 70.0, 50.0, *([30.0] * 15)]
+    for k, watts in enumerate(draws):
+        on = laptop(0, on=True, power=watts, since=600 + 60 * k, max_w=100)
+        engine.plan(strip(on, budget=500, now=60 * k))
+    plan = engine.plan(strip(laptop(0, since=600, max_w=100), budget=500, now=60 * len(draws)))
+    assert plan.reserve_w.get(0) is None or plan.reserve_w[0] >= 90
+
+
+def test_a_tapering_laptop_is_reserved_near_its_taper_draw() -> None:
+    engine = Balancer()
+    engine.plan(strip(laptop(0, on=True, power=70, percent=50, since=600), budget=500))
+    engine.plan(strip(laptop(0, on=True, power=30, percent=90, since=660), budget=500, now=60))
+    plan = engine.plan(strip(laptop(0, percent=89, since=60), budget=500, now=120))
+    # (1 - 0.885) / (1 - 0.905) of 30 W, plus the margin: well below the 70 W charger.
+    assert plan.reserve_w[0] < 45
+
+
+@dataclass
+class _Outlet:
+    spec: LaptopSpec | None
+    soc: float
+    reports: bool
+    on: bool = False
+    since: float | None = None
+    draw: float = 0.0
+
+
+@st.composite
+def fleets(draw: st.DrawFn) -> tuple[list[_Outlet], float]:
+    outlets = []
+    for _ in range(draw(st.integers(2, 10))):
+        spec = draw(
+            st.none()
+            | st.builds(
+                LaptopSpec,
+                capacity_wh=st.floats(30, 100),
+                charge_w=st.sampled_from([45.0, 60.0, 65.0, 90.0, 100.0, 140.0]),
+                use_w=st.floats(3, 25),
+                cv_soc=st.floats(0.7, 0.9),
+                efficiency=st.floats(0.8, 0.95),
+            )
+        )
+        outlets.append(_Outlet(spec, draw(st.floats(0.0, 1.0)), draw(st.booleans())))
+    demand = sum(o.spec.max_draw_w for o in outlets if o.spec is not None) or 100.0
+    return outlets, demand * draw(st.floats(0.2, 0.8))
+
+
+@settings(max_examples=100, deadline=None)
+@given(fleets())
+def test_a_reserve_is_never_below_what_the_laptop_then_draws(
+    fleet: tuple[list[_Outlet], float],
+) -> None:
+    outlets, budget = fleet
+    engine = Balancer()
+    # Each outlet rated for its own laptop's charger (5 W steps), as an installer would.
+    max_w = [5.0 * math.ceil(o.spec.max_draw_w / 5.0) if o.spec else 100.0 for o in outlets]
+    for k in range(120):
+        now = k * STEP_S
+        inputs = tuple(
+            OutletInput(
+                outlet_id=i,
+                relay_on=o.on,
+                power_w=o.draw if o.on else 0.0,
+                max_power_w=max_w[i],
+                seconds_since_switch=o.since,
+                battery=(
+                    BatteryReport(round(100 * min(1.0, max(0.0, o.soc))), o.on, 0.0)
+                    if o.spec is not None and o.reports
+                    else None
+                ),
+            )
+            for i, o in enumerate(outlets)
+        )
+        plan = engine.plan(
+            StripInput("s", now, budget, 3680.0, inputs, min_on_s=MIN_ON_S, min_off_s=MIN_OFF_S)
+        )
+        # The rules hold all along the way, with reserves counted as the agent counts them.
+        assert plan.planned_w <= budget + 1e-6
+        assert sorted(plan.priority) == list(range(len(outlets)))
+        for i, watts in plan.reserve_w.items():
+            assert i in plan.on
+            assert watts <= max_w[i]
+        switched_on: dict[int, float] = {}
+        for i, o in enumerate(outlets):
+            elapsed = o.since is None or o.since >= (MIN_OFF_S if not o.on else MIN_ON_S)
+            wanted = i in plan.on
+            if wanted != o.on and elapsed:
+                o.on, o.since = wanted, 0.0
+                if wanted and i in plan.reserve_w:
+                    switched_on[i] = plan.reserve_w[i]
+        for o in outlets:
+            if o.spec is not None:
+                o.soc, o.draw = step(o.spec, o.soc, o.on, STEP_S)
+            else:
+                o.draw = 0.0
+            if o.since is not None:
+                o.since += STEP_S
+        for i, reserve in switched_on.items():
+            assert outlets[i].draw <= reserve + 1e-6
