@@ -1,13 +1,22 @@
-"""The SmartMulti integration: each smart power strip (its Raspberry Pi agent) is a config entry."""
+"""The SmartMulti integration.
+
+Two kinds of config entries: a strip (its Raspberry Pi agent), and a circuit (a node of the
+site's electrical tree with a maximum power, that strips and other circuits sit under). See
+``docs/circuits.md``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import SmartMultiClient
+from .const import BALANCING_OPTIONS
 from .coordinator import (
     SmartMultiConfigEntry,
     SmartMultiCoordinator,
@@ -16,12 +25,50 @@ from .coordinator import (
     strip_device_identifier,
 )
 from .entity import strip_device_info
+from .site import (
+    CircuitBalancing,
+    CircuitConfigEntry,
+    StripBalancing,
+    async_get_site,
+    is_circuit_entry,
+)
 
-PLATFORMS: list[Platform] = [Platform.SELECT, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS: list[Platform] = [
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+CIRCUIT_PLATFORMS: list[Platform] = [Platform.NUMBER, Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
-    """Connect to the agent, create the entities, then follow its event stream."""
+    if is_circuit_entry(entry):
+        return await _async_setup_circuit(hass, entry)
+    return await _async_setup_strip(hass, entry)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
+    if is_circuit_entry(entry):
+        if unloaded := await hass.config_entries.async_unload_platforms(entry, CIRCUIT_PLATFORMS):
+            async_get_site(hass).unregister_circuit(entry.runtime_data)
+        return unloaded
+    # The event stream is a background task of the entry: unloading cancels it. The plan is
+    # released so the agent's failsafe takes over now rather than when the lease ends.
+    if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        await entry.runtime_data.balancing.async_release()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """A removed strip no longer needs room on its circuit."""
+    site = async_get_site(hass)
+    await site.async_load()
+    await site.async_forget(entry.entry_id)
+
+
+async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
+    """Connect to the agent, create the entities, follow its event stream, then balance it."""
     client = SmartMultiClient(
         entry.data[CONF_HOST],
         entry.data[CONF_PORT],
@@ -30,7 +77,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) -
     )
     coordinator = SmartMultiCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = SmartMultiRuntimeData(client=client, coordinator=coordinator)
+    await async_get_site(hass).async_load()
+    balancing = StripBalancing(hass, entry, coordinator, client)
+    entry.runtime_data = SmartMultiRuntimeData(
+        client=client, coordinator=coordinator, balancing=balancing
+    )
 
     # The strip first: the outlets' devices hang off it (via_device), whichever platform
     # creates them.
@@ -38,18 +89,37 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) -
         config_entry_id=entry.entry_id, **strip_device_info(coordinator)
     )
     _async_remove_stale_outlets(hass, entry, coordinator)
+    # The entities restore the balancing settings (budget, strategy...) before the first cycle.
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start_stream()
+    balancing.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
-    """The event stream is a background task of the entry: unloading cancels it."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+async def _async_setup_circuit(hass: HomeAssistant, entry: CircuitConfigEntry) -> bool:
+    """A circuit talks to nothing: its budget entity restores, then the site plans with it."""
+    await async_get_site(hass).async_load()
+    entry.runtime_data = CircuitBalancing(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, CIRCUIT_PLATFORMS)
+    async_get_site(hass).register_circuit(entry.runtime_data)
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    return True
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> None:
+    """Balancing options apply in place (a reload would hand the strip to its failsafe)."""
+    balancing = entry.runtime_data.balancing
+    before, after = balancing.options, entry.options
+    changed = {key for key in {*before, *after} if before.get(key) != after.get(key)}
+    if changed <= BALANCING_OPTIONS:
+        balancing.apply_options(after)
+        balancing.site.async_request_cycle()
+        return
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def _async_reload(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     await hass.config_entries.async_reload(entry.entry_id)
 
 

@@ -121,20 +121,24 @@ class SmartMultiClient:
         ttl_s: float,
         on_expiry: Literal["failsafe", "off"] = "failsafe",
         exceptions_on: bool = True,
+        reserve_w: Mapping[int, float] | None = None,
     ) -> float:
-        """Hand the agent a plan with a lease; returns when it expires (agent wall time)."""
-        body = await self._request(
-            "POST",
-            "/plan",
-            json={
-                "on": list(on),
-                "priority": list(priority),
-                "budget_w": budget_w,
-                "ttl_s": ttl_s,
-                "on_expiry": on_expiry,
-                "exceptions_on": exceptions_on,
-            },
-        )
+        """Hand the agent a plan with a lease; returns when it expires (agent wall time).
+
+        ``reserve_w``: what an outlet switching on is expected to draw, counted by the agent's
+        admission instead of the outlet's maximum (agents before 0.2 refuse the field).
+        """
+        plan: dict[str, Any] = {
+            "on": list(on),
+            "priority": list(priority),
+            "budget_w": budget_w,
+            "ttl_s": ttl_s,
+            "on_expiry": on_expiry,
+            "exceptions_on": exceptions_on,
+        }
+        if reserve_w:
+            plan["reserve_w"] = {str(outlet): watts for outlet, watts in reserve_w.items()}
+        body = await self._request("POST", "/plan", json=plan)
         return _parse(lambda data: float(data["expires_at"]), body)
 
     async def clear_plan(self) -> None:

@@ -1,16 +1,26 @@
-"""Config flow: add a strip by address or from zeroconf, reauth, reconfigure, and options."""
+"""Config flow: add a strip (by address or from zeroconf) or a circuit, reauth, reconfigure,
+and the options of each."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT, CONF_TOKEN
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.config_entries import (
+    SOURCE_IMPORT,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -33,19 +43,32 @@ from .api import (
     SmartMultiResponseError,
 )
 from .const import (
+    CONF_BALANCING_INTERVAL,
+    CONF_BATTERY_SENSOR,
+    CONF_BATTERY_SENSORS,
+    CONF_CIRCUIT,
     CONF_EXCEPTION,
+    CONF_KIND,
+    CONF_MAX_POWER,
     CONF_OUTLET,
+    CONF_PARENT,
     CONF_SCAN_INTERVAL,
+    DEFAULT_BALANCING_INTERVAL,
     DEFAULT_PORT,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    KIND_CIRCUIT,
     LOGGER,
+    MAX_BALANCING_INTERVAL,
+    MAX_CIRCUIT_POWER_W,
     MAX_SCAN_INTERVAL,
+    MIN_BALANCING_INTERVAL,
     MIN_SCAN_INTERVAL,
+    NO_CIRCUIT,
     OUTLET_NAME_MAX_LENGTH,
 )
-from .coordinator import SmartMultiConfigEntry
 from .models import AgentInfo, Outlet
+from .site import circuit_options, is_circuit_entry
 
 PORT = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
 TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -57,6 +80,53 @@ ADDRESS_SCHEMA = vol.Schema(
         vol.Required(CONF_TOKEN): TOKEN,
     }
 )
+
+
+CIRCUIT_NAME_MAX_LENGTH = 64
+NEW_CIRCUIT = "new"  # the select option that creates a circuit from a strip's options
+MAX_POWER = NumberSelector(
+    NumberSelectorConfig(
+        min=1,
+        max=MAX_CIRCUIT_POWER_W,
+        step=1,
+        unit_of_measurement="W",
+        mode=NumberSelectorMode.BOX,
+    )
+)
+
+
+def _circuit_selector(
+    hass: HomeAssistant, *, exclude: str | None = None, new: bool = False
+) -> SelectSelector:
+    """The circuits to choose from, "none" (not on a circuit, or top level) and "new"."""
+    options = [SelectOptionDict(value=NO_CIRCUIT, label=NO_CIRCUIT)]
+    options += [
+        SelectOptionDict(value=entry_id, label=title)
+        for entry_id, title in circuit_options(hass, exclude=exclude)
+    ]
+    if new:
+        options.append(SelectOptionDict(value=NEW_CIRCUIT, label=NEW_CIRCUIT))
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=options, mode=SelectSelectorMode.DROPDOWN, translation_key=CONF_CIRCUIT
+        )
+    )
+
+
+def _circuit_option(value: str | None) -> str | None:
+    return None if value in (None, NO_CIRCUIT, NEW_CIRCUIT) else value
+
+
+def _circuit_name_error(hass: HomeAssistant, name: str, renaming: str | None = None) -> str | None:
+    """Circuit names are what managers tell circuits apart by: non-empty and unique."""
+    if not 1 <= len(name) <= CIRCUIT_NAME_MAX_LENGTH:
+        return "invalid_name"
+    if any(
+        title.casefold() == name.casefold() and entry_id != renaming
+        for entry_id, title in circuit_options(hass)
+    ):
+        return "circuit_exists"
+    return None
 
 
 def _client(hass: HomeAssistant, host: str, port: int, token: str | None) -> SmartMultiClient:
@@ -96,8 +166,20 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: SmartMultiConfigEntry) -> SmartMultiOptionsFlow:
+    def async_get_options_flow(config_entry: ConfigEntry[Any]) -> OptionsFlow:
+        if is_circuit_entry(config_entry):
+            return CircuitOptionsFlow()
         return SmartMultiOptionsFlow()
+
+    async def async_step_import(self, import_data: dict[str, Any]) -> ConfigFlowResult:
+        """A circuit, created from a strip's options ("New circuit"): it is its own entry."""
+        options: dict[str, Any] = {CONF_MAX_POWER: float(import_data[CONF_MAX_POWER])}
+        if parent := import_data.get(CONF_PARENT):
+            options[CONF_PARENT] = parent
+        name = import_data[CONF_NAME]
+        return self.async_create_entry(
+            title=name, data={CONF_KIND: KIND_CIRCUIT, CONF_NAME: name}, options=options
+        )
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The manager types the agent's address and token."""
@@ -179,8 +261,10 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """A new address (and token) for the same strip."""
+        """A new address (and token) for the same strip; a new name for a circuit."""
         entry = self._get_reconfigure_entry()
+        if is_circuit_entry(entry):
+            return await self.async_step_reconfigure_circuit()
         errors: dict[str, str] = {}
         if user_input is not None:
             host, port, token = (
@@ -204,6 +288,28 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"name": entry.title},
         )
 
+    async def async_step_reconfigure_circuit(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = str(user_input[CONF_NAME]).strip()
+            if error := _circuit_name_error(self.hass, name, renaming=entry.entry_id):
+                errors[CONF_NAME] = error
+            else:
+                return self.async_update_reload_and_abort(
+                    entry, title=name, data_updates={CONF_NAME: name}, reason="circuit_renamed"
+                )
+        return self.async_show_form(
+            step_id="reconfigure_circuit",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_NAME): TextSelector()}),
+                user_input or {CONF_NAME: entry.title},
+            ),
+            errors=errors,
+        )
+
     @callback
     def _async_create(self, info: AgentInfo, host: str, port: int, token: str) -> ConfigFlowResult:
         return self.async_create_entry(
@@ -216,13 +322,94 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class SmartMultiOptionsFlow(OptionsFlow):
-    """Outlets' names and exception flags live on the agent; polling lives in the options."""
+    """Outlets' names and exception flags live on the agent; their battery sensors, the
+    strip's circuit, the balancing interval and polling live in the options."""
 
     _outlets: Mapping[int, Outlet]
     _outlet_id: int
+    _interval: int
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        return self.async_show_menu(step_id="init", menu_options=["outlet", "polling"])
+        return self.async_show_menu(step_id="init", menu_options=["outlet", "balancing", "polling"])
+
+    async def async_step_balancing(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The circuit the strip is on (an existing one, or a new one), and how often it is
+        balanced."""
+        options = self.config_entry.options
+        if user_input is not None:
+            self._interval = int(user_input[CONF_BALANCING_INTERVAL])
+            if user_input.get(CONF_CIRCUIT) == NEW_CIRCUIT:
+                return await self.async_step_new_circuit()
+            return self._async_save_balancing(_circuit_option(user_input.get(CONF_CIRCUIT)))
+        circuits = {entry_id for entry_id, _ in circuit_options(self.hass)}
+        current = options.get(CONF_CIRCUIT)
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_CIRCUIT, default=current if current in circuits else NO_CIRCUIT
+                ): _circuit_selector(self.hass, new=True),
+                vol.Required(
+                    CONF_BALANCING_INTERVAL,
+                    default=options.get(CONF_BALANCING_INTERVAL, DEFAULT_BALANCING_INTERVAL),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_BALANCING_INTERVAL,
+                        max=MAX_BALANCING_INTERVAL,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="balancing", data_schema=schema)
+
+    async def async_step_new_circuit(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A new circuit for this strip: its own entry, which other strips can then join."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = str(user_input[CONF_NAME]).strip()
+            if error := _circuit_name_error(self.hass, name):
+                errors[CONF_NAME] = error
+            else:
+                result = await self.hass.config_entries.flow.async_init(
+                    DOMAIN,
+                    context={"source": SOURCE_IMPORT},
+                    data={
+                        CONF_NAME: name,
+                        CONF_MAX_POWER: user_input[CONF_MAX_POWER],
+                        CONF_PARENT: _circuit_option(user_input.get(CONF_PARENT)),
+                    },
+                )
+                return self._async_save_balancing(result["result"].entry_id)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NAME): TextSelector(),
+                vol.Required(CONF_MAX_POWER): MAX_POWER,
+                vol.Required(CONF_PARENT, default=NO_CIRCUIT): _circuit_selector(self.hass),
+            }
+        )
+        return self.async_show_form(
+            step_id="new_circuit",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    @callback
+    def _async_save_balancing(self, circuit: str | None) -> ConfigFlowResult:
+        options = {
+            key: value
+            for key, value in self.config_entry.options.items()
+            if key not in (CONF_CIRCUIT, CONF_BALANCING_INTERVAL)
+        }
+        if circuit:
+            options[CONF_CIRCUIT] = circuit
+        options[CONF_BALANCING_INTERVAL] = self._interval
+        return self.async_create_entry(data=options)
 
     async def async_step_outlet(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick the outlet to set up (the list is read from the agent)."""
@@ -252,8 +439,9 @@ class SmartMultiOptionsFlow(OptionsFlow):
     async def async_step_outlet_settings(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Name and exception flag of one outlet, written to the agent."""
+        """Name and exception flag of one outlet, written to the agent; its battery sensor."""
         outlet = self._outlets[self._outlet_id]
+        sensors: dict[str, str] = dict(self.config_entry.options.get(CONF_BATTERY_SENSORS, {}))
         errors: dict[str, str] = {}
         if user_input is not None:
             name = str(user_input.get(CONF_NAME, "")).strip()
@@ -275,19 +463,37 @@ class SmartMultiOptionsFlow(OptionsFlow):
                 except SmartMultiError:
                     errors["base"] = "cannot_connect"
                 else:
-                    return self.async_create_entry(data=dict(self.config_entry.options))
+                    if sensor := user_input.get(CONF_BATTERY_SENSOR):
+                        sensors[str(self._outlet_id)] = sensor
+                    else:
+                        sensors.pop(str(self._outlet_id), None)
+                    options = {
+                        key: value
+                        for key, value in self.config_entry.options.items()
+                        if key != CONF_BATTERY_SENSORS
+                    }
+                    if sensors:
+                        options[CONF_BATTERY_SENSORS] = sensors
+                    return self.async_create_entry(data=options)
         schema = vol.Schema(
             {
                 vol.Required(CONF_NAME): TextSelector(),
                 vol.Required(CONF_EXCEPTION): BooleanSelector(),
+                vol.Optional(CONF_BATTERY_SENSOR): EntitySelector(
+                    EntitySelectorConfig(
+                        domain=Platform.SENSOR, device_class=SensorDeviceClass.BATTERY
+                    )
+                ),
             }
         )
+        suggested = {
+            CONF_NAME: outlet.name,
+            CONF_EXCEPTION: outlet.exception,
+            CONF_BATTERY_SENSOR: sensors.get(str(self._outlet_id)),
+        }
         return self.async_show_form(
             step_id="outlet_settings",
-            data_schema=self.add_suggested_values_to_schema(
-                schema,
-                user_input or {CONF_NAME: outlet.name, CONF_EXCEPTION: outlet.exception},
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
             errors=errors,
             description_placeholders={"outlet": str(outlet.id)},
         )
@@ -324,3 +530,33 @@ class SmartMultiOptionsFlow(OptionsFlow):
     def _client(self) -> SmartMultiClient:
         data = self.config_entry.data
         return _client(self.hass, data[CONF_HOST], data[CONF_PORT], data[CONF_TOKEN])
+
+
+class CircuitOptionsFlow(OptionsFlow):
+    """A circuit's rating and the circuit it sits under (never one of its own sub-circuits)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return await self.async_step_circuit()
+
+    async def async_step_circuit(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self.config_entry
+        if user_input is not None:
+            options: dict[str, Any] = {CONF_MAX_POWER: float(user_input[CONF_MAX_POWER])}
+            if parent := _circuit_option(user_input.get(CONF_PARENT)):
+                options[CONF_PARENT] = parent
+            return self.async_create_entry(data=options)
+        allowed = {entry_id for entry_id, _ in circuit_options(self.hass, exclude=entry.entry_id)}
+        parent = entry.options.get(CONF_PARENT)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_MAX_POWER, default=entry.options.get(CONF_MAX_POWER)): MAX_POWER,
+                vol.Required(
+                    CONF_PARENT, default=parent if parent in allowed else NO_CIRCUIT
+                ): _circuit_selector(self.hass, exclude=entry.entry_id),
+            }
+        )
+        return self.async_show_form(
+            step_id="circuit", data_schema=schema, description_placeholders={"name": entry.title}
+        )

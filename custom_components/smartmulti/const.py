@@ -21,6 +21,31 @@ MAX_SCAN_INTERVAL: Final = 3600
 # Options flow fields
 CONF_OUTLET: Final = "outlet"
 CONF_EXCEPTION: Final = "exception"
+CONF_BATTERY_SENSOR: Final = "battery_sensor"
+
+# Entry kinds: a strip (its agent) has no kind; a circuit is an entry of its own.
+CONF_KIND: Final = "kind"
+KIND_CIRCUIT: Final = "circuit"
+
+# Circuit entries: data has the name, options the rating and the parent circuit.
+CONF_MAX_POWER: Final = "max_power"
+CONF_PARENT: Final = "parent"
+NO_CIRCUIT: Final = "none"  # the select option for "not on a circuit" / "top-level circuit"
+MAX_CIRCUIT_POWER_W: Final = 100_000  # the agent's largest accepted budget
+
+# Strip options for balancing
+CONF_CIRCUIT: Final = "circuit"  # the circuit entry's id
+CONF_BALANCING_INTERVAL: Final = "balancing_interval"
+CONF_BATTERY_SENSORS: Final = "battery_sensors"  # {"<outlet id>": "sensor.<entity>"}
+BALANCING_OPTIONS: Final = frozenset({CONF_CIRCUIT, CONF_BALANCING_INTERVAL, CONF_BATTERY_SENSORS})
+DEFAULT_BALANCING_INTERVAL: Final = 10  # seconds
+MIN_BALANCING_INTERVAL: Final = 1
+MAX_BALANCING_INTERVAL: Final = 300
+# A plan's lease covers this many cycles: two lost plans in a row do not hand the strip to the
+# failsafe; three do.
+LEASE_CYCLES: Final = 3
+# Changes (a relay, a budget, a setting) start a cycle at once, then at most one per cooldown.
+CYCLE_COOLDOWN_S: Final = 1.0
 OUTLET_NAME_MAX_LENGTH: Final = 64  # the agent's limit (pi_agent/openapi.json, OutletPatch)
 
 # HTTP

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import random
+import time
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
@@ -28,23 +30,36 @@ from .api import (
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN, LOGGER
 from .models import AgentInfo, IdleTracker, JsonObject, Outlet, StripState
 
+if TYPE_CHECKING:
+    from .site import StripBalancing
+
 type SmartMultiConfigEntry = ConfigEntry[SmartMultiRuntimeData]
 
 
 @dataclass(slots=True)
 class SmartMultiRuntimeData:
-    """What a loaded entry holds (``entry.runtime_data``); balancing will add its own part."""
+    """What a loaded strip entry holds (``entry.runtime_data``)."""
 
     client: SmartMultiClient
     coordinator: SmartMultiCoordinator
+    balancing: StripBalancing
 
 
 @dataclass(frozen=True, slots=True)
 class SmartMultiData:
-    """The coordinator's data: who the strip is and its latest state."""
+    """The coordinator's data: who the strip is and its latest state.
+
+    ``received_at`` (Home Assistant's monotonic clock) pairs with ``state.time`` (the agent's
+    wall clock) to tell the agent's time now without trusting the two clocks to agree.
+    """
 
     info: AgentInfo
     state: StripState
+    received_at: float = 0.0
+
+    def agent_time(self, monotonic_now: float) -> float:
+        """The agent's wall clock at ``monotonic_now`` (Home Assistant's monotonic clock)."""
+        return self.state.time + max(0.0, monotonic_now - self.received_at)
 
 
 class WrongDeviceError(SmartMultiError):
@@ -304,7 +319,7 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
     # ------------------------------------------------------------------ derived state
 
     def _build(self, info: AgentInfo, state: StripState) -> SmartMultiData:
-        data = SmartMultiData(info, self._derive_statuses(state))
+        data = SmartMultiData(info, self._derive_statuses(state), time.monotonic())
         if self.data is not None:
             self._follow_changes(self.data, data)
         return data
@@ -334,7 +349,7 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
         self._full_check_at = None
         if self.data is None or not self.last_update_success:
             return
-        self.data = SmartMultiData(self.data.info, self._derive_statuses(self.data.state))
+        self.data = replace(self.data, state=self._derive_statuses(self.data.state))
         self.async_update_listeners()
 
     async def async_shutdown(self) -> None:

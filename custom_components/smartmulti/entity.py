@@ -15,15 +15,17 @@ mode, limits, guard trips.
 from __future__ import annotations
 
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import MANUFACTURER
+from .const import DOMAIN, MANUFACTURER
 from .coordinator import (
     SmartMultiCoordinator,
     outlet_device_identifier,
     strip_device_identifier,
 )
 from .models import Outlet
+from .site import CircuitBalancing, StripBalancing
 
 
 def strip_device_info(coordinator: SmartMultiCoordinator) -> DeviceInfo:
@@ -75,3 +77,42 @@ class SmartMultiOutletEntity(CoordinatorEntity[SmartMultiCoordinator]):
     @property
     def available(self) -> bool:
         return super().available and self.outlet_id in self.coordinator.data.state.outlets
+
+
+class BalancingEntityMixin(CoordinatorEntity[SmartMultiCoordinator]):
+    """Also follows the strip's balancing: its settings and each cycle's plan.
+
+    The agent's state still decides availability: with the agent unreachable, nothing of the
+    plan is in force.
+    """
+
+    balancing: StripBalancing
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.balancing.async_add_listener(self._handle_coordinator_update))
+
+
+def circuit_device_info(circuit: CircuitBalancing) -> DeviceInfo:
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"circuit_{circuit.circuit_id}")},
+        manufacturer=MANUFACTURER,
+        model="Circuit",
+        name=circuit.name,
+    )
+
+
+class SmartMultiCircuitEntity(Entity):
+    """An entity of a circuit's device; its state lives in Home Assistant, pushed each cycle."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, circuit: CircuitBalancing, key: str) -> None:
+        self.circuit = circuit
+        self._attr_unique_id = f"circuit_{circuit.circuit_id}_{key}"
+        self._attr_device_info = circuit_device_info(circuit)
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.circuit.async_add_listener(self.async_write_ha_state))

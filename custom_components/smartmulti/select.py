@@ -1,15 +1,20 @@
-"""Select: how an outlet is driven — automatic (plan or failsafe), or held on / off by hand."""
+"""Selects: how an outlet is driven (automatic, or held on / off by hand), and the strip's
+balancing strategy."""
 
 from __future__ import annotations
 
 from typing import Final
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
 
+from .balancing import Strategy
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
-from .entity import SmartMultiOutletEntity
+from .entity import BalancingEntityMixin, SmartMultiEntity, SmartMultiOutletEntity
+from .site import StripBalancing
 
 # One command at a time: the agent runs on a Raspberry Pi.
 PARALLEL_UPDATES = 1
@@ -18,6 +23,12 @@ AUTO: Final = "auto"
 OVERRIDES: Final[dict[str, bool | None]] = {AUTO: None, "on": True, "off": False}
 
 CONTROL = SelectEntityDescription(key="control", translation_key="control", options=list(OVERRIDES))
+STRATEGY = SelectEntityDescription(
+    key="strategy",
+    translation_key="strategy",
+    entity_category=EntityCategory.CONFIG,
+    options=[strategy.value for strategy in Strategy],
+)
 
 
 async def async_setup_entry(
@@ -26,10 +37,14 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
+    entities: list[SelectEntity] = [
+        SmartMultiStrategySelect(coordinator, entry.runtime_data.balancing)
+    ]
+    entities.extend(
         SmartMultiControlSelect(coordinator, outlet_id)
         for outlet_id in coordinator.data.state.outlets
     )
+    async_add_entities(entities)
 
 
 class SmartMultiControlSelect(SmartMultiOutletEntity, SelectEntity):
@@ -51,3 +66,25 @@ class SmartMultiControlSelect(SmartMultiOutletEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         await self.coordinator.async_set_relay(self.outlet_id, OVERRIDES[option])
+
+
+class SmartMultiStrategySelect(BalancingEntityMixin, SmartMultiEntity, SelectEntity, RestoreEntity):
+    """How the strip shares its budget; in force at the next cycle, which it starts."""
+
+    entity_description = STRATEGY
+
+    def __init__(self, coordinator: SmartMultiCoordinator, balancing: StripBalancing) -> None:
+        super().__init__(coordinator, STRATEGY.key)
+        self.balancing = balancing
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_state()) is not None and last.state in set(Strategy):
+            self.balancing.async_set_strategy(Strategy(last.state))
+
+    @property
+    def current_option(self) -> str:
+        return self.balancing.settings.strategy.value
+
+    async def async_select_option(self, option: str) -> None:
+        self.balancing.async_set_strategy(Strategy(option))

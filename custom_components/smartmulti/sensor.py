@@ -1,9 +1,11 @@
-"""Sensors: each outlet's measurements and state, and the strip's totals and limits."""
+"""Sensors: each outlet's measurements, state and balancing decision, the strip's totals,
+limits and waiting laptops, and each circuit's power."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -18,14 +20,22 @@ from homeassistant.const import (
     UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfPower,
+    UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .balancing import Reason
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
-from .entity import SmartMultiEntity, SmartMultiOutletEntity
+from .entity import (
+    BalancingEntityMixin,
+    SmartMultiCircuitEntity,
+    SmartMultiEntity,
+    SmartMultiOutletEntity,
+)
 from .models import Outlet, OutletStatus, StripMode, StripState
+from .site import CircuitBalancing, StripBalancing, is_circuit_entry
 
 # The coordinator pushes the data: nothing to poll, no limit needed.
 PARALLEL_UPDATES = 0
@@ -47,6 +57,68 @@ class SmartMultiOutletSensorEntityDescription(SensorEntityDescription):
     """A sensor of an outlet's device."""
 
     value_fn: Callable[[Outlet], StateType]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartMultiBalancingSensorEntityDescription(SensorEntityDescription):
+    """A sensor of the strip device that shows the last balancing cycle."""
+
+    value_fn: Callable[[StripBalancing], StateType]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartMultiOutletBalancingSensorEntityDescription(SensorEntityDescription):
+    """A sensor of an outlet's device that shows the last balancing cycle's decision."""
+
+    value_fn: Callable[[StripBalancing, Outlet], StateType]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartMultiCircuitSensorEntityDescription(SensorEntityDescription):
+    """A sensor of a circuit's device."""
+
+    value_fn: Callable[[CircuitBalancing], StateType]
+
+
+# The engine's reasons as sensor states; "unknown" would read as Home Assistant's own
+# unknown state, so it is shown as "not_observed". A reason a newer engine adds shows as
+# unknown until it is translated here.
+REASON_STATES: Final[dict[Reason, str]] = {
+    reason: "not_observed" if reason is Reason.UNKNOWN else reason.value for reason in Reason
+}
+MANUAL: Final = "manual"  # held on or off by hand (the control select)
+BALANCING_OFF: Final = "balancing_off"  # the strip's balancing switch is off
+
+
+def _reason(balancing: StripBalancing, outlet: Outlet) -> str | None:
+    if outlet.override is not None:
+        return MANUAL
+    if (result := balancing.result) is None:
+        return None
+    if not result.enabled and not outlet.exception:
+        return BALANCING_OFF
+    if (decision := result.decision(outlet.id)) is None:
+        return None
+    return REASON_STATES.get(decision.reason)
+
+
+def _time_to_full(balancing: StripBalancing, outlet: Outlet) -> float | None:
+    if balancing.result is None or (decision := balancing.result.decision(outlet.id)) is None:
+        return None
+    return None if decision.time_to_full_s is None else round(decision.time_to_full_s)
+
+
+def _waiting(balancing: StripBalancing) -> int | None:
+    """Laptops wanting charge with their outlet off; balancing off, the ones the guard holds."""
+    if (result := balancing.result) is None:
+        return None
+    if result.enabled:
+        return result.plan.waiting
+    return sum(
+        1
+        for outlet in balancing.data.state.outlets.values()
+        if not outlet.exception and outlet.status is OutletStatus.WAITING
+    )
 
 
 STRIP_SENSORS: tuple[SmartMultiStripSensorEntityDescription, ...] = (
@@ -99,6 +171,56 @@ STRIP_SENSORS: tuple[SmartMultiStripSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.guard.trips,
+    ),
+)
+
+BALANCING_SENSORS: tuple[SmartMultiBalancingSensorEntityDescription, ...] = (
+    SmartMultiBalancingSensorEntityDescription(
+        key="waiting",
+        translation_key="waiting",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_waiting,
+    ),
+)
+
+OUTLET_BALANCING_SENSORS: tuple[SmartMultiOutletBalancingSensorEntityDescription, ...] = (
+    SmartMultiOutletBalancingSensorEntityDescription(
+        key="reason",
+        translation_key="reason",
+        device_class=SensorDeviceClass.ENUM,
+        options=[*REASON_STATES.values(), MANUAL, BALANCING_OFF],
+        value_fn=_reason,
+    ),
+    SmartMultiOutletBalancingSensorEntityDescription(
+        key="time_to_full",
+        translation_key="time_to_full",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=_time_to_full,
+    ),
+)
+
+CIRCUIT_SENSORS: tuple[SmartMultiCircuitSensorEntityDescription, ...] = (
+    # Measured: the strips' total power below the circuit, at the last cycle.
+    SmartMultiCircuitSensorEntityDescription(
+        key="power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda circuit: circuit.power_w,
+    ),
+    # The budgets given to the strips below at the last cycle (their plans' limits).
+    SmartMultiCircuitSensorEntityDescription(
+        key="allocated",
+        translation_key="allocated",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
+        value_fn=lambda circuit: circuit.allocated_w,
     ),
 )
 
@@ -163,16 +285,31 @@ async def async_setup_entry(
     entry: SmartMultiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Strip sensors, then each outlet's."""
+    """Strip sensors, then each outlet's; or a circuit's."""
+    if is_circuit_entry(entry):
+        async_add_entities(
+            SmartMultiCircuitSensor(entry.runtime_data, description)
+            for description in CIRCUIT_SENSORS
+        )
+        return
     coordinator = entry.runtime_data.coordinator
+    balancing = entry.runtime_data.balancing
     entities: list[SensorEntity] = [
         SmartMultiStripSensor(coordinator, description) for description in STRIP_SENSORS
     ]
     entities.extend(
-        SmartMultiOutletSensor(coordinator, outlet_id, description)
-        for outlet_id in coordinator.data.state.outlets
-        for description in OUTLET_SENSORS
+        SmartMultiBalancingSensor(coordinator, balancing, description)
+        for description in BALANCING_SENSORS
     )
+    for outlet_id in coordinator.data.state.outlets:
+        entities.extend(
+            SmartMultiOutletSensor(coordinator, outlet_id, description)
+            for description in OUTLET_SENSORS
+        )
+        entities.extend(
+            SmartMultiOutletBalancingSensor(coordinator, balancing, outlet_id, description)
+            for description in OUTLET_BALANCING_SENSORS
+        )
     async_add_entities(entities)
 
 
@@ -207,3 +344,54 @@ class SmartMultiOutletSensor(SmartMultiOutletEntity, SensorEntity):
     @property
     def native_value(self) -> StateType:
         return self.entity_description.value_fn(self.outlet)
+
+
+class SmartMultiBalancingSensor(BalancingEntityMixin, SmartMultiEntity, SensorEntity):
+    entity_description: SmartMultiBalancingSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: SmartMultiCoordinator,
+        balancing: StripBalancing,
+        description: SmartMultiBalancingSensorEntityDescription,
+    ) -> None:
+        super().__init__(coordinator, description.key)
+        self.balancing = balancing
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType:
+        return self.entity_description.value_fn(self.balancing)
+
+
+class SmartMultiOutletBalancingSensor(BalancingEntityMixin, SmartMultiOutletEntity, SensorEntity):
+    entity_description: SmartMultiOutletBalancingSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: SmartMultiCoordinator,
+        balancing: StripBalancing,
+        outlet_id: int,
+        description: SmartMultiOutletBalancingSensorEntityDescription,
+    ) -> None:
+        super().__init__(coordinator, outlet_id, description.key)
+        self.balancing = balancing
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType:
+        return self.entity_description.value_fn(self.balancing, self.outlet)
+
+
+class SmartMultiCircuitSensor(SmartMultiCircuitEntity, SensorEntity):
+    entity_description: SmartMultiCircuitSensorEntityDescription
+
+    def __init__(
+        self, circuit: CircuitBalancing, description: SmartMultiCircuitSensorEntityDescription
+    ) -> None:
+        super().__init__(circuit, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType:
+        return self.entity_description.value_fn(self.circuit)

@@ -1,4 +1,5 @@
-"""Switches: each outlet's relay (a manual command) and its exception flag (a setting)."""
+"""Switches: each outlet's relay (a manual command) and its exception flag (a setting), and
+whether the strip is balanced at all."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from homeassistant.components.switch import (
     SwitchEntity,
     SwitchEntityDescription,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import STATE_OFF, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
 
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
-from .entity import SmartMultiOutletEntity
+from .entity import BalancingEntityMixin, SmartMultiEntity, SmartMultiOutletEntity
 from .models import Outlet
+from .site import StripBalancing
 
 # One command at a time: the agent runs on a Raspberry Pi.
 PARALLEL_UPDATES = 1
@@ -55,17 +58,26 @@ SWITCHES: tuple[SmartMultiSwitchEntityDescription, ...] = (
 )
 
 
+BALANCING = SwitchEntityDescription(
+    key="balancing", translation_key="balancing", entity_category=EntityCategory.CONFIG
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: SmartMultiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
+    entities: list[SwitchEntity] = [
+        SmartMultiBalancingSwitch(coordinator, entry.runtime_data.balancing)
+    ]
+    entities.extend(
         SmartMultiSwitch(coordinator, outlet_id, description)
         for outlet_id in coordinator.data.state.outlets
         for description in SWITCHES
     )
+    async_add_entities(entities)
 
 
 class SmartMultiSwitch(SmartMultiOutletEntity, SwitchEntity):
@@ -89,3 +101,34 @@ class SmartMultiSwitch(SmartMultiOutletEntity, SwitchEntity):
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         await self.entity_description.set_fn(self.coordinator, self.outlet_id, False)
+
+
+class SmartMultiBalancingSwitch(
+    BalancingEntityMixin, SmartMultiEntity, SwitchEntity, RestoreEntity
+):
+    """Balancing on, or off: every balanced outlet on, under the agent's guard only.
+
+    Off still sends a plan (so the strip's budget, and its share of a circuit's, hold) but
+    switches nothing off itself: the guard sheds when the draw exceeds the budget.
+    """
+
+    entity_description = BALANCING
+
+    def __init__(self, coordinator: SmartMultiCoordinator, balancing: StripBalancing) -> None:
+        super().__init__(coordinator, BALANCING.key)
+        self.balancing = balancing
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_state()) is not None and last.state == STATE_OFF:
+            self.balancing.async_set_enabled(False)
+
+    @property
+    def is_on(self) -> bool:
+        return self.balancing.settings.enabled
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        self.balancing.async_set_enabled(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        self.balancing.async_set_enabled(False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, PropertyMock, patch
@@ -15,12 +16,20 @@ from unittest.mock import AsyncMock, PropertyMock, patch
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.const import (
+    CONF_BALANCING_INTERVAL,
+    CONF_KIND,
+    CONF_MAX_POWER,
+    CONF_PARENT,
+    DOMAIN,
+    KIND_CIRCUIT,
+)
 from pi_agent.config import StripConfig
 from tests.support.agent import RunningAgent, start_agent
 
@@ -38,6 +47,9 @@ TEST_STRIP = StripConfig(
 OUTLETS = 4  # three desks with laptops, and a lamp (an exception outlet) on the last one
 
 type AgentFactory = Callable[..., Awaitable[RunningAgent]]
+
+# Balancing tests plan every second rather than every ten.
+FAST_CYCLES = {CONF_BALANCING_INTERVAL: 1}
 
 
 async def wait_for(predicate: Callable[[], Any], limit_s: float = 5.0) -> None:
@@ -136,3 +148,114 @@ def mock_setup_entry() -> Generator[AsyncMock]:
     """Config-flow tests stop at the entry: setting it up is tested on its own."""
     with patch("custom_components.smartmulti.async_setup_entry", return_value=True) as mock_setup:
         yield mock_setup
+
+
+def strip_entry(hass: HomeAssistant, running: RunningAgent, **options: Any) -> MockConfigEntry:
+    """A strip's config entry for ``running``, added to Home Assistant (not set up)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=running.config.strip.name,
+        unique_id=running.serial,
+        data={CONF_HOST: running.host, CONF_PORT: running.port, CONF_TOKEN: running.token},
+        options=options,
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+def circuit_entry(
+    hass: HomeAssistant, name: str, max_power_w: float, parent: MockConfigEntry | None = None
+) -> MockConfigEntry:
+    """A circuit's config entry, added to Home Assistant (not set up)."""
+    options: dict[str, Any] = {CONF_MAX_POWER: max_power_w}
+    if parent is not None:
+        options[CONF_PARENT] = parent.entry_id
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=name,
+        data={CONF_KIND: KIND_CIRCUIT, "name": name},
+        options=options,
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def setup_entries(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
+    """Set up entries; strips wait for their event stream.
+
+    The first setup of the domain sets up every entry already added, hence the state check.
+    """
+    for entry in entries:
+        if entry.state is ConfigEntryState.NOT_LOADED:
+            assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    for entry in entries:
+        if entry.data.get(CONF_KIND) != KIND_CIRCUIT:
+            coordinator = entry.runtime_data.coordinator
+            await wait_for(lambda coordinator=coordinator: coordinator.stream_connected)
+
+
+async def report_battery(
+    hass: HomeAssistant, running: RunningAgent, outlet_id: int, percent: float
+) -> None:
+    """What a laptop's reporter does (issue 5): post its battery to the agent."""
+    async with async_get_clientsession(hass).post(
+        f"{running.url}/api/v1/outlets/{outlet_id}/battery",
+        json={"percent": percent, "plugged": True},
+        headers={"Authorization": f"Bearer {running.reporter_token}"},
+    ) as response:
+        assert response.status == 200
+
+
+async def run_reporters(running: RunningAgent, interval_s: float) -> None:
+    """Every simulated laptop runs a reporter: its battery reaches the agent every interval.
+
+    The simulation's own reporters (``pi_agent.simulation``) report for 70 % of the laptops
+    every 30 s of real time; an accelerated hour needs all of them, more often.
+    """
+    world, controller = running.world, running.agent.controller
+    while True:
+        for outlet_id in range(1, world.outlets + 1):
+            if (status := world.battery(outlet_id)) is not None:
+                controller.report_battery(
+                    outlet_id, status.percent, status.plugged, running.agent.now()
+                )
+        await asyncio.sleep(interval_s)
+
+
+@dataclass
+class DrawRecord:
+    """The true draw (the simulated worlds', not the meters') at every sample of one agent."""
+
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (agent time, watts)
+
+    def over(self, budget_w: float, tolerance: float) -> list[float]:
+        """How long each run of consecutive samples over ``budget_w`` lasted, in seconds.
+
+        ``tolerance`` is relative: the meters the agent trusts are that accurate.
+        """
+        runs: list[float] = []
+        start: float | None = None
+        last = 0.0
+        for at, watts in self.samples:
+            if watts > budget_w * (1.0 + tolerance):
+                start = at if start is None else start
+                last = at
+            elif start is not None:
+                runs.append(last - start)
+                start = None
+        if start is not None:
+            runs.append(last - start)
+        return runs
+
+
+async def record_draws(clock: RunningAgent, worlds: list[RunningAgent], record: DrawRecord) -> None:
+    """After each of ``clock``'s samples, the sum of every world's true draw."""
+    while True:
+        await clock.agent.next_sample()
+        total = sum(
+            running.world.draw_w(outlet_id)
+            for running in worlds
+            for outlet_id in range(1, running.world.outlets + 1)
+        )
+        record.samples.append((clock.agent.now(), total))

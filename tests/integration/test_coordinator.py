@@ -46,18 +46,18 @@ async def test_a_relay_change_on_the_agent_shows_without_waiting_for_a_poll(
     assert coordinator.update_interval is None  # no poll is even scheduled while pushed to
 
 
-async def test_strip_fields_follow_a_plan_sent_to_the_agent(
+async def test_strip_fields_follow_the_plan_the_agent_follows(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    client = init_integration.runtime_data.client
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": "number.coworking_strip_power_budget", "value": 500},
+        blocking=True,
+    )
 
-    await client.send_plan(on=[1, 2], priority=[1, 2, 3], budget_w=500.0, ttl_s=60.0)
-    await wait_for(lambda: hass.states.get("sensor.coworking_strip_mode").state == "planned")
-    assert hass.states.get("sensor.coworking_strip_power_limit").state == "500.0"
-    await wait_for(lambda: hass.states.get("sensor.desk_3_state").state == "off")
-
-    await client.clear_plan()
-    await wait_for(lambda: hass.states.get("sensor.coworking_strip_mode").state == "failsafe")
+    await wait_for(lambda: hass.states.get("sensor.coworking_strip_power_limit").state == "500.0")
+    assert hass.states.get("sensor.coworking_strip_mode").state == "planned"
 
 
 @pytest.mark.usefixtures("fast_reconnect")

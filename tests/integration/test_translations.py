@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from custom_components.smartmulti import select, sensor, switch
+from custom_components.smartmulti import number, select, sensor, switch
+from custom_components.smartmulti.const import NO_CIRCUIT
 
 PACKAGE = Path(sensor.__file__).parent
 PLACEHOLDER = re.compile(r"{(\w+)}")
@@ -53,10 +54,21 @@ def test_english_translation_is_strings_json() -> None:
 
 
 def test_every_entity_translation_key_has_a_name() -> None:
+    sensors = (
+        *sensor.STRIP_SENSORS,
+        *sensor.OUTLET_SENSORS,
+        *sensor.BALANCING_SENSORS,
+        *sensor.OUTLET_BALANCING_SENSORS,
+        *sensor.CIRCUIT_SENSORS,
+    )
     descriptions = [
-        *((f"sensor.{d.translation_key}", d) for d in sensor.STRIP_SENSORS + sensor.OUTLET_SENSORS),
-        *((f"switch.{d.translation_key}", d) for d in switch.SWITCHES),
-        (f"select.{select.CONTROL.translation_key}", select.CONTROL),
+        *((f"sensor.{d.translation_key}", d) for d in sensors),
+        *((f"switch.{d.translation_key}", d) for d in (*switch.SWITCHES, switch.BALANCING)),
+        *((f"select.{d.translation_key}", d) for d in (select.CONTROL, select.STRATEGY)),
+        *(
+            (f"number.{d.translation_key}", d)
+            for d in (*number.STRIP_NUMBERS, number.CIRCUIT_BUDGET)
+        ),
     ]
 
     for key, description in descriptions:
@@ -72,3 +84,19 @@ def test_every_error_raised_by_the_coordinator_is_translated() -> None:
 
     assert keys
     assert {key for key in keys if f"exceptions.{key}.message" not in STRINGS} == set()
+
+
+def test_the_no_circuit_choice_is_translated() -> None:
+    assert f"selector.circuit.options.{NO_CIRCUIT}" in STRINGS
+
+
+def test_every_icon_belongs_to_a_translated_entity_and_state() -> None:
+    icons = json.loads((PACKAGE / "icons.json").read_text(encoding="utf-8"))["entity"]
+
+    for platform, keys in icons.items():
+        for key, icon in keys.items():
+            assert f"entity.{platform}.{key}.name" in STRINGS, f"{platform}.{key}"
+            if platform == "switch":
+                continue  # a switch's states are on and off, translated by Home Assistant
+            for state in icon.get("state", {}):
+                assert f"entity.{platform}.{key}.state.{state}" in STRINGS, f"{key}: {state}"

@@ -1,0 +1,189 @@
+"""What Home Assistant knows about a strip, turned into what the balancing engine needs.
+
+Pure functions of the agent's state, Home Assistant's battery sensor states and the strip's
+settings; no ``hass``, no I/O, so every rule here is tested on its own.
+
+Battery rule: a laptop's battery percent comes from the agent (a reporter running on the laptop)
+or from a Home Assistant battery sensor mapped to the outlet (the companion app, HASS.Agent,
+System Bridge). The fresher of the two wins, a tie goes to the agent (it knows the laptop is on
+this outlet). A sensor's age is the time since Home Assistant last heard from it
+(``last_reported``: a value repeated unchanged is still fresh); an unavailable, unknown or
+non-numeric state, or a value outside 0–100, is no report. The engine itself ignores any report
+older than its ``report_max_age_s`` and falls back on its estimate from the measured power.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+import math
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import State
+
+from .balancing import BatteryReport, OutletInput, Strategy, StripInput
+from .coordinator import SmartMultiData
+from .models import Outlet
+
+
+@dataclass(slots=True)
+class StripSettings:
+    """A strip's balancing settings, changed at run time by its entities (and later services).
+
+    ``budget_w`` None means "the strip's hard limit"; ``max_outlets`` None means "no limit".
+    """
+
+    enabled: bool = True
+    strategy: Strategy = Strategy.SMART
+    budget_w: float | None = None
+    max_outlets: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutletHints:
+    """What the engine may know of an outlet's user; the users issue fills these in.
+
+    ``tier``: higher is served first; ``departure``: when the user leaves (the engine aims to
+    reach ``target_percent`` by then).
+    """
+
+    tier: int = 0
+    departure: datetime | None = None
+    target_percent: float = 100.0
+
+
+NO_HINTS = OutletHints()
+
+
+def agent_battery(outlet: Outlet, agent_now: float) -> BatteryReport | None:
+    """The agent's last report for the outlet, aged on the agent's own clock."""
+    battery = outlet.battery
+    if battery is None:
+        return None
+    age = 0.0 if battery.reported_at is None else max(0.0, agent_now - battery.reported_at)
+    return BatteryReport(percent=battery.percent, plugged=battery.plugged, age_s=age)
+
+
+def sensor_battery(state: State | None, now: datetime, *, plugged: bool) -> BatteryReport | None:
+    """A Home Assistant battery sensor's state as a report; None when it says nothing usable.
+
+    A battery sensor does not say which outlet its laptop is plugged into, so ``plugged`` is the
+    outlet's relay (the engine does not rely on it).
+    """
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    try:
+        percent = float(state.state)
+    except ValueError:
+        return None
+    if not math.isfinite(percent) or not 0.0 <= percent <= 100.0:
+        return None
+    age = max(0.0, (now - state.last_reported).total_seconds())
+    return BatteryReport(percent=percent, plugged=plugged, age_s=age)
+
+
+def freshest(reports: Iterable[BatteryReport | None]) -> BatteryReport | None:
+    """The youngest report; on a tie the first given (the agent's)."""
+    best: BatteryReport | None = None
+    for report in reports:
+        if report is not None and (best is None or report.age_s < best.age_s):
+            best = report
+    return best
+
+
+def balanced_outlets(data: SmartMultiData) -> list[int]:
+    """Outlets the plan decides: not exception outlets, not held on or off by hand."""
+    return [
+        outlet.id
+        for outlet in data.state.outlets.values()
+        if not outlet.exception and outlet.override is None
+    ]
+
+
+def strip_input(
+    data: SmartMultiData,
+    *,
+    strip_id: str,
+    settings: StripSettings,
+    monotonic_now: float,
+    utcnow: datetime,
+    sensors: Mapping[int, State | None],
+    hints: Mapping[int, OutletHints],
+    stale: bool,
+) -> StripInput:
+    """One strip's facts for one cycle, on Home Assistant's monotonic clock.
+
+    An outlet forced on by hand is given to the engine as an exception (it will not be switched
+    and its draw comes off the budget first); one forced off is left out. ``stale`` (the event
+    stream is down, the state may be a poll old) makes the engine count every outlet at its
+    maximum.
+    """
+    state = data.state
+    agent_now = data.agent_time(monotonic_now)
+    outlets = []
+    for outlet in state.outlets.values():
+        if outlet.override is False:
+            continue
+        hint = hints.get(outlet.id, NO_HINTS)
+        departure_at = (
+            None
+            if hint.departure is None
+            else monotonic_now + (hint.departure - utcnow).total_seconds()
+        )
+        battery = freshest(
+            (
+                agent_battery(outlet, agent_now),
+                sensor_battery(sensors.get(outlet.id), utcnow, plugged=outlet.relay),
+            )
+        )
+        outlets.append(
+            OutletInput(
+                outlet_id=outlet.id,
+                relay_on=outlet.relay,
+                power_w=outlet.power_w,
+                max_power_w=outlet.max_power_w,
+                exception=outlet.exception or outlet.override is True,
+                fault=outlet.fault is not None,
+                stale=stale,
+                seconds_since_switch=None
+                if outlet.last_switch_at is None
+                else max(0.0, agent_now - outlet.last_switch_at),
+                battery=battery,
+                tier=hint.tier,
+                departure_at=departure_at,
+                target_percent=hint.target_percent,
+            )
+        )
+    budget = state.hard_limit_w if settings.budget_w is None else settings.budget_w
+    return StripInput(
+        strip_id=strip_id,
+        now=monotonic_now,
+        budget_w=budget,
+        hard_limit_w=state.hard_limit_w,
+        outlets=tuple(outlets),
+        strategy=settings.strategy,
+        min_on_s=state.min_on_s,
+        min_off_s=state.min_off_s,
+        max_on=settings.max_outlets if settings.strategy is Strategy.MAX_OUTLETS else None,
+    )
+
+
+def absent_strip_input(strip_id: str, monotonic_now: float, watts: float) -> StripInput:
+    """A strip Home Assistant cannot plan now (unreachable, or its entry unloaded).
+
+    Its agent runs on its own (the lease, then the failsafe) and may draw up to ``watts``: it is
+    given to the circuit split as one exception outlet drawing that, so its circuit keeps room
+    for it and the other strips do not take it.
+    """
+    return StripInput(
+        strip_id=strip_id,
+        now=monotonic_now,
+        budget_w=watts,
+        hard_limit_w=watts,
+        outlets=(
+            OutletInput(
+                outlet_id=1, relay_on=True, power_w=watts, max_power_w=watts, exception=True
+            ),
+        ),
+    )

@@ -1,0 +1,147 @@
+"""Numbers: the budgets (a strip's, a circuit's) and the max_outlets strategy's N.
+
+They are set at run time (by a manager, or by a blueprint as tariffs change), are in force at
+the next balancing cycle, which the change starts at once, and are restored after a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntityDescription,
+    NumberMode,
+    RestoreNumber,
+)
+from homeassistant.const import EntityCategory, UnitOfPower
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
+from .entity import BalancingEntityMixin, SmartMultiCircuitEntity, SmartMultiEntity
+from .site import CircuitBalancing, StripBalancing, is_circuit_entry
+
+# Settings live in Home Assistant: setting one sends nothing by itself.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartMultiNumberEntityDescription(NumberEntityDescription):
+    """A balancing setting of a strip; ``max_fn`` follows the strip (its limit, its outlets)."""
+
+    value_fn: Callable[[StripBalancing], float]
+    max_fn: Callable[[StripBalancing], float]
+    set_fn: Callable[[StripBalancing, float], None]
+
+
+STRIP_NUMBERS: tuple[SmartMultiNumberEntityDescription, ...] = (
+    # The strip's own budget; on a circuit it gets at most its share of the circuit's.
+    SmartMultiNumberEntityDescription(
+        key="budget",
+        translation_key="budget",
+        device_class=NumberDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        native_min_value=0,
+        native_step=1,
+        mode=NumberMode.BOX,
+        value_fn=lambda balancing: balancing.budget_w,
+        max_fn=lambda balancing: balancing.data.state.hard_limit_w,
+        set_fn=lambda balancing, value: balancing.async_set_budget(value),
+    ),
+    # Only read by the max_outlets strategy; unset it is the outlet count (no limit).
+    SmartMultiNumberEntityDescription(
+        key="max_outlets",
+        translation_key="max_outlets",
+        entity_category=EntityCategory.CONFIG,
+        native_min_value=1,
+        native_step=1,
+        mode=NumberMode.BOX,
+        value_fn=lambda balancing: balancing.max_outlets,
+        max_fn=lambda balancing: len(balancing.data.state.outlets),
+        set_fn=lambda balancing, value: balancing.async_set_max_outlets(int(value)),
+    ),
+)
+
+CIRCUIT_BUDGET = NumberEntityDescription(
+    key="budget",
+    translation_key="budget",
+    device_class=NumberDeviceClass.POWER,
+    native_unit_of_measurement=UnitOfPower.WATT,
+    native_min_value=0,
+    native_step=1,
+    mode=NumberMode.BOX,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartMultiConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    if is_circuit_entry(entry):
+        async_add_entities([SmartMultiCircuitBudget(entry.runtime_data)])
+        return
+    data = entry.runtime_data
+    async_add_entities(
+        SmartMultiStripNumber(data.coordinator, data.balancing, description)
+        for description in STRIP_NUMBERS
+    )
+
+
+class SmartMultiStripNumber(BalancingEntityMixin, SmartMultiEntity, RestoreNumber):
+    entity_description: SmartMultiNumberEntityDescription
+
+    def __init__(
+        self,
+        coordinator: SmartMultiCoordinator,
+        balancing: StripBalancing,
+        description: SmartMultiNumberEntityDescription,
+    ) -> None:
+        super().__init__(coordinator, description.key)
+        self.balancing = balancing
+        self.entity_description = description
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_number_data()) is not None and (
+            last.native_value is not None
+        ):
+            value = min(max(last.native_value, self.native_min_value), self.native_max_value)
+            self.entity_description.set_fn(self.balancing, value)
+
+    @property
+    def native_value(self) -> float:
+        return self.entity_description.value_fn(self.balancing)
+
+    @property
+    def native_max_value(self) -> float:
+        return self.entity_description.max_fn(self.balancing)
+
+    async def async_set_native_value(self, value: float) -> None:
+        self.entity_description.set_fn(self.balancing, value)
+
+
+class SmartMultiCircuitBudget(SmartMultiCircuitEntity, RestoreNumber):
+    """The circuit's budget: at most its rating (set in the circuit's options)."""
+
+    entity_description = CIRCUIT_BUDGET
+
+    def __init__(self, circuit: CircuitBalancing) -> None:
+        super().__init__(circuit, CIRCUIT_BUDGET.key)
+        self._attr_native_max_value = circuit.rating_w
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_number_data()) is not None and (
+            last.native_value is not None
+        ):
+            self.circuit.async_set_budget(min(max(last.native_value, 0.0), self.circuit.rating_w))
+
+    @property
+    def native_value(self) -> float:
+        return self.circuit.limit_w
+
+    async def async_set_native_value(self, value: float) -> None:
+        self.circuit.async_set_budget(value)

@@ -1,0 +1,352 @@
+"""Balancing one strip from Home Assistant: its entities reach the plan the real agent follows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN, SERVICE_SET_VALUE
+from homeassistant.components.select import DOMAIN as SELECT_DOMAIN, SERVICE_SELECT_OPTION
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant, State
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.smartmulti.const import (
+    CONF_BALANCING_INTERVAL,
+    CONF_BATTERY_SENSORS,
+    CONF_CIRCUIT,
+    LEASE_CYCLES,
+)
+from custom_components.smartmulti.site import StripBalancing
+from tests.support.agent import RunningAgent
+
+from .conftest import (
+    FAST_CYCLES,
+    AgentFactory,
+    circuit_entry,
+    report_battery,
+    setup_entries,
+    strip_entry,
+    wait_for,
+)
+
+BALANCED = (1, 2, 3)  # desks; outlet 4 is the lamp, an exception outlet
+BUDGET = "number.coworking_strip_power_budget"
+STRATEGY = "select.coworking_strip_balancing_strategy"
+
+
+async def _set_number(hass: HomeAssistant, entity_id: str, value: float) -> None:
+    await hass.services.async_call(
+        NUMBER_DOMAIN, SERVICE_SET_VALUE, {ATTR_ENTITY_ID: entity_id, "value": value}, True
+    )
+
+
+async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
+    await hass.services.async_call(
+        SELECT_DOMAIN, SERVICE_SELECT_OPTION, {ATTR_ENTITY_ID: entity_id, "option": option}, True
+    )
+
+
+async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: object) -> StripBalancing:
+    entry = strip_entry(hass, agent, **options)
+    await setup_entries(hass, entry)
+    balancing: StripBalancing = entry.runtime_data.balancing
+    await wait_for(lambda: balancing.result is not None and balancing.result.sent)
+    return balancing
+
+
+def _on(agent: RunningAgent) -> set[int]:
+    """Balanced outlets in the plan the agent follows."""
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    return set(plan.on) & set(BALANCED)
+
+
+async def test_setup_hands_the_agent_a_plan_with_a_lease_of_three_cycles(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    balancing = await _strip(hass, agent)
+
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert plan.ttl_s == LEASE_CYCLES * 10  # the default cycle: 10 s
+    assert set(plan.priority) == set(BALANCED)
+    assert plan.budget_w == 2000.0  # no budget set: the strip's hard limit
+    await wait_for(lambda: agent.agent.controller.mode == "planned")
+    assert balancing.site.cycles >= 1
+
+
+async def test_a_new_budget_is_in_force_within_one_cycle(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    await _strip(hass, agent, balancing_interval=60)  # the next periodic cycle is far away
+
+    await _set_number(hass, BUDGET, 300)
+
+    await wait_for(lambda: agent.agent.controller.limit_w == 300.0, limit_s=2.0)
+    assert hass.states.get(BUDGET).state == "300.0"
+    await wait_for(lambda: hass.states.get("sensor.coworking_strip_power_limit").state == "300.0")
+
+
+async def test_max_outlets_keeps_at_most_n_balanced_outlets_on(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    for outlet_id, percent in zip(BALANCED, (60, 20, 40), strict=True):
+        await report_battery(hass, agent, outlet_id, percent)
+    await _strip(hass, agent, **FAST_CYCLES)
+    await _set_number(hass, "number.coworking_strip_max_outlets_on", 1)
+    assert len(_on(agent)) > 1  # N only counts under its strategy
+
+    await _select(hass, STRATEGY, "max_outlets")
+
+    await wait_for(lambda: len(_on(agent)) == 1)
+    off = set(BALANCED) - _on(agent)
+    await wait_for(
+        lambda: all(hass.states.get(f"sensor.desk_{i}_reason").state == "waiting_turn" for i in off)
+    )
+
+
+@pytest.mark.parametrize(
+    ("strategy", "reason"),
+    [("total_cap", "first_come"), ("battery_priority", "low_battery_first")],
+)
+async def test_the_next_plan_follows_the_chosen_strategy(
+    hass: HomeAssistant, agent: RunningAgent, strategy: str, reason: str
+) -> None:
+    for outlet_id, percent in zip(BALANCED, (60, 20, 40), strict=True):
+        await report_battery(hass, agent, outlet_id, percent)
+    await _strip(hass, agent, **FAST_CYCLES)
+
+    await _select(hass, STRATEGY, strategy)
+
+    await wait_for(lambda: hass.states.get("sensor.desk_2_reason").state == reason)
+    assert hass.states.get(STRATEGY).state == strategy
+
+
+async def test_battery_priority_gives_the_only_room_to_the_emptiest_laptop(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    for outlet_id, percent in zip(BALANCED, (60, 20, 40), strict=True):
+        await report_battery(hass, agent, outlet_id, percent)
+    await _strip(hass, agent, **FAST_CYCLES)
+    await _select(hass, STRATEGY, "battery_priority")
+
+    await _set_number(hass, BUDGET, 210)  # the lamp (40 W) and one desk (at most 165 W)
+
+    await wait_for(lambda: _on(agent) == {2})
+    await wait_for(lambda: hass.states.get("sensor.desk_1_reason").state == "waiting_budget")
+    assert hass.states.get("sensor.desk_2_reason").state == "low_battery_first"
+
+
+async def test_balancing_off_turns_every_balanced_outlet_on_under_the_guard(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    await _strip(hass, agent, **FAST_CYCLES)
+    await _set_number(hass, BUDGET, 210)
+    await wait_for(lambda: len(_on(agent)) <= 1)
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: "switch.coworking_strip_balancing"},
+        blocking=True,
+    )
+
+    await wait_for(lambda: _on(agent) == set(BALANCED))
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert plan.budget_w == 210.0  # the guard still holds the strip to its budget
+    await wait_for(lambda: hass.states.get("sensor.desk_1_reason").state == "balancing_off")
+    assert hass.states.get("sensor.lamp_reason").state == "exception"
+
+
+async def test_a_mapped_battery_sensor_reaches_the_engine(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    hass.states.async_set(
+        "sensor.macbook_battery_level",
+        "23",
+        {"device_class": "battery", "unit_of_measurement": "%"},
+    )
+    balancing = await _strip(
+        hass, agent, **FAST_CYCLES, **{CONF_BATTERY_SENSORS: {"2": "sensor.macbook_battery_level"}}
+    )
+
+    def percent() -> float | None:
+        decision = balancing.result.decision(2) if balancing.result else None
+        return None if decision is None else decision.percent
+
+    await wait_for(lambda: percent() == 23.0)
+    decision = balancing.result.decision(2)
+    assert decision is not None
+    assert not decision.estimated
+
+    hass.states.async_set(
+        "sensor.macbook_battery_level",
+        "31",
+        {"device_class": "battery", "unit_of_measurement": "%"},
+    )
+    await wait_for(lambda: percent() == 31.0)
+
+
+async def test_unloading_hands_the_strip_to_its_failsafe_at_once(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    balancing = await _strip(hass, agent)
+    entry = hass.config_entries.async_get_entry(balancing.entry_id)
+    assert entry is not None
+    await wait_for(lambda: agent.agent.controller.mode == "planned")
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    assert agent.agent.controller.plan is None
+    await wait_for(lambda: agent.agent.controller.mode == "failsafe")
+    assert not balancing.site.strips
+
+
+@pytest.mark.usefixtures("fast_reconnect")
+async def test_an_agent_that_restarts_gets_its_plan_back_at_once(
+    hass: HomeAssistant, agent: RunningAgent, start_test_agent: AgentFactory
+) -> None:
+    balancing = await _strip(hass, agent)  # cycles every 10 s: the restart must not wait
+    port = agent.port
+    await agent.stop()
+    await wait_for(lambda: hass.states.get(BUDGET).state == STATE_UNAVAILABLE)
+    assert not balancing.ready  # nothing is sent to it: its lease ends, its failsafe runs
+
+    back = await start_test_agent(port=port)  # same data dir and serial: the agent restarted
+
+    assert back.agent.controller.plan is None
+    await wait_for(lambda: back.agent.controller.plan is not None, limit_s=5.0)
+    assert back.agent.controller.plan.ttl_s == LEASE_CYCLES * 10
+
+
+async def test_settings_are_restored_after_a_restart(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(BUDGET, "320"),
+                {
+                    "native_max_value": 2000.0,
+                    "native_min_value": 0.0,
+                    "native_step": 1.0,
+                    "native_unit_of_measurement": "W",
+                    "native_value": 320.0,
+                },
+            ),
+            (State(STRATEGY, "battery_priority"), {}),
+            (State("switch.coworking_strip_balancing", "off"), {}),
+        ],
+    )
+
+    balancing = await _strip(hass, agent)
+
+    assert balancing.settings.budget_w == 320.0
+    assert balancing.settings.strategy == "battery_priority"
+    assert not balancing.settings.enabled
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert plan.budget_w == 320.0  # the very first plan already
+
+
+async def test_a_reloaded_strip_is_planned_again_by_the_same_engine(
+    hass: HomeAssistant, init_integration: MockConfigEntry, agent: RunningAgent
+) -> None:
+    """The engine lives at the site, not in the entry: a reload keeps what it learned."""
+    balancing = init_integration.runtime_data.balancing
+    engine = balancing.site.engine
+    learned = engine.balancer(balancing.strip_id)
+
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    again = init_integration.runtime_data.balancing
+    assert again is not balancing
+    assert again.site.engine is engine
+    assert engine.balancer(again.strip_id) is learned
+    await wait_for(lambda: again.result is not None and again.result.sent)
+    await wait_for(lambda: agent.agent.controller.mode == "planned")
+
+
+async def test_balancing_options_apply_without_reloading_the_strip(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    """A reload would release the plan: the strip would fall to its failsafe for a moment."""
+    balancing = await _strip(hass, agent)
+    entry = hass.config_entries.async_get_entry(balancing.entry_id)
+    assert entry is not None
+    room = circuit_entry(hass, "Room", 500.0)
+    await setup_entries(hass, room)
+
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_CIRCUIT: room.entry_id, CONF_BALANCING_INTERVAL: 1}
+    )
+    await hass.async_block_till_done()
+
+    assert entry.runtime_data.balancing is balancing  # same entry, never reloaded
+    assert balancing.interval.total_seconds() == 1
+    await wait_for(lambda: agent.agent.controller.limit_w <= 500.0)
+    assert agent.agent.controller.mode == "planned"
+
+
+async def test_diagnostics_show_the_settings_and_the_last_plan(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, agent: RunningAgent
+) -> None:
+    balancing = await _strip(hass, agent)
+    entry = hass.config_entries.async_get_entry(balancing.entry_id)
+    assert entry is not None
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    about = diagnostics["balancing"]
+    assert about["settings"] == {
+        "enabled": True,
+        "strategy": "smart",
+        "budget_w": None,
+        "max_outlets": None,
+    }
+    assert about["last_cycle"]["sent"] is True
+    assert about["last_cycle"]["lease"]["ttl_s"] == LEASE_CYCLES * 10
+    assert about["site"]["strips"] == [agent.serial]
+
+
+async def test_a_plan_carries_the_draw_expected_of_outlets_switching_on(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    balancing = await _strip(hass, agent)
+    assert balancing.result is not None
+
+    sent = await balancing.async_send(replace(balancing.result.lease, reserve_w={1: 55.0}))
+
+    assert sent
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert plan.reserve_w == {1: 55.0}
+
+
+async def test_an_agent_that_refuses_reserves_gets_its_plans_without_them(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    """Agents before the reserve_w field refuse it (422 on that field), as this one refuses a
+    reserve for an outlet it does not have."""
+    balancing = await _strip(hass, agent)
+    assert balancing.result is not None
+    lease = replace(balancing.result.lease, budget_w=1234.0, reserve_w={99: 55.0})
+
+    sent = await balancing.async_send(lease)
+
+    assert sent
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert (plan.budget_w, plan.reserve_w) == (1234.0, {})

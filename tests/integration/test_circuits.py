@@ -1,0 +1,251 @@
+"""Strips sharing circuits: each circuit's budget is split among the real agents below it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN, SERVICE_SET_VALUE
+from homeassistant.config_entries import ConfigEntryDisabler
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    CONF_HOST,
+    CONF_PORT,
+    CONF_TOKEN,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_CIRCUIT, DOMAIN
+from custom_components.smartmulti.site import STORAGE_KEY, StripBalancing
+from pi_agent.config import StripConfig
+from pi_agent.sim.fleet import Laptop
+from tests.support.agent import RunningAgent
+
+from .conftest import (
+    FAST_CYCLES,
+    AgentFactory,
+    DrawRecord,
+    circuit_entry,
+    record_draws,
+    run_reporters,
+    setup_entries,
+    strip_entry,
+    wait_for,
+)
+from .test_simulated_hour import HOUR_S, METER_TOLERANCE, SPEED, restore_budget_and_strategy
+
+
+def _strip_config(name: str, **changes: float) -> StripConfig:
+    settings = {
+        "hard_limit_w": 600.0,
+        "failsafe_budget_w": 150.0,
+        "min_on_s": 4.0,
+        "min_off_s": 2.0,
+        "stagger_s": 0.2,
+        "settle_s": 0.5,
+    } | changes
+    return StripConfig(name=name, **settings)
+
+
+def _limit(running: RunningAgent) -> float:
+    """The limit the agent's guard enforces now."""
+    return running.agent.controller.limit_w
+
+
+def _planned(running: RunningAgent) -> bool:
+    return running.agent.controller.mode == "planned"
+
+
+async def _two_strips(
+    hass: HomeAssistant, start_test_agent: AgentFactory, circuit_w: float, interval_s: int = 1
+) -> tuple[MockConfigEntry, RunningAgent, RunningAgent]:
+    """Strips A and B on one circuit "Room", set up and planned."""
+    a = await start_test_agent("a", strip=_strip_config("Strip A"))
+    b = await start_test_agent("b", strip=_strip_config("Strip B"))
+    circuit = circuit_entry(hass, "Room", circuit_w)
+    strips = [
+        strip_entry(
+            hass,
+            running,
+            **{CONF_CIRCUIT: circuit.entry_id, CONF_BALANCING_INTERVAL: interval_s},
+        )
+        for running in (a, b)
+    ]
+    await setup_entries(hass, circuit, *strips)
+    await wait_for(lambda: _planned(a) and _planned(b))
+    return circuit, a, b
+
+
+async def test_two_strips_stay_under_their_circuit_budget_for_a_simulated_hour_and_both_charge(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    """Each strip alone would draw about 500 W (five laptops and a lamp): 450 W for both."""
+    budget_w = 450.0
+    a = await start_test_agent("a", seed=5, speed=SPEED, outlets=6, strip=_strip_config("A"))
+    b = await start_test_agent("b", seed=12, speed=SPEED, outlets=6, strip=_strip_config("B"))
+    strips = (a, b)
+    laptops = {
+        (running.serial, i): running.world
+        for running in strips
+        for i in range(1, 7)
+        if isinstance(running.world.occupant(i), Laptop)
+    }
+    # Nobody leaves during the hour, and together they want far more than the circuit has.
+    assert all(world.occupant(i).stay_s > 1.2 * HOUR_S for (_, i), world in laptops.items())
+    assert sum(world.occupant(i).spec.max_draw_w for (_, i), world in laptops.items()) > 800
+    restore_budget_and_strategy(hass, 600.0, "a", "b")
+    circuit = circuit_entry(hass, "Room", budget_w)
+    entries = [
+        strip_entry(hass, running, **FAST_CYCLES, **{CONF_CIRCUIT: circuit.entry_id})
+        for running in strips
+    ]
+    record = DrawRecord()
+    tasks = [
+        *(asyncio.create_task(run_reporters(running, interval_s=0.5)) for running in strips),
+        asyncio.create_task(record_draws(a, [a, b], record)),
+    ]
+    try:
+        await setup_entries(hass, circuit, *entries)
+        start_soc = {key: world.soc(key[1]) for key, world in laptops.items()}
+        start_wh = {key: world.energy_wh(key[1]) for key, world in laptops.items()}
+        start_s = a.world.time_s
+        while a.world.time_s - start_s < HOUR_S:
+            await a.agent.next_sample()
+    finally:
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks)
+
+    # The two strips' true draw never exceeds the circuit's budget beyond a guard's hold.
+    hold = a.config.strip.hold_s + 2 * a.config.strip.sample_period_s
+    assert len(record.samples) > 100
+    assert [run for run in record.over(budget_w, METER_TOLERANCE) if run > hold] == []
+    # Both make progress: laptops on each strip took energy, and its emptiest laptop (which
+    # would only have drained, unplanned) ends the hour with more charge than it started.
+    for running in strips:
+        mine = [key for key in laptops if key[0] == running.serial]
+        gained_wh = sum(running.world.energy_wh(i) - start_wh[serial, i] for serial, i in mine)
+        assert gained_wh > 10.0, running.serial
+        emptiest = min(mine, key=start_soc.__getitem__)
+        assert running.world.soc(emptiest[1]) > start_soc[emptiest], running.serial
+
+
+async def test_a_lowered_circuit_budget_is_in_force_within_one_cycle(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    _, a, b = await _two_strips(hass, start_test_agent, 1200.0, interval_s=60)
+    assert _limit(a) + _limit(b) > 300.0
+
+    await hass.services.async_call(
+        NUMBER_DOMAIN,
+        SERVICE_SET_VALUE,
+        {ATTR_ENTITY_ID: "number.room_power_budget", "value": 300},
+        blocking=True,
+    )
+
+    await wait_for(lambda: _limit(a) + _limit(b) <= 300.0, limit_s=2.0)
+    assert hass.states.get("number.room_power_budget").state == "300.0"
+
+
+async def test_nested_circuits_hold_every_level(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    a = await start_test_agent("a", strip=_strip_config("Strip A"))
+    b = await start_test_agent("b", strip=_strip_config("Strip B"))
+    site = circuit_entry(hass, "Site", 500.0)
+    room = circuit_entry(hass, "Room", 250.0, parent=site)
+    entries = [
+        strip_entry(hass, a, **FAST_CYCLES, **{CONF_CIRCUIT: room.entry_id}),
+        strip_entry(hass, b, **FAST_CYCLES, **{CONF_CIRCUIT: site.entry_id}),
+    ]
+    await setup_entries(hass, site, room, *entries)
+    await wait_for(lambda: _planned(a) and _planned(b))
+
+    await wait_for(lambda: hass.states.get("sensor.room_allocated_to_strips").state != "unknown")
+    assert _limit(a) <= 250.0
+    assert _limit(a) + _limit(b) <= 500.0
+    assert float(hass.states.get("sensor.room_allocated_to_strips").state) <= 250.0
+    assert float(hass.states.get("sensor.site_allocated_to_strips").state) <= 500.0
+    assert float(hass.states.get("sensor.site_power").state) >= 0.0
+
+
+async def test_an_unreachable_strip_keeps_its_room_on_the_circuit(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    _, a, b = await _two_strips(hass, start_test_agent, 600.0)
+    entry_b = next(
+        e for e in hass.config_entries.async_entries("smartmulti") if e.unique_id == b.serial
+    )
+    balancing_b: StripBalancing = entry_b.runtime_data.balancing
+
+    await b.stop()
+    await wait_for(lambda: not balancing_b.ready)
+
+    room_for_b = balancing_b.footprint_w  # its last plan's budget, or its failsafe's
+    assert room_for_b >= 150.0
+    await wait_for(lambda: hass.states.get("switch.strip_b_balancing").state == STATE_UNAVAILABLE)
+    await wait_for(lambda: _limit(a) <= 600.0 - room_for_b + 0.1)
+
+
+async def test_an_unloaded_strip_keeps_its_room_until_its_entry_is_removed(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    _, a, b = await _two_strips(hass, start_test_agent, 600.0)
+    entry_b = next(
+        e for e in hass.config_entries.async_entries("smartmulti") if e.unique_id == b.serial
+    )
+
+    assert await hass.config_entries.async_unload(entry_b.entry_id)
+
+    await wait_for(lambda: b.agent.controller.mode == "failsafe")  # released at once
+    await wait_for(lambda: _limit(a) <= 600.0 - 150.0 + 0.1)  # B's failsafe may draw 150 W
+
+    assert await hass.config_entries.async_remove(entry_b.entry_id)
+
+    await wait_for(lambda: _limit(a) > 600.0 - 150.0 + 0.1)
+
+
+async def test_the_circuit_budget_number_stops_at_the_circuit_rating(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    await _two_strips(hass, start_test_agent, 900.0)
+
+    state = hass.states.get("number.room_power_budget")
+
+    assert state.state == "900.0"
+    assert state.attributes["max"] == 900.0
+    assert state.attributes["unit_of_measurement"] == "W"
+    assert hass.states.get("sensor.room_power").attributes["device_class"] == "power"
+
+
+async def test_a_strip_not_loaded_since_a_restart_keeps_its_room_on_the_circuit(
+    hass: HomeAssistant, start_test_agent: AgentFactory, hass_storage: dict[str, Any]
+) -> None:
+    """B's agent runs whether or not Home Assistant has loaded it: its last plan for a lease's
+    length after start-up (up to its hard limit), then its failsafe."""
+    a = await start_test_agent("a", strip=_strip_config("Strip A"))
+    circuit = circuit_entry(hass, "Room", 600.0)
+    entry_a = strip_entry(hass, a, **FAST_CYCLES, **{CONF_CIRCUIT: circuit.entry_id})
+    entry_b = MockConfigEntry(
+        domain=DOMAIN,
+        title="Strip B",
+        unique_id="sim-b-1",
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: 9, CONF_TOKEN: "b"},
+        options={**FAST_CYCLES, CONF_CIRCUIT: circuit.entry_id},
+        disabled_by=ConfigEntryDisabler.USER,  # not loaded: as if still starting
+    )
+    entry_b.add_to_hass(hass)
+    hass_storage[STORAGE_KEY] = {
+        "version": 1,
+        "key": STORAGE_KEY,
+        "data": {"strips": {entry_b.entry_id: {"hard_limit_w": 400.0, "failsafe_w": 150.0}}},
+    }
+
+    await setup_entries(hass, circuit, entry_a)
+
+    assert _limit(a) <= 600.0 - 400.0  # B may still follow its last plan
+    await wait_for(lambda: _limit(a) == 600.0 - 150.0)  # the lease is over: B's failsafe
