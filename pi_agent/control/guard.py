@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 # Shedding an outlet that draws nothing frees nothing.
-_MIN_SHED_W = 0.5
+MIN_SHED_W = 0.5
 
 
 @dataclass(slots=True)
@@ -55,7 +55,7 @@ def choose_shed(draws: dict[int, float], shed_order: Sequence[int], excess_w: fl
     for oid in (*unlisted, *listed):
         if freed >= excess_w:
             break
-        if draws[oid] < _MIN_SHED_W:
+        if draws[oid] < MIN_SHED_W:
             continue
         chosen.append(oid)
         freed += draws[oid]

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pi_agent.config import AgentConfig
 from pi_agent.control.failsafe import failsafe_targets
 from pi_agent.control.guard import (
+    MIN_SHED_W,
     Guard,
     choose_shed,
     shed_order_by_draw,
@@ -286,6 +287,16 @@ class StripController:
         else:
             order = shed_order_by_draw(live)
         excess = self.total_w - self.limit_w
+        # Outlets already wanted off (a new plan dropped them; only their minimum on time held
+        # them) go first: cutting them brings the plan forward, it is not a trip, and they need
+        # no back-off beyond their minimum off time.
+        wanted_off = [o for o in live if not self.outlet(o).target_on]
+        for oid in sorted(wanted_off, key=lambda o: -live[o]):  # fewest cut short first
+            if excess <= 0:
+                break
+            if live[oid] >= MIN_SHED_W and self._switch(self.outlet(oid), False, now):
+                self.total_w -= live[oid]
+                excess -= live.pop(oid)
         shed = False
         # A relay that refuses to switch frees nothing: go on down the order until enough is.
         while excess > 0 and live:

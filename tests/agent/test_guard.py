@@ -126,3 +126,13 @@ def test_a_sample_arriving_a_little_early_does_not_postpone_the_cut_a_whole_peri
     assert not guard.must_shed(500, 400, now=10.0)
     assert not guard.must_shed(500, 400, now=10.9)
     assert guard.must_shed(500, 400, now=10.99)  # 5 periods of 0.2 s, 10 ms of jitter early
+
+
+def test_a_lowered_budget_cuts_the_outlets_the_plan_dropped_first_without_a_trip() -> None:
+    harness = powered({1: 200, 2: 200, 3: 200}, max_power_w=250)
+    harness.plan([1, 3], budget_w=450)  # the new plan drops outlet 2 and lowers the budget
+    harness.step()
+    assert harness.on() == {1, 3}
+    assert harness.controller.guard.trips == 0
+    view = harness.controller.outlet_view(harness.controller.outlet(2), harness.now)
+    assert view["state"] == "off"  # not held off by a guard back-off: the plan wants it off
