@@ -18,4 +18,7 @@ def _enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     Tests without the ``hass`` fixture (the agent's, the balancing engine's) are left alone.
     """
     if "hass" in request.fixturenames:
+        if "recorder_mock" in request.fixturenames:
+            # The recorder's database must be prepared before Home Assistant starts.
+            request.getfixturevalue("recorder_mock")
         request.getfixturevalue("enable_custom_integrations")

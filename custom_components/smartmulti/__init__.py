@@ -1,8 +1,9 @@
 """The SmartMulti integration.
 
-Two kinds of config entries: a strip (its Raspberry Pi agent), and a circuit (a node of the
-site's electrical tree with a maximum power, that strips and other circuits sit under). See
-``docs/circuits.md``.
+Three kinds of config entries: a strip (its Raspberry Pi agent), a circuit (a node of the
+site's electrical tree with a maximum power, that strips and other circuits sit under, see
+``docs/circuits.md``), and "Users and billing" (one, with the users as subentries, see
+``docs/users.md``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,19 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from .api import SmartMultiClient
-from .const import BALANCING_OPTIONS
+from .billing import (
+    async_remove_strip_billing,
+    async_setup_billing_entry,
+    async_setup_strip_billing,
+    async_unload_billing_entry,
+    is_billing_entry,
+)
+from .const import BALANCING_OPTIONS, DOMAIN
 from .coordinator import (
     SmartMultiConfigEntry,
     SmartMultiCoordinator,
@@ -25,6 +34,7 @@ from .coordinator import (
     strip_device_identifier,
 )
 from .entity import strip_device_info
+from .services import async_setup_services
 from .site import (
     CircuitBalancing,
     CircuitConfigEntry,
@@ -34,6 +44,7 @@ from .site import (
 )
 
 PLATFORMS: list[Platform] = [
+    Platform.BUTTON,
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
@@ -41,14 +52,26 @@ PLATFORMS: list[Platform] = [
 ]
 CIRCUIT_PLATFORMS: list[Platform] = [Platform.NUMBER, Platform.SENSOR]
 
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Service actions belong to the domain: they exist even before a strip is set up."""
+    async_setup_services(hass)
+    return True
+
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
+    if is_billing_entry(entry):
+        return await async_setup_billing_entry(hass, entry)
     if is_circuit_entry(entry):
         return await _async_setup_circuit(hass, entry)
     return await _async_setup_strip(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
+    if is_billing_entry(entry):
+        return await async_unload_billing_entry(hass, entry)
     if is_circuit_entry(entry):
         if unloaded := await hass.config_entries.async_unload_platforms(entry, CIRCUIT_PLATFORMS):
             async_get_site(hass).unregister_circuit(entry.runtime_data)
@@ -65,6 +88,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> No
     site = async_get_site(hass)
     await site.async_load()
     await site.async_forget(entry.entry_id)
+    await async_remove_strip_billing(hass, entry)  # its sessions end
 
 
 async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
@@ -82,6 +106,8 @@ async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
     entry.runtime_data = SmartMultiRuntimeData(
         client=client, coordinator=coordinator, balancing=balancing
     )
+    # Energy is attributed to users (or to nobody) from the first state on.
+    await async_setup_strip_billing(hass, entry)
 
     # The strip first: the outlets' devices hang off it (via_device), whichever platform
     # creates them.

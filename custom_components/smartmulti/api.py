@@ -112,6 +112,11 @@ class SmartMultiClient:
         body = await self._request("PATCH", f"/outlets/{outlet_id}", json=changes)
         return _parse(Outlet.from_dict, body)
 
+    async def forget_pairing(self, outlet_id: int) -> Outlet:
+        """Forget who reports for the outlet: its reporter pairs again at its next report."""
+        body = await self._request("DELETE", f"/outlets/{outlet_id}/pairing")
+        return _parse(Outlet.from_dict, body)
+
     async def send_plan(
         self,
         *,

@@ -12,6 +12,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT, CONF_TOKEN, Platform
@@ -42,8 +43,11 @@ from .api import (
     SmartMultiForbiddenError,
     SmartMultiResponseError,
 )
+from .billing import BILLING_UNIQUE_ID, billing_title, is_billing_entry
+from .billing_flow import BillingOptionsFlow, UserSubentryFlow
 from .const import (
     CONF_BALANCING_INTERVAL,
+    CONF_BATTERY_MAX_AGE,
     CONF_BATTERY_SENSOR,
     CONF_BATTERY_SENSORS,
     CONF_CIRCUIT,
@@ -54,21 +58,26 @@ from .const import (
     CONF_PARENT,
     CONF_SCAN_INTERVAL,
     DEFAULT_BALANCING_INTERVAL,
+    DEFAULT_BATTERY_MAX_AGE,
     DEFAULT_PORT,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    KIND_BILLING,
     KIND_CIRCUIT,
     LOGGER,
     MAX_BALANCING_INTERVAL,
     MAX_CIRCUIT_POWER_W,
     MAX_SCAN_INTERVAL,
     MIN_BALANCING_INTERVAL,
+    MIN_BATTERY_MAX_AGE,
     MIN_SCAN_INTERVAL,
     NO_CIRCUIT,
     OUTLET_NAME_MAX_LENGTH,
 )
+from .inputs import MAX_BATTERY_MAX_AGE_S
 from .models import AgentInfo, Outlet
 from .site import circuit_options, is_circuit_entry
+from .users import SUBENTRY_USER
 
 PORT = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
 TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -167,12 +176,33 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry[Any]) -> OptionsFlow:
+        if is_billing_entry(config_entry):
+            return BillingOptionsFlow()
         if is_circuit_entry(config_entry):
             return CircuitOptionsFlow()
         return SmartMultiOptionsFlow()
 
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry[Any]
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Users are subentries of the billing entry."""
+        if is_billing_entry(config_entry):
+            return {SUBENTRY_USER: UserSubentryFlow}
+        return {}
+
     async def async_step_import(self, import_data: dict[str, Any]) -> ConfigFlowResult:
-        """A circuit, created from a strip's options ("New circuit"): it is its own entry."""
+        """A circuit, created from a strip's options ("New circuit"): it is its own entry.
+
+        Or the "Users and billing" entry, created with the first strip (billing.py).
+        """
+        if import_data.get(CONF_KIND) == KIND_BILLING:
+            await self.async_set_unique_id(BILLING_UNIQUE_ID)
+            self._abort_if_unique_id_configured()
+            return self.async_create_entry(
+                title=billing_title(self.hass), data={CONF_KIND: KIND_BILLING}
+            )
         options: dict[str, Any] = {CONF_MAX_POWER: float(import_data[CONF_MAX_POWER])}
         if parent := import_data.get(CONF_PARENT):
             options[CONF_PARENT] = parent
@@ -263,6 +293,8 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """A new address (and token) for the same strip; a new name for a circuit."""
         entry = self._get_reconfigure_entry()
+        if is_billing_entry(entry):
+            return self.async_abort(reason="billing_reconfigure")
         if is_circuit_entry(entry):
             return await self.async_step_reconfigure_circuit()
         errors: dict[str, str] = {}
@@ -330,7 +362,9 @@ class SmartMultiOptionsFlow(OptionsFlow):
     _interval: int
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        return self.async_show_menu(step_id="init", menu_options=["outlet", "balancing", "polling"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["outlet", "balancing", "battery", "polling"]
+        )
 
     async def async_step_balancing(
         self, user_input: dict[str, Any] | None = None
@@ -496,6 +530,35 @@ class SmartMultiOptionsFlow(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
             errors=errors,
             description_placeholders={"outlet": str(outlet.id)},
+        )
+
+    async def async_step_battery(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """How old battery data may be and still be used by the balancer (minutes)."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    **self.config_entry.options,
+                    CONF_BATTERY_MAX_AGE: int(user_input[CONF_BATTERY_MAX_AGE]),
+                }
+            )
+        current = self.config_entry.options.get(CONF_BATTERY_MAX_AGE, DEFAULT_BATTERY_MAX_AGE)
+        return self.async_show_form(
+            step_id="battery",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_BATTERY_MAX_AGE, default=current): NumberSelector(
+                        NumberSelectorConfig(
+                            min=MIN_BATTERY_MAX_AGE,
+                            max=int(MAX_BATTERY_MAX_AGE_S // 60),
+                            step=1,
+                            unit_of_measurement="min",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    )
+                }
+            ),
         )
 
     async def async_step_polling(

@@ -26,6 +26,7 @@ CONF_BATTERY_SENSOR: Final = "battery_sensor"
 # Entry kinds: a strip (its agent) has no kind; a circuit is an entry of its own.
 CONF_KIND: Final = "kind"
 KIND_CIRCUIT: Final = "circuit"
+KIND_BILLING: Final = "billing"  # the "Users and billing" entry (billing.py)
 
 # Circuit entries: data has the name, options the rating and the parent circuit.
 CONF_MAX_POWER: Final = "max_power"
@@ -37,7 +38,14 @@ MAX_CIRCUIT_POWER_W: Final = 100_000  # the agent's largest accepted budget
 CONF_CIRCUIT: Final = "circuit"  # the circuit entry's id
 CONF_BALANCING_INTERVAL: Final = "balancing_interval"
 CONF_BATTERY_SENSORS: Final = "battery_sensors"  # {"<outlet id>": "sensor.<entity>"}
-BALANCING_OPTIONS: Final = frozenset({CONF_CIRCUIT, CONF_BALANCING_INTERVAL, CONF_BATTERY_SENSORS})
+# Battery data older than this (minutes) is ignored by the balancer and shown as stale. The
+# engine ignores reports older than its own ``Settings.report_max_age_s`` (15 min) anyway.
+CONF_BATTERY_MAX_AGE: Final = "battery_max_age"
+DEFAULT_BATTERY_MAX_AGE: Final = 10
+MIN_BATTERY_MAX_AGE: Final = 1
+BALANCING_OPTIONS: Final = frozenset(
+    {CONF_CIRCUIT, CONF_BALANCING_INTERVAL, CONF_BATTERY_SENSORS, CONF_BATTERY_MAX_AGE}
+)
 DEFAULT_BALANCING_INTERVAL: Final = 10  # seconds
 MIN_BALANCING_INTERVAL: Final = 1
 MAX_BALANCING_INTERVAL: Final = 300

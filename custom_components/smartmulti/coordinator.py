@@ -275,6 +275,11 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
         )
         self._merge_outlet(outlet)
 
+    async def async_forget_pairing(self, outlet_id: int) -> None:
+        """Make the outlet's laptop pair again (the agent tells its reporter on its next post)."""
+        outlet = await self._async_command(self.client.forget_pairing(outlet_id), outlet_id)
+        self._merge_outlet(outlet)
+
     async def _async_command[T](self, request: Awaitable[T], outlet_id: int) -> T:
         """Await a command; agent errors become translated Home Assistant errors."""
         try:

@@ -9,6 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
+from .billing import is_billing_entry
 from .coordinator import SmartMultiConfigEntry
 from .site import CircuitBalancing, StripBalancing, is_circuit_entry
 
@@ -23,6 +24,9 @@ async def async_get_config_entry_diagnostics(
         "data": async_redact_data(entry.data, TO_REDACT),
         "options": dict(entry.options),
     }
+    if is_billing_entry(entry):
+        # Users by id: their names, persons and notify targets are personal data.
+        return {"entry": about_entry, "ledger": entry.runtime_data.diagnostics()}
     if is_circuit_entry(entry):
         return {"entry": about_entry, "circuit": _circuit(entry.runtime_data)}
     coordinator = entry.runtime_data.coordinator

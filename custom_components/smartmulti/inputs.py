@@ -8,8 +8,9 @@ or from a Home Assistant battery sensor mapped to the outlet (the companion app,
 System Bridge). The fresher of the two wins, a tie goes to the agent (it knows the laptop is on
 this outlet). A sensor's age is the time since Home Assistant last heard from it
 (``last_reported``: a value repeated unchanged is still fresh); an unavailable, unknown or
-non-numeric state, or a value outside 0–100, is no report. The engine itself ignores any report
-older than its ``report_max_age_s`` and falls back on its estimate from the measured power.
+non-numeric state, or a value outside 0–100, is no report. A report older than the strip's
+``battery_max_age`` option is stale: it is not given to the engine, which then falls back on its
+estimate from the measured power (the engine's own ``report_max_age_s`` caps the option).
 """
 
 from __future__ import annotations
@@ -17,14 +18,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 import math
+from typing import Final
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import State
 
-from .balancing import BatteryReport, OutletInput, Strategy, StripInput
+from .balancing import BatteryReport, OutletInput, Settings, Strategy, StripInput
+from .const import DEFAULT_BATTERY_MAX_AGE
 from .coordinator import SmartMultiData
 from .models import Outlet
+
+DEFAULT_BATTERY_MAX_AGE_S: Final = DEFAULT_BATTERY_MAX_AGE * 60.0
+# The engine ignores older reports whatever Home Assistant gives it: the option stops there.
+MAX_BATTERY_MAX_AGE_S: Final = Settings().report_max_age_s
 
 
 @dataclass(slots=True)
@@ -92,6 +100,55 @@ def freshest(reports: Iterable[BatteryReport | None]) -> BatteryReport | None:
     return best
 
 
+class BatterySource(StrEnum):
+    """Where the battery percent the balancer uses comes from."""
+
+    REPORTER = "reporter"  # the laptop's reporter, through the agent
+    HOME_ASSISTANT = "home_assistant"  # a Home Assistant battery sensor mapped to the outlet
+    ESTIMATE = "estimate"  # the engine's estimate from the measured power
+
+
+@dataclass(frozen=True, slots=True)
+class OutletBattery:
+    """An outlet's battery reports at one instant: the latest of any age, and whether it is
+    fresh enough for the balancer (``used``)."""
+
+    latest: BatteryReport | None
+    source: BatterySource | None  # of ``latest``
+    max_age_s: float
+
+    @property
+    def used(self) -> BatteryReport | None:
+        """What the engine is given: the latest report, unless it is stale."""
+        return self.latest if not self.stale else None
+
+    @property
+    def stale(self) -> bool:
+        return self.latest is not None and self.latest.age_s > self.max_age_s
+
+
+def outlet_battery(
+    outlet: Outlet,
+    sensor: State | None,
+    *,
+    agent_now: float,
+    utcnow: datetime,
+    max_age_s: float,
+) -> OutletBattery:
+    """The battery rule for one outlet; the balancer and the battery sensor both use it.
+
+    The fresher of the two sources wins even when it is stale: an older report from the other
+    source would say even less about the laptop on the outlet now.
+    """
+    agent = agent_battery(outlet, agent_now)
+    mapped = sensor_battery(sensor, utcnow, plugged=outlet.relay)
+    latest = freshest((agent, mapped))
+    if latest is None:
+        return OutletBattery(None, None, max_age_s)
+    source = BatterySource.REPORTER if latest is agent else BatterySource.HOME_ASSISTANT
+    return OutletBattery(latest, source, max_age_s)
+
+
 def balanced_outlets(data: SmartMultiData) -> list[int]:
     """Outlets the plan decides: not exception outlets, not held on or off by hand."""
     return [
@@ -111,13 +168,14 @@ def strip_input(
     sensors: Mapping[int, State | None],
     hints: Mapping[int, OutletHints],
     stale: bool,
+    battery_max_age_s: float = DEFAULT_BATTERY_MAX_AGE_S,
 ) -> StripInput:
     """One strip's facts for one cycle, on Home Assistant's monotonic clock.
 
     An outlet forced on by hand is given to the engine as an exception (it will not be switched
     and its draw comes off the budget first); one forced off is left out. ``stale`` (the event
     stream is down, the state may be a poll old) makes the engine count every outlet at its
-    maximum.
+    maximum. Battery reports older than ``battery_max_age_s`` are left out.
     """
     state = data.state
     agent_now = data.agent_time(monotonic_now)
@@ -131,12 +189,13 @@ def strip_input(
             if hint.departure is None
             else monotonic_now + (hint.departure - utcnow).total_seconds()
         )
-        battery = freshest(
-            (
-                agent_battery(outlet, agent_now),
-                sensor_battery(sensors.get(outlet.id), utcnow, plugged=outlet.relay),
-            )
-        )
+        battery = outlet_battery(
+            outlet,
+            sensors.get(outlet.id),
+            agent_now=agent_now,
+            utcnow=utcnow,
+            max_age_s=battery_max_age_s,
+        ).used
         outlets.append(
             OutletInput(
                 outlet_id=outlet.id,

@@ -85,6 +85,84 @@ class Battery:
 
 
 @dataclass(frozen=True, slots=True)
+class Paired:
+    """Who reports the battery of the laptop on an outlet, and how the agent learnt it.
+
+    ``method``: ``pairing`` (found by automatic pairing, with its ``confidence``) or ``report``
+    (battery reports addressed to the outlet). ``since`` is the agent's wall clock.
+    """
+
+    user: str | None
+    method: str
+    since: float
+    confidence: float | None
+
+    @classmethod
+    def from_dict(cls, data: JsonObject | None) -> Self | None:
+        if data is None:
+            return None
+        confidence = data.get("confidence")
+        return cls(
+            user=None if data.get("user") is None else str(data["user"]),
+            method=str(data["method"]),
+            since=float(data["since"]),
+            confidence=None if confidence is None else float(confidence),
+        )
+
+
+class PairingStatus(StrEnum):
+    """The outcome of an automatic pairing (the "last pairing" sensor)."""
+
+    RUNNING = "running"
+    PAIRED = "paired"
+    AMBIGUOUS = "ambiguous"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class PairingView:
+    """The strip's running pairing, or its last one (started by a laptop's reporter).
+
+    ``status`` is None for a status this version does not know; ``reason`` is the agent's code
+    for a pairing that did not pair; ``windows`` counts the windows that switched relays.
+    """
+
+    id: str
+    user: str | None
+    status: PairingStatus | None
+    reason: str | None
+    windows: int
+    max_windows: int
+    outlet: int | None
+    confidence: float | None
+    started_at: float
+    finished_at: float | None
+
+    @classmethod
+    def from_dict(cls, data: JsonObject | None) -> Self | None:
+        if data is None:
+            return None
+        outlet, confidence, finished = data["outlet"], data["confidence"], data["finished_at"]
+        try:
+            status: PairingStatus | None = PairingStatus(str(data["status"]))
+        except ValueError:
+            status = None
+        return cls(
+            id=str(data["id"]),
+            user=None if data.get("user") is None else str(data["user"]),
+            status=status,
+            reason=None if data.get("reason") is None else str(data["reason"]),
+            windows=int(data["windows"]),
+            max_windows=int(data["max_windows"]),
+            outlet=None if outlet is None else int(outlet),
+            confidence=None if confidence is None else float(confidence),
+            started_at=float(data["started_at"]),
+            finished_at=None if finished is None else float(finished),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Outlet:
     """One outlet as the agent reports it, plus the status derived in Home Assistant."""
 
@@ -105,6 +183,9 @@ class Outlet:
     last_switch_at: float | None
     status: OutletStatus
     raw: JsonObject = field(compare=False, repr=False)
+    # Agents before automatic pairing send neither.
+    paired: Paired | None = None
+    in_pairing: bool = False
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
@@ -129,6 +210,8 @@ class Outlet:
             last_switch_at=None if last_switch_at is None else float(last_switch_at),
             status=OutletStatus.OFF,
             raw=data,
+            paired=Paired.from_dict(data.get("paired")),
+            in_pairing=bool(data.get("in_pairing", False)),
         )
         return replace(outlet, status=derive_status(outlet, idle_since=None, now=None))
 
@@ -249,6 +332,7 @@ class StripState:
     plan: PlanView | None
     outlets: Mapping[int, Outlet]
     raw: JsonObject = field(compare=False, repr=False)
+    pairing: PairingView | None = None  # agents before automatic pairing send none
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
@@ -267,6 +351,7 @@ class StripState:
             plan=PlanView.from_dict(data.get("plan")),
             outlets={outlet.id: outlet for outlet in map(Outlet.from_dict, data["outlets"])},
             raw=data,
+            pairing=PairingView.from_dict(data.get("pairing")),
         )
 
     def merged(self, update: JsonObject) -> Self:

@@ -19,9 +19,11 @@ from homeassistant.const import EntityCategory, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .billing import is_billing_entry
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiCircuitEntity, SmartMultiEntity
 from .site import CircuitBalancing, StripBalancing, is_circuit_entry
+from .user_entities import async_add_billing_numbers
 
 # Settings live in Home Assistant: setting one sends nothing by itself.
 PARALLEL_UPDATES = 0
@@ -80,6 +82,9 @@ async def async_setup_entry(
     entry: SmartMultiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    if is_billing_entry(entry):
+        async_add_billing_numbers(entry, async_add_entities)  # users' limits
+        return
     if is_circuit_entry(entry):
         async_add_entities([SmartMultiCircuitBudget(entry.runtime_data)])
         return

@@ -1,5 +1,5 @@
-"""Selects: how an outlet is driven (automatic, or held on / off by hand), and the strip's
-balancing strategy."""
+"""Selects: how an outlet is driven (automatic, or held on / off by hand), who uses it (its
+session's user, user_entities.py), and the strip's balancing strategy."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .balancing import Strategy
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiEntity, SmartMultiOutletEntity
 from .site import StripBalancing
+from .user_entities import outlet_user_selects
 
 # One command at a time: the agent runs on a Raspberry Pi.
 PARALLEL_UPDATES = 1
@@ -44,6 +45,7 @@ async def async_setup_entry(
         SmartMultiControlSelect(coordinator, outlet_id)
         for outlet_id in coordinator.data.state.outlets
     )
+    entities.extend(outlet_user_selects(hass, coordinator))  # who uses each outlet
     async_add_entities(entities)
 
 

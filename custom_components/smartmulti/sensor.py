@@ -1,5 +1,6 @@
 """Sensors: each outlet's measurements, state and balancing decision, the strip's totals,
-limits and waiting laptops, and each circuit's power."""
+limits and waiting laptops, and each circuit's power. Each outlet's battery and paired user,
+and the strip's last pairing, are described in battery.py and pairing.py."""
 
 from __future__ import annotations
 
@@ -14,11 +15,9 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
-    PERCENTAGE,
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
-    UnitOfEnergy,
     UnitOfPower,
     UnitOfTime,
 )
@@ -27,6 +26,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .balancing import Reason
+from .battery import SmartMultiBatterySensor
+from .billing import is_billing_entry
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
 from .entity import (
     BalancingEntityMixin,
@@ -34,15 +35,14 @@ from .entity import (
     SmartMultiEntity,
     SmartMultiOutletEntity,
 )
+from .metering import SmartMultiOutletEnergySensor, SmartMultiStripEnergySensor
 from .models import Outlet, OutletStatus, StripMode, StripState
+from .pairing import SmartMultiLastPairingSensor, SmartMultiPairedUserSensor
 from .site import CircuitBalancing, StripBalancing, is_circuit_entry
+from .user_entities import async_add_billing_sensors
 
 # The coordinator pushes the data: nothing to poll, no limit needed.
 PARALLEL_UPDATES = 0
-
-
-def _kwh(wh: float) -> float:
-    return round(wh / 1000, 4)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,15 +130,6 @@ STRIP_SENSORS: tuple[SmartMultiStripSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=lambda state: state.total_power_w,
-    ),
-    SmartMultiStripSensorEntityDescription(
-        key="total_energy",
-        translation_key="total_energy",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=2,
-        value_fn=lambda state: _kwh(state.total_energy_wh),
     ),
     SmartMultiStripSensorEntityDescription(
         key="mode",
@@ -234,27 +225,11 @@ OUTLET_SENSORS: tuple[SmartMultiOutletSensorEntityDescription, ...] = (
         value_fn=lambda outlet: outlet.power_w,
     ),
     SmartMultiOutletSensorEntityDescription(
-        key="energy",
-        device_class=SensorDeviceClass.ENERGY,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=3,
-        value_fn=lambda outlet: _kwh(outlet.energy_wh),
-    ),
-    SmartMultiOutletSensorEntityDescription(
         key="state",
         translation_key="outlet_state",
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in OutletStatus],
         value_fn=lambda outlet: outlet.status.value,
-    ),
-    SmartMultiOutletSensorEntityDescription(
-        key="battery",
-        device_class=SensorDeviceClass.BATTERY,
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda outlet: outlet.battery.percent if outlet.battery else None,
     ),
     # Current and voltage are for checking a meter: power says the same to a manager.
     SmartMultiOutletSensorEntityDescription(
@@ -285,7 +260,10 @@ async def async_setup_entry(
     entry: SmartMultiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Strip sensors, then each outlet's; or a circuit's."""
+    """Strip sensors, then each outlet's; or a circuit's; or the users' (user_entities.py)."""
+    if is_billing_entry(entry):
+        async_add_billing_sensors(entry, async_add_entities)
+        return
     if is_circuit_entry(entry):
         async_add_entities(
             SmartMultiCircuitSensor(entry.runtime_data, description)
@@ -297,11 +275,18 @@ async def async_setup_entry(
     entities: list[SensorEntity] = [
         SmartMultiStripSensor(coordinator, description) for description in STRIP_SENSORS
     ]
+    # Energy counters never shown going back (metering.py).
+    entities.append(SmartMultiStripEnergySensor(coordinator))
     entities.extend(
         SmartMultiBalancingSensor(coordinator, balancing, description)
         for description in BALANCING_SENSORS
     )
+    entities.append(SmartMultiLastPairingSensor(coordinator))
     for outlet_id in coordinator.data.state.outlets:
+        # The battery the balancer uses (battery.py), who reports it (pairing.py).
+        entities.append(SmartMultiBatterySensor(coordinator, balancing, outlet_id))
+        entities.append(SmartMultiPairedUserSensor(coordinator, outlet_id))
+        entities.append(SmartMultiOutletEnergySensor(coordinator, outlet_id))
         entities.extend(
             SmartMultiOutletSensor(coordinator, outlet_id, description)
             for description in OUTLET_SENSORS

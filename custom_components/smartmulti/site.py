@@ -54,6 +54,7 @@ from .balancing import (
 )
 from .const import (
     CONF_BALANCING_INTERVAL,
+    CONF_BATTERY_MAX_AGE,
     CONF_BATTERY_SENSORS,
     CONF_CIRCUIT,
     CONF_KIND,
@@ -61,6 +62,7 @@ from .const import (
     CONF_PARENT,
     CYCLE_COOLDOWN_S,
     DEFAULT_BALANCING_INTERVAL,
+    DEFAULT_BATTERY_MAX_AGE,
     DOMAIN,
     KIND_CIRCUIT,
     LEASE_CYCLES,
@@ -68,6 +70,7 @@ from .const import (
 )
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator, SmartMultiData
 from .inputs import (
+    MAX_BATTERY_MAX_AGE_S,
     OutletHints,
     StripSettings,
     absent_strip_input,
@@ -175,6 +178,8 @@ class StripBalancing(_Listeners):
         self.interval = timedelta(seconds=DEFAULT_BALANCING_INTERVAL)
         self.circuit_id: str | None = None
         self.battery_sensors: dict[int, str] = {}
+        self.battery_max_age_s = DEFAULT_BATTERY_MAX_AGE * 60.0
+        self.last_input: StripInput | None = None  # what the engine was given last cycle
         self.options: dict[str, Any] = {}  # as last applied, to tell what an update changed
         self.apply_options(entry.options)
         self._lock = asyncio.Lock()
@@ -238,6 +243,10 @@ class StripBalancing(_Listeners):
             int(outlet): entity_id
             for outlet, entity_id in options.get(CONF_BATTERY_SENSORS, {}).items()
         }
+        self.battery_max_age_s = min(
+            60.0 * options.get(CONF_BATTERY_MAX_AGE, DEFAULT_BATTERY_MAX_AGE),
+            MAX_BATTERY_MAX_AGE_S,  # the engine ignores older reports anyway
+        )
 
     # ------------------------------------------------------------------ settings
 
@@ -285,7 +294,7 @@ class StripBalancing(_Listeners):
             outlet_id: self.hass.states.get(entity_id)
             for outlet_id, entity_id in self.battery_sensors.items()
         }
-        return strip_input(
+        self.last_input = strip_input(
             self.data,
             strip_id=self.strip_id,
             settings=self.settings,
@@ -294,7 +303,9 @@ class StripBalancing(_Listeners):
             sensors=sensors,
             hints=self.hints,
             stale=not self.coordinator.stream_connected,
+            battery_max_age_s=self.battery_max_age_s,
         )
+        return self.last_input
 
     def lease(self, plan: StripPlan) -> Lease:
         """What to send: the plan, or with balancing off every balanced outlet on.

@@ -9,7 +9,17 @@ from typing import Any
 
 import pytest
 
-from custom_components.smartmulti import number, select, sensor, switch
+from custom_components.smartmulti import (
+    battery,
+    button,
+    metering,
+    number,
+    pairing,
+    select,
+    sensor,
+    switch,
+    user_entities,
+)
 from custom_components.smartmulti.const import NO_CIRCUIT
 
 PACKAGE = Path(sensor.__file__).parent
@@ -60,15 +70,25 @@ def test_every_entity_translation_key_has_a_name() -> None:
         *sensor.BALANCING_SENSORS,
         *sensor.OUTLET_BALANCING_SENSORS,
         *sensor.CIRCUIT_SENSORS,
+        battery.BATTERY_SENSOR,
+        pairing.PAIRED_USER_SENSOR,
+        pairing.LAST_PAIRING_SENSOR,
+        metering.STRIP_ENERGY,
+        *user_entities.USER_SENSORS,
+        user_entities.UNASSIGNED,
     )
     descriptions = [
         *((f"sensor.{d.translation_key}", d) for d in sensors),
         *((f"switch.{d.translation_key}", d) for d in (*switch.SWITCHES, switch.BALANCING)),
-        *((f"select.{d.translation_key}", d) for d in (select.CONTROL, select.STRATEGY)),
+        *(
+            (f"select.{d.translation_key}", d)
+            for d in (select.CONTROL, select.STRATEGY, user_entities.OUTLET_USER)
+        ),
         *(
             (f"number.{d.translation_key}", d)
-            for d in (*number.STRIP_NUMBERS, number.CIRCUIT_BUDGET)
+            for d in (*number.STRIP_NUMBERS, number.CIRCUIT_BUDGET, user_entities.LIMIT)
         ),
+        *((f"button.{d.translation_key}", d) for d in button.BUTTONS),
     ]
 
     for key, description in descriptions:
@@ -84,6 +104,22 @@ def test_every_error_raised_by_the_coordinator_is_translated() -> None:
 
     assert keys
     assert {key for key in keys if f"exceptions.{key}.message" not in STRINGS} == set()
+
+
+def test_every_error_raised_by_the_pairing_actions_is_translated() -> None:
+    source = (PACKAGE / "pairing.py").read_text(encoding="utf-8")
+    keys = set(re.findall(r'translation_domain=DOMAIN,\s+translation_key="(\w+)"', source))
+
+    assert keys == {"strip_not_loaded", "unknown_target"}
+    assert {key for key in keys if f"exceptions.{key}.message" not in STRINGS} == set()
+
+
+def test_every_service_action_is_described() -> None:
+    actions = set(re.findall(r"^(\w+):$", (PACKAGE / "services.yaml").read_text(), re.MULTILINE))
+
+    assert actions
+    assert {a for a in actions if f"services.{a}.name" not in STRINGS} == set()
+    assert {a for a in actions if f"services.{a}.description" not in STRINGS} == set()
 
 
 def test_the_no_circuit_choice_is_translated() -> None:

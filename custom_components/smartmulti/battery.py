@@ -1,0 +1,174 @@
+"""Each outlet's battery sensor: the percent the balancer uses, where it comes from, how old.
+
+Sources, by the balancer's own rule (``inputs.outlet_battery``): the laptop's reporter (through
+the agent) or a Home Assistant battery sensor mapped to the outlet, whichever reported last; when
+neither has a fresh report, the engine's estimate from the measured power (``OutletDecision``
+with ``estimated``), as of the last balancing cycle.
+
+Stale data: a report older than the strip's ``battery_max_age`` option is not given to the
+balancer, and the sensor does not show it as the value either. A manager reading "80 %" trusts
+it; a laptop's level from an hour ago (it left, its reporter stopped) is not that, and a graph
+that carries on flat at 80 % hides it. So the state becomes the estimate if the engine has one,
+else unknown, with ``stale: true`` and the stale report's ``age``. It is not made unavailable:
+that means "the strip cannot be reached" in Home Assistant, which would send the manager to
+check the wrong thing, and an unavailable entity shows no attributes to say why.
+
+``age`` is in whole minutes: it is written with every state, and seconds would make every push
+of the agent (several a second) a new attributes row in the recorder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+import time
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, callback
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .coordinator import SmartMultiCoordinator
+from .entity import BalancingEntityMixin, SmartMultiOutletEntity
+from .inputs import BatterySource, outlet_battery
+from .models import Outlet
+from .site import StripBalancing
+
+ATTR_SOURCE = "source"
+ATTR_AGE = "age"
+ATTR_STALE = "stale"
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryView:
+    """What the battery sensor shows: the percent the balancer uses and where it is from.
+
+    ``age`` (whole minutes) and ``stale`` describe the latest report of either source, used or
+    not; both are None / False when there has been no report at all.
+    """
+
+    percent: float | None
+    source: BatterySource | None
+    age: int | None
+    stale: bool
+
+
+def battery_view(
+    balancing: StripBalancing, outlet: Outlet, *, monotonic_now: float | None = None
+) -> BatteryView:
+    """The outlet's battery now, by the rule the balancer follows at each cycle."""
+    monotonic_now = time.monotonic() if monotonic_now is None else monotonic_now
+    entity_id = balancing.battery_sensors.get(outlet.id)
+    reports = outlet_battery(
+        outlet,
+        None if entity_id is None else balancing.hass.states.get(entity_id),
+        agent_now=balancing.data.agent_time(monotonic_now),
+        utcnow=dt_util.utcnow(),
+        max_age_s=balancing.battery_max_age_s,
+    )
+    latest = reports.latest
+    age = None if latest is None else int(latest.age_s // 60)
+    if (used := reports.used) is not None:
+        return BatteryView(used.percent, reports.source, age, stale=False)
+    result = balancing.result
+    decision = None if result is None else result.decision(outlet.id)
+    if decision is not None and decision.estimated and decision.percent is not None:
+        return BatteryView(decision.percent, BatterySource.ESTIMATE, age, reports.stale)
+    return BatteryView(None, None, age, reports.stale)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartMultiBatterySensorEntityDescription(SensorEntityDescription):
+    """The battery sensor of an outlet's device."""
+
+    value_fn: Callable[[BatteryView], StateType]
+    attributes_fn: Callable[[BatteryView], dict[str, Any]]
+
+
+BATTERY_SENSOR = SmartMultiBatterySensorEntityDescription(
+    key="battery",
+    translation_key="battery",
+    device_class=SensorDeviceClass.BATTERY,
+    native_unit_of_measurement=PERCENTAGE,
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=0,
+    value_fn=lambda view: view.percent,
+    attributes_fn=lambda view: {
+        ATTR_SOURCE: None if view.source is None else view.source.value,
+        ATTR_AGE: view.age,
+        ATTR_STALE: view.stale,
+    },
+)
+
+
+class SmartMultiBatterySensor(BalancingEntityMixin, SmartMultiOutletEntity, SensorEntity):
+    """Follows the agent, each balancing cycle and the mapped Home Assistant sensor.
+
+    The mapped sensor can change in the options without a reload: the subscription follows it.
+    """
+
+    entity_description: SmartMultiBatterySensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: SmartMultiCoordinator,
+        balancing: StripBalancing,
+        outlet_id: int,
+        description: SmartMultiBatterySensorEntityDescription = BATTERY_SENSOR,
+    ) -> None:
+        super().__init__(coordinator, outlet_id, description.key)
+        self.balancing = balancing
+        self.entity_description = description
+        self._view = BatteryView(None, None, None, stale=False)
+        self._followed: str | None = None
+        self._unsub_mapped: CALLBACK_TYPE | None = None
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self._stop_following)
+        self._refresh()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._refresh()
+        super()._handle_coordinator_update()
+
+    @callback
+    def _mapped_sensor_changed(self, _event: Event[EventStateChangedData]) -> None:
+        self._handle_coordinator_update()
+
+    @callback
+    def _refresh(self) -> None:
+        mapped = self.balancing.battery_sensors.get(self.outlet_id)
+        if mapped != self._followed:
+            self._stop_following()
+            self._followed = mapped
+            if mapped is not None:
+                self._unsub_mapped = async_track_state_change_event(
+                    self.hass, mapped, self._mapped_sensor_changed
+                )
+        if self.available:
+            self._view = battery_view(self.balancing, self.outlet)
+
+    @callback
+    def _stop_following(self) -> None:
+        if self._unsub_mapped is not None:
+            self._unsub_mapped()
+            self._unsub_mapped = None
+        self._followed = None
+
+    @property
+    def native_value(self) -> StateType:
+        return self.entity_description.value_fn(self._view)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        return self.entity_description.attributes_fn(self._view)

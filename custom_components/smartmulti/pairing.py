@@ -1,0 +1,259 @@
+"""Automatic pairing as Home Assistant shows and drives it.
+
+A laptop's reporter finds its outlet by itself (``pi_agent/control/pairing.py``): it starts the
+pairing and answers each window with its plugged flag, which Home Assistant cannot do. What Home
+Assistant can do is forget who reports for an outlet: the agent then tells that outlet's reporter
+to pair again on its next battery report (within 30 s), and the reporter does. That is the
+``smartmulti.pair_outlet`` action and the strip's "pair again" button.
+
+Shown here: who reports for each outlet (the paired user sensor) and the strip's last pairing,
+so a manager sees one that failed or could not decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_AREA_ID, ATTR_DEVICE_ID, ATTR_ENTITY_ID, EntityCategory
+from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.service import async_extract_referenced_entity_ids
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .const import CONF_KIND, DOMAIN
+from .coordinator import (
+    SmartMultiConfigEntry,
+    SmartMultiCoordinator,
+    outlet_device_identifier,
+    strip_device_identifier,
+)
+from .entity import SmartMultiEntity, SmartMultiOutletEntity
+from .models import Outlet, PairingStatus, PairingView, StripState
+
+# ---------------------------------------------------------------------- making laptops pair again
+
+
+async def async_pair_again(coordinator: SmartMultiCoordinator, outlet_ids: Iterable[int]) -> None:
+    """Forget who reports for these outlets, one request each; the first failure stops it.
+
+    Errors are the coordinator's translated ones (the agent unreachable, the token refused).
+    """
+    for outlet_id in sorted(outlet_ids):
+        await coordinator.async_forget_pairing(outlet_id)
+
+
+@dataclass(slots=True)
+class PairingTarget:
+    """The outlets of one strip an action asks to pair again."""
+
+    coordinator: SmartMultiCoordinator
+    outlet_ids: set[int]
+
+
+@callback
+def async_pairing_targets(hass: HomeAssistant, call: ServiceCall) -> list[PairingTarget]:
+    """The outlets a call targets: an outlet's device, or a strip's (all its outlets).
+
+    Devices named in the call (directly or through one of their entities) must be SmartMulti
+    strips or outlets; devices found through an area are taken if they are and skipped if not.
+    """
+    selected = async_extract_referenced_entity_ids(hass, call, expand_group=False)
+    if selected.missing_devices:
+        raise _unknown_target(", ".join(sorted(selected.missing_devices)))
+    named = set(_as_list(call.data.get(ATTR_DEVICE_ID)))
+    entities = er.async_get(hass)
+    for entity_id in sorted(selected.referenced):
+        entry = entities.async_get(entity_id)
+        if entry is None or entry.device_id is None:
+            raise _unknown_target(entity_id)
+        named.add(entry.device_id)
+    devices = dr.async_get(hass)
+    targets: dict[str, PairingTarget] = {}
+    for device_id in sorted(named | selected.referenced_devices):
+        if (device := devices.async_get(device_id)) is None:
+            raise _unknown_target(device_id)
+        if (found := _device_outlets(hass, device)) is None:
+            if device_id in named:
+                raise _unknown_target(device.name_by_user or device.name or device_id)
+            continue
+        coordinator, outlet_ids = found
+        target = targets.setdefault(
+            coordinator.config_entry.entry_id, PairingTarget(coordinator, set())
+        )
+        target.outlet_ids |= outlet_ids
+    if not targets:
+        asked = (
+            _as_list(call.data.get(ATTR_AREA_ID))
+            + _as_list(call.data.get(ATTR_DEVICE_ID))
+            + _as_list(call.data.get(ATTR_ENTITY_ID))
+        )
+        raise _unknown_target(", ".join(asked) or "-")
+    return list(targets.values())
+
+
+def _device_outlets(
+    hass: HomeAssistant, device: dr.DeviceEntry
+) -> tuple[SmartMultiCoordinator, set[int]] | None:
+    """The strip and outlets a device stands for; None if it is not a strip or an outlet."""
+    for entry_id in device.config_entries:
+        entry: SmartMultiConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+        # Circuits and the users-and-billing entry have devices too, but no outlets to pair.
+        if entry is None or entry.domain != DOMAIN or CONF_KIND in entry.data:
+            continue
+        if entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="strip_not_loaded",
+                translation_placeholders={"name": entry.title},
+            )
+        coordinator = entry.runtime_data.coordinator
+        serial = coordinator.data.info.serial
+        outlets = coordinator.data.state.outlets
+        if strip_device_identifier(serial) in device.identifiers:
+            return coordinator, set(outlets)
+        for outlet_id in outlets:
+            if outlet_device_identifier(serial, outlet_id) in device.identifiers:
+                return coordinator, {outlet_id}
+    return None
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(item) for item in value] if isinstance(value, list | tuple | set) else [str(value)]
+
+
+def _unknown_target(target: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_target",
+        translation_placeholders={"target": target},
+    )
+
+
+# ---------------------------------------------------------------------- sensors
+
+
+def _timestamp(wall: float | None) -> datetime | None:
+    """An agent wall-clock time as a datetime (the agent's clock, not Home Assistant's)."""
+    return None if wall is None else dt_util.utc_from_timestamp(wall)
+
+
+def _paired_attributes(outlet: Outlet) -> dict[str, Any]:
+    paired = outlet.paired
+    return {
+        "method": None if paired is None else paired.method,
+        "confidence": None if paired is None else paired.confidence,
+        "since": None if paired is None else _timestamp(paired.since),
+        "in_pairing": outlet.in_pairing,
+    }
+
+
+def _pairing_value(pairing: PairingView | None) -> str | None:
+    return None if pairing is None or pairing.status is None else pairing.status.value
+
+
+def _pairing_attributes(state: StripState) -> dict[str, Any]:
+    pairing = state.pairing
+    if pairing is None:
+        return {}
+    outlet = None if pairing.outlet is None else state.outlets.get(pairing.outlet)
+    return {
+        "outlet": pairing.outlet,
+        "outlet_name": None if outlet is None else outlet.name,
+        "user": pairing.user,
+        "confidence": pairing.confidence,
+        "windows": pairing.windows,
+        "max_windows": pairing.max_windows,
+        "reason": pairing.reason,
+        "started_at": _timestamp(pairing.started_at),
+        "finished_at": _timestamp(pairing.finished_at),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartMultiPairedSensorEntityDescription(SensorEntityDescription):
+    """Who reports for an outlet (a sensor of the outlet's device)."""
+
+    value_fn: Callable[[Outlet], StateType]
+    attributes_fn: Callable[[Outlet], dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartMultiPairingSensorEntityDescription(SensorEntityDescription):
+    """The strip's last pairing (a sensor of the strip device)."""
+
+    value_fn: Callable[[StripState], StateType]
+    attributes_fn: Callable[[StripState], dict[str, Any]]
+
+
+# Unknown (nobody) until a laptop reports for the outlet; the state is the name its reporter
+# gives (its login name by default).
+PAIRED_USER_SENSOR = SmartMultiPairedSensorEntityDescription(
+    key="paired_user",
+    translation_key="paired_user",
+    value_fn=lambda outlet: None if outlet.paired is None else outlet.paired.user,
+    attributes_fn=_paired_attributes,
+)
+
+LAST_PAIRING_SENSOR = SmartMultiPairingSensorEntityDescription(
+    key="last_pairing",
+    translation_key="last_pairing",
+    device_class=SensorDeviceClass.ENUM,
+    options=[status.value for status in PairingStatus],
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=lambda state: _pairing_value(state.pairing),
+    attributes_fn=_pairing_attributes,
+)
+
+
+class SmartMultiPairedUserSensor(SmartMultiOutletEntity, SensorEntity):
+    entity_description: SmartMultiPairedSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: SmartMultiCoordinator,
+        outlet_id: int,
+        description: SmartMultiPairedSensorEntityDescription = PAIRED_USER_SENSOR,
+    ) -> None:
+        super().__init__(coordinator, outlet_id, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType:
+        return self.entity_description.value_fn(self.outlet)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        return self.entity_description.attributes_fn(self.outlet)
+
+
+class SmartMultiLastPairingSensor(SmartMultiEntity, SensorEntity):
+    entity_description: SmartMultiPairingSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: SmartMultiCoordinator,
+        description: SmartMultiPairingSensorEntityDescription = LAST_PAIRING_SENSOR,
+    ) -> None:
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType:
+        return self.entity_description.value_fn(self.coordinator.data.state)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        return self.entity_description.attributes_fn(self.coordinator.data.state)

@@ -1,0 +1,106 @@
+"""Consumption limits against a real agent: events once per period, and the cut-off."""
+
+from __future__ import annotations
+
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.smartmulti.ledger import EVENT_LIMIT_REACHED, EVENT_LIMIT_WARNING
+from custom_components.smartmulti.users import CONF_CUT_OFF, CONF_LIMIT, CONF_LIMIT_PERIOD
+from tests.support.agent import RunningAgent
+
+from .billing_support import (  # noqa: F401 (a fixture)
+    billing_entry,
+    flush_energy_often,
+    ledger,
+    outlet_device,
+    set_up,
+    start_session,
+    user_ids,
+)
+from .conftest import wait_for
+
+pytestmark = pytest.mark.usefixtures("flush_energy_often")
+
+LIMIT_KWH = 0.00004  # 0.04 Wh: a laptop charging reaches it within a second or two
+# Desk 2's laptop draws about 140 W: the agent sends its counter every 0.2 s, so each count is
+# about 0.008 Wh, under 10 % of this limit: an event fires within that much past its threshold.
+DAILY_KWH = 0.0001
+STEP_PERCENT = 15
+LAMP = 4
+
+
+@pytest.mark.freeze_time("2025-04-15 21:59:40+00:00", tick=True)  # 23:59:40 in Paris
+async def test_limit_events_fire_once_per_period_at_their_thresholds(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    freezer: object,
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Paris")
+    billing = billing_entry(hass, {"Alice": {CONF_LIMIT: DAILY_KWH, CONF_LIMIT_PERIOD: "day"}})
+    warnings = async_capture_events(hass, EVENT_LIMIT_WARNING)
+    reached = async_capture_events(hass, EVENT_LIMIT_REACHED)
+    await set_up(hass, mock_config_entry, billing)
+    alice = user_ids(billing)["Alice"]
+
+    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 2))
+    await wait_for(lambda: reached)
+    # Alice draws on past her limit: nothing more this period.
+    await wait_for(lambda: ledger(hass).period_wh(alice, dt_util.utcnow()) > 1.5 * DAILY_KWH * 1000)
+
+    assert (len(warnings), len(reached)) == (1, 1)
+    warning, limit = warnings[0].data, reached[0].data
+    assert warning["threshold"] == 80
+    assert 80 <= warning["percent"] < 80 + STEP_PERCENT
+    assert limit["threshold"] == 100
+    assert 100 <= limit["percent"] < 100 + STEP_PERCENT
+    assert warning["period_start"] == limit["period_start"] == "2025-04-15T00:00:00+02:00"
+    assert limit["user"] == "Alice"
+    assert limit["limit_kwh"] == DAILY_KWH
+    assert limit["energy_kwh"] == pytest.approx(DAILY_KWH * limit["percent"] / 100, rel=1e-2)
+    assert limit["outlets"] == ["Desk 2 (Coworking strip)"]
+
+    freezer.move_to("2025-04-15 22:00:02+00:00")  # type: ignore[attr-defined]  # midnight
+    async_fire_time_changed(hass)
+    await wait_for(lambda: len(reached) == 2)
+
+    assert len(warnings) == 2
+    assert warnings[1].data["period_start"] == "2025-04-16T00:00:00+02:00"
+    assert reached[1].data["period_start"] == "2025-04-16T00:00:00+02:00"
+
+
+async def test_the_cut_off_switches_off_only_that_users_outlet_never_an_exception_outlet(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    billing = billing_entry(hass, {"Alice": {CONF_LIMIT: LIMIT_KWH, CONF_CUT_OFF: True}, "Bob": {}})
+    await set_up(hass, mock_config_entry, billing)
+    controller = agent.agent.controller
+    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
+    await start_session(hass, "Alice", outlet_device(hass, agent.serial, LAMP))
+    await start_session(hass, "Bob", outlet_device(hass, agent.serial, 2))
+
+    await wait_for(lambda: controller.outlet(1).override is False)
+    await wait_for(lambda: not controller.outlet(1).relay_on)
+
+    assert controller.outlet(LAMP).override is None
+    assert controller.outlet(LAMP).relay_on
+    assert controller.outlet(2).override is None
+    assert controller.outlet(2).relay_on
+    assert controller.outlet(3).override is None
+
+    # A higher limit gives Alice her outlet back.
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: "number.alice_consumption_limit", "value": 100},
+        blocking=True,
+    )
+    await wait_for(lambda: controller.outlet(1).override is None)
