@@ -26,6 +26,7 @@ from typing import Any
 
 import aiohttp
 
+from pi_agent.sim.fleet import OWNERS
 from scripts.demo_dashboards import install_dashboards
 
 REPO = Path(__file__).resolve().parents[1]
@@ -262,6 +263,47 @@ class Demo:
         if result.get("type") != "create_entry":
             raise DemoError(f"the SmartMulti config flow did not create an entry: {result}")
 
+    async def add_users(self, session: aiohttp.ClientSession, ws: Websocket) -> int:
+        """The simulated coworkers as users, through the "Add user" subentry flow.
+
+        Their laptops' reporters send their names, so sessions open by themselves and the
+        Users view fills in; a small daily limit shows the progress bars and limit events.
+        """
+        deadline = time.monotonic() + 60
+        billing: dict[str, Any] | None = None
+        while billing is None and time.monotonic() < deadline:
+            entries = await ws.call("config_entries/get", domain=DOMAIN)
+            billing = next(
+                (e for e in entries if "user" in (e.get("supported_subentry_types") or {})),
+                None,
+            )
+            if billing is None:
+                await asyncio.sleep(0.5)
+        if billing is None:
+            raise DemoError("the Users and billing entry was not created with the strip")
+        existing = {
+            s["title"]
+            for s in await ws.call("config_entries/subentries/list", entry_id=billing["entry_id"])
+        }
+        for name in OWNERS:
+            if name in existing:
+                continue
+            async with session.post(
+                f"{self.ha_url}/api/config/config_entries/subentries/flow",
+                json={"handler": [billing["entry_id"], "user"]},
+                headers=self.auth,
+            ) as response:
+                flow = await response.json()
+            async with session.post(
+                f"{self.ha_url}/api/config/config_entries/subentries/flow/{flow['flow_id']}",
+                json={"name": name, "limit": 0.3, "limit_period": "day"},
+                headers=self.auth,
+            ) as response:
+                result = await response.json()
+            if result.get("type") != "create_entry":
+                raise DemoError(f"cannot add the user {name}: {result}")
+        return len(OWNERS)
+
     async def websocket(self, session: aiohttp.ClientSession) -> Websocket:
         socket_ = await session.ws_connect(f"{self.ha_url}/api/websocket")
         await socket_.receive_json()
@@ -321,6 +363,8 @@ async def prepare(demo: Demo) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         await demo.add_integration(session)
         ws = await demo.websocket(session)
         try:
+            await demo.wait_for_entities(ws, 120)
+            await demo.add_users(session, ws)
             entities = await demo.wait_for_entities(ws, 120)
             summary = await install_dashboards(ws, entities)
         finally:

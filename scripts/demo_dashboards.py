@@ -10,10 +10,11 @@ from collections import defaultdict
 import re
 from typing import Any, Protocol
 
+DEMO_BUDGET_W = 500
 DASHBOARD = "smartmulti-coworking"  # Home Assistant wants a hyphen in dashboard paths
 OUTLET_ROWS = ("relay", "state", "power", "battery", "reason", "time_to_full", "control", "user")
 STRIP_ROWS = (
-    "total_power", "power_limit", "strip_budget", "strategy", "balancing", "waiting",
+    "total_power", "power_limit", "budget", "strategy", "balancing", "waiting",
     "mode", "total_energy", "hard_limit", "guard_trips",
 )  # fmt: skip
 
@@ -33,7 +34,16 @@ def _key(unique_id: str) -> tuple[int | None, str]:
 LABELS = {
     "relay": "Relay", "state": "State", "power": "Power", "battery": "Battery",
     "reason": "Why", "time_to_full": "Full in", "control": "Control", "energy": "Energy",
-    "exception": "Exception outlet", "user": "User",
+    "exception": "Exception outlet", "user": "User", "paired_user": "Paired user",
+    "total_power": "Power", "power_limit": "Limit in force", "budget": "Budget",
+    "strategy": "Strategy", "balancing": "Balancing", "waiting": "Waiting laptops",
+    "mode": "Mode", "total_energy": "Energy", "hard_limit": "Hard limit",
+    "guard_trips": "Guard trips", "pair_again": "Pair laptops again",
+    "max_outlets": "Max outlets on", "last_pairing": "Last pairing",
+}  # fmt: skip
+USER_LABELS = {
+    "energy": "Energy", "cost": "Cost", "period": "This period", "progress": "Limit progress",
+    "limit": "Limit", "outlet": "Outlet",
 }  # fmt: skip
 
 
@@ -57,13 +67,15 @@ def build_dashboard(
     strip: dict[str, str] = {}
     outlets: dict[int, dict[str, str]] = defaultdict(dict)
     names: dict[int, str] = {}
-    other: list[str] = []
+    users: dict[str, dict[str, str]] = defaultdict(dict)
     for entity in entities:
         if entity.get("disabled_by"):
             continue
         outlet, key = _key(entity["unique_id"])
-        if outlet is None and "user" in key:
-            other.append(entity["entity_id"])
+        if outlet is None and key.startswith("user_"):
+            device = devices.get(entity.get("device_id") or "", {})
+            owner = "Unassigned" if "unassigned" in key else device.get("name") or key
+            users[owner][key.rsplit("_", 1)[-1]] = entity["entity_id"]
             continue
         if outlet is None:
             strip[key] = entity["entity_id"]
@@ -79,19 +91,30 @@ def build_dashboard(
              "min": 0, "max": 1000, "needle": True,
              **({"segments": [{"from": 0, "color": "#43a047"}]} if limit else {})}
         )  # fmt: skip
-    cards.append({"type": "entities", "title": "Strip", "entities": _ordered(strip, STRIP_ROWS)})
+    cards.append({"type": "entities", "title": "Strip", "entities": _rows(strip, STRIP_ROWS)})
     for outlet in sorted(outlets):
         cards.append(
             {"type": "entities", "title": names[outlet],
              "entities": _rows(outlets[outlet], OUTLET_ROWS)}
         )  # fmt: skip
     views = [{"title": "Strip", "path": "strip", "icon": "mdi:power-socket-eu", "cards": cards}]
-    if other:
+    if users:
         views.append(
             {"title": "Users", "path": "users", "icon": "mdi:account-group",
-             "cards": [{"type": "entities", "title": "Consumption", "entities": sorted(other)}]}
+             "cards": [
+                 {"type": "entities", "title": name,
+                  "entities": [{"entity": users[name][k], "name": USER_LABELS.get(k, k)}
+                               for k in sorted(users[name], key=_user_row)]}
+                 for name in sorted(users)
+             ]}
         )  # fmt: skip
     return {"title": "SmartMulti", "views": views}
+
+
+def _user_row(key: str) -> int:
+    """Energy first, then cost, period, progress, limit, outlet (keys end the unique ids)."""
+    order = ("energy", "cost", "period", "progress", "limit", "outlet")
+    return order.index(key) if key in order else len(order)
 
 
 def energy_preferences(entities: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -116,6 +139,14 @@ async def install_dashboards(ws: Caller, entities: list[dict[str, Any]]) -> dict
         )  # fmt: skip
     config = build_dashboard(entities, devices)
     await ws.call("lovelace/config/save", url_path=DASHBOARD, config=config)
+    budget = next(
+        (e["entity_id"] for e in entities if _key(e["unique_id"]) == (None, "budget")), None
+    )
+    if budget is not None:  # half the strip's rating: balancing has laptops to choose between
+        await ws.call(
+            "call_service", domain="number", service="set_value",
+            service_data={"value": DEMO_BUDGET_W}, target={"entity_id": budget},
+        )  # fmt: skip
     consumption = energy_preferences(entities)
     await ws.call("energy/save_prefs", energy_sources=[], device_consumption=consumption)
     outlets = {_key(e["unique_id"])[0] for e in entities} - {None}

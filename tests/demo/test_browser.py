@@ -123,6 +123,11 @@ def test_manager_logs_in_and_sees_the_strip_dashboard_and_an_outlet_page(
     shot = save(browser, tmp_path, "dashboard.png")
     assert shot.stat().st_size > 20_000
 
+    browser.get(f"{running.ha_url}/{str(summary['dashboard']).replace('/strip', '/users')}")  # type: ignore[attr-defined]
+    wait_for_text(browser, "Amina Kaci", "Unassigned")
+    time.sleep(2)
+    assert save(browser, tmp_path, "users.png").stat().st_size > 20_000
+
     browser.get(f"{running.ha_url}/config/devices/device/{summary['first_outlet_device']}")  # type: ignore[attr-defined]
     wait_for_text(browser, "Desk 1", "Power", "Energy")
     time.sleep(2)
