@@ -74,59 +74,69 @@ class Outcome:
     seconds_in_policy: float = 0.0
 
 
-def run(scenario: Scenario, policy: Policy) -> Outcome:  # noqa: PLR0915 - one step loop
-    """Step the world through the scenario under ``policy``."""
-    policy.reset(scenario)
-    dt = float(scenario.step_s)
-    lamps = {e.outlet: e.power_w for e in scenario.exceptions}
-    max_w = scenario.outlet_max_w()
-    for outlet, watts in lamps.items():
-        max_w[outlet] = watts
-    balanced = [o for o in range(scenario.outlets) if o not in lamps]
-    relay = dict.fromkeys(range(scenario.outlets), False)
-    for outlet in lamps:
-        relay[outlet] = True
-    since: dict[int, float | None] = dict.fromkeys(range(scenario.outlets), None)
-    measured = dict.fromkeys(range(scenario.outlets), 0.0)
-    measured.update(lamps)
-    soc = {d.id: d.soc0 for d in scenario.devices}
-    out = Outcome()
-    departed: dict[str, float] = {}
-    # A laptop is noticed once it reports its battery or its outlet has been on while it was
-    # plugged in; until then it is invisible to anything that sees only the agent's state.
-    # One noticed already flat stays "blind" until it is charged back above zero.
-    noticed = {d.id for d in scenario.devices if d.reports_battery}
-    found_flat: set[str] = set()
+class StripWorld:
+    """One strip's world and its agent, stepped by the caller: ``observe`` what the engine
+    sees, then ``step`` with a plan and the limit the agent enforces.
 
-    for k in range(scenario.steps):
-        t = k * dt
-        limit = scenario.budget_at(t)
-        here = {d.outlet: d for d in scenario.devices if d.arrival_s <= t < d.departure_s}
-        for d in scenario.devices:
-            if d.departure_s <= t and d.id not in departed:
-                departed[d.id] = soc[d.id]
-        strip = _observe(
-            scenario=scenario,
+    ``run`` drives one strip alone; ``bench.site`` drives several on one circuit. Outlets may
+    be given a configured maximum (``max_w``) other than the scenario's own rating.
+    """
+
+    def __init__(self, scenario: Scenario, *, max_w: Mapping[int, float] | None = None) -> None:
+        self.scenario = scenario
+        self.dt = float(scenario.step_s)
+        self.lamps = {e.outlet: e.power_w for e in scenario.exceptions}
+        self.max_w = scenario.outlet_max_w()
+        self.max_w.update(max_w or {})
+        for outlet, watts in self.lamps.items():
+            self.max_w[outlet] = watts
+        self.balanced = [o for o in range(scenario.outlets) if o not in self.lamps]
+        self.relay = dict.fromkeys(range(scenario.outlets), False)
+        for outlet in self.lamps:
+            self.relay[outlet] = True
+        self.since: dict[int, float | None] = dict.fromkeys(range(scenario.outlets), None)
+        self.measured = dict.fromkeys(range(scenario.outlets), 0.0)
+        self.measured.update(self.lamps)
+        self.soc = {d.id: d.soc0 for d in scenario.devices}
+        self.out = Outcome()
+        self.departed: dict[str, float] = {}
+        # A laptop is noticed once it reports its battery or its outlet has been on while it
+        # was plugged in; until then it is invisible to anything that sees only the agent's
+        # state. One noticed already flat stays "blind" until it is charged back above zero.
+        self.noticed = {d.id for d in scenario.devices if d.reports_battery}
+        self.found_flat: set[str] = set()
+        self.here: dict[int, Device] = {}
+
+    def observe(self, t: float, limit: float) -> StripInput:
+        """Who is here at ``t``, and the agent's state as the engine would see it."""
+        self.here = {d.outlet: d for d in self.scenario.devices if d.arrival_s <= t < d.departure_s}
+        for d in self.scenario.devices:
+            if d.departure_s <= t and d.id not in self.departed:
+                self.departed[d.id] = self.soc[d.id]
+        return _observe(
+            scenario=self.scenario,
             t=t,
-            relay=relay,
-            since=since,
-            measured=measured,
-            max_w=max_w,
-            lamps=lamps,
-            here=here,
-            soc=soc,
+            relay=self.relay,
+            since=self.since,
+            measured=self.measured,
+            max_w=self.max_w,
+            lamps=self.lamps,
+            here=self.here,
+            soc=self.soc,
             limit=limit,
         )
-        present = [Present(d, soc[d.id]) for d in here.values()]
-        started = time.perf_counter()
-        decision = policy.decide(t, strip, present, scenario)
-        out.seconds_in_policy += time.perf_counter() - started
+
+    def present(self) -> list[Present]:
+        return [Present(d, self.soc[d.id]) for d in self.here.values()]
+
+    def step(self, decision: Decision, limit: float) -> dict[int, float]:
+        """The agent applies the plan under ``limit``, then one step of physics; the draws."""
+        out, relay, since, max_w = self.out, self.relay, self.since, self.max_w
+        balanced, here, soc, dt = self.balanced, self.here, self.soc, self.dt
         rank = {o: i for i, o in enumerate(decision.priority)}
         # What admission counts for an outlet switching on or settling: the plan's reserve
         # when it gives one (never above the outlet's maximum), else the maximum.
-        reserve = {
-            o: min(max_w[o], decision.reserve_w.get(o, max_w[o])) for o in range(scenario.outlets)
-        }
+        reserve = {o: min(max_w[o], decision.reserve_w.get(o, max_w[o])) for o in relay}
 
         # The agent: switch-offs first, then admitted switch-ons in priority order.
         switched_on: list[int] = []
@@ -140,7 +150,7 @@ def run(scenario: Scenario, policy: Policy) -> Outcome:  # noqa: PLR0915 - one s
             if relay[o] or not _elapsed(since[o], MIN_OFF_S):
                 continue
             counted = sum(
-                reserve[x] if x in switched_on else measured[x] for x in relay if relay[x]
+                reserve[x] if x in switched_on else self.measured[x] for x in relay if relay[x]
             )
             if counted + reserve[o] <= limit + 1e-9:
                 relay[o], since[o] = True, 0.0
@@ -149,7 +159,9 @@ def run(scenario: Scenario, policy: Policy) -> Outcome:  # noqa: PLR0915 - one s
 
         # Physics, with the guard shedding from the end of the priority on an overload.
         delays = {o: STAGGER_S * (i + 1) for i, o in enumerate(switched_on)}
-        draws, after = _physics(here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=lamps)
+        draws, after = _physics(
+            here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=self.lamps
+        )
         total = sum(draws.values())
         if total > limit + 1e-9:
             out.max_overshoot_w = max(out.max_overshoot_w, total - limit)
@@ -161,40 +173,59 @@ def run(scenario: Scenario, policy: Policy) -> Outcome:  # noqa: PLR0915 - one s
                 out.switches += 1
                 total -= draws.get(shed, 0.0)
             draws, after = _physics(
-                here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=lamps
+                here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=self.lamps
             )
         for o, d in here.items():
-            if relay[o] and d.id not in noticed:
-                noticed.add(d.id)
+            if relay[o] and d.id not in self.noticed:
+                self.noticed.add(d.id)
                 if soc[d.id] < 0:
-                    found_flat.add(d.id)
+                    self.found_flat.add(d.id)
         soc.update(after)
         for d in here.values():
             if soc[d.id] >= 0:
-                found_flat.discard(d.id)
+                self.found_flat.discard(d.id)
             elif soc[d.id] < 0:
                 out.dead_minutes += dt / 60.0
-                if d.id not in noticed or d.id in found_flat:
+                if d.id not in self.noticed or d.id in self.found_flat:
                     out.blind_dead_minutes += dt / 60.0
-        for o in range(scenario.outlets):
-            measured[o] = draws.get(o, 0.0) if relay[o] else 0.0
+        for o in relay:
+            self.measured[o] = draws.get(o, 0.0) if relay[o] else 0.0
             if since[o] is not None:
                 since[o] = (since[o] or 0.0) + dt
         out.draw_trace.append(sum(draws.values()))
+        return draws
 
-    end = scenario.steps * dt
-    for d in scenario.devices:
-        if d.id not in departed and d.departure_s <= end:
-            departed[d.id] = soc[d.id]
-        final = departed.get(d.id, soc[d.id])
-        out.delivered_wh += d.capacity_wh * min(final, d.target_soc)
-        out.initial_wh += d.capacity_wh * min(d.soc0, d.target_soc)
-        out.per_device.append({"id": d.id, "soc_departure": round(final, 4)})
-        if final >= d.target_soc - 1e-3:
-            out.demands_met += 1
-    out.demands_met /= max(1, len(scenario.devices))
-    out.switches_per_outlet_hour = out.switches / (len(balanced) * end / SECONDS_PER_HOUR)
-    return out
+    def finish(self) -> Outcome:
+        """Issue 8's metrics at the end of the scenario."""
+        out, scenario = self.out, self.scenario
+        end = scenario.steps * self.dt
+        for d in scenario.devices:
+            if d.id not in self.departed and d.departure_s <= end:
+                self.departed[d.id] = self.soc[d.id]
+            final = self.departed.get(d.id, self.soc[d.id])
+            out.delivered_wh += d.capacity_wh * min(final, d.target_soc)
+            out.initial_wh += d.capacity_wh * min(d.soc0, d.target_soc)
+            out.per_device.append({"id": d.id, "soc_departure": round(final, 4)})
+            if final >= d.target_soc - 1e-3:
+                out.demands_met += 1
+        out.demands_met /= max(1, len(scenario.devices))
+        out.switches_per_outlet_hour = out.switches / (len(self.balanced) * end / SECONDS_PER_HOUR)
+        return out
+
+
+def run(scenario: Scenario, policy: Policy) -> Outcome:
+    """Step the world through the scenario under ``policy``."""
+    policy.reset(scenario)
+    world = StripWorld(scenario)
+    for k in range(scenario.steps):
+        t = k * world.dt
+        limit = scenario.budget_at(t)
+        strip = world.observe(t, limit)
+        started = time.perf_counter()
+        decision = policy.decide(t, strip, world.present(), scenario)
+        world.out.seconds_in_policy += time.perf_counter() - started
+        world.step(decision, limit)
+    return world.finish()
 
 
 def _elapsed(since: float | None, minimum: float) -> bool:

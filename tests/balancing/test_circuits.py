@@ -7,6 +7,8 @@ from hypothesis import given, settings, strategies as st
 from custom_components.smartmulti.balancing import (
     Circuit,
     Demand,
+    Need,
+    NeedLevel,
     SiteBalancer,
     split_budget,
 )
@@ -69,11 +71,17 @@ def trees(draw: st.DrawFn) -> tuple[Circuit, dict[str, Demand]]:
         strips = tuple(next(names) for _ in range(draw(st.integers(0, 3))))
         for s in strips:
             chunks = draw(st.lists(st.floats(5, 200), max_size=8))
+            needs = tuple(
+                Need(draw(st.sampled_from(list(NeedLevel))), (draw(st.floats(-100, 1000)),))
+                for _ in chunks
+            )
             demands[s] = Demand(
                 s,
                 draw(st.floats(0, 300)),
                 tuple((draw(st.sampled_from(list(Want))), w) for w in chunks),
                 draw(st.floats(0, 3680)),
+                needs if draw(st.booleans()) else (),
+                draw(st.none() | st.integers(0, 8)),
             )
         kids = (
             ()
@@ -86,12 +94,12 @@ def trees(draw: st.DrawFn) -> tuple[Circuit, dict[str, Demand]]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(trees())
+@given(trees(), st.integers(0, 5))
 def test_no_circuit_or_strip_limit_is_ever_exceeded(
-    tree: tuple[Circuit, dict[str, Demand]],
+    tree: tuple[Circuit, dict[str, Demand]], turn: int
 ) -> None:
     root, demands = tree
-    budgets = split_budget(root, demands)
+    budgets = split_budget(root, demands, turn=turn)
     for s, watts in budgets.items():
         assert -1e-9 <= watts <= demands[s].cap_w + 1e-6
     for node in root.walk():

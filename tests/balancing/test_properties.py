@@ -9,8 +9,10 @@ from hypothesis import given, settings, strategies as st
 from custom_components.smartmulti.balancing import (
     Balancer,
     BatteryReport,
+    Circuit,
     OutletInput,
     Reason,
+    SiteBalancer,
     Strategy,
     StripInput,
 )
@@ -138,3 +140,24 @@ def test_rules_hold_for_every_strategy(strip: StripInput, cycles: int) -> None:
 
 def _fields(strip: StripInput) -> dict[str, object]:
     return {f: getattr(strip, f) for f in StripInput.__dataclass_fields__}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(strips(), min_size=2, max_size=3), st.floats(0, 3000), st.integers(1, 3))
+def test_strips_sharing_a_circuit_stay_within_it_whatever_their_strategies(
+    fleet: list[StripInput], circuit_w: float, cycles: int
+) -> None:
+    ids = [f"s{i}" for i in range(len(fleet))]
+    site = SiteBalancer()
+    root = Circuit("room", circuit_w, strips=tuple(ids))
+    for k in range(cycles):
+        inputs = {
+            sid: StripInput(**{**_fields(s), "strip_id": sid, "now": s.now + 10 * k})
+            for sid, s in zip(ids, fleet, strict=True)
+        }
+        plan = site.plan(inputs, root=root)
+    assert sum(plan.budgets.values()) <= circuit_w + 1e-6
+    for sid, s in zip(ids, fleet, strict=True):
+        p = plan.plans[sid]
+        assert p.budget_w <= min(s.budget_w, s.hard_limit_w) + 1e-6
+        assert p.planned_w <= max(0.0, min(p.budget_w, s.hard_limit_w) - p.exceptions_w) + 1e-6

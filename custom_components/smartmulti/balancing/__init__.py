@@ -17,6 +17,7 @@ from .model import (
     StripInput,
     StripPlan,
 )
+from .need import Need, NeedLevel
 from .site import SiteBalancer, SitePlan
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "ChargeState",
     "Circuit",
     "Demand",
+    "Need",
+    "NeedLevel",
     "OutletDecision",
     "OutletInput",
     "Reason",

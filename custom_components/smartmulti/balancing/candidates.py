@@ -36,6 +36,7 @@ class Candidate:
     draw_w: float
     can_on: bool
     can_off: bool
+    looking: bool = False  # on to look for a laptop, and its meter not read yet: held on
 
     @property
     def outlet_id(self) -> int:
@@ -89,7 +90,14 @@ def candidate(
     strip: StripInput,
     settings: Settings,
 ) -> Candidate:
-    """Build a candidate: its counted draw and whether the minimum times let it switch."""
+    """Build a candidate: its counted draw and whether the minimum times let it switch.
+
+    An outlet switched on to look for a laptop (nothing known there, no report) is held on
+    until its meter has settled and been read, even past the minimum on time: switched off
+    before, the look would see nothing and be due again at once, and with room for one outlet
+    two unknown outlets would take turns being looked at forever (an agent's minimum on time
+    can be shorter than the engine's ``settle_s``).
+    """
     if settled(outlet, settings) and outlet.power_w >= settings.present_w:
         draw = max(0.0, outlet.power_w)
     elif laptop.reserve_w is not None and not outlet.stale and not outlet.fault:
@@ -97,7 +105,16 @@ def candidate(
     else:
         draw = outlet.max_power_w
     since = outlet.seconds_since_switch
-    elapsed_on = since is None or since >= strip.min_on_s
+    looking = (
+        outlet.relay_on
+        and not memory.looked
+        and laptop.present is not True
+        and not outlet.stale
+        and not outlet.fault
+        and since is not None
+        and since < settings.settle_s
+    )
+    elapsed_on = since is None or (since >= strip.min_on_s and not looking)
     elapsed_off = since is None or since >= strip.min_off_s
     return Candidate(
         outlet=outlet,
@@ -106,6 +123,7 @@ def candidate(
         draw_w=draw,
         can_on=not outlet.relay_on and elapsed_off and not outlet.fault,
         can_off=outlet.relay_on and elapsed_on,
+        looking=looking,
     )
 
 

@@ -11,7 +11,8 @@ below what is locked on, the lowest-ranked outlets are shed at once (reason ``ov
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+import math
 
 from . import knapsack
 from .candidates import Bid, Candidate, Want, candidate, exception_draw_w
@@ -26,6 +27,7 @@ from .model import (
     StripInput,
     StripPlan,
 )
+from .need import Need, need
 from .strategies import battery_priority, max_outlets, smart, total_cap
 
 type Ranker = Callable[[Sequence[Candidate], StripInput, Settings], list[Bid]]
@@ -42,14 +44,30 @@ RANKERS: dict[Strategy, Ranker] = {
 class Demand:
     """What a strip asks of its circuit this cycle, for the budget split.
 
-    ``base_w`` must be granted (exceptions and outlets locked on); ``chunks`` are the draws of
-    the outlets it would switch on next, most important first, tagged with their ``Want``.
+    ``base_w`` must be granted (exceptions and outlets locked on); ``chunks`` are the counted
+    draws of the outlets it may have on (on and free to go off, or off and free to go on) and
+    wants on, in its strategy's order, tagged with the strategy's ``Want``. ``needs`` holds,
+    chunk by chunk, the outlet's ``Need``, comparable across strips and strategies: the split
+    ranks every strip's chunks by it (a demand without needs is ranked by its ``Want`` levels
+    only). ``max_chunks`` is how many more outlets the strip may switch on at all
+    (``max_outlets``), None for no limit.
     """
 
     strip_id: str
     base_w: float
     chunks: tuple[tuple[Want, float], ...]
     cap_w: float
+    needs: tuple[Need, ...] = ()
+    max_chunks: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Observed:
+    """One cycle's facts about a strip, folded into memory and ranked (on the laptops' clock)."""
+
+    strip: StripInput
+    cands: list[Candidate]
+    bids: list[Bid]
 
 
 class Balancer:
@@ -61,6 +79,34 @@ class Balancer:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self._memory: dict[int, OutletMemory] = {}
+        # The laptops' clock: now x scale + offset, continuous when the scale changes.
+        self._scale = 1.0
+        self._offset = 0.0
+
+    def _physical(self, strip: StripInput) -> StripInput:
+        """The input on the laptops' clock (``StripInput.time_scale``); as is at scale 1."""
+        scale = strip.time_scale
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"time_scale must be positive and finite, got {scale}")
+        if scale != self._scale:
+            self._offset += strip.now * (self._scale - scale)
+            self._scale = scale
+        if scale == 1.0 and self._offset == 0.0:
+            return strip
+        now = strip.now * scale + self._offset
+        outlets = tuple(
+            replace(
+                o,
+                departure_at=None
+                if o.departure_at is None
+                else now + (o.departure_at - strip.now) * scale,
+                battery=None
+                if o.battery is None
+                else replace(o.battery, age_s=o.battery.age_s * scale),
+            )
+            for o in strip.outlets
+        )
+        return replace(strip, now=now, outlets=outlets)
 
     def _observe(self, strip: StripInput) -> list[Candidate]:
         cands: list[Candidate] = []
@@ -72,40 +118,62 @@ class Balancer:
                 self._memory.get(outlet.outlet_id, OutletMemory()), outlet, strip.now, self.settings
             )
             seen[outlet.outlet_id] = mem
-            lap = view(mem, outlet, self.settings)
+            lap = view(mem, outlet, self.settings, strip.time_scale)
             cands.append(candidate(outlet, mem, lap, strip, self.settings))
         self._memory = seen
         return cands
 
+    def _rank(self, strip: StripInput) -> _Observed:
+        """Observe this cycle's facts once and rank them by the strip's strategy."""
+        physical = self._physical(strip)
+        cands = self._observe(physical)
+        return _Observed(physical, cands, RANKERS[strip.strategy](cands, physical, self.settings))
+
     def demand(self, strip: StripInput) -> Demand:
         """The strip's need for the circuit split (observes this cycle's facts)."""
-        cands = self._observe(strip)
-        bids = RANKERS[strip.strategy](cands, strip, self.settings)
-        by_id = {c.outlet_id: c for c in cands}
-        exceptions = sum(exception_draw_w(o, self.settings) for o in strip.outlets if o.exception)
-        base = exceptions + sum(c.draw_w for c in cands if c.on and not c.can_off)
-        chunks = tuple(
-            (b.want, by_id[b.outlet_id].draw_w)
-            for b in bids
-            if b.want >= Want.CHARGE
-            and (by_id[b.outlet_id].can_off or not by_id[b.outlet_id].on)
-            and (by_id[b.outlet_id].on or by_id[b.outlet_id].can_on)
+        return self._demand(self._rank(strip))
+
+    def _demand(self, seen: _Observed) -> Demand:
+        strip, settings = seen.strip, self.settings
+        by_id = {c.outlet_id: c for c in seen.cands}
+        exceptions = sum(exception_draw_w(o, settings) for o in strip.outlets if o.exception)
+        locked = [c for c in seen.cands if c.on and not c.can_off]
+        base = exceptions + sum(c.draw_w for c in locked)
+        wanted: list[tuple[Bid, Need]] = []
+        for b in seen.bids:
+            c = by_id[b.outlet_id]
+            if not ((c.can_off or not c.on) and (c.on or c.can_on)):
+                continue  # held on (counted in the base) or held off
+            if (n := need(c, b, strip, settings)) is not None:
+                wanted.append((b, n))
+        wanted = _serving_order(wanted, strip.strategy)
+        chunks = tuple((b.want, by_id[b.outlet_id].draw_w) for b, _ in wanted)
+        needs = tuple(n for _, n in wanted)
+        max_chunks = None
+        if strip.strategy is Strategy.MAX_OUTLETS and strip.max_on is not None:
+            max_chunks = max(0, strip.max_on - len(locked))
+        return Demand(
+            strip.strip_id, base, chunks, min(strip.budget_w, strip.hard_limit_w), needs, max_chunks
         )
-        return Demand(strip.strip_id, base, chunks, min(strip.budget_w, strip.hard_limit_w))
 
     def plan(self, strip: StripInput) -> StripPlan:
         """Decide which balanced outlets are on, their shedding order and why."""
+        return self._plan(self._rank(strip), strip.budget_w)
+
+    def _plan(self, seen: _Observed, budget_w: float) -> StripPlan:
         settings = self.settings
-        cands = self._observe(strip)
+        strip = replace(seen.strip, budget_w=budget_w)
+        cands, bids = seen.cands, seen.bids
         exceptions = [o for o in strip.outlets if o.exception]
         exceptions_w = sum(exception_draw_w(o, settings) for o in exceptions)
         room = min(strip.budget_w, strip.hard_limit_w) - exceptions_w
-        bids = RANKERS[strip.strategy](cands, strip, settings)
         rank = {b.outlet_id: i for i, b in enumerate(bids)}
         real = _select(cands, bids, room, strip, respect_locks=True)
         ideal = _select(cands, bids, room, strip, respect_locks=False)
         on = set(real.chosen)
-        decisions = [self._decide(c, bids[rank[c.outlet_id]], real, ideal) for c in cands]
+        decisions = [
+            self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale) for c in cands
+        ]
         order = sorted(cands, key=lambda c: (c.outlet_id not in on, rank[c.outlet_id]))
         outlets = [*decisions, *(self._exception(o) for o in exceptions)]
         return StripPlan(
@@ -125,7 +193,7 @@ class Balancer:
         )
 
     def _decide(
-        self, c: Candidate, bid: Bid, real: _Selection, ideal: _Selection
+        self, c: Candidate, bid: Bid, real: _Selection, ideal: _Selection, time_scale: float
     ) -> OutletDecision:
         oid = c.outlet_id
         on = oid in real.chosen
@@ -133,7 +201,12 @@ class Balancer:
             reason = Reason.OVER_BUDGET
         elif on:
             locked = c.on and not c.can_off
-            reason = Reason.MIN_ON_TIME if locked and oid not in ideal.chosen else bid.on_reason
+            if locked and c.looking:
+                reason = Reason.PROBING
+            elif locked and oid not in ideal.chosen:
+                reason = Reason.MIN_ON_TIME
+            else:
+                reason = bid.on_reason
         elif bid.want >= Want.CHARGE and not c.on and not c.can_on and oid in ideal.chosen:
             reason = Reason.MIN_OFF_TIME
         elif bid.want >= Want.CHARGE and oid in real.turn_limited:
@@ -143,7 +216,11 @@ class Balancer:
         lap = c.laptop
         target = min(1.0, c.outlet.target_percent / 100.0)
         present = bool(lap.present)
-        ttf = lap.hours_to(min(target, 0.99)) * 3600.0 if present and lap.soc is not None else None
+        ttf = (
+            lap.hours_to(min(target, 0.99)) * 3600.0 / time_scale
+            if present and lap.soc is not None
+            else None
+        )
         return OutletDecision(
             outlet_id=oid,
             on=on,
@@ -166,6 +243,25 @@ class Balancer:
             estimated=False,
             time_to_full_s=None,
         )
+
+
+def _serving_order(wanted: list[tuple[Bid, Need]], strategy: Strategy) -> list[tuple[Bid, Need]]:
+    """The strip's outlets in the order its selection serves them, for the circuit split.
+
+    The greedy strategies serve level by level in their ranking's order (``_select``);
+    ``smart`` serves keep-alive and forced looks first, then young turns, and picks the rest
+    by a knapsack, which has no order: those go by need.
+    """
+    if strategy is Strategy.SMART:
+        first = {Want.URGENT: 0, Want.HOLD: 1}
+        return sorted(
+            wanted,
+            key=lambda item: (
+                first.get(item[0].want, 2),
+                item[1].order if item[0].want < Want.HOLD else (),
+            ),
+        )
+    return sorted(wanted, key=lambda item: -int(item[0].want))
 
 
 @dataclass(slots=True)

@@ -404,7 +404,9 @@ def _observe_draw(
     return seen._replace(state=ChargeState.TAPERING, soc=soc, soc_low=soc, anchored=True)
 
 
-def reserve_w(memory: OutletMemory, outlet: OutletInput, settings: Settings) -> float | None:
+def reserve_w(
+    memory: OutletMemory, outlet: OutletInput, settings: Settings, time_scale: float = 1.0
+) -> float | None:
     """What the agent may count this outlet at while it switches on, or None (its maximum).
 
     With a report: in the taper the draw is an idle part plus a part proportional to
@@ -427,7 +429,7 @@ def reserve_w(memory: OutletMemory, outlet: OutletInput, settings: Settings) -> 
                 draw = bound if draw is None else min(draw, bound)
     elif not outlet.relay_on:
         since = outlet.seconds_since_switch
-        if since is None or since > settings.reserve_hold_s:
+        if since is None or since * time_scale > settings.reserve_hold_s:
             return None
     if draw is None:
         return None
@@ -436,8 +438,10 @@ def reserve_w(memory: OutletMemory, outlet: OutletInput, settings: Settings) -> 
     return min(outlet.max_power_w, math.ceil(watts * 10.0) / 10.0)
 
 
-def view(memory: OutletMemory, outlet: OutletInput, settings: Settings) -> LaptopView:
-    """The laptop picture the strategies rank on."""
+def view(
+    memory: OutletMemory, outlet: OutletInput, settings: Settings, time_scale: float = 1.0
+) -> LaptopView:
+    """The laptop picture the strategies rank on (``time_scale``: see ``StripInput``)."""
     cap = memory.capacity_wh or settings.default_capacity_wh
     use = memory.use_w if memory.use_w is not None else settings.default_use_w
     eff = settings.default_efficiency
@@ -458,7 +462,7 @@ def view(memory: OutletMemory, outlet: OutletInput, settings: Settings) -> Lapto
         session_start=memory.session_start,
         observed_at=memory.observed_at,
         soc_low=memory.soc_low,
-        reserve_w=reserve_w(memory, outlet, settings),
+        reserve_w=reserve_w(memory, outlet, settings, time_scale),
         reached=memory.reached,
         on_w=memory.on_w if memory.present and memory.on_w > 0 else None,
         empty_looks=memory.empty_looks,

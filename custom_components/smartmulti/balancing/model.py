@@ -96,6 +96,13 @@ class StripInput:
     ``budget_w`` is this strip's share (after the circuit split) and is sent to the agent as
     the plan budget; the plan never needs more than min(budget, hard limit). ``max_on`` is the
     outlet count limit of ``max_outlets``.
+
+    ``time_scale`` is how many seconds pass for the laptops per second of the clock the inputs
+    are measured on (``now``, ``seconds_since_switch``, report ages, ``departure_at``): 1 for a
+    real strip. A simulated agent whose world runs N times faster than real time, while its
+    relays keep real time, is planned with N: batteries drain, charge and are learned, turns
+    last and outlets are looked at on the laptops' time, while the minimum on/off times and
+    the meter's settling stay on the clock's. ``time_to_full_s`` is then on the clock's time.
     """
 
     strip_id: str
@@ -107,6 +114,7 @@ class StripInput:
     min_on_s: float = 60.0
     min_off_s: float = 30.0
     max_on: int | None = None
+    time_scale: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final
 
 from .circuits import Circuit, split_budget
 from .engine import Balancer
 from .model import Settings, StripInput, StripPlan
+
+
+class _Keep(Enum):
+    ROOT = "root"
+
+
+_KEEP: Final = _Keep.ROOT
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,16 +28,18 @@ class SitePlan:
 
 
 class SiteBalancer:
-    """All strips of a site. Strips outside ``root`` keep their own budget.
+    """All strips of a site. Strips outside the circuit tree keep their own budget.
 
     Each ``StripInput.budget_w`` passed in is the strip's own configured budget (its
-    ``number`` entity); the plan carries the smaller of it and the circuit's share.
+    ``number`` entity); the plan carries the smaller of it and the circuit's share. The tree
+    is ``root``, or the one given to ``plan`` for that cycle.
     """
 
     def __init__(self, root: Circuit | None = None, settings: Settings | None = None) -> None:
         self.root = root
         self.settings = settings or Settings()
         self._balancers: dict[str, Balancer] = {}
+        self._turn = 0  # which strip is served first among equal needs: one further each cycle
 
     def balancer(self, strip_id: str) -> Balancer:
         """The strip's engine, created on first use and kept for its memory."""
@@ -36,15 +47,22 @@ class SiteBalancer:
             self._balancers[strip_id] = Balancer(self.settings)
         return self._balancers[strip_id]
 
-    def plan(self, strips: Mapping[str, StripInput]) -> SitePlan:
-        """One cycle for the whole site."""
+    def plan(
+        self, strips: Mapping[str, StripInput], *, root: Circuit | _Keep | None = _KEEP
+    ) -> SitePlan:
+        """One cycle for the whole site.
+
+        ``root`` is this cycle's circuit tree (None: no circuits); left out, ``self.root`` is
+        used. Each strip's facts are observed once and serve both its need in the split and
+        its plan.
+        """
+        tree = self.root if isinstance(root, _Keep) else root
         budgets = {sid: min(s.budget_w, s.hard_limit_w) for sid, s in strips.items()}
-        if self.root is not None:
-            demands = {sid: self.balancer(sid).demand(s) for sid, s in strips.items()}
-            for sid, watts in split_budget(self.root, demands).items():
+        seen = {sid: self.balancer(sid)._rank(s) for sid, s in strips.items()}
+        if tree is not None:
+            demands = {sid: self.balancer(sid)._demand(obs) for sid, obs in seen.items()}
+            for sid, watts in split_budget(tree, demands, turn=self._turn).items():
                 budgets[sid] = min(budgets[sid], watts)
-        plans = {
-            sid: self.balancer(sid).plan(replace(s, budget_w=budgets[sid]))
-            for sid, s in strips.items()
-        }
+            self._turn += 1
+        plans = {sid: self.balancer(sid)._plan(obs, budgets[sid]) for sid, obs in seen.items()}
         return SitePlan(plans=plans, budgets=budgets)

@@ -37,37 +37,11 @@ import math
 
 from ..candidates import Bid, Candidate, Want, at_target, settled
 from ..model import Reason, Settings, StripInput
+from ..need import departure_s, flat_s, laxity_s
+
+__all__ = ["departure_s", "expected_w", "flat_s", "laxity_s", "probe_interval_s", "rank"]
 
 SECONDS_PER_HOUR = 3600.0
-
-
-def departure_s(cand: Candidate, strip: StripInput, settings: Settings) -> float:
-    """When the laptop leaves: known, or ``assumed_stay_s`` after it arrived."""
-    departure = cand.outlet.departure_at
-    if departure is not None:
-        return departure
-    start = cand.laptop.session_start if cand.laptop.session_start is not None else strip.now
-    return max(start + settings.assumed_stay_s, strip.now + settings.critical_s)
-
-
-def laxity_s(cand: Candidate, strip: StripInput, settings: Settings) -> float:
-    """Seconds a laptop can still wait and reach its target at departure."""
-    lap = cand.laptop
-    target = min(1.0, cand.outlet.target_percent / 100.0)
-    left_h = max(0.0, departure_s(cand, strip, settings) - strip.now) / SECONDS_PER_HOUR
-    charge, use = lap.charge_w, lap.use_w
-    # On-time x over the stay: charge*x - use*(left - x) = energy still needed.
-    need_h = (lap.hours_to(target) * charge + use * left_h) / (charge + use)
-    return (left_h - need_h) * SECONDS_PER_HOUR
-
-
-def flat_s(cand: Candidate, settings: Settings) -> float:
-    """Seconds until the laptop runs flat if its outlet stays off (pessimistic charge)."""
-    lap = cand.laptop
-    if lap.soc is None and lap.soc_low is None:
-        soc = settings.unknown_soc
-        return soc * lap.capacity_wh / max(lap.use_w, 1e-9) * SECONDS_PER_HOUR
-    return lap.hours_flat() * SECONDS_PER_HOUR
 
 
 def expected_w(cand: Candidate, settings: Settings) -> float:
@@ -90,7 +64,8 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
     scored: list[Bid] = []
     for c in cands:
         since = c.outlet.seconds_since_switch
-        since_s = math.inf if since is None else since
+        # Turns are physical time (the relay's own rules are the engine's, on the agent's clock).
+        since_s = math.inf if since is None else since * strip.time_scale
         switch = settings.switch_cost_w if c.on else -settings.switch_cost_w
         lap = c.laptop
         if c.outlet.fault:

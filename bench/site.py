@@ -1,0 +1,275 @@
+"""Several strips on one circuit: the circuit split, judged on who gets charged.
+
+python -m bench.site --scenario bench/sites/two_strips_one_circuit.json --json out.json
+
+A site scenario is a list of strips, each a section-1 scenario (its own budget is the strip's
+configured budget) with a strategy and an optional configured outlet maximum, under one
+circuit whose budget is piecewise constant:
+
+    {"name": str, "step_s": 60, "duration_s": int, "circuit_w": [[from_s, watts], ...],
+     "strips": [{"id": str, "strategy": "smart", "outlet_max_w": 165.0,
+                 "scenario": {<section-1 scenario>}}]}
+
+Every strip runs through section 1's agent model (``bench.world.StripWorld``) with the limit
+its share of the circuit; one ``SiteBalancer`` plans them all each step, as the integration's
+site cycle does. ``--strategy`` runs every strip under one strategy instead of their own
+(repeatable: one run per value, side by side).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+import json
+from pathlib import Path
+import sys
+from typing import Any
+
+from balancing import Circuit, SiteBalancer, Strategy
+
+from pi_agent.sim.physics import SECONDS_PER_HOUR
+
+from .scenario import Scenario, parse
+from .world import Decision, StripWorld
+
+SITES = Path(__file__).resolve().parent / "sites"
+INVERSION_POINTS = 0.20  # twice battery_priority's hysteresis band
+
+
+@dataclass(frozen=True, slots=True)
+class SiteStrip:
+    strip_id: str
+    strategy: Strategy
+    scenario: Scenario
+    outlet_max_w: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    name: str
+    step_s: int
+    duration_s: int
+    circuit_w: tuple[tuple[int, float], ...]
+    strips: tuple[SiteStrip, ...]
+
+    def circuit_at(self, t: float) -> float:
+        watts = self.circuit_w[0][1]
+        for start, value in self.circuit_w:
+            if start <= t:
+                watts = value
+        return watts
+
+
+def load_site(path: Path) -> Site:
+    data = json.loads(path.read_text())
+    strips = []
+    for s in data["strips"]:
+        scenario = parse(
+            {"step_s": data["step_s"], "duration_s": data["duration_s"]} | s["scenario"]
+        )
+        if scenario.step_s != data["step_s"]:
+            raise ValueError(f"strip {s['id']}: every strip steps with the site")
+        strips.append(
+            SiteStrip(
+                strip_id=str(s["id"]),
+                strategy=Strategy(s.get("strategy", Strategy.SMART)),
+                scenario=scenario,
+                outlet_max_w=s.get("outlet_max_w"),
+            )
+        )
+    return Site(
+        name=str(data["name"]),
+        step_s=int(data["step_s"]),
+        duration_s=int(data["duration_s"]),
+        circuit_w=tuple((int(t), float(w)) for t, w in sorted(data["circuit_w"])),
+        strips=tuple(strips),
+    )
+
+
+def run_site(site: Site, strategies: Mapping[str, Strategy] | None = None) -> dict[str, Any]:
+    """Step every strip under one circuit; per strip and per laptop, what each got."""
+    engine = SiteBalancer()
+    root = Circuit("circuit", site.circuit_at(0), strips=tuple(s.strip_id for s in site.strips))
+    worlds = {
+        s.strip_id: StripWorld(
+            s.scenario,
+            max_w=None
+            if s.outlet_max_w is None
+            else dict.fromkeys(range(s.scenario.outlets), float(s.outlet_max_w)),
+        )
+        for s in site.strips
+    }
+    strategy = {s.strip_id: (strategies or {}).get(s.strip_id, s.strategy) for s in site.strips}
+    first_on: dict[tuple[str, str], float] = {}
+    overshoot_w = violation_wh = inversion_min = 0.0
+    hour_soc: dict[tuple[str, str], float] = {}
+    shares: dict[str, list[float]] = {s.strip_id: [] for s in site.strips}
+    dt = float(site.step_s)
+    for k in range(int(site.duration_s // site.step_s)):
+        t = k * dt
+        circuit_w = site.circuit_at(t)
+        inputs = {}
+        for s in site.strips:
+            world = worlds[s.strip_id]
+            strip = world.observe(t, s.scenario.budget_at(t))
+            inputs[s.strip_id] = _with(strip, strategy[s.strip_id], s.strip_id)
+        plan = engine.plan(inputs, root=_budgeted(root, circuit_w))
+        total = 0.0
+        for s in site.strips:
+            world = worlds[s.strip_id]
+            p = plan.plans[s.strip_id]
+            shares[s.strip_id].append(plan.budgets[s.strip_id])
+            draws = world.step(
+                Decision(frozenset(p.on), p.priority, dict(p.reserve_w)), plan.budgets[s.strip_id]
+            )
+            total += sum(draws.values())
+            for outlet, d in world.here.items():
+                if world.relay[outlet] and (s.strip_id, d.id) not in first_on:
+                    first_on[s.strip_id, d.id] = t
+        inversion_min += _inversions(site, worlds) * dt / 60.0
+        if t + dt == 3600.0:
+            for s in site.strips:
+                for d in s.scenario.devices:
+                    hour_soc[s.strip_id, d.id] = worlds[s.strip_id].soc[d.id]
+        if total > circuit_w + 1e-9:
+            overshoot_w = max(overshoot_w, total - circuit_w)
+            violation_wh += (total - circuit_w) * dt / SECONDS_PER_HOUR
+    strips_out: dict[str, Any] = {}
+    for s in site.strips:
+        world = worlds[s.strip_id]
+        out = world.finish()
+        final = {row["id"]: row["soc_departure"] for row in out.per_device}
+        laptops = [
+            {
+                "id": d.id,
+                "soc0": d.soc0,
+                "soc_end": final[d.id],
+                "gain_wh": round(d.capacity_wh * (final[d.id] - d.soc0), 2),
+                "soc_1h": round(hour_soc.get((s.strip_id, d.id), final[d.id]), 4),
+                "first_on_min": None
+                if (s.strip_id, d.id) not in first_on
+                else round(first_on[s.strip_id, d.id] / 60.0, 1),
+            }
+            for d in sorted(s.scenario.devices, key=lambda d: d.soc0)
+        ]
+        strips_out[s.strip_id] = {
+            "strategy": strategy[s.strip_id].value,
+            "gain_wh": round(sum(row["gain_wh"] for row in laptops), 2),
+            "gain_1h_wh": round(
+                sum(
+                    d.capacity_wh * (hour_soc.get((s.strip_id, d.id), d.soc0) - d.soc0)
+                    for d in s.scenario.devices
+                ),
+                2,
+            ),
+            "dead_minutes": round(out.dead_minutes, 1),
+            "switches_per_outlet_hour": round(out.switches_per_outlet_hour, 3),
+            "mean_share_w": round(sum(shares[s.strip_id]) / max(1, len(shares[s.strip_id])), 1),
+            "laptops": laptops,
+        }
+    return {
+        "site": site.name,
+        "circuit_violation_wh": round(violation_wh, 4),
+        "inversion_minutes": round(inversion_min, 1),
+        "circuit_max_overshoot_w": round(overshoot_w, 1),
+        "strips": strips_out,
+    }
+
+
+def _inversions(site: Site, worlds: Mapping[str, StripWorld]) -> int:
+    """Laptops waiting (present, below target, outlet off) while a laptop at least
+    ``INVERSION_POINTS`` fuller charges on another strip of the circuit."""
+    charging: dict[str, list[float]] = {}
+    waiting: dict[str, list[float]] = {}
+    for s in site.strips:
+        world = worlds[s.strip_id]
+        for outlet, d in world.here.items():
+            level = world.soc[d.id]
+            if level >= d.target_soc - 1e-3:
+                continue
+            (charging if world.relay[outlet] else waiting).setdefault(s.strip_id, []).append(level)
+    count = 0
+    for sid, levels in waiting.items():
+        fuller = max(
+            (x for other, xs in charging.items() if other != sid for x in xs), default=-1.0
+        )
+        count += sum(1 for level in levels if level < fuller - INVERSION_POINTS)
+    return count
+
+
+def _with(strip: Any, strategy: Strategy, strip_id: str) -> Any:
+    from dataclasses import replace  # noqa: PLC0415 - local, the module stays light
+
+    return replace(strip, strategy=strategy, strip_id=strip_id)
+
+
+def _budgeted(root: Circuit, watts: float) -> Circuit:
+    return Circuit(root.circuit_id, watts, root.children, root.strips)
+
+
+def markdown(runs: Sequence[dict[str, Any]]) -> str:
+    """Per run and strip: the emptiest laptop's charge before and after, and the strip's gain."""
+    lines = [
+        "| run | strip | strategy | mean share W | gain Wh, 1st hour / all | emptiest laptop: "
+        "start → 1 h → end (first on, min) | fullest laptop: start → 1 h → end | dead min "
+        "| inversion min | circuit violation Wh |",
+        "|---|---|---|---:|---:|---|---|---:|---:|---:|",
+    ]
+    for label, r in ((r["label"], r) for r in runs):
+        for sid, s in r["strips"].items():
+            low, high = s["laptops"][0], s["laptops"][-1]
+            lines.append(
+                f"| {label} | {sid} | {s['strategy']} | {s['mean_share_w']} "
+                f"| {s['gain_1h_wh']} / {s['gain_wh']} "
+                f"| {_pct(low['soc0'])} → {_pct(low['soc_1h'])} → {_pct(low['soc_end'])} "
+                f"({low['first_on_min']}) "
+                f"| {_pct(high['soc0'])} → {_pct(high['soc_1h'])} → {_pct(high['soc_end'])} "
+                f"| {s['dead_minutes']:g} | {r['inversion_minutes']:g} "
+                f"| {r['circuit_violation_wh']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _pct(level: float) -> str:
+    return f"{100 * level:.0f} %"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", action="append", type=Path, default=[])
+    parser.add_argument(
+        "--strategy",
+        action="append",
+        default=[],
+        help="run every strip under this strategy (repeatable); 'own' keeps the file's",
+    )
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args(argv)
+    paths = args.scenario or sorted(SITES.glob("*.json"))
+    runs = []
+    for path in paths:
+        site = load_site(path)
+        for name in args.strategy or ["own"]:
+            chosen = None if name == "own" else {s.strip_id: Strategy(name) for s in site.strips}
+            result = run_site(site, chosen) | {"label": f"{site.name} ({name})"}
+            runs.append(result)
+            print(
+                f"{result['label']}: "
+                + "; ".join(
+                    f"{sid} gain {s['gain_wh']} Wh, emptiest "
+                    f"{s['laptops'][0]['soc0']:.2f}->{s['laptops'][0]['soc_end']:.2f}"
+                    for sid, s in result["strips"].items()
+                ),
+                file=sys.stderr,
+            )
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=1) + "\n")
+    if args.markdown:
+        print(markdown(runs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

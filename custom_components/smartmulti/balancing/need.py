@@ -1,0 +1,138 @@
+"""How much an outlet needs power, in terms every strategy shares: what the circuit split ranks.
+
+Strips on one circuit may run different strategies, and a strategy's own ranking means nothing
+on another strip (``smart`` marks laptops about to run flat and young turns, ``battery_priority``
+never does, ``total_cap`` ranks by arrival). So the split does not compare strategies' levels:
+it ranks every strip's outlets by a common ``Need`` computed from the same facts for all, and a
+strip's share is what its outlets won. The strategy still decides, within the strip's share,
+which of its outlets are on; it also decides which outlets want power at all (its bid) and which
+looks at unknown outlets it cannot put off.
+
+Most needy first:
+
+1. ``ALIVE``: a present laptop below its target within ``critical_s`` of running flat (by its
+   pessimistic charge), nearest to flat first;
+2. ``LOOK``: a look at an off outlet whose occupant is unknown that the strip's strategy will
+   make before charging (never looked at, or long overdue): a laptop without reports may be
+   plugged in there, running flat;
+3. ``CHARGE``: a present laptop below its target: fewest minutes to empty first (its expected
+   charge over its use: the laptop that would die first if nobody charged it), then lowest
+   battery percent, then least laxity (slack before its departure, known or assumed);
+4. ``SPARE``: the rest a strategy would use room for (top-ups, outlets kept open, looks that
+   can wait), laptops below their target first, emptiest first.
+
+An outlet that is on ranks as if its laptop were ``battery_band`` emptier (``dwell_s`` nearer to
+flat for ``ALIVE``), the same hysteresis ``battery_priority`` and ``smart`` use inside a strip:
+without it two laptops on two strips whose charges cross would swap the circuit's room every
+cycle. Keys are whole minutes and percents, so equal needs are equal, and the split serves
+equal needs one strip after the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+import math
+
+from .candidates import Bid, Candidate, Want, at_target
+from .model import Settings, StripInput
+
+SECONDS_PER_HOUR = 3600.0
+
+
+class NeedLevel(IntEnum):
+    """The classes of ``Need``; higher comes first."""
+
+    SPARE = 1
+    CHARGE = 2
+    LOOK = 3
+    ALIVE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """One outlet's need, comparable across strips and strategies: ``order`` sorts neediest
+    first (``level`` descending, then ``key`` ascending)."""
+
+    level: NeedLevel
+    key: tuple[float, ...] = ()
+
+    @property
+    def order(self) -> tuple[float, ...]:
+        return (-int(self.level), *self.key)
+
+    @classmethod
+    def from_want(cls, want: Want) -> Need:
+        """The need of a split chunk that carries only a strategy level (older callers)."""
+        if want >= Want.URGENT:
+            return cls(NeedLevel.ALIVE)
+        if want >= Want.CHARGE:
+            return cls(NeedLevel.CHARGE, (0.0 if want >= Want.HOLD else 1.0,))
+        return cls(NeedLevel.SPARE)
+
+
+def departure_s(cand: Candidate, strip: StripInput, settings: Settings) -> float:
+    """When the laptop leaves: known, or ``assumed_stay_s`` after it arrived."""
+    departure = cand.outlet.departure_at
+    if departure is not None:
+        return departure
+    start = cand.laptop.session_start if cand.laptop.session_start is not None else strip.now
+    return max(start + settings.assumed_stay_s, strip.now + settings.critical_s)
+
+
+def laxity_s(cand: Candidate, strip: StripInput, settings: Settings) -> float:
+    """Seconds a laptop can still wait and reach its target at departure."""
+    lap = cand.laptop
+    target = min(1.0, cand.outlet.target_percent / 100.0)
+    left_h = max(0.0, departure_s(cand, strip, settings) - strip.now) / SECONDS_PER_HOUR
+    charge, use = lap.charge_w, lap.use_w
+    # On-time x over the stay: charge*x - use*(left - x) = energy still needed.
+    need_h = (lap.hours_to(target) * charge + use * left_h) / (charge + use)
+    return (left_h - need_h) * SECONDS_PER_HOUR
+
+
+def flat_s(cand: Candidate, settings: Settings) -> float:
+    """Seconds until the laptop runs flat if its outlet stays off (pessimistic charge)."""
+    lap = cand.laptop
+    if lap.soc is None and lap.soc_low is None:
+        soc = settings.unknown_soc
+        return soc * lap.capacity_wh / max(lap.use_w, 1e-9) * SECONDS_PER_HOUR
+    return lap.hours_flat() * SECONDS_PER_HOUR
+
+
+def _minutes(seconds: float) -> float:
+    """Whole minutes, so that needs a few seconds apart compare equal (and finite)."""
+    if math.isinf(seconds):
+        return math.copysign(1e9, seconds)
+    return float(round(seconds / 60.0))
+
+
+def need(cand: Candidate, bid: Bid, strip: StripInput, settings: Settings) -> Need | None:
+    """The outlet's need for room this cycle, or None when its strategy wants it off."""
+    if bid.want is Want.NONE or cand.outlet.fault:
+        return None
+    lap = cand.laptop
+    if lap.present and not at_target(cand, settings):
+        flat = flat_s(cand, settings)
+        if flat < settings.critical_s:
+            credit = settings.dwell_s if cand.on else 0.0
+            return Need(NeedLevel.ALIVE, (_minutes(flat - credit),))
+        soc = lap.soc if lap.soc is not None else settings.unknown_soc
+        if cand.on:
+            soc -= settings.battery_band
+        empty_s = soc * lap.capacity_wh / max(lap.use_w, 1e-9) * SECONDS_PER_HOUR
+        lax = laxity_s(cand, strip, settings)
+        return Need(NeedLevel.CHARGE, (_minutes(empty_s), float(round(100.0 * soc)), _minutes(lax)))
+    if (
+        not cand.on
+        and lap.present is not True
+        and (bid.want is Want.URGENT or lap.observed_at is None)
+    ):
+        seen = lap.observed_at
+        return Need(NeedLevel.LOOK, (0.0,) if seen is None else (1.0, -_minutes(strip.now - seen)))
+    soc = lap.soc if lap.present and lap.soc is not None else 1.0
+    target = min(1.0, cand.outlet.target_percent / 100.0, 0.995)
+    return Need(
+        NeedLevel.SPARE,
+        (0.0 if soc < target else 1.0, float(round(100.0 * soc)), 0.0 if cand.on else 1.0),
+    )
