@@ -1,0 +1,1 @@
+"""The integration's site cycle at scale, in a Home Assistant test instance (section 3)."""
