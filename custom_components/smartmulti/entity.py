@@ -14,6 +14,7 @@ mode, limits, guard trips.
 
 from __future__ import annotations
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -41,7 +42,43 @@ def strip_device_info(coordinator: SmartMultiCoordinator) -> DeviceInfo:
     )
 
 
-class SmartMultiEntity(CoordinatorEntity[SmartMultiCoordinator]):
+class WritesOnChange(CoordinatorEntity[SmartMultiCoordinator]):
+    """Writes its state on an update only when what it shows changed.
+
+    The agent pushes a strip's state several times a second and every push reaches every entity
+    of the strip, though most of them show what they showed before. Writing them all anyway cost
+    Home Assistant 212 state writes per strip per second (docs/benchmarks.md, section 3). Any
+    other write (a command, a rename) forgets what was shown, so the next update writes again.
+    """
+
+    _shown: tuple[object, ...] | None = None
+
+    def _showing(self) -> tuple[object, ...]:
+        if not self.available:
+            return (False,)
+        return (
+            True,
+            self.state,
+            self.capability_attributes,
+            self.state_attributes,
+            self.extra_state_attributes,
+            self.icon,
+        )
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        showing = self._showing()
+        if showing != self._shown:
+            super().async_write_ha_state()
+            self._shown = showing
+
+    @callback
+    def async_write_ha_state(self) -> None:
+        self._shown = None
+        super().async_write_ha_state()
+
+
+class SmartMultiEntity(WritesOnChange):
     """An entity of the strip device."""
 
     _attr_has_entity_name = True
@@ -52,7 +89,7 @@ class SmartMultiEntity(CoordinatorEntity[SmartMultiCoordinator]):
         self._attr_device_info = strip_device_info(coordinator)
 
 
-class SmartMultiOutletEntity(CoordinatorEntity[SmartMultiCoordinator]):
+class SmartMultiOutletEntity(WritesOnChange):
     """An entity of one outlet's sub-device."""
 
     _attr_has_entity_name = True

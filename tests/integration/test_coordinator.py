@@ -46,6 +46,29 @@ async def test_a_relay_change_on_the_agent_shows_without_waiting_for_a_poll(
     assert coordinator.update_interval is None  # no poll is even scheduled while pushed to
 
 
+async def test_an_update_writes_only_the_entities_whose_state_changed(
+    hass: HomeAssistant, agent: RunningAgent, init_integration: MockConfigEntry
+) -> None:
+    coordinator = init_integration.runtime_data.coordinator
+    await wait_for(lambda: coordinator.stream_connected)
+    hard_limit = hass.states.get("sensor.coworking_strip_hard_limit")
+    power = hass.states.get("sensor.coworking_strip_total_power")
+    assert hard_limit is not None
+    assert power is not None
+    # Home Assistant moves last_reported in place on the state object it keeps.
+    hard_limit_reported, power_reported = hard_limit.last_reported, power.last_reported
+
+    # Several pushes later the power has been written again; the hard limit has not.
+    await wait_for(
+        lambda: hass.states.get("sensor.coworking_strip_total_power").last_reported > power_reported
+    )
+    agent.agent.controller.set_override(2, False)
+    await wait_for(lambda: hass.states.get("switch.desk_2").state == "off")
+
+    assert hass.states.get("sensor.coworking_strip_hard_limit") is hard_limit
+    assert hard_limit.last_reported == hard_limit_reported
+
+
 async def test_strip_fields_follow_the_plan_the_agent_follows(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
