@@ -49,11 +49,12 @@ from scripts.demo import DOMAIN, Demo, DemoError, Websocket, free_port, prepare
 from tests.support.agent import AgentProcess, spawn_agent
 
 POLL_INTERVAL_S = 5  # the integration's smallest scan_interval
-STRIP_TOML = """\
+HARD_LIMIT_W = 3000  # above 15 outlets at their 165 W: no "on" ever waits for room
+STRIP_TOML = f"""\
 [strip]
-name = "{name}"
-hard_limit_w = 3000
-failsafe_budget_w = 3000
+name = "{{name}}"
+hard_limit_w = {HARD_LIMIT_W}
+failsafe_budget_w = {HARD_LIMIT_W}
 min_on_s = 0
 min_off_s = 0
 stagger_s = 0
@@ -308,6 +309,13 @@ async def bench(changes_count: int, root: Path) -> dict[str, Any]:
                     for o in outlets
                     if not o["exception"]
                 }
+                # The demo lowers its strip's budget so that balancing has choices; here every
+                # manual "on" must be admitted at once, so each strip gets its whole hard limit.
+                await ws.call(
+                    "call_service", domain="number", service="set_value",
+                    service_data={"value": HARD_LIMIT_W},
+                    target={"entity_id": by_unique[f"{strip.serial}_budget"]},
+                )  # fmt: skip
             entry = next(e for e in entries if e["title"] == "Latency poll")
             await set_poll_interval(rig, session, entry["entry_id"])
             await rig.wait_for_entities(ws, 120)
