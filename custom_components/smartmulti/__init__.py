@@ -34,6 +34,7 @@ from .coordinator import (
     strip_device_identifier,
 )
 from .entity import strip_device_info
+from .orchestration import async_get_temporary_budgets
 from .services import async_setup_services
 from .site import (
     CircuitBalancing,
@@ -44,6 +45,7 @@ from .site import (
 )
 
 PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.NUMBER,
     Platform.SELECT,
@@ -75,10 +77,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
     if is_circuit_entry(entry):
         if unloaded := await hass.config_entries.async_unload_platforms(entry, CIRCUIT_PLATFORMS):
             async_get_site(hass).unregister_circuit(entry.runtime_data)
+            async_get_temporary_budgets(hass).async_detach(entry.entry_id)
         return unloaded
     # The event stream is a background task of the entry: unloading cancels it. The plan is
     # released so the agent's failsafe takes over now rather than when the lease ends.
     if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        async_get_temporary_budgets(hass).async_detach(entry.entry_id)
         await entry.runtime_data.balancing.async_release()
     return unloaded
 
@@ -88,6 +92,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> No
     site = async_get_site(hass)
     await site.async_load()
     await site.async_forget(entry.entry_id)
+    await async_get_temporary_budgets(hass).async_forget([entry.entry_id])
     await async_remove_strip_billing(hass, entry)  # its sessions end
 
 
@@ -117,6 +122,8 @@ async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
     _async_remove_stale_outlets(hass, entry, coordinator)
     # The entities restore the balancing settings (budget, strategy...) before the first cycle.
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # A budget set for a while (smartmulti.set_budget) comes back even across a restart.
+    await async_get_temporary_budgets(hass).async_attach(entry.entry_id, balancing)
     coordinator.async_start_stream()
     balancing.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
@@ -128,6 +135,7 @@ async def _async_setup_circuit(hass: HomeAssistant, entry: CircuitConfigEntry) -
     await async_get_site(hass).async_load()
     entry.runtime_data = CircuitBalancing(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, CIRCUIT_PLATFORMS)
+    await async_get_temporary_budgets(hass).async_attach(entry.entry_id, entry.runtime_data)
     async_get_site(hass).register_circuit(entry.runtime_data)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True

@@ -22,6 +22,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .billing import is_billing_entry
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiCircuitEntity, SmartMultiEntity
+from .orchestration import async_get_temporary_budgets
 from .site import CircuitBalancing, StripBalancing, is_circuit_entry
 from .user_entities import async_add_billing_numbers
 
@@ -125,6 +126,8 @@ class SmartMultiStripNumber(BalancingEntityMixin, SmartMultiEntity, RestoreNumbe
         return self.entity_description.max_fn(self.balancing)
 
     async def async_set_native_value(self, value: float) -> None:
+        if self.entity_description.key == "budget":  # by hand: a temporary budget ends here
+            await async_get_temporary_budgets(self.hass).async_cancel(self.balancing.entry_id)
         self.entity_description.set_fn(self.balancing, value)
 
 
@@ -149,4 +152,5 @@ class SmartMultiCircuitBudget(SmartMultiCircuitEntity, RestoreNumber):
         return self.circuit.limit_w
 
     async def async_set_native_value(self, value: float) -> None:
+        await async_get_temporary_budgets(self.hass).async_cancel(self.circuit.circuit_id)
         self.circuit.async_set_budget(value)

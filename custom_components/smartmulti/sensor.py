@@ -88,11 +88,16 @@ REASON_STATES: Final[dict[Reason, str]] = {
 }
 MANUAL: Final = "manual"  # held on or off by hand (the control select)
 BALANCING_OFF: Final = "balancing_off"  # the strip's balancing switch is off
+CLOSED: Final = "closed"  # the strip is shut down (smartmulti.shutdown)
 
 
 def _reason(balancing: StripBalancing, outlet: Outlet) -> str | None:
     if outlet.override is not None:
         return MANUAL
+    if (closing := balancing.closing) is not None and (
+        not outlet.exception or closing.include_exceptions
+    ):
+        return CLOSED
     if (result := balancing.result) is None:
         return None
     if not result.enabled and not outlet.exception:
@@ -179,7 +184,7 @@ OUTLET_BALANCING_SENSORS: tuple[SmartMultiOutletBalancingSensorEntityDescription
         key="reason",
         translation_key="reason",
         device_class=SensorDeviceClass.ENUM,
-        options=[*REASON_STATES.values(), MANUAL, BALANCING_OFF],
+        options=[*REASON_STATES.values(), MANUAL, BALANCING_OFF, CLOSED],
         value_fn=_reason,
     ),
     SmartMultiOutletBalancingSensorEntityDescription(

@@ -13,6 +13,7 @@ from homeassistant.helpers import config_validation as cv
 
 from .billing_services import async_setup_billing_services
 from .const import DOMAIN
+from .orchestration import async_setup_orchestration_services
 from .pairing import async_pair_again, async_pairing_targets
 
 SERVICE_PAIR_OUTLET: Final = "pair_outlet"
@@ -29,6 +30,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     # Sessions, consumption and billing (billing_services.py).
     async_setup_billing_services(hass)
+    # Closing hours and budgets (orchestration.py).
+    async_setup_orchestration_services(hass)
 
 
 async def _async_pair_outlet(call: ServiceCall) -> None:

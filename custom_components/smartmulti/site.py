@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import threading
 import time
-from typing import Any, Final, TypeGuard
+from typing import Any, Final, Literal, TypeGuard
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
@@ -86,6 +86,9 @@ SITE_ROOT: Final = "site"
 RELEASE_TIMEOUT_S: Final = 3.0
 STORAGE_KEY: Final = f"{DOMAIN}.site"
 STORAGE_VERSION: Final = 1
+# A closed strip's lease (``smartmulti.shutdown``): renewed every cycle like any other, but
+# long enough to cover a night if Home Assistant stops; at its end the agent stays off anyway.
+CLOSED_LEASE_S: Final = 12 * 3600.0
 
 type CircuitConfigEntry = ConfigEntry[CircuitBalancing]
 
@@ -134,6 +137,28 @@ class Lease:
     budget_w: float
     ttl_s: float
     reserve_w: Mapping[int, float] = field(default_factory=dict)
+    on_expiry: Literal["failsafe", "off"] = "failsafe"
+    exceptions_on: bool = True
+
+    @property
+    def closed(self) -> bool:
+        return self.on_expiry == "off"
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """A strip shut down (``smartmulti.shutdown``) until resumed; kept in the site's storage."""
+
+    since: datetime
+    include_exceptions: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"since": self.since.isoformat(), "include_exceptions": self.include_exceptions}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Closing:
+        since = dt_util.parse_datetime(str(data.get("since", ""))) or dt_util.utcnow()
+        return cls(since=since, include_exceptions=bool(data.get("include_exceptions", False)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +178,11 @@ class StripBalance:
 class StripBalancing(_Listeners):
     """A strip's part in the site's balancing (``entry.runtime_data.balancing``).
 
-    Its settings are changed by its entities (strategy, budget, max outlets, enabled) and,
-    later, by services; each change starts a cycle. ``hints`` is where user tiers and
-    departures will be fed in.
+    Its settings are changed by its entities (strategy, budget, max outlets, enabled) and by
+    services; each change starts a cycle. ``hints`` is where user tiers and departures are fed.
+
+    ``closing`` is set while the strip is shut down (``smartmulti.shutdown``): every cycle then
+    sends the agent a closed plan (nothing on, off at expiry) instead of the engine's.
     """
 
     def __init__(
@@ -183,6 +210,7 @@ class StripBalancing(_Listeners):
         self.options: dict[str, Any] = {}  # as last applied, to tell what an update changed
         self.apply_options(entry.options)
         self._lock = asyncio.Lock()
+        self.closing: Closing | None = self.site.closed.get(entry.entry_id)
         self._closed = False
         self._send_failed = False
         self._send_reserve = True  # until an older agent refuses the field
@@ -266,6 +294,37 @@ class StripBalancing(_Listeners):
     def async_set_max_outlets(self, count: int | None) -> None:
         self._change(max_outlets=count)
 
+    async def async_shut_down(self, include_exceptions: bool) -> bool:
+        """Close the strip: balanced outlets off now and until resumed; returns if delivered.
+
+        The state is saved first, so a strip whose agent cannot be reached now is closed as
+        soon as it answers, and one closed stays closed across a Home Assistant restart.
+        Manual "on" commands given before closing are handed back to automatic (so off); one
+        given while closed is obeyed, for whoever stays late.
+        """
+        if self.closing is None or self.closing.include_exceptions != include_exceptions:
+            since = dt_util.utcnow() if self.closing is None else self.closing.since
+            self.closing = Closing(since=since, include_exceptions=include_exceptions)
+            await self.site.async_set_closing(self.entry_id, self.closing)
+            self.async_update_listeners()
+        if not self.coordinator.last_update_success:
+            return False
+        delivered = await self.async_send(self.closed_lease())
+        for outlet in list(self.data.state.outlets.values()):
+            if outlet.override is True and not outlet.exception:
+                await self.coordinator.async_set_relay(outlet.id, None)
+        self.site.async_request_cycle()
+        return delivered
+
+    async def async_resume(self) -> None:
+        """Open the strip again: the next cycle (started now) sends the engine's plan."""
+        if self.closing is None:
+            return
+        self.closing = None
+        await self.site.async_set_closing(self.entry_id, None)
+        self.async_update_listeners()
+        self.site.async_request_cycle()
+
     @callback
     def _change(self, **changes: Any) -> None:
         for name, value in changes.items():
@@ -307,12 +366,31 @@ class StripBalancing(_Listeners):
         )
         return self.last_input
 
+    def closed_lease(self, budget_w: float | None = None) -> Lease:
+        """While closed: nothing on, and at the lease's end nothing on either (not failsafe).
+
+        Exception outlets stay on unless the shutdown included them; the budget (the last one
+        sent) still caps them and any outlet forced on by hand.
+        """
+        if budget_w is None:
+            budget_w = self.last_sent_budget_w
+        return Lease(
+            on=(),
+            priority=(),
+            budget_w=round(self.budget_w if budget_w is None else budget_w, 1),
+            ttl_s=CLOSED_LEASE_S,
+            on_expiry="off",
+            exceptions_on=self.closing is None or not self.closing.include_exceptions,
+        )
+
     def lease(self, plan: StripPlan) -> Lease:
-        """What to send: the plan, or with balancing off every balanced outlet on.
+        """What to send: the plan, with balancing off every balanced outlet on, closed none.
 
         Either way the budget is the strip's share, which the agent's guard enforces. Outlets
         forced on by hand come first in the priority (shed last).
         """
+        if self.closing is not None:
+            return self.closed_lease(plan.budget_w)
         data = self.data
         forced_on = [
             outlet.id
@@ -337,6 +415,10 @@ class StripBalancing(_Listeners):
         async with self._lock:
             if self._closed:
                 return False
+            if self.closing is not None and not lease.closed:
+                # Planned before a shutdown and sent after it: closed is what holds now. (A
+                # closed plan sent just after a resume is followed by the resume's own cycle.)
+                lease = self.closed_lease(lease.budget_w)
             try:
                 await self._async_post(lease)
             except SmartMultiError as err:
@@ -364,6 +446,8 @@ class StripBalancing(_Listeners):
                 priority=lease.priority,
                 budget_w=lease.budget_w,
                 ttl_s=lease.ttl_s,
+                on_expiry=lease.on_expiry,
+                exceptions_on=lease.exceptions_on,
                 reserve_w=reserve,
             )
         except SmartMultiResponseError as err:
@@ -391,6 +475,8 @@ class StripBalancing(_Listeners):
         self._closed = True  # no plan is sent from now on
         if not self.coordinator.last_update_success:
             return  # unreachable: the lease ends on its own
+        if self.closing is not None:
+            return  # closed: its closed lease holds it off (the failsafe would switch on)
         try:
             async with asyncio.timeout(RELEASE_TIMEOUT_S):
                 async with self._lock:  # a plan being sent goes out first, then is withdrawn
@@ -491,8 +577,10 @@ class SiteBalancing:
         self.footprints: dict[str, float] = {}
         # Every strip ever planned, by entry id: for those not loaded (yet) after a restart.
         self.known: dict[str, KnownStrip] = {}
+        # Strips shut down (by entry id), until resumed: a restart must not open them.
+        self.closed: dict[str, Closing] = {}
         self.started_at = time.monotonic()
-        self._store: Store[dict[str, dict[str, dict[str, float]]]] = Store(
+        self._store: Store[dict[str, dict[str, dict[str, Any]]]] = Store(
             hass, STORAGE_VERSION, STORAGE_KEY
         )
         self._loaded = asyncio.Lock()
@@ -519,6 +607,10 @@ class SiteBalancing:
                 entry_id: KnownStrip(**figures)
                 for entry_id, figures in data.get("strips", {}).items()
             }
+            self.closed = {
+                entry_id: Closing.from_dict(closing)
+                for entry_id, closing in data.get("closed", {}).items()
+            }
             self._load_done = True
 
     async def _async_remember(self, live: list[StripBalancing]) -> None:
@@ -541,9 +633,19 @@ class SiteBalancing:
                 "strips": {
                     entry_id: {"hard_limit_w": k.hard_limit_w, "failsafe_w": k.failsafe_w}
                     for entry_id, k in self.known.items()
-                }
+                },
+                "closed": {entry_id: c.as_dict() for entry_id, c in self.closed.items()},
             }
         )
+
+    async def async_set_closing(self, entry_id: str, closing: Closing | None) -> None:
+        """Remember (or forget) that a strip is shut down, saved at once."""
+        if closing is None:
+            if self.closed.pop(entry_id, None) is None:
+                return
+        else:
+            self.closed[entry_id] = closing
+        await self._async_save()
 
     # ------------------------------------------------------------------ membership
 
@@ -566,7 +668,8 @@ class SiteBalancing:
     async def async_forget(self, entry_id: str) -> None:
         """A strip entry was removed: its circuit no longer keeps room for it."""
         self.footprints.pop(entry_id, None)
-        if self.known.pop(entry_id, None) is not None:
+        known = self.known.pop(entry_id, None)
+        if self.closed.pop(entry_id, None) is not None or known is not None:
             await self._async_save()
         self.async_request_cycle()
 

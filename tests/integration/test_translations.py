@@ -11,6 +11,7 @@ import pytest
 
 from custom_components.smartmulti import (
     battery,
+    binary_sensor,
     button,
     metering,
     number,
@@ -89,6 +90,7 @@ def test_every_entity_translation_key_has_a_name() -> None:
             for d in (*number.STRIP_NUMBERS, number.CIRCUIT_BUDGET, user_entities.LIMIT)
         ),
         *((f"button.{d.translation_key}", d) for d in button.BUTTONS),
+        (f"binary_sensor.{binary_sensor.CLOSED.translation_key}", binary_sensor.CLOSED),
     ]
 
     for key, description in descriptions:
@@ -136,3 +138,13 @@ def test_every_icon_belongs_to_a_translated_entity_and_state() -> None:
                 continue  # a switch's states are on and off, translated by Home Assistant
             for state in icon.get("state", {}):
                 assert f"entity.{platform}.{key}.state.{state}" in STRINGS, f"{key}: {state}"
+
+
+def test_every_error_raised_by_the_orchestration_actions_is_translated() -> None:
+    source = (PACKAGE / "orchestration.py").read_text(encoding="utf-8")
+    keys = set(re.findall(r'translation_key="(\w+)"', source))
+    keys |= set(re.findall(r'_error\(\s*"(\w+)"', source))
+    keys |= set(re.findall(r'"(\w+_not_loaded)"', source))
+
+    assert {"not_a_strip", "budget_too_high", "shutdown_pending", "circuit_not_loaded"} <= keys
+    assert {key for key in keys if f"exceptions.{key}.message" not in STRINGS} == set()
