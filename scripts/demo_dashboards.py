@@ -15,7 +15,7 @@ DASHBOARD = "smartmulti-coworking"  # Home Assistant wants a hyphen in dashboard
 OUTLET_ROWS = ("relay", "state", "power", "battery", "reason", "time_to_full", "control", "user")
 STRIP_ROWS = (
     "total_power", "power_limit", "budget", "strategy", "balancing", "waiting",
-    "mode", "total_energy", "hard_limit", "guard_trips",
+    "mode", "closed", "total_energy", "hard_limit", "guard_trips",
 )  # fmt: skip
 
 
@@ -37,7 +37,7 @@ LABELS = {
     "exception": "Exception outlet", "user": "User", "paired_user": "Paired user",
     "total_power": "Power", "power_limit": "Limit in force", "budget": "Budget",
     "strategy": "Strategy", "balancing": "Balancing", "waiting": "Waiting laptops",
-    "mode": "Mode", "total_energy": "Energy", "hard_limit": "Hard limit",
+    "mode": "Mode", "closed": "Open or closed", "total_energy": "Energy", "hard_limit": "Hard limit",
     "guard_trips": "Guard trips", "pair_again": "Pair laptops again",
     "max_outlets": "Max outlets on", "last_pairing": "Last pairing",
 }  # fmt: skip
