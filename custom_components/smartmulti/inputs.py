@@ -169,11 +169,15 @@ def strip_input(
     hints: Mapping[int, OutletHints],
     stale: bool,
     battery_max_age_s: float = DEFAULT_BATTERY_MAX_AGE_S,
+    closed: bool = False,
+    exceptions_off: bool = False,
 ) -> StripInput:
     """One strip's facts for one cycle, on Home Assistant's monotonic clock.
 
     An outlet forced on by hand is given to the engine as an exception (it will not be switched
-    and its draw comes off the budget first); one forced off is left out. ``stale`` (the event
+    and its draw comes off the budget first); one forced off is left out, and so is every
+    outlet a closed strip keeps off (``closed``; its exception outlets too with
+    ``exceptions_off``), so that the strip asks its circuit only for what stays on. ``stale`` (the event
     stream is down, the state may be a poll old) makes the engine count every outlet at its
     maximum. Battery reports older than ``battery_max_age_s`` are left out.
     """
@@ -182,6 +186,8 @@ def strip_input(
     outlets = []
     for outlet in state.outlets.values():
         if outlet.override is False:
+            continue
+        if closed and outlet.override is None and (exceptions_off or not outlet.exception):
             continue
         hint = hints.get(outlet.id, NO_HINTS)
         departure_at = (

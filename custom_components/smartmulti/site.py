@@ -363,6 +363,8 @@ class StripBalancing(_Listeners):
             hints=self.hints,
             stale=not self.coordinator.stream_connected,
             battery_max_age_s=self.battery_max_age_s,
+            closed=self.closing is not None,
+            exceptions_off=self.closing is not None and self.closing.include_exceptions,
         )
         return self.last_input
 

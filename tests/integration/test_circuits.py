@@ -16,9 +16,11 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_CIRCUIT, DOMAIN
+from custom_components.smartmulti.coordinator import strip_device_identifier
 from custom_components.smartmulti.site import STORAGE_KEY, StripBalancing
 from pi_agent.config import StripConfig
 from pi_agent.sim.fleet import Laptop
@@ -249,3 +251,21 @@ async def test_a_strip_not_loaded_since_a_restart_keeps_its_room_on_the_circuit(
 
     assert _limit(a) <= 600.0 - 400.0  # B may still follow its last plan
     await wait_for(lambda: _limit(a) == 600.0 - 150.0)  # the lease is over: B's failsafe
+
+
+async def test_a_closed_strip_leaves_its_share_of_the_circuit_to_the_open_one(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    _, a, b = await _two_strips(hass, start_test_agent, 600.0)
+    await wait_for(lambda: _limit(a) < 450.0 and _limit(b) > 150.0)  # both strips charge
+    device = dr.async_get(hass).async_get_device({strip_device_identifier(b.serial)})
+    assert device is not None
+    lamp_w = next(o.max_power_w for o in b.agent.config.outlets if o.exception)
+
+    await hass.services.async_call(DOMAIN, "shutdown", {"device_id": device.id}, blocking=True)
+
+    # B keeps room for its lamp (and an even part of any room nobody needs); its laptops' share
+    # goes to A's laptops.
+    await wait_for(lambda: _limit(b) < 150.0 and _limit(a) > 450.0)
+    assert _limit(b) >= lamp_w
+    assert _limit(a) + _limit(b) <= 600.0
