@@ -34,6 +34,7 @@ from .coordinator import (
     strip_device_identifier,
 )
 from .entity import strip_device_info
+from .faults import FaultIssues
 from .orchestration import async_get_temporary_budgets
 from .services import async_setup_services
 from .site import (
@@ -126,6 +127,10 @@ async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
     await async_get_temporary_budgets(hass).async_attach(entry.entry_id, balancing)
     coordinator.async_start_stream()
     balancing.async_start()
+    faults = FaultIssues(hass, coordinator)
+    faults.async_update()
+    entry.async_on_unload(coordinator.async_add_listener(faults.async_update))
+    entry.async_on_unload(faults.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 
