@@ -64,6 +64,7 @@ class OutletMemory(NamedTuple):
     on_soc: float | None = None  # the reported charge when ``on_w`` was read
     looked: bool = False  # the meter has been read since the relay last switched on
     empty_looks: int = 0  # looks in a row that found the outlet empty (not counting departures)
+    look_slot: float | None = None  # the next look's interval counts from here (see _observe)
     reported: bool = False
     state: ChargeState = ChargeState.UNKNOWN
     flat_since: float | None = None
@@ -100,6 +101,7 @@ class LaptopView:
     reached: bool = False  # it reached its target this session (re-armed only below a band)
     on_w: float | None = None  # what it drew when last on (this session), if known
     empty_looks: int = 0  # looks in a row that found the outlet empty
+    look_slot: float | None = None  # the next look is due one look interval after this
 
     def hours_to(self, soc_goal: float) -> float:
         """Hours of continuous charging from the current charge to ``soc_goal``."""
@@ -197,14 +199,21 @@ def _observe(
         fresh = not mem.looked
         mem = mem._replace(looked=True)
         if outlet.power_w < settings.present_w:
+            slot = now
             if mem.present:
                 looks = 0  # a laptop just left: the next may come soon
             elif fresh:
                 looks = mem.empty_looks + 1
+                # A look made before it was due stands in for the due one: the next counts
+                # from when this one was due, so looks moved early do not add looks.
+                if mem.look_slot is not None:
+                    slot = max(now, mem.look_slot + look_interval_s(mem.empty_looks, settings))
             else:
                 looks = mem.empty_looks
+                slot = max(now, mem.look_slot if mem.look_slot is not None else now)
             return _forget(mem)._replace(
                 empty_looks=looks,
+                look_slot=slot,
                 present=False,
                 observed_at=now,
                 session_start=None,
@@ -213,7 +222,7 @@ def _observe(
                 reported=False,
                 state=ChargeState.EMPTY,
             )
-        mem = mem._replace(empty_looks=0)
+        mem = mem._replace(empty_looks=0, look_slot=None)
         return _observe_draw(mem, outlet, now, dt=dt, cap=cap, use=use, settings=settings)
 
     if mem.reported and not outlet.relay_on:
@@ -292,6 +301,10 @@ def _observe_report(
         soc_low=soc,
         reported=True,
         anchored=True,
+        # When it leaves, its outlet is looked at as one a laptop just left, not at the
+        # backed-off interval of the empty looks before it came.
+        empty_looks=0,
+        look_slot=None,
     )
     mem = _learn(mem, outlet, now, soc, settings)
     if not outlet.relay_on:
@@ -404,6 +417,16 @@ def _observe_draw(
     return seen._replace(state=ChargeState.TAPERING, soc=soc, soc_low=soc, anchored=True)
 
 
+def look_interval_s(empty_looks: int, settings: Settings) -> float:
+    """How often an empty outlet is looked at: less often each time it is found empty again.
+
+    An outlet a laptop just left is looked at after ``probe_interval_s``; one nobody has used
+    for a while backs off (x ``probe_backoff`` per empty look) to ``max_probe_interval_s``.
+    """
+    interval = settings.probe_interval_s * settings.probe_backoff ** max(0, empty_looks - 1)
+    return min(interval, max(settings.probe_interval_s, settings.max_probe_interval_s))
+
+
 def reserve_w(
     memory: OutletMemory, outlet: OutletInput, settings: Settings, time_scale: float = 1.0
 ) -> float | None:
@@ -466,4 +489,5 @@ def view(
         reached=memory.reached,
         on_w=memory.on_w if memory.present and memory.on_w > 0 else None,
         empty_looks=memory.empty_looks,
+        look_slot=memory.look_slot,
     )

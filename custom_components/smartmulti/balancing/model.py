@@ -159,6 +159,7 @@ class Settings:
     probe_force: float = 1.2  # smart: a probe this many intervals overdue is made, like keep-alive
     probe_backoff: float = 1.5  # smart: an outlet found empty again is looked at this much later
     max_probe_interval_s: float = 3600.0  # smart: ... but at least this often
+    early_look_share: float = 0.5  # smart: a look may be made this share of its interval early
 
 
 @dataclass(frozen=True, slots=True)

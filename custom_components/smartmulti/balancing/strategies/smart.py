@@ -27,7 +27,10 @@ and full laptops give their unused allotment back):
    made whatever it costs, right after (1): a laptop without a report plugged into an off
    outlet is invisible, and it may be running flat. The interval backs off
    (``probe_backoff``) while an outlet keeps being found empty, up to
-   ``max_probe_interval_s``.
+   ``max_probe_interval_s``. Up to ``early_look_share`` of an interval before it is due, a
+   look is worth a token: it takes only room nothing else wants, and it stands in for the
+   due one (the next is due an interval after this one was), so it moves looks into spare
+   room without adding any.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from collections.abc import Sequence
 import math
 
 from ..candidates import Bid, Candidate, Want, at_target, settled
+from ..estimate import look_interval_s
 from ..model import Reason, Settings, StripInput
 from ..need import departure_s, flat_s, laxity_s
 
@@ -127,11 +131,20 @@ def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float)
     if seen is None:
         value = settings.first_probe_share * cand.draw_w + switch
     else:
-        overdue = (strip.now - seen) / probe_interval_s(cand, settings)
-        if overdue >= settings.probe_force:
+        interval = probe_interval_s(cand, settings)
+        unseen = (strip.now - seen) / interval
+        if unseen >= settings.probe_force:
             # Long unseen: a laptop without a report may be running flat there.
-            return Bid(oid, Want.URGENT, Reason.PROBING, off_reason, overdue)
-        value = settings.probe_worth_w * overdue + switch if overdue >= 1.0 else 0.0
+            return Bid(oid, Want.URGENT, Reason.PROBING, off_reason, unseen)
+        slot = cand.laptop.look_slot
+        overdue = (strip.now - (seen if slot is None else max(seen, slot))) / interval
+        if overdue >= 1.0:
+            value = settings.probe_worth_w * overdue + switch
+        elif overdue >= 1.0 - settings.early_look_share:
+            # Not due yet: worth less than keeping an outlet open, so only spare room.
+            value = overdue
+        else:
+            value = 0.0
     want = Want.SPARE if value > 0 else Want.NONE
     return Bid(oid, want, Reason.PROBING, off_reason, value)
 
@@ -142,9 +155,7 @@ def probe_interval_s(cand: Candidate, settings: Settings) -> float:
     An outlet a laptop just left is looked at after ``probe_interval_s``; one nobody has used
     for a while backs off (x ``probe_backoff`` per empty look) to ``max_probe_interval_s``.
     """
-    looks = max(0, cand.laptop.empty_looks - 1)
-    interval = settings.probe_interval_s * settings.probe_backoff**looks
-    return min(interval, max(settings.probe_interval_s, settings.max_probe_interval_s))
+    return look_interval_s(cand.laptop.empty_looks, settings)
 
 
 def _on_reason(cand: Candidate, strip: StripInput, settings: Settings) -> Reason:
