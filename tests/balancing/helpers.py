@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from custom_components.smartmulti.balancing import (
+    Balancer,
     BatteryReport,
     OutletInput,
+    Settings,
     Strategy,
     StripInput,
 )
@@ -58,3 +62,29 @@ def strip(
         strategy=strategy,
         max_on=max_on,
     )
+
+
+def looks_beside(
+    settings: Settings, hours: float, draw: Callable[[float], float] = lambda _t: 60.0
+) -> list[float]:
+    """When an outlet nobody uses is switched on to look, beside a laptop drawing ``draw(t)``
+    on a 100 W budget (the empty outlet counts 65 W): a minute per cycle, 60 s minimum on/off."""
+    engine = Balancer(settings)
+    on = [False, False]
+    since: list[float | None] = [None, None]
+    looks = []
+    for k in range(int(hours * 60)):
+        now = 60.0 * k
+        empty = laptop(0, on=on[0], power=0, since=since[0])
+        busy = laptop(1, on=on[1], power=draw(now), percent=50, since=since[1])
+        plan = engine.plan(strip(empty, busy, budget=100, now=now))
+        for i in (0, 1):
+            want = i in plan.on
+            held = since[i] is not None and since[i] < 60  # type: ignore[operator]
+            if want != on[i] and not held:
+                if i == 0 and want:
+                    looks.append(now)
+                on[i], since[i] = want, 0.0
+            elif since[i] is not None:
+                since[i] += 60.0  # type: ignore[operator]
+    return looks

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from custom_components.smartmulti.balancing import Balancer, Reason, Settings, Strategy
 
-from .helpers import laptop, strip
+from .helpers import laptop, looks_beside, strip
 
 
 def test_two_unknown_outlets_do_not_take_turns_forever_when_the_minimum_on_time_is_short() -> None:
@@ -48,40 +47,16 @@ def test_a_look_is_shown_as_probing_while_it_is_held_on() -> None:
 EVERY_30_MIN = Settings(probe_interval_s=1800, probe_backoff=1.0, max_probe_interval_s=1800)
 
 
-def _looks_beside(draw: Callable[[float], float], hours: float) -> list[float]:
-    """When an outlet nobody uses is switched on to look, beside a laptop drawing ``draw(t)``
-    on a 100 W budget (the empty outlet counts 65 W): a minute per cycle, 60 s minimum on/off."""
-    engine = Balancer(EVERY_30_MIN)
-    on = [False, False]
-    since: list[float | None] = [None, None]
-    looks = []
-    for k in range(int(hours * 60)):
-        now = 60.0 * k
-        empty = laptop(0, on=on[0], power=0, since=since[0])
-        busy = laptop(1, on=on[1], power=draw(now), percent=50, since=since[1])
-        plan = engine.plan(strip(empty, busy, budget=100, now=now))
-        for i in (0, 1):
-            want = i in plan.on
-            held = since[i] is not None and since[i] < 60  # type: ignore[operator]
-            if want != on[i] and not held:
-                if i == 0 and want:
-                    looks.append(now)
-                on[i], since[i] = want, 0.0
-            elif since[i] is not None:
-                since[i] += 60.0  # type: ignore[operator]
-    return looks
-
-
 def test_a_look_not_yet_due_takes_room_that_frees_up_early() -> None:
     """Room nobody wants is the cheapest time to look: from half an interval before the look
     is due, spare room is used for it, and a laptop plugged in there is found sooner."""
-    looks = _looks_beside(lambda t: 60.0 if t < 1000 else 20.0, hours=1)
+    looks = looks_beside(EVERY_30_MIN, 1, lambda t: 60.0 if t < 1000 else 20.0)
     assert looks[0] == 0.0  # never seen: looked at first
     assert 900 <= looks[1] < 1800
 
 
 def test_a_look_not_yet_due_never_displaces_a_charging_laptop() -> None:
-    looks = _looks_beside(lambda t: 60.0, hours=2)
+    looks = looks_beside(EVERY_30_MIN, hours=2)
     assert looks[0] == 0.0
     assert all(look >= 1800 for look in looks[1:])  # only once due (here: once forced)
 
@@ -90,7 +65,9 @@ def test_an_early_look_stands_in_for_the_due_one() -> None:
     """The next look counts from when the early one was due, so spare room again soon after
     does not bring another look: moving looks into spare room adds none."""
     spare = [(1000, 1400), (2300, 2700)]
-    looks = _looks_beside(lambda t: 20.0 if any(a <= t < b for a, b in spare) else 60.0, hours=2)
+    looks = looks_beside(
+        EVERY_30_MIN, 2, lambda t: 20.0 if any(a <= t < b for a, b in spare) else 60.0
+    )
     assert 1000 <= looks[1] < 1400
     assert not any(2300 <= look < 2700 for look in looks)
 

@@ -6,7 +6,7 @@ import itertools
 
 from custom_components.smartmulti.balancing import Balancer, Reason, Settings
 
-from .helpers import laptop, strip
+from .helpers import laptop, looks_beside, strip
 
 
 def reasons(plan: object) -> dict[int, Reason]:
@@ -95,32 +95,9 @@ def test_never_seen_outlets_are_probed_first_several_at_once() -> None:
     assert all(reasons(plan)[i] is Reason.PROBING for i in (1, 2, 3))
 
 
-def _looks(settings: Settings, hours: float) -> list[float]:
-    """When an outlet nobody uses is switched on to look, beside a laptop that needs the room."""
-    engine = Balancer(settings)
-    on = [False, False]
-    since: list[float | None] = [None, None]
-    looks = []
-    for k in range(int(hours * 60)):
-        now = 60.0 * k
-        empty = laptop(0, on=on[0], power=0, since=since[0])
-        busy = laptop(1, on=on[1], power=60, percent=50, since=since[1])
-        plan = engine.plan(strip(empty, busy, budget=100, now=now))
-        for i in (0, 1):
-            want = i in plan.on
-            held = since[i] is not None and since[i] < 60  # type: ignore[operator]
-            if want != on[i] and not held:
-                if i == 0 and want:
-                    looks.append(now)
-                on[i], since[i] = want, 0.0
-            elif since[i] is not None:
-                since[i] += 60.0  # type: ignore[operator]
-    return looks
-
-
 def test_an_outlet_found_empty_again_and_again_is_looked_at_less_often() -> None:
     settings = Settings(probe_interval_s=1800, probe_backoff=2.0, max_probe_interval_s=7200)
-    looks = _looks(settings, hours=10)
+    looks = looks_beside(settings, hours=10)
     gaps = [b - a for a, b in itertools.pairwise(looks)]
     assert len(gaps) >= 2
     assert gaps[0] < gaps[-1]
