@@ -21,50 +21,15 @@ from custom_components.smartmulti.inputs import (
 )
 from custom_components.smartmulti.models import AgentInfo, StripState
 
+from .agent_json import AGENT_TIME, outlet_json, strip_json
+
 NOW = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
-AGENT_TIME = 1_700_000_100.0  # the agent's wall clock when its state arrived
 RECEIVED = 500.0  # Home Assistant's monotonic clock then
 INFO = AgentInfo("sm-1", "Strip", "0.1.0", 1, 3, "SmartMulti strip", True, None)
 
 
-def _outlet(outlet_id: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": outlet_id,
-        "name": f"Desk {outlet_id}",
-        "exception": False,
-        "max_power_w": 165.0,
-        "relay": True,
-        "target": True,
-        "override": None,
-        "power_w": 60.0,
-        "current_a": 0.26,
-        "voltage_v": 230.0,
-        "energy_wh": 12.5,
-        "battery": None,
-        "fault": None,
-        "state": "on",
-        "last_switch_at": AGENT_TIME - 30.0,
-    } | fields
-
-
 def _data(*outlets: dict[str, Any]) -> SmartMultiData:
-    state = StripState.from_dict(
-        {
-            "time": AGENT_TIME,
-            "mode": "planned",
-            "hard_limit_w": 1000.0,
-            "failsafe_budget_w": 450.0,
-            "limit_w": 450.0,
-            "total_power_w": 60.0,
-            "total_energy_wh": 12.5,
-            "min_on_s": 60.0,
-            "min_off_s": 30.0,
-            "guard": {"trips": 0, "over_limit": False},
-            "plan": None,
-            "outlets": list(outlets) or [_outlet(1)],
-        }
-    )
-    return SmartMultiData(INFO, state, RECEIVED)
+    return SmartMultiData(INFO, StripState.from_dict(strip_json(*outlets)), RECEIVED)
 
 
 def _input(
@@ -103,7 +68,7 @@ def _agent_report(percent: float, reported_s_ago: float) -> dict[str, Any]:
 
 
 def test_the_fresher_battery_report_wins() -> None:
-    data = _data(_outlet(1, battery=_agent_report(80.0, reported_s_ago=120.0)))
+    data = _data(outlet_json(1, battery=_agent_report(80.0, reported_s_ago=120.0)))
 
     from_sensor = _input(data, sensors={1: _sensor("23", reported_s_ago=5.0)})[1].battery
     from_agent = _input(data, sensors={1: _sensor("23", reported_s_ago=600.0)})[1].battery
@@ -122,7 +87,7 @@ def test_a_tie_goes_to_the_agent() -> None:
 def test_battery_ages_are_counted_on_the_agents_clock() -> None:
     """The agent's clock may be off by minutes (a Pi without a clock battery): only its own
     timestamps are compared with each other."""
-    data = _data(_outlet(1, battery=_agent_report(55.0, reported_s_ago=42.0)))
+    data = _data(outlet_json(1, battery=_agent_report(55.0, reported_s_ago=42.0)))
 
     battery = _input(data, later_s=10.0)[1].battery
 
@@ -153,7 +118,7 @@ def test_a_sensor_repeating_its_value_is_still_fresh() -> None:
 
 
 def test_seconds_since_switch_come_from_the_agents_clock_and_are_none_before_any_switch() -> None:
-    data = _data(_outlet(1), _outlet(2, last_switch_at=None))
+    data = _data(outlet_json(1), outlet_json(2, last_switch_at=None))
 
     outlets = _input(data, later_s=10.0)
 
@@ -162,7 +127,7 @@ def test_seconds_since_switch_come_from_the_agents_clock_and_are_none_before_any
 
 
 def test_an_outlet_forced_on_is_an_exception_and_one_forced_off_is_left_out() -> None:
-    data = _data(_outlet(1, override=True), _outlet(2, override=False), _outlet(3))
+    data = _data(outlet_json(1, override=True), outlet_json(2, override=False), outlet_json(3))
 
     outlets = _input(data)
 

@@ -11,47 +11,19 @@ from custom_components.smartmulti.api import EventStreamParser, SmartMultiConnec
 from custom_components.smartmulti.const import FULL_AFTER
 from custom_components.smartmulti.models import IdleTracker, OutletStatus, StripMode, StripState
 
+from .agent_json import outlet_json, strip_json
+
 START = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 
 
 def _outlet(outlet_id: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": outlet_id,
-        "name": f"Desk {outlet_id}",
-        "exception": False,
-        "max_power_w": 165.0,
-        "relay": True,
-        "target": True,
-        "override": None,
-        "power_w": 60.0,
-        "current_a": 0.26,
-        "voltage_v": 230.0,
-        "energy_wh": 12.5,
-        "battery": None,
-        "fault": None,
-        "state": "on",
-        "last_switch_at": 1_700_000_000.0,
-        "switch_age_s": 3.0,
-    } | fields
+    return outlet_json(outlet_id, last_switch_at=1_700_000_000.0, switch_age_s=3.0) | fields
 
 
 def _state(*outlets: dict[str, Any], **fields: Any) -> StripState:
+    outlets = outlets or (_outlet(1), _outlet(2))
     return StripState.from_dict(
-        {
-            "time": 1_700_000_010.0,
-            "mode": "failsafe",
-            "hard_limit_w": 1000.0,
-            "failsafe_budget_w": 450.0,
-            "limit_w": 450.0,
-            "total_power_w": 60.0,
-            "total_energy_wh": 12.5,
-            "min_on_s": 60.0,
-            "min_off_s": 30.0,
-            "guard": {"trips": 0, "over_limit": False},
-            "plan": None,
-            "outlets": list(outlets) or [_outlet(1), _outlet(2)],
-        }
-        | fields
+        strip_json(*outlets, **({"time": 1_700_000_010.0, "mode": "failsafe"} | fields))
     )
 
 

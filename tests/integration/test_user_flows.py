@@ -49,6 +49,7 @@ from custom_components.smartmulti.users import (
     period_start,
 )
 
+from .agent_json import outlet_json
 from .billing_support import billing_entry, set_up
 
 NOW = 1_700_000_100.0  # the agent's clock
@@ -202,27 +203,7 @@ async def test_the_usual_departure_is_a_deadline_only_until_it_passes(hass: Home
 
 
 def _outlet(**fields: Any) -> Outlet:
-    return Outlet.from_dict(
-        {
-            "id": 1,
-            "name": "Desk 1",
-            "exception": False,
-            "max_power_w": 165.0,
-            "relay": True,
-            "target": True,
-            "override": None,
-            "power_w": 60.0,
-            "current_a": 0.26,
-            "voltage_v": 230.0,
-            "energy_wh": 12.5,
-            "battery": None,
-            "fault": None,
-            "state": "on",
-            "last_switch_at": NOW - 60,
-            "switch_age_s": 60.0,
-        }
-        | fields
-    )
+    return Outlet.from_dict(outlet_json(1, last_switch_at=NOW - 60, switch_age_s=60.0) | fields)
 
 
 def _battery(plugged: bool, reported_at: float) -> dict[str, Any]:
