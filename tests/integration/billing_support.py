@@ -113,3 +113,11 @@ def outlet_device(hass: HomeAssistant, serial: str, outlet_id: int) -> str:
     device = dr.async_get(hass).async_get_device({outlet_device_identifier(serial, outlet_id)})
     assert device is not None
     return device.id
+
+
+async def alice_in_session(hass: HomeAssistant, strip: MockConfigEntry, outlet_id: int = 1) -> str:
+    """Alice, the only user, set up with ``strip`` and in a session on its outlet: her user id."""
+    billing = billing_entry(hass, {"Alice": {}})
+    await set_up(hass, strip, billing)
+    await start_session(hass, "Alice", outlet_device(hass, strip.unique_id, outlet_id))
+    return user_ids(billing)["Alice"]

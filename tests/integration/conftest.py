@@ -196,15 +196,29 @@ async def setup_entries(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
 
 
 async def report_battery(
-    hass: HomeAssistant, running: RunningAgent, outlet_id: int, percent: float
-) -> None:
-    """What a laptop's reporter does (issue 5): post its battery to the agent."""
+    hass: HomeAssistant,
+    running: RunningAgent,
+    outlet_id: int,
+    percent: float = 50.0,
+    *,
+    plugged: bool = True,
+    user: str | None = None,
+) -> dict[str, Any]:
+    """What a laptop's reporter does (issue 5): post its battery to the agent.
+
+    ``user`` pairs the outlet with that name; the answer says whether to pair again.
+    """
+    body: dict[str, Any] = {"percent": percent, "plugged": plugged}
+    if user is not None:
+        body["user"] = user
     async with async_get_clientsession(hass).post(
         f"{running.url}/api/v1/outlets/{outlet_id}/battery",
-        json={"percent": percent, "plugged": True},
+        json=body,
         headers={"Authorization": f"Bearer {running.reporter_token}"},
     ) as response:
         assert response.status == 200
+        answer: dict[str, Any] = await response.json()
+        return answer
 
 
 async def run_reporters(running: RunningAgent, interval_s: float) -> None:

@@ -20,7 +20,7 @@ from custom_components.smartmulti.ledger import EndReason
 from custom_components.smartmulti.site import CLOSED_LEASE_S, StripBalancing
 from tests.support.agent import RunningAgent
 
-from .billing_support import billing_entry, ledger, outlet_device, set_up, start_session
+from .billing_support import alice_in_session, ledger, outlet_device
 from .conftest import FAST_CYCLES, circuit_entry, setup_entries, strip_entry, wait_for
 
 BALANCED = (1, 2, 3)
@@ -150,9 +150,7 @@ async def test_a_closed_strip_stays_closed_across_unload_and_setup(
 async def test_shutdown_ends_the_open_sessions_of_the_closed_strips(
     hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
 ) -> None:
-    billing = billing_entry(hass, {"Alice": {}})
-    await set_up(hass, mock_config_entry, billing)
-    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 2))
+    await alice_in_session(hass, mock_config_entry, 2)
     (session,) = ledger(hass).open_sessions()
 
     await call(hass, "shutdown")

@@ -24,27 +24,10 @@ from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
 from custom_components.smartmulti.services import SERVICE_PAIR_OUTLET
 from tests.support.agent import REPO, RunningAgent
 
-from .conftest import AgentFactory, setup_entries, strip_entry, wait_for
+from .conftest import AgentFactory, report_battery, setup_entries, strip_entry, wait_for
 
 PAIR_AGAIN = "button.coworking_strip_pair_laptops_again"
 LAST_PAIRING = "sensor.coworking_strip_last_pairing"
-
-
-async def _post_battery(
-    hass: HomeAssistant, agent: RunningAgent, outlet_id: int, user: str | None = None
-) -> dict[str, Any]:
-    """A laptop's reporter posting its battery; the answer says whether to pair again."""
-    body: dict[str, Any] = {"percent": 50, "plugged": True}
-    if user is not None:
-        body["user"] = user
-    async with async_get_clientsession(hass).post(
-        f"{agent.url}/api/v1/outlets/{outlet_id}/battery",
-        json=body,
-        headers={"Authorization": f"Bearer {agent.reporter_token}"},
-    ) as response:
-        assert response.status == 200
-        answer: dict[str, Any] = await response.json()
-        return answer
 
 
 async def _run_pairing(
@@ -89,7 +72,7 @@ async def _pair_outlet(hass: HomeAssistant, **target: Any) -> None:
 async def _reporters_on(hass: HomeAssistant, agent: RunningAgent, *outlet_ids: int) -> None:
     """A reporter posts for each outlet (given its outlet), and Home Assistant shows it."""
     for outlet_id in outlet_ids:
-        await _post_battery(hass, agent, outlet_id, user=f"User {outlet_id}")
+        await report_battery(hass, agent, outlet_id, user=f"User {outlet_id}")
     controller = agent.agent.controller
     await wait_for(lambda: all(controller.pairing.paired(o) is not None for o in outlet_ids))
 
@@ -108,8 +91,8 @@ async def test_pair_outlet_on_an_outlet_forgets_its_pairing_on_the_agent(
     await _pair_outlet(hass, device_id=_device_id(hass, agent, 2))
 
     assert _paired(agent) == {1}
-    assert (await _post_battery(hass, agent, 2))["pair_again"] is True
-    assert (await _post_battery(hass, agent, 1))["pair_again"] is False
+    assert (await report_battery(hass, agent, 2))["pair_again"] is True
+    assert (await report_battery(hass, agent, 1))["pair_again"] is False
 
 
 async def test_pair_outlet_on_a_strip_does_all_its_outlets(
@@ -121,7 +104,7 @@ async def test_pair_outlet_on_a_strip_does_all_its_outlets(
 
     assert _paired(agent) == set()
     for outlet_id in (1, 2, 3):
-        assert (await _post_battery(hass, agent, outlet_id))["pair_again"] is True
+        assert (await report_battery(hass, agent, outlet_id))["pair_again"] is True
 
 
 async def test_pair_outlet_on_an_area_does_the_outlets_in_it(
@@ -146,7 +129,7 @@ async def test_the_strip_button_makes_every_laptop_pair_again(
     )
 
     assert _paired(agent) == set()
-    assert (await _post_battery(hass, agent, 3))["pair_again"] is True
+    assert (await report_battery(hass, agent, 3))["pair_again"] is True
 
 
 async def test_the_paired_user_sensor_follows_the_agent(
@@ -154,7 +137,7 @@ async def test_the_paired_user_sensor_follows_the_agent(
 ) -> None:
     assert hass.states.get("sensor.desk_2_paired_user").state == "unknown"
 
-    await _post_battery(hass, agent, 2, user="Amina")
+    await report_battery(hass, agent, 2, user="Amina")
     await wait_for(lambda: hass.states.get("sensor.desk_2_paired_user").state == "Amina")
     attributes = hass.states.get("sensor.desk_2_paired_user").attributes
     assert (attributes["method"], attributes["confidence"]) == ("report", None)

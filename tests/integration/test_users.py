@@ -13,7 +13,6 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -26,6 +25,7 @@ from pi_agent.storage import StateStore
 from tests.support.agent import RunningAgent
 
 from .billing_support import (  # noqa: F401 (a fixture)
+    alice_in_session,
     billing_entry,
     counters,
     flush_energy_often,
@@ -38,26 +38,11 @@ from .billing_support import (  # noqa: F401 (a fixture)
     user_ids,
     user_wh,
 )
-from .conftest import AgentFactory, wait_for
+from .conftest import AgentFactory, report_battery, wait_for
 
 LAMP = 4  # the exception outlet: a constant 40 W
 
 pytestmark = pytest.mark.usefixtures("flush_energy_often")
-
-
-async def _post_battery(
-    hass: HomeAssistant, running: RunningAgent, outlet_id: int, *, plugged: bool, user: str | None
-) -> None:
-    """What a laptop's reporter posts (issue 5); ``user`` pairs the outlet with that name."""
-    body: dict[str, object] = {"percent": 50, "plugged": plugged}
-    if user is not None:
-        body["user"] = user
-    async with async_get_clientsession(hass).post(
-        f"{running.url}/api/v1/outlets/{outlet_id}/battery",
-        json=body,
-        headers={"Authorization": f"Bearer {running.reporter_token}"},
-    ) as response:
-        assert response.status == 200
 
 
 def _switched_for(strip: MockConfigEntry, outlet_id: int) -> float:
@@ -79,10 +64,7 @@ async def test_the_first_strip_creates_the_users_and_billing_entry(
 async def test_energy_drawn_with_no_session_goes_to_unassigned(
     hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
 ) -> None:
-    billing = billing_entry(hass, {"Alice": {}})
-    await set_up(hass, mock_config_entry, billing)
-    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
-    alice = user_ids(billing)["Alice"]
+    alice = await alice_in_session(hass, mock_config_entry)
     before, alice_before = counters(mock_config_entry), user_wh(hass, alice)
     unassigned_before = ledger(hass).unassigned.energy_wh
 
@@ -165,11 +147,8 @@ async def test_sessions_survive_an_agent_restart_with_exact_totals(
     agent: RunningAgent,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    billing = billing_entry(hass, {"Alice": {}})
-    await set_up(hass, mock_config_entry, billing)
-    alice = user_ids(billing)["Alice"]
+    alice = await alice_in_session(hass, mock_config_entry)
     coordinator = mock_config_entry.runtime_data.coordinator
-    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
     await wait_for(lambda: user_wh(hass, alice) > 0.01)
     before, alice_before = counters(mock_config_entry), user_wh(hass, alice)
 
@@ -192,11 +171,8 @@ async def test_a_counter_restored_lower_after_a_crash_is_neither_lost_nor_counte
     agent: RunningAgent,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    billing = billing_entry(hass, {"Alice": {}})
-    await set_up(hass, mock_config_entry, billing)
-    alice = user_ids(billing)["Alice"]
+    alice = await alice_in_session(hass, mock_config_entry)
     coordinator = mock_config_entry.runtime_data.coordinator
-    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
     seen: list[dict[int, float]] = []
     coordinator.async_add_listener(
         lambda: (
@@ -241,11 +217,8 @@ async def test_a_strip_that_lost_its_counters_counts_from_zero_without_losing_a_
     agent: RunningAgent,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    billing = billing_entry(hass, {"Alice": {}})
-    await set_up(hass, mock_config_entry, billing)
-    alice = user_ids(billing)["Alice"]
+    alice = await alice_in_session(hass, mock_config_entry)
     coordinator = mock_config_entry.runtime_data.coordinator
-    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
     await wait_for(lambda: user_wh(hass, alice) > 0.01)
 
     await agent.stop()
@@ -277,14 +250,14 @@ async def test_a_reporter_naming_a_user_starts_their_session_and_another_claims_
     ids = user_ids(billing)
     balancing = mock_config_entry.runtime_data.balancing
 
-    await _post_battery(hass, agent, 2, plugged=True, user="alice-laptop")
+    await report_battery(hass, agent, 2, user="alice-laptop")
     await wait_for(lambda: ledger(hass).open_sessions(ids["Alice"]))
     alices = open_session(hass, ids["Alice"])
     assert (alices.outlet, alices.start_reason) == (2, StartReason.PAIRED)
     assert balancing.hints[2].tier == 2  # the balancer serves Alice's laptop first
     await wait_for(lambda: hass.states.get("select.desk_2_user").state == "Alice")
 
-    await _post_battery(hass, agent, 2, plugged=True, user="bob")
+    await report_battery(hass, agent, 2, user="bob")
     await wait_for(lambda: ledger(hass).open_sessions(ids["Bob"]))
 
     assert alices.end_reason == EndReason.CLAIMED
@@ -333,7 +306,7 @@ async def test_a_session_ends_when_the_laptop_stays_unplugged_for_the_configured
     # A flag reported right after the relay switched may be the previous one: it is ignored.
     await wait_for(lambda: _switched_for(mock_config_entry, 1) > PLUG_LAG_S + 0.1)
 
-    await _post_battery(hass, agent, 1, plugged=False, user=None)
+    await report_battery(hass, agent, 1, plugged=False)
     await wait_for(lambda: not session.open, limit_s=10)
 
     assert session.end_reason == EndReason.LEFT
@@ -376,10 +349,7 @@ async def test_removing_a_user_ends_their_sessions_and_removes_their_device(
 async def test_removing_a_strip_ends_the_sessions_on_it(
     hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
 ) -> None:
-    billing = billing_entry(hass, {"Alice": {}})
-    await set_up(hass, mock_config_entry, billing)
-    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
-    session = open_session(hass, user_ids(billing)["Alice"])
+    session = open_session(hass, await alice_in_session(hass, mock_config_entry))
 
     assert (await hass.config_entries.async_remove(mock_config_entry.entry_id))[
         "require_restart"
