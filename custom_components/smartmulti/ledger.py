@@ -44,6 +44,7 @@ from homeassistant.util.hass_dict import HassKey
 from .const import DOMAIN, IDLE_W, LOGGER
 from .inputs import OutletHints
 from .models import Outlet
+from .site import Listeners
 from .users import (
     SUBENTRY_USER,
     BillingSettings,
@@ -377,10 +378,14 @@ def async_get_ledger(hass: HomeAssistant) -> Ledger:
     return ledger
 
 
-class Ledger:
-    """Sessions, users' totals and the unassigned energy of every strip (see the module)."""
+class Ledger(Listeners):
+    """Sessions, users' totals and the unassigned energy of every strip (see the module).
+
+    Entities showing the ledger subscribe with ``async_add_listener``.
+    """
 
     def __init__(self, hass: HomeAssistant) -> None:
+        super().__init__()
         self.hass = hass
         self.meters: dict[str, Meter] = {}
         self.open: dict[str, Session] = {}  # open sessions, by id
@@ -396,7 +401,6 @@ class Ledger:
         self._load_lock = asyncio.Lock()
         self._loaded = False
         self._save_due: float | None = None
-        self._listeners: list[CALLBACK_TYPE] = []
         self._pending_relays: set[str] = set()
         self._unsub_tick: CALLBACK_TYPE | None = None
         self._notify_handle: asyncio.TimerHandle | None = None
@@ -584,24 +588,12 @@ class Ledger:
     # ------------------------------------------------------------------ listeners
 
     @callback
-    def async_add_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Entities showing the ledger subscribe here."""
-        self._listeners.append(update_callback)
-
-        @callback
-        def remove() -> None:
-            self._listeners.remove(update_callback)
-
-        return remove
-
-    @callback
     def _notify(self) -> None:
         """Entities update now (a session started or ended, a setting changed...)."""
         if self._notify_handle is not None:
             self._notify_handle.cancel()
             self._notify_handle = None
-        for update_callback in list(self._listeners):
-            update_callback()
+        self.async_update_listeners()
 
     @callback
     def _notify_soon(self) -> None:

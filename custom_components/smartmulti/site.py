@@ -106,8 +106,8 @@ def async_get_site(hass: HomeAssistant) -> SiteBalancing:
     return site
 
 
-class _Listeners:
-    """Entities that show balancing state subscribe here (as to a coordinator)."""
+class Listeners:
+    """Entities that show balancing (or ledger) state subscribe here (as to a coordinator)."""
 
     def __init__(self) -> None:
         self._listeners: list[CALLBACK_TYPE] = []
@@ -175,7 +175,7 @@ class StripBalance:
         return next((d for d in self.plan.outlets if d.outlet_id == outlet_id), None)
 
 
-class StripBalancing(_Listeners):
+class StripBalancing(Listeners):
     """A strip's part in the site's balancing (``entry.runtime_data.balancing``).
 
     Its settings are changed by its entities (strategy, budget, max outlets, enabled) and by
@@ -521,7 +521,7 @@ def _signature(coordinator: SmartMultiCoordinator) -> object:
     )
 
 
-class CircuitBalancing(_Listeners):
+class CircuitBalancing(Listeners):
     """A circuit entry's run-time state (``entry.runtime_data``): its budget and its figures.
 
     The rating (``max_power`` option) is the most the circuit may carry; the budget, set at run
