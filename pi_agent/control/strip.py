@@ -253,6 +253,7 @@ class StripController:
         plan = self.plan if self.mode in ("planned", "off") else None
         exceptions_on = plan.exceptions_on if plan is not None else True
         rotating: list[OutletState] = []
+        fixed: list[OutletState] = []
         for outlet in self.outlets:
             if outlet.exception:
                 outlet.target_on = exceptions_on
@@ -266,9 +267,11 @@ class StripController:
                 outlet.target_on = False
             else:
                 rotating.append(outlet)
+                continue
+            fixed.append(outlet)
         if not rotating:
             return
-        fixed_w = sum(self._reserve(o, now) for o in self.outlets if o not in rotating)
+        fixed_w = sum(self._reserve(o, now) for o in fixed)
         chosen = failsafe_targets(
             now,
             rotating,
@@ -329,15 +332,19 @@ class StripController:
         for outlet in self.outlets:
             if outlet.exception and outlet.target_on and not outlet.relay_on:
                 self._switch(outlet, True, now)
+        pending = self._switch_on_order(now)
+        if not pending:  # the usual sample: nothing waits, so admission has nothing to count
+            return
         reserved = sum(self._reserve(o, now) for o in self.outlets)
-        for outlet in self._switch_on_order(now):
+        for outlet in pending:
             if now - self._last_on_at < self.strip.stagger_s:
                 return
-            if reserved + self._switch_on_w(outlet) > self.limit_w:
+            switch_on_w = self._switch_on_w(outlet)
+            if reserved + switch_on_w > self.limit_w:
                 continue
             if self._switch(outlet, True, now):
                 self._last_on_at = now
-                reserved += self._switch_on_w(outlet)
+                reserved += switch_on_w
 
     def _switch_on_order(self, now: float) -> list[OutletState]:
         pending = [
