@@ -7,7 +7,7 @@ import asyncio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.smartmulti import faults
 from custom_components.smartmulti.const import DOMAIN
@@ -66,6 +66,7 @@ async def test_a_glitch_that_clears_within_the_grace_raises_no_issue(
     hass: HomeAssistant, agent: RunningAgent, init_integration: MockConfigEntry
 ) -> None:
     coordinator = init_integration.runtime_data.coordinator
+    issue_changes = async_capture_events(hass, ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED)
     _meter(agent, 3).inject(MeterFault.BUS_ERROR, reads=1)
     await wait_for(lambda: coordinator.data.state.outlets[3].fault is not None)
     await wait_for(lambda: coordinator.data.state.outlets[3].fault is None)
@@ -73,6 +74,8 @@ async def test_a_glitch_that_clears_within_the_grace_raises_no_issue(
     await asyncio.sleep(2 * GRACE_S)
 
     assert _issue(hass, agent, 3) is None
+    # Not raised and withdrawn again either: never raised at all.
+    assert [e.data for e in issue_changes if e.data["domain"] == DOMAIN] == []
 
 
 async def test_unloading_the_strip_withdraws_its_issues(
