@@ -15,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.smartmulti import PLATFORMS
 from tests.support.agent import RunningAgent
 
 from .conftest import wait_for
@@ -45,17 +46,7 @@ def _mask_measurements(*, data: Any, path: Any) -> Any:
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
-@pytest.mark.parametrize(
-    "platform",
-    [
-        Platform.BINARY_SENSOR,
-        Platform.BUTTON,
-        Platform.NUMBER,
-        Platform.SELECT,
-        Platform.SENSOR,
-        Platform.SWITCH,
-    ],
-)
+@pytest.mark.parametrize("platform", PLATFORMS)
 async def test_entities_match_the_snapshot(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
