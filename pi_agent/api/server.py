@@ -285,17 +285,17 @@ async def post_plan(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     body = await read_json(request, PLAN)
     count = len(context.controller.outlets)
-    for key in ("on", "priority"):
-        for index, outlet_id in enumerate(body[key]):
-            if not 1 <= outlet_id <= count:
-                raise invalid(
-                    f"{key}[{index}]", f"no outlet {outlet_id} (this strip has 1..{count})"
-                )
-    for outlet_id in body.get("reserve_w", {}):
+    named = [
+        *(
+            (f"{key}[{index}]", oid)
+            for key in ("on", "priority")
+            for index, oid in enumerate(body[key])
+        ),
+        *((f"reserve_w.{oid}", oid) for oid in body.get("reserve_w", {})),
+    ]
+    for field, outlet_id in named:
         if not 1 <= outlet_id <= count:
-            raise invalid(
-                f"reserve_w.{outlet_id}", f"no outlet {outlet_id} (this strip has 1..{count})"
-            )
+            raise invalid(field, f"no outlet {outlet_id} (this strip has 1..{count})")
     now = context.now()
     plan = Plan(
         on=frozenset(body["on"]),
