@@ -42,13 +42,14 @@ def strip_device_info(coordinator: SmartMultiCoordinator) -> DeviceInfo:
     )
 
 
-class WritesOnChange(CoordinatorEntity[SmartMultiCoordinator]):
+class WritesOnChange(Entity):
     """Writes its state on an update only when what it shows changed.
 
     The agent pushes a strip's state several times a second and every push reaches every entity
     of the strip, though most of them show what they showed before. Writing them all anyway cost
-    Home Assistant 212 state writes per strip per second (docs/benchmarks.md, section 3). Any
-    other write (a command, a rename) forgets what was shown, so the next update writes again.
+    Home Assistant 212 state writes per strip per second (docs/benchmarks.md, section 3). The
+    ledger's entities are pushed alike, once a second while any outlet draws. Any other write (a
+    command, a rename) forgets what was shown, so the next update writes again.
     """
 
     _shown: tuple[object, ...] | None = None
@@ -66,7 +67,8 @@ class WritesOnChange(CoordinatorEntity[SmartMultiCoordinator]):
         )
 
     @callback
-    def _handle_coordinator_update(self) -> None:
+    def async_write_if_changed(self) -> None:
+        """The listener of what pushes this entity's updates."""
         showing = self._showing()
         if showing != self._shown:
             super().async_write_ha_state()
@@ -78,7 +80,15 @@ class WritesOnChange(CoordinatorEntity[SmartMultiCoordinator]):
         super().async_write_ha_state()
 
 
-class SmartMultiEntity(WritesOnChange):
+class CoordinatorWritesOnChange(WritesOnChange, CoordinatorEntity[SmartMultiCoordinator]):
+    """Follows a strip's coordinator, writing only what changed."""
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self.async_write_if_changed()
+
+
+class SmartMultiEntity(CoordinatorWritesOnChange):
     """An entity of the strip device."""
 
     _attr_has_entity_name = True
@@ -89,7 +99,7 @@ class SmartMultiEntity(WritesOnChange):
         self._attr_device_info = strip_device_info(coordinator)
 
 
-class SmartMultiOutletEntity(WritesOnChange):
+class SmartMultiOutletEntity(CoordinatorWritesOnChange):
     """An entity of one outlet's sub-device."""
 
     _attr_has_entity_name = True
@@ -139,7 +149,7 @@ def circuit_device_info(circuit: CircuitBalancing) -> DeviceInfo:
     )
 
 
-class SmartMultiCircuitEntity(Entity):
+class SmartMultiCircuitEntity(WritesOnChange):
     """An entity of a circuit's device; its state lives in Home Assistant, pushed each cycle."""
 
     _attr_has_entity_name = True
@@ -152,4 +162,4 @@ class SmartMultiCircuitEntity(Entity):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(self.circuit.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(self.circuit.async_add_listener(self.async_write_if_changed))

@@ -39,7 +39,8 @@ STRIP_ENERGY = SensorEntityDescription(
 )
 
 
-def _kwh(wh: float) -> float:
+def kwh(wh: float) -> float:
+    """A counter in Wh as an energy sensor shows it (also the users', user_entities.py)."""
     return round(wh / 1000, 4)
 
 
@@ -59,7 +60,7 @@ class SmartMultiOutletEnergySensor(SmartMultiOutletEntity, SensorEntity):
 
     @property
     def native_value(self) -> float:
-        return _kwh(_shown_wh(async_get_ledger(self.hass), self.coordinator, self.outlet_id))
+        return kwh(_shown_wh(async_get_ledger(self.hass), self.coordinator, self.outlet_id))
 
 
 class SmartMultiStripEnergySensor(SmartMultiEntity, SensorEntity):
@@ -73,7 +74,7 @@ class SmartMultiStripEnergySensor(SmartMultiEntity, SensorEntity):
     @property
     def native_value(self) -> float:
         ledger = async_get_ledger(self.hass)
-        return _kwh(
+        return kwh(
             sum(
                 _shown_wh(ledger, self.coordinator, outlet_id)
                 for outlet_id in self.coordinator.data.state.outlets

@@ -29,7 +29,6 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
@@ -37,15 +36,12 @@ from homeassistant.util import dt as dt_util
 from .billing import BillingConfigEntry, billing_device_info, user_device_info
 from .const import DOMAIN
 from .coordinator import SmartMultiCoordinator
-from .entity import SmartMultiOutletEntity
+from .entity import SmartMultiOutletEntity, WritesOnChange
 from .ledger import EndReason, Ledger, StartReason, Totals, async_get_ledger
+from .metering import kwh
 from .users import CONF_LIMIT, NO_USER, UserConfig
 
 MAX_LIMIT_KWH = 10_000.0
-
-
-def _kwh(wh: float) -> float:
-    return round(wh / 1000.0, 4)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +74,7 @@ USER_SENSORS: tuple[UserSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=3,
-        value_fn=lambda ledger, user, _: _kwh(_totals(ledger, user).energy_wh),
+        value_fn=lambda ledger, user, _: kwh(_totals(ledger, user).energy_wh),
     ),
     # The currency is Home Assistant's (set per entity).
     UserSensorEntityDescription(
@@ -98,7 +94,7 @@ USER_SENSORS: tuple[UserSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL,  # with last_reset: the period's start
         suggested_display_precision=3,
-        value_fn=lambda ledger, user, now: _kwh(ledger.period_wh(user.id, now)),
+        value_fn=lambda ledger, user, now: kwh(ledger.period_wh(user.id, now)),
     ),
     UserSensorEntityDescription(
         key="limit_progress",
@@ -159,7 +155,7 @@ def async_add_billing_numbers(
         async_add_entities([UserLimitNumber(entry, ledger, user)], config_subentry_id=user.id)
 
 
-class BillingEntity(Entity):
+class BillingEntity(WritesOnChange):
     """An entity of the billing entry; the ledger pushes its changes."""
 
     _attr_has_entity_name = True
@@ -171,7 +167,7 @@ class BillingEntity(Entity):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(self.ledger.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(self.ledger.async_add_listener(self.async_write_if_changed))
 
 
 class UserEntity(BillingEntity):
@@ -218,7 +214,7 @@ class UserSensor(UserEntity, SensorEntity):
         """The energy of the limit period starts again with each period."""
         if self.entity_description.key != "energy_this_period":
             return None
-        return (self.ledger.totals.get(self.user_id) or Totals()).period_start
+        return _totals(self.ledger, self.user).period_start
 
 
 class UnassignedEnergySensor(BillingEntity, SensorEntity):
@@ -233,7 +229,7 @@ class UnassignedEnergySensor(BillingEntity, SensorEntity):
 
     @property
     def native_value(self) -> float:
-        return _kwh(self.ledger.unassigned.energy_wh)
+        return kwh(self.ledger.unassigned.energy_wh)
 
 
 class UserLimitNumber(UserEntity, NumberEntity):
@@ -272,7 +268,7 @@ class SmartMultiOutletUserSelect(SmartMultiOutletEntity, SelectEntity):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(self.ledger.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(self.ledger.async_add_listener(self.async_write_if_changed))
 
     @property
     def _serial(self) -> str:
