@@ -163,16 +163,7 @@ def _strip_targets(hass: HomeAssistant, call: ServiceCall) -> list[ConfigEntry[A
         return _strip_entries(hass)
     strips: dict[str, ConfigEntry[Any]] = {}
     for device, named in _devices(hass, call):
-        entry = next(
-            (
-                entry
-                for entry in _strip_entries(hass)
-                if entry.entry_id in device.config_entries
-                and strip_device_identifier(entry.unique_id or "") in device.identifiers
-            ),
-            None,
-        )
-        if entry is not None:
+        if (entry := _own_entry(hass, device)) is not None and not is_circuit_entry(entry):
             strips[entry.entry_id] = entry
         elif named:
             raise _error("not_a_strip", target=_device_name(device))
@@ -245,7 +236,7 @@ def _budget_targets(
         raise _error("no_budget_target")
     found: dict[str, tuple[ConfigEntry[Any], BudgetHolder]] = {}
     for device, named in _devices(hass, call):
-        entry = _budget_entry(hass, device)
+        entry = _own_entry(hass, device)
         if entry is None:
             if named:
                 raise _error("not_a_budget_target", target=_device_name(device))
@@ -262,7 +253,7 @@ def _budget_targets(
     return sorted(found.values(), key=lambda item: (item[0].title, item[0].entry_id))
 
 
-def _budget_entry(hass: HomeAssistant, device: dr.DeviceEntry) -> ConfigEntry[Any] | None:
+def _own_entry(hass: HomeAssistant, device: dr.DeviceEntry) -> ConfigEntry[Any] | None:
     """The strip or circuit entry whose own device this is (not an outlet's, not a user's)."""
     for entry_id in device.config_entries:
         entry = hass.config_entries.async_get_entry(entry_id)
