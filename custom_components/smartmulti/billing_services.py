@@ -12,7 +12,7 @@ of their entities.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 import io
@@ -250,12 +250,22 @@ def _local_iso(timestamp: float) -> str:
 
 @dataclass(slots=True)
 class _Bill:
+    """A user's sessions as billed (energy and cost rounded), and their totals."""
+
     user: str
     user_id: str
-    sessions: list[Session]
+    lines: list[tuple[Session, Decimal, Decimal]] = field(default_factory=list)
 
-    def lines(self) -> list[tuple[Session, Decimal, Decimal]]:
-        return [(s, _kwh(s.energy_wh), _money(s.cost)) for s in self.sessions]
+    def add(self, session: Session) -> None:
+        self.lines.append((session, _kwh(session.energy_wh), _money(session.cost)))
+
+    @property
+    def energy_kwh(self) -> Decimal:
+        return sum((kwh for _, kwh, _ in self.lines), Decimal())
+
+    @property
+    def cost(self) -> Decimal:
+        return sum((cost for _, _, cost in self.lines), Decimal())
 
 
 async def _async_export_billing(call: ServiceCall) -> ServiceResponse:
@@ -270,10 +280,9 @@ async def _async_export_billing(call: ServiceCall) -> ServiceResponse:
             continue
         user = ledger.users.get(session.user_id)
         bill = bills.setdefault(
-            session.user_id,
-            _Bill(session.user if user is None else user.name, session.user_id, []),
+            session.user_id, _Bill(session.user if user is None else user.name, session.user_id)
         )
-        bill.sessions.append(session)
+        bill.add(session)
     currency = hass.config.currency
     ordered = sorted(bills.values(), key=lambda bill: bill.user.casefold())
     text = _csv(ordered, start, end, currency)
@@ -291,14 +300,13 @@ async def _async_export_billing(call: ServiceCall) -> ServiceResponse:
         ) from err
     users: list[dict[str, Any]] = []
     for bill in ordered:
-        lines = bill.lines()
         users.append(
             {
                 "user": bill.user,
                 "user_id": bill.user_id,
-                "sessions": len(lines),
-                "energy_kwh": float(sum((kwh for _, kwh, _ in lines), Decimal())),
-                "cost": float(sum((cost for _, _, cost in lines), Decimal())),
+                "sessions": len(bill.lines),
+                "energy_kwh": float(bill.energy_kwh),
+                "cost": float(bill.cost),
                 "items": [
                     {
                         "outlet": session.place,
@@ -310,7 +318,7 @@ async def _async_export_billing(call: ServiceCall) -> ServiceResponse:
                         "energy_kwh": float(kwh),
                         "cost": float(cost),
                     }
-                    for session, kwh, cost in lines
+                    for session, kwh, cost in bill.lines
                 ],
             }
         )
@@ -331,8 +339,7 @@ def _csv(bills: list[_Bill], start: datetime, end: datetime, currency: str) -> s
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for bill in bills:
-        lines = bill.lines()
-        for session, kwh, cost in lines:
+        for session, kwh, cost in bill.lines:
             writer.writerow(
                 (
                     "session",
@@ -352,12 +359,12 @@ def _csv(bills: list[_Bill], start: datetime, end: datetime, currency: str) -> s
             (
                 "total",
                 bill.user,
-                len(lines),
+                len(bill.lines),
                 "",
                 dt_util.as_local(start).isoformat(),
                 dt_util.as_local(end).isoformat(),
-                sum((kwh for _, kwh, _ in lines), Decimal()),
-                sum((cost for _, _, cost in lines), Decimal()),
+                bill.energy_kwh,
+                bill.cost,
                 currency,
             )
         )
