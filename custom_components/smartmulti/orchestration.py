@@ -162,18 +162,24 @@ def _strip_targets(hass: HomeAssistant, call: ServiceCall) -> list[ConfigEntry[A
     if not any(call.data.get(key) for key in TARGET_KEYS):
         return _strip_entries(hass)
     strips: dict[str, ConfigEntry[Any]] = {}
-    for device, named in _devices(hass, call):
+    for device, named in referenced_devices(hass, call):
         if (entry := _own_entry(hass, device)) is not None and not is_circuit_entry(entry):
             strips[entry.entry_id] = entry
         elif named:
-            raise _error("not_a_strip", target=_device_name(device))
+            raise _error("not_a_strip", target=device_name(device))
     if not strips:
-        raise _error("not_a_strip", target=_asked(call))
+        raise _error("not_a_strip", target=asked(call))
     return sorted(strips.values(), key=lambda entry: (entry.title, entry.entry_id))
 
 
-def _devices(hass: HomeAssistant, call: ServiceCall) -> list[tuple[dr.DeviceEntry, bool]]:
-    """Every device a call refers to, and whether it was named (not found through an area)."""
+@callback
+def referenced_devices(
+    hass: HomeAssistant, call: ServiceCall, unknown: str = "unknown_device"
+) -> list[tuple[dr.DeviceEntry, bool]]:
+    """Every device a call refers to, and whether it was named (not found through an area).
+
+    A target that does not exist is refused with the translation key ``unknown``.
+    """
     selected = async_extract_referenced_entity_ids(hass, call, expand_group=False)
     if missing := (
         selected.missing_devices
@@ -181,19 +187,19 @@ def _devices(hass: HomeAssistant, call: ServiceCall) -> list[tuple[dr.DeviceEntr
         | selected.missing_floors
         | selected.missing_labels
     ):
-        raise _error("unknown_device", target=", ".join(sorted(missing)))
+        raise _error(unknown, target=", ".join(sorted(missing)))
     named = set(_as_list(call.data.get(ATTR_DEVICE_ID)))
     entities = er.async_get(hass)
     for entity_id in sorted(selected.referenced):
         entity = entities.async_get(entity_id)
         if entity is None or entity.device_id is None:
-            raise _error("unknown_device", target=entity_id)
+            raise _error(unknown, target=entity_id)
         named.add(entity.device_id)
     registry = dr.async_get(hass)
     devices: list[tuple[dr.DeviceEntry, bool]] = []
     for device_id in sorted(named | selected.referenced_devices):
         if (device := registry.async_get(device_id)) is None:
-            raise _error("unknown_device", target=device_id)
+            raise _error(unknown, target=device_id)
         devices.append((device, device_id in named))
     return devices
 
@@ -235,11 +241,11 @@ def _budget_targets(
     if not any(call.data.get(key) for key in TARGET_KEYS):
         raise _error("no_budget_target")
     found: dict[str, tuple[ConfigEntry[Any], BudgetHolder]] = {}
-    for device, named in _devices(hass, call):
+    for device, named in referenced_devices(hass, call):
         entry = _own_entry(hass, device)
         if entry is None:
             if named:
-                raise _error("not_a_budget_target", target=_device_name(device))
+                raise _error("not_a_budget_target", target=device_name(device))
             continue
         if entry.state is not ConfigEntryState.LOADED:
             key = "circuit_not_loaded" if is_circuit_entry(entry) else "strip_not_loaded"
@@ -249,7 +255,7 @@ def _budget_targets(
         )
         found[entry.entry_id] = (entry, holder)
     if not found:
-        raise _error("not_a_budget_target", target=_asked(call))
+        raise _error("not_a_budget_target", target=asked(call))
     return sorted(found.values(), key=lambda item: (item[0].title, item[0].entry_id))
 
 
@@ -400,11 +406,12 @@ def async_get_temporary_budgets(hass: HomeAssistant) -> TemporaryBudgets:
 # ---------------------------------------------------------------------- helpers
 
 
-def _device_name(device: dr.DeviceEntry) -> str:
+def device_name(device: dr.DeviceEntry) -> str:
     return device.name_by_user or device.name or device.id
 
 
-def _asked(call: ServiceCall) -> str:
+def asked(call: ServiceCall) -> str:
+    """What a call targets, as given (for an error that found nothing)."""
     asked = [item for key in TARGET_KEYS for item in _as_list(call.data.get(key))]
     return ", ".join(asked) or "-"
 

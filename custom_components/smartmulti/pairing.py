@@ -23,11 +23,10 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
 )
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_AREA_ID, ATTR_DEVICE_ID, ATTR_ENTITY_ID, EntityCategory
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.service import async_extract_referenced_entity_ids
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
@@ -40,6 +39,7 @@ from .coordinator import (
 )
 from .entity import SmartMultiEntity, SmartMultiOutletEntity
 from .models import Outlet, PairingStatus, PairingView, StripState
+from .orchestration import asked, device_name, referenced_devices
 
 # ---------------------------------------------------------------------- making laptops pair again
 
@@ -68,24 +68,11 @@ def async_pairing_targets(hass: HomeAssistant, call: ServiceCall) -> list[Pairin
     Devices named in the call (directly or through one of their entities) must be SmartMulti
     strips or outlets; devices found through an area are taken if they are and skipped if not.
     """
-    selected = async_extract_referenced_entity_ids(hass, call, expand_group=False)
-    if selected.missing_devices:
-        raise _unknown_target(", ".join(sorted(selected.missing_devices)))
-    named = set(_as_list(call.data.get(ATTR_DEVICE_ID)))
-    entities = er.async_get(hass)
-    for entity_id in sorted(selected.referenced):
-        entry = entities.async_get(entity_id)
-        if entry is None or entry.device_id is None:
-            raise _unknown_target(entity_id)
-        named.add(entry.device_id)
-    devices = dr.async_get(hass)
     targets: dict[str, PairingTarget] = {}
-    for device_id in sorted(named | selected.referenced_devices):
-        if (device := devices.async_get(device_id)) is None:
-            raise _unknown_target(device_id)
+    for device, named in referenced_devices(hass, call, "unknown_target"):
         if (found := _device_outlets(hass, device)) is None:
-            if device_id in named:
-                raise _unknown_target(device.name_by_user or device.name or device_id)
+            if named:
+                raise _unknown_target(device_name(device))
             continue
         coordinator, outlet_ids = found
         target = targets.setdefault(
@@ -93,12 +80,7 @@ def async_pairing_targets(hass: HomeAssistant, call: ServiceCall) -> list[Pairin
         )
         target.outlet_ids |= outlet_ids
     if not targets:
-        asked = (
-            _as_list(call.data.get(ATTR_AREA_ID))
-            + _as_list(call.data.get(ATTR_DEVICE_ID))
-            + _as_list(call.data.get(ATTR_ENTITY_ID))
-        )
-        raise _unknown_target(", ".join(asked) or "-")
+        raise _unknown_target(asked(call))
     return list(targets.values())
 
 
@@ -126,12 +108,6 @@ def _device_outlets(
             if outlet_device_identifier(serial, outlet_id) in device.identifiers:
                 return coordinator, {outlet_id}
     return None
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(item) for item in value] if isinstance(value, list | tuple | set) else [str(value)]
 
 
 def _unknown_target(target: str) -> ServiceValidationError:
