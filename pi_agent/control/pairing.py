@@ -117,7 +117,6 @@ class Paired:
     since: float  # wall clock
     seen_at: float  # agent clock: the pairing or the last battery report
     confidence: float | None = None
-    pairing_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -204,10 +203,6 @@ class PairingCoordinator:
 
     def paired(self, outlet_id: int) -> Paired | None:
         return self._paired.get(outlet_id)
-
-    def cooldown_left(self, outlet_id: int, now: float) -> float:
-        """Seconds before this outlet may take part in another pairing."""
-        return max(0.0, self._cooldown.get(outlet_id, -math.inf) - now)
 
     def in_pairing(self, outlet_id: int) -> bool:
         return self._session is not None and outlet_id in self._session.group
@@ -569,7 +564,6 @@ class PairingCoordinator:
                 since=self._wall(),
                 seen_at=now,
                 confidence=result.confidence,
-                pairing_id=session.id,
             )
             self._pair_again.discard(result.outlet)
             self._mismatches.pop(result.outlet, None)
