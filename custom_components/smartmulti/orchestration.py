@@ -329,8 +329,7 @@ class TemporaryBudgets:
     def async_detach(self, entry_id: str) -> None:
         """An entry unloads: its timer stops, its pending budget stays for the next setup."""
         self._holders.pop(entry_id, None)
-        if (unsub := self._timers.pop(entry_id, None)) is not None:
-            unsub()
+        self._cancel_timer(entry_id)
 
     async def async_set(
         self, entry_id: str, holder: BudgetHolder, watts: float, duration: timedelta | None
@@ -382,9 +381,10 @@ class TemporaryBudgets:
     async def async_forget(self, entry_ids: Iterable[str]) -> None:
         """Removed entries have no budget to come back."""
         await self.async_load()
-        removed = [entry_id for entry_id in entry_ids if self.pending.pop(entry_id, None)]
+        removed = False
         for entry_id in entry_ids:
             self.async_detach(entry_id)
+            removed |= self.pending.pop(entry_id, None) is not None
         if removed:
             await self._async_save()
 
