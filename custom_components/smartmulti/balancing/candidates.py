@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .estimate import LaptopView, OutletMemory
+from .estimate import LaptopView, OutletMemory, settled
 from .model import OutletInput, Reason, Settings, StripInput
 
 
@@ -31,7 +31,6 @@ class Candidate:
     """A balanced outlet this cycle, with the switching rights the agent will enforce."""
 
     outlet: OutletInput
-    memory: OutletMemory
     laptop: LaptopView
     draw_w: float
     can_on: bool
@@ -63,17 +62,6 @@ class Bid:
     on_reason: Reason  # shown when the outlet is on
     off_reason: Reason  # shown when it is off and the budget is not the reason
     value: float = 0.0  # smart: worth of having it on this cycle, in watts (see smart.py)
-
-
-def settled(outlet: OutletInput, settings: Settings) -> bool:
-    """True when the meter of an on outlet can be believed."""
-    since = outlet.seconds_since_switch
-    return (
-        outlet.relay_on
-        and not outlet.stale
-        and not outlet.fault
-        and (since is None or since >= settings.settle_s)
-    )
 
 
 def exception_draw_w(outlet: OutletInput, settings: Settings) -> float:
@@ -118,7 +106,6 @@ def candidate(
     elapsed_off = since is None or since >= strip.min_off_s
     return Candidate(
         outlet=outlet,
-        memory=memory,
         laptop=laptop,
         draw_w=draw,
         can_on=not outlet.relay_on and elapsed_off and not outlet.fault,

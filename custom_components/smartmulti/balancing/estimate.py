@@ -92,7 +92,6 @@ class LaptopView:
     use_w: float
     charge_w: float  # into the battery at constant power
     draw_w: float  # at the outlet at constant power
-    efficiency: float
     cv_soc: float
     session_start: float | None
     observed_at: float | None
@@ -150,7 +149,8 @@ def _forget(mem: OutletMemory) -> OutletMemory:
     )
 
 
-def _settled(outlet: OutletInput, settings: Settings) -> bool:
+def settled(outlet: OutletInput, settings: Settings) -> bool:
+    """True when the meter of an on outlet can be believed."""
     since = outlet.seconds_since_switch
     return (
         outlet.relay_on
@@ -186,7 +186,8 @@ def _observe(
         mem = mem._replace(anchor_t=None, anchor_soc=None, anchor_wh=0.0)
     else:
         mem = mem._replace(anchor_wh=mem.anchor_wh + outlet_wh)
-    if not _settled(outlet, settings):
+    trusted = settled(outlet, settings)
+    if not trusted:
         mem = mem._replace(plateau_since=None, plateau_soc=None)
 
     report = outlet.battery
@@ -195,7 +196,7 @@ def _observe(
 
     if not outlet.relay_on:
         mem = mem._replace(looked=False)
-    if _settled(outlet, settings):
+    if trusted:
         fresh = not mem.looked
         mem = mem._replace(looked=True)
         if outlet.power_w < settings.present_w:
@@ -309,7 +310,7 @@ def _observe_report(
     mem = _learn(mem, outlet, now, soc, settings)
     if not outlet.relay_on:
         return mem._replace(state=ChargeState.DISCHARGING, flat_since=None)
-    if not _settled(outlet, settings):
+    if not settled(outlet, settings):
         return mem._replace(state=ChargeState.CHARGING)
     power = outlet.power_w
     peak = max(mem.peak_w, power)
@@ -480,7 +481,6 @@ def view(
         use_w=use,
         charge_w=charge,
         draw_w=draw,
-        efficiency=eff,
         cv_soc=settings.default_cv_soc,
         session_start=memory.session_start,
         observed_at=memory.observed_at,

@@ -147,7 +147,6 @@ class Settings:
     critical_s: float = 1800.0  # smart: a laptop within this of running flat comes first
     dwell_s: float = 600.0  # smart: a turn this young is interrupted only to keep a laptop alive
     laxity_band_s: float = 1200.0  # smart: laxity credited to the laptop on (hysteresis)
-    fill_tolerance_w: float = 8.0  # unused since smart scores outlets (kept for compatibility)
     departure_soon_s: float = 3600.0  # smart: a known departure this close is shown as the reason
     switch_cost_w: float = 10.0  # smart: worth of not switching an outlet, in watts this cycle
     priority_w: float = 60.0  # smart: worth of having no laxity left, over having plenty

@@ -38,8 +38,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 import math
 
-from ..candidates import Bid, Candidate, Want, at_target, settled
-from ..estimate import look_interval_s
+from ..candidates import Bid, Candidate, Want, at_target
+from ..estimate import look_interval_s, settled
 from ..model import Reason, Settings, StripInput
 from ..need import departure_s, flat_s, laxity_s
 
