@@ -68,6 +68,8 @@ class _Observed:
     strip: StripInput
     cands: list[Candidate]
     bids: list[Bid]
+    by_id: dict[int, Candidate]
+    rank: dict[int, int]  # outlet id -> its place in ``bids``
 
 
 class Balancer:
@@ -127,15 +129,21 @@ class Balancer:
         """Observe this cycle's facts once and rank them by the strip's strategy."""
         physical = self._physical(strip)
         cands = self._observe(physical)
-        return _Observed(physical, cands, RANKERS[strip.strategy](cands, physical, self.settings))
+        bids = RANKERS[strip.strategy](cands, physical, self.settings)
+        return _Observed(
+            physical,
+            cands,
+            bids,
+            {c.outlet_id: c for c in cands},
+            {b.outlet_id: i for i, b in enumerate(bids)},
+        )
 
     def demand(self, strip: StripInput) -> Demand:
         """The strip's need for the circuit split (observes this cycle's facts)."""
         return self._demand(self._rank(strip))
 
     def _demand(self, seen: _Observed) -> Demand:
-        strip, settings = seen.strip, self.settings
-        by_id = {c.outlet_id: c for c in seen.cands}
+        strip, settings, by_id = seen.strip, self.settings, seen.by_id
         exceptions = sum(exception_draw_w(o, settings) for o in strip.outlets if o.exception)
         locked = [c for c in seen.cands if c.on and not c.can_off]
         base = exceptions + sum(c.draw_w for c in locked)
@@ -163,13 +171,12 @@ class Balancer:
     def _plan(self, seen: _Observed, budget_w: float) -> StripPlan:
         settings = self.settings
         strip = replace(seen.strip, budget_w=budget_w)
-        cands, bids = seen.cands, seen.bids
+        cands, bids, rank = seen.cands, seen.bids, seen.rank
         exceptions = [o for o in strip.outlets if o.exception]
         exceptions_w = sum(exception_draw_w(o, settings) for o in exceptions)
         room = min(strip.budget_w, strip.hard_limit_w) - exceptions_w
-        rank = {b.outlet_id: i for i, b in enumerate(bids)}
-        real = _select(cands, bids, room, strip, respect_locks=True)
-        ideal = _select(cands, bids, room, strip, respect_locks=False)
+        real = _select(seen, room, respect_locks=True)
+        ideal = _select(seen, room, respect_locks=False)
         on = set(real.chosen)
         decisions = [
             self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale) for c in cands
@@ -272,17 +279,9 @@ class _Selection:
     turn_limited: set[int]
 
 
-def _select(
-    cands: Sequence[Candidate],
-    bids: Sequence[Bid],
-    room: float,
-    strip: StripInput,
-    *,
-    respect_locks: bool,
-) -> _Selection:
+def _select(seen: _Observed, room: float, *, respect_locks: bool) -> _Selection:
     """Pick the outlets to have on, level by level; locks first when they are respected."""
-    by_id = {c.outlet_id: c for c in cands}
-    rank = {b.outlet_id: i for i, b in enumerate(bids)}
+    strip, cands, bids, by_id, rank = seen.strip, seen.cands, seen.bids, seen.by_id, seen.rank
     max_on = strip.max_on if strip.strategy is Strategy.MAX_OUTLETS else None
     sel = _Selection([], 0.0, set(), set())
     if respect_locks:
