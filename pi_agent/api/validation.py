@@ -34,7 +34,7 @@ def _reserves(value: Any) -> dict[int, float]:
     watts = number(0, MAX_BUDGET_W, min_included=False)
     result = {}
     for key, item in value.items():
-        if not (isinstance(key, str) and key.isdigit() and len(key) <= 3):
+        if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 3):
             raise vol.Invalid("keys must be outlet ids", path=[key])
         try:
             result[int(key)] = watts(item)

@@ -241,6 +241,11 @@ async def test_malformed_body_is_400_and_changes_nothing(
             {"on": [], "priority": [], "budget_w": 5, "ttl_s": 9, "reserve_w": {"17": 40}},
             "reserve_w.17",
         ),
+        (  # an Arabic-Indic one is a digit to Python, not an outlet id
+            "/api/v1/plan",
+            {"on": [], "priority": [], "budget_w": 5, "ttl_s": 9, "reserve_w": {"\u0661": 40}},
+            "reserve_w.\u0661",
+        ),
     ],
 )
 async def test_out_of_range_value_is_422_naming_the_field_and_changes_nothing(
