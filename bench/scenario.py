@@ -13,6 +13,15 @@ from typing import Any
 from pi_agent.sim.physics import LaptopSpec
 
 
+def value_at(schedule: tuple[tuple[int, float], ...], t: float) -> float:
+    """A piecewise-constant schedule's value at ``t``: ``(from_s, value)`` pairs, sorted."""
+    watts = schedule[0][1]
+    for start, value in schedule:
+        if start <= t:
+            watts = value
+    return watts
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     """One laptop's stay on one outlet."""
@@ -68,11 +77,7 @@ class Scenario:
 
     def budget_at(self, t: float) -> float:
         """The piecewise-constant budget in force at time ``t``."""
-        watts = self.budget_w[0][1]
-        for start, value in self.budget_w:
-            if start <= t:
-                watts = value
-        return watts
+        return value_at(self.budget_w, t)
 
     def exceptions_w(self) -> float:
         return sum(e.power_w for e in self.exceptions)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import json
 from pathlib import Path
 import sys
@@ -30,7 +30,7 @@ from balancing import Circuit, SiteBalancer, Strategy
 
 from pi_agent.sim.physics import SECONDS_PER_HOUR
 
-from .scenario import Scenario, parse
+from .scenario import Scenario, parse, value_at
 from .world import Decision, StripWorld
 
 SITES = Path(__file__).resolve().parent / "sites"
@@ -54,11 +54,7 @@ class Site:
     strips: tuple[SiteStrip, ...]
 
     def circuit_at(self, t: float) -> float:
-        watts = self.circuit_w[0][1]
-        for start, value in self.circuit_w:
-            if start <= t:
-                watts = value
-        return watts
+        return value_at(self.circuit_w, t)
 
 
 def load_site(path: Path) -> Site:
@@ -90,7 +86,7 @@ def load_site(path: Path) -> Site:
 def run_site(site: Site, strategies: Mapping[str, Strategy] | None = None) -> dict[str, Any]:
     """Step every strip under one circuit; per strip and per laptop, what each got."""
     engine = SiteBalancer()
-    root = Circuit("circuit", site.circuit_at(0), strips=tuple(s.strip_id for s in site.strips))
+    strip_ids = tuple(s.strip_id for s in site.strips)
     worlds = {
         s.strip_id: StripWorld(
             s.scenario,
@@ -113,8 +109,8 @@ def run_site(site: Site, strategies: Mapping[str, Strategy] | None = None) -> di
         for s in site.strips:
             world = worlds[s.strip_id]
             strip = world.observe(t, s.scenario.budget_at(t))
-            inputs[s.strip_id] = _with(strip, strategy[s.strip_id], s.strip_id)
-        plan = engine.plan(inputs, root=_budgeted(root, circuit_w))
+            inputs[s.strip_id] = replace(strip, strategy=strategy[s.strip_id], strip_id=s.strip_id)
+        plan = engine.plan(inputs, root=Circuit("circuit", circuit_w, strips=strip_ids))
         total = 0.0
         for s in site.strips:
             world = worlds[s.strip_id]
@@ -196,16 +192,6 @@ def _inversions(site: Site, worlds: Mapping[str, StripWorld]) -> int:
         )
         count += sum(1 for level in levels if level < fuller - INVERSION_POINTS)
     return count
-
-
-def _with(strip: Any, strategy: Strategy, strip_id: str) -> Any:
-    from dataclasses import replace  # noqa: PLC0415 - local, the module stays light
-
-    return replace(strip, strategy=strategy, strip_id=strip_id)
-
-
-def _budgeted(root: Circuit, watts: float) -> Circuit:
-    return Circuit(root.circuit_id, watts, root.children, root.strips)
 
 
 def markdown(runs: Sequence[dict[str, Any]]) -> str:
