@@ -96,6 +96,14 @@ async def async_setup_entry(
     )
 
 
+async def _async_restored_value(number: RestoreNumber) -> float | None:
+    """The value the number had before the restart, within its range now."""
+    last = await number.async_get_last_number_data()
+    if last is None or last.native_value is None:
+        return None
+    return min(max(last.native_value, number.native_min_value), number.native_max_value)
+
+
 class SmartMultiStripNumber(BalancingEntityMixin, SmartMultiEntity, RestoreNumber):
     entity_description: SmartMultiNumberEntityDescription
 
@@ -111,10 +119,7 @@ class SmartMultiStripNumber(BalancingEntityMixin, SmartMultiEntity, RestoreNumbe
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        if (last := await self.async_get_last_number_data()) is not None and (
-            last.native_value is not None
-        ):
-            value = min(max(last.native_value, self.native_min_value), self.native_max_value)
+        if (value := await _async_restored_value(self)) is not None:
             self.entity_description.set_fn(self.balancing, value)
 
     @property
@@ -142,10 +147,8 @@ class SmartMultiCircuitBudget(SmartMultiCircuitEntity, RestoreNumber):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        if (last := await self.async_get_last_number_data()) is not None and (
-            last.native_value is not None
-        ):
-            self.circuit.async_set_budget(min(max(last.native_value, 0.0), self.circuit.rating_w))
+        if (value := await _async_restored_value(self)) is not None:
+            self.circuit.async_set_budget(value)
 
     @property
     def native_value(self) -> float:
