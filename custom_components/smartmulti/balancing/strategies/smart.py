@@ -41,9 +41,9 @@ import math
 from ..candidates import Bid, Candidate, Want, at_target
 from ..estimate import look_interval_s, settled
 from ..model import Reason, Settings, StripInput
-from ..need import departure_s, flat_s, laxity_s
+from ..need import flat_s, laxity_s
 
-__all__ = ["departure_s", "expected_w", "flat_s", "laxity_s", "probe_interval_s", "rank"]
+__all__ = ["expected_w", "rank"]
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -131,7 +131,7 @@ def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float)
     if seen is None:
         value = settings.first_probe_share * cand.draw_w + switch
     else:
-        interval = probe_interval_s(cand, settings)
+        interval = look_interval_s(cand.laptop.empty_looks, settings)
         unseen = (strip.now - seen) / interval
         if unseen >= settings.probe_force:
             # Long unseen: a laptop without a report may be running flat there.
@@ -147,15 +147,6 @@ def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float)
             value = 0.0
     want = Want.SPARE if value > 0 else Want.NONE
     return Bid(oid, want, Reason.PROBING, off_reason, value)
-
-
-def probe_interval_s(cand: Candidate, settings: Settings) -> float:
-    """How often an empty outlet is looked at: less often each time it is found empty again.
-
-    An outlet a laptop just left is looked at after ``probe_interval_s``; one nobody has used
-    for a while backs off (x ``probe_backoff`` per empty look) to ``max_probe_interval_s``.
-    """
-    return look_interval_s(cand.laptop.empty_looks, settings)
 
 
 def _on_reason(cand: Candidate, strip: StripInput, settings: Settings) -> Reason:
