@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
 import json
 import logging
 from typing import Any
@@ -106,38 +107,51 @@ class HostileAgent:
     def __init__(self, delay_s: float = 0.0) -> None:
         self.delay_s = delay_s
         self.streams = 0
+        self.requests = 0  # of every route
         self.runner: web.AppRunner | None = None
         self.port = 0
+        self.stopping = asyncio.Event()
+
+    async def stall(self, seconds: float) -> None:
+        """Hang for ``seconds``, or until the double stops (no handler outlives the test)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.stopping.wait()
 
     async def start(self) -> None:
+        self.stopping.clear()
         app = web.Application()
         app.router.add_get("/api/v1/info", self.info)
         app.router.add_get("/api/v1/state", self.state)
         app.router.add_get("/api/v1/events", self.events)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", self.port)  # the same port once known
         await site.start()
         self.port = next(a[1] for a in self.runner.addresses if isinstance(a, tuple))
 
     async def stop(self) -> None:
         assert self.runner is not None
+        self.stopping.set()
         await self.runner.cleanup()
 
     async def info(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(self.delay_s)
+        self.requests += 1
+        await self.stall(self.delay_s)
         return web.json_response(
             {"serial": "hostile-1", "name": "Hostile", "version": "0.1.0", "api_version": 1,
              "outlets": 2, "model": "SmartMulti strip", "simulated": True, "energy_epoch": "e1"}
         )  # fmt: skip
 
     async def state(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(self.delay_s)
+        self.requests += 1
+        await self.stall(self.delay_s)
         return web.json_response(_snapshot())
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         self.streams += 1
-        await asyncio.sleep(self.delay_s)
+        self.requests += 1
+        await self.stall(self.delay_s)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         await response.write(f"event: snapshot\ndata: {json.dumps(_snapshot())}\n\n".encode())
@@ -147,7 +161,7 @@ class HostileAgent:
             return response  # the last message is cut off mid-way
         good = {"outlets": [{"id": 1, "relay": True, "state": "on", "power_w": 50.0}]}
         await response.write(f"event: update\ndata: {json.dumps(good)}\n\n".encode())
-        await asyncio.sleep(30)
+        await self.stall(30)
         return response
 
 
@@ -204,8 +218,11 @@ async def test_a_slow_agent_makes_entities_unavailable_without_piling_up_request
     tasks_before = len(asyncio.all_tasks())
     double.delay_s = 3600.0  # it stops answering in time: every request hangs
     await double.stop()  # drop the live stream; the next connections meet the slow agent
+    requests = double.requests
     await double.start()
+    await wait_for(lambda: double.requests > requests)  # the integration is waiting on it
     await asyncio.sleep(3)
+    assert relay_state(hass) == STATE_UNAVAILABLE
     assert len(asyncio.all_tasks()) <= tasks_before + 5
     assert not tracebacks(caplog)
     await hass.config_entries.async_unload(entry.entry_id)
