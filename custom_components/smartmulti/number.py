@@ -37,6 +37,9 @@ class SmartMultiNumberEntityDescription(NumberEntityDescription):
     value_fn: Callable[[StripBalancing], float]
     max_fn: Callable[[StripBalancing], float]
     set_fn: Callable[[StripBalancing, float], None]
+    # Set by hand, it cancels the return of a temporary budget (smartmulti.set_budget with a
+    # duration; orchestration.py): the latest decision wins.
+    ends_temporary: bool = False
 
 
 STRIP_NUMBERS: tuple[SmartMultiNumberEntityDescription, ...] = (
@@ -52,6 +55,7 @@ STRIP_NUMBERS: tuple[SmartMultiNumberEntityDescription, ...] = (
         value_fn=lambda balancing: balancing.budget_w,
         max_fn=lambda balancing: balancing.data.state.hard_limit_w,
         set_fn=lambda balancing, value: balancing.async_set_budget(value),
+        ends_temporary=True,
     ),
     # Only read by the max_outlets strategy; unset it is the outlet count (no limit).
     SmartMultiNumberEntityDescription(
@@ -131,7 +135,7 @@ class SmartMultiStripNumber(BalancingEntityMixin, SmartMultiEntity, RestoreNumbe
         return self.entity_description.max_fn(self.balancing)
 
     async def async_set_native_value(self, value: float) -> None:
-        if self.entity_description.key == "budget":  # by hand: a temporary budget ends here
+        if self.entity_description.ends_temporary:
             await async_get_temporary_budgets(self.hass).async_cancel(self.balancing.entry_id)
         self.entity_description.set_fn(self.balancing, value)
 
