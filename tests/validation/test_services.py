@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util.yaml import load_yaml_dict
@@ -14,9 +15,11 @@ from custom_components.smartmulti.const import DOMAIN
 INTEGRATION = Path(__file__).resolve().parents[2] / "custom_components" / "smartmulti"
 
 
-def documented() -> set[str]:
-    path = INTEGRATION / "services.yaml"
-    return set(load_yaml_dict(str(path))) if path.exists() else set()
+def documented() -> dict[str, Any]:
+    """services.yaml: every service with its fields (a missing file fails, not passes)."""
+    services = load_yaml_dict(str(INTEGRATION / "services.yaml"))
+    assert services
+    return services
 
 
 def translated(language: str) -> dict[str, dict[str, object]]:
@@ -30,20 +33,20 @@ async def test_registered_services_are_exactly_the_documented_ones(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     registered = set(hass.services.async_services_for_domain(DOMAIN))
-    assert registered == documented()
+    assert registered == set(documented())
 
 
 def test_every_documented_service_has_a_name_and_description_in_every_language() -> None:
     for language in ("strings", "en", "fr"):
         services = translated(language)
-        assert set(services) == documented(), language
+        assert set(services) == set(documented()), language
         for service, texts in services.items():
             assert texts.get("name"), (language, service)
             assert texts.get("description"), (language, service)
 
 
 def test_every_service_field_is_translated() -> None:
-    schema = load_yaml_dict(str(INTEGRATION / "services.yaml")) if documented() else {}
+    schema = documented()
     for language in ("strings", "en", "fr"):
         services = translated(language)
         for service, spec in schema.items():
