@@ -8,9 +8,11 @@ from custom_components.smartmulti.balancing import (
     Balancer,
     BatteryReport,
     OutletInput,
+    Reason,
     Settings,
     Strategy,
     StripInput,
+    StripPlan,
 )
 
 
@@ -62,6 +64,11 @@ def strip(
         strategy=strategy,
         max_on=max_on,
     )
+
+
+def reasons(plan: StripPlan) -> dict[int, Reason]:
+    """Each outlet's reason in a plan, by outlet id."""
+    return {d.outlet_id: d.reason for d in plan.outlets}
 
 
 def looks_beside(

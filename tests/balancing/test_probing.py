@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from custom_components.smartmulti.balancing import Balancer, Reason, Settings, Strategy
 
-from .helpers import laptop, looks_beside, strip
+from .helpers import laptop, looks_beside, reasons, strip
 
 
 def test_two_unknown_outlets_do_not_take_turns_forever_when_the_minimum_on_time_is_short() -> None:
@@ -29,9 +29,8 @@ def test_two_unknown_outlets_do_not_take_turns_forever_when_the_minimum_on_time_
                 switches += 1
             elif since[i] is not None:
                 since[i] = since[i] + 1.0  # type: ignore[operator]
-    reasons = {d.outlet_id: d.reason for d in plan.outlets}
     assert switches <= 4
-    assert Reason.UNKNOWN not in reasons.values()
+    assert Reason.UNKNOWN not in reasons(plan).values()
 
 
 def test_a_look_is_shown_as_probing_while_it_is_held_on() -> None:

@@ -6,11 +6,7 @@ import itertools
 
 from custom_components.smartmulti.balancing import Balancer, Reason, Settings
 
-from .helpers import laptop, looks_beside, strip
-
-
-def reasons(plan: object) -> dict[int, Reason]:
-    return {d.outlet_id: d.reason for d in plan.outlets}  # type: ignore[attr-defined]
+from .helpers import laptop, looks_beside, reasons, strip
 
 
 def test_a_young_turn_is_not_interrupted_for_a_more_needy_rival() -> None:

@@ -6,11 +6,7 @@ from dataclasses import replace
 
 from custom_components.smartmulti.balancing import Balancer, Reason, Strategy, StripInput
 
-from .helpers import lamp, laptop, strip
-
-
-def reasons(plan_outlets: object) -> dict[int, Reason]:
-    return {d.outlet_id: d.reason for d in plan_outlets}  # type: ignore[attr-defined]
+from .helpers import lamp, laptop, reasons, strip
 
 
 def test_total_cap_first_come_keeps_power_and_later_arrivals_wait() -> None:
@@ -38,7 +34,7 @@ def test_total_cap_first_come_keeps_power_and_later_arrivals_wait() -> None:
         )
     )
     assert set(plan.on) == {0, 1}
-    assert reasons(plan.outlets)[2] is Reason.WAITING_BUDGET
+    assert reasons(plan)[2] is Reason.WAITING_BUDGET
 
 
 def test_max_outlets_caps_the_count_even_with_budget_to_spare() -> None:
@@ -51,7 +47,7 @@ def test_max_outlets_caps_the_count_even_with_budget_to_spare() -> None:
         )
     )
     assert len(plan.on) == 2
-    assert reasons(plan.outlets)[2] is Reason.WAITING_TURN
+    assert reasons(plan)[2] is Reason.WAITING_TURN
 
 
 def test_battery_priority_charges_the_emptiest_first() -> None:
@@ -98,7 +94,7 @@ def test_smart_keeps_a_laptop_about_to_run_flat_alive_first() -> None:
         )
     )
     assert plan.on == (1,)
-    assert reasons(plan.outlets)[1] is Reason.KEEP_ALIVE
+    assert reasons(plan)[1] is Reason.KEEP_ALIVE
 
 
 def test_smart_serves_the_earlier_departure_first() -> None:
@@ -145,13 +141,13 @@ def test_exceptions_stay_on_and_their_draw_comes_off_the_budget_first() -> None:
     assert plan.exceptions_w == 40
     assert len(plan.on) == 1
     assert 15 in plan.agent_plan(ttl_s=30)["on"]  # type: ignore[operator]
-    assert reasons(plan.outlets)[15] is Reason.EXCEPTION
+    assert reasons(plan)[15] is Reason.EXCEPTION
 
 
 def test_an_outlet_just_switched_off_waits_for_its_minimum_off_time() -> None:
     plan = Balancer().plan(strip(laptop(0, percent=10, since=10), budget=500))
     assert plan.on == ()
-    assert reasons(plan.outlets)[0] is Reason.MIN_OFF_TIME
+    assert reasons(plan)[0] is Reason.MIN_OFF_TIME
 
 
 def test_an_outlet_just_switched_on_is_held_for_its_minimum_on_time() -> None:
@@ -163,7 +159,7 @@ def test_an_outlet_just_switched_on_is_held_for_its_minimum_on_time() -> None:
         )
     )
     assert plan.on == (0,)
-    assert reasons(plan.outlets)[0] is Reason.MIN_ON_TIME
+    assert reasons(plan)[0] is Reason.MIN_ON_TIME
 
 
 def test_a_budget_drop_sheds_at_once_even_inside_the_minimum_on_time() -> None:
@@ -175,7 +171,7 @@ def test_a_budget_drop_sheds_at_once_even_inside_the_minimum_on_time() -> None:
         )
     )
     assert plan.on == (0,)
-    assert reasons(plan.outlets)[1] is Reason.OVER_BUDGET
+    assert reasons(plan)[1] is Reason.OVER_BUDGET
 
 
 def test_a_stale_meter_counts_at_the_outlet_maximum() -> None:
@@ -189,13 +185,13 @@ def test_a_faulted_outlet_is_never_switched_on() -> None:
     faulted = replace(laptop(0, percent=5), fault=True)
     plan = Balancer().plan(strip(faulted, budget=500))
     assert plan.on == ()
-    assert reasons(plan.outlets)[0] is Reason.FAULT
+    assert reasons(plan)[0] is Reason.FAULT
 
 
 def test_an_unknown_outlet_is_probed_to_find_a_laptop_without_reports() -> None:
     plan = Balancer().plan(strip(laptop(0), budget=100))
     assert plan.on == (0,)
-    assert reasons(plan.outlets)[0] is Reason.PROBING
+    assert reasons(plan)[0] is Reason.PROBING
 
 
 def test_an_empty_outlet_is_not_switched_on_again_before_its_next_probe() -> None:
@@ -203,7 +199,7 @@ def test_an_empty_outlet_is_not_switched_on_again_before_its_next_probe() -> Non
     engine.plan(strip(laptop(0, on=True, power=0, since=120), budget=40))
     plan = engine.plan(strip(laptop(0, since=60), budget=400, now=60))
     assert plan.on == ()
-    assert reasons(plan.outlets)[0] is Reason.EMPTY
+    assert reasons(plan)[0] is Reason.EMPTY
 
 
 def test_a_laptop_at_its_target_only_tops_up_with_room_to_spare() -> None:

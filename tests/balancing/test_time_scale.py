@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from custom_components.smartmulti.balancing import Balancer, Reason, StripInput
 
-from .helpers import laptop, strip
+from .helpers import laptop, reasons, strip
 
 SPEED = 120.0
 
@@ -27,14 +27,13 @@ def _draining(scale: float) -> list[StripInput]:
 def test_drain_is_learned_on_the_laptops_time() -> None:
     engine = Balancer()
     plans = [engine.plan(s) for s in _draining(SPEED)]
-    reasons = {d.outlet_id: d.reason for d in plans[-1].outlets}
-    assert reasons[0] is not Reason.KEEP_ALIVE  # 2.5 h of battery left, not minutes
+    assert reasons(plans[-1])[0] is not Reason.KEEP_ALIVE  # 2.5 h of battery left, not minutes
 
 
 def test_without_the_scale_an_accelerated_drain_looks_like_a_laptop_about_to_run_flat() -> None:
     engine = Balancer()
     plans = [engine.plan(replace(s, time_scale=1.0)) for s in _draining(SPEED)]
-    assert {d.outlet_id: d.reason for d in plans[-1].outlets}[0] is Reason.KEEP_ALIVE
+    assert reasons(plans[-1])[0] is Reason.KEEP_ALIVE
 
 
 def test_time_to_full_is_given_on_the_clock() -> None:
