@@ -63,6 +63,13 @@ async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: object) ->
     return balancing
 
 
+async def _strip_with_three_laptops(hass: HomeAssistant, agent: RunningAgent) -> None:
+    """Desks 1-3 report 60 %, 20 % and 40 %, then the strip is set up, planning every second."""
+    for outlet_id, percent in zip(BALANCED, (60, 20, 40), strict=True):
+        await report_battery(hass, agent, outlet_id, percent)
+    await _strip(hass, agent, **FAST_CYCLES)
+
+
 def _on(agent: RunningAgent) -> set[int]:
     """Balanced outlets in the plan the agent follows."""
     plan = agent.agent.controller.plan
@@ -99,9 +106,7 @@ async def test_a_new_budget_is_in_force_within_one_cycle(
 async def test_max_outlets_keeps_at_most_n_balanced_outlets_on(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
-    for outlet_id, percent in zip(BALANCED, (60, 20, 40), strict=True):
-        await report_battery(hass, agent, outlet_id, percent)
-    await _strip(hass, agent, **FAST_CYCLES)
+    await _strip_with_three_laptops(hass, agent)
     await _set_number(hass, "number.coworking_strip_max_outlets_on", 1)
     assert len(_on(agent)) > 1  # N only counts under its strategy
 
@@ -121,9 +126,7 @@ async def test_max_outlets_keeps_at_most_n_balanced_outlets_on(
 async def test_the_next_plan_follows_the_chosen_strategy(
     hass: HomeAssistant, agent: RunningAgent, strategy: str, reason: str
 ) -> None:
-    for outlet_id, percent in zip(BALANCED, (60, 20, 40), strict=True):
-        await report_battery(hass, agent, outlet_id, percent)
-    await _strip(hass, agent, **FAST_CYCLES)
+    await _strip_with_three_laptops(hass, agent)
 
     await _select(hass, STRATEGY, strategy)
 
@@ -134,9 +137,7 @@ async def test_the_next_plan_follows_the_chosen_strategy(
 async def test_battery_priority_gives_the_only_room_to_the_emptiest_laptop(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
-    for outlet_id, percent in zip(BALANCED, (60, 20, 40), strict=True):
-        await report_battery(hass, agent, outlet_id, percent)
-    await _strip(hass, agent, **FAST_CYCLES)
+    await _strip_with_three_laptops(hass, agent)
     await _select(hass, STRATEGY, "battery_priority")
 
     await _set_number(hass, BUDGET, 210)  # the lamp (40 W) and one desk (at most 165 W)
