@@ -101,6 +101,14 @@ async def opening_hours(hass: HomeAssistant) -> None:
         )
 
 
+async def strip_in_paris(hass: HomeAssistant, agent: RunningAgent) -> MockConfigEntry:
+    """The strip set up, planning every second, in a Home Assistant on Paris time."""
+    await hass.config.async_set_time_zone("Europe/Paris")
+    entry = strip_entry(hass, agent, **FAST_CYCLES)
+    await setup_entries(hass, entry)
+    return entry
+
+
 async def start_automation(hass: HomeAssistant, blueprint: str, inputs: dict[str, Any]) -> None:
     """An automation from the blueprint, set up as at Home Assistant's start."""
     hass.set_state(CoreState.not_running)
@@ -152,10 +160,8 @@ async def stays(predicate: Callable[[], bool], seconds: float = 1.5) -> bool:
 async def test_closing_hours_shut_at_the_offset_warn_before_resume_at_opening_and_skip_closed_days(
     hass: HomeAssistant, agent: RunningAgent, blueprints: None, freezer: Any
 ) -> None:
-    await hass.config.async_set_time_zone("Europe/Paris")
     notify = async_mock_service(hass, "notify", "managers")
-    entry = strip_entry(hass, agent, **FAST_CYCLES)
-    await setup_entries(hass, entry)
+    await strip_in_paris(hass, agent)
     await opening_hours(hass)
     await start_automation(
         hass,
@@ -209,9 +215,7 @@ async def test_closing_hours_shut_at_the_offset_warn_before_resume_at_opening_an
 async def test_a_restart_in_the_closed_period_keeps_the_strips_shut(
     hass: HomeAssistant, agent: RunningAgent, blueprints: None, freezer: Any
 ) -> None:
-    await hass.config.async_set_time_zone("Europe/Paris")
-    entry = strip_entry(hass, agent, **FAST_CYCLES)
-    await setup_entries(hass, entry)
+    entry = await strip_in_paris(hass, agent)
     await opening_hours(hass)
     inputs = {"calendar": CALENDAR, "keep_exceptions": False}  # every strip, lamp included
     await start_automation(hass, "closing_hours", inputs)
@@ -249,9 +253,7 @@ async def test_a_restart_in_the_closed_period_keeps_the_strips_shut(
 async def test_a_restart_during_opening_hours_opens_strips_left_closed(
     hass: HomeAssistant, agent: RunningAgent, blueprints: None, freezer: Any
 ) -> None:
-    await hass.config.async_set_time_zone("Europe/Paris")
-    entry = strip_entry(hass, agent, **FAST_CYCLES)
-    await setup_entries(hass, entry)
+    await strip_in_paris(hass, agent)
     await hass.services.async_call("smartmulti", "shutdown", blocking=True)
     await wait_for(lambda: all_balanced_off(agent))
     await opening_hours(hass)
@@ -271,9 +273,7 @@ async def test_a_restart_during_opening_hours_opens_strips_left_closed(
 async def test_offpeak_schedule_sets_the_budget_at_start_up_and_at_each_change(
     hass: HomeAssistant, agent: RunningAgent, blueprints: None, freezer: Any
 ) -> None:
-    await hass.config.async_set_time_zone("Europe/Paris")
-    entry = strip_entry(hass, agent, **FAST_CYCLES)
-    await setup_entries(hass, entry)
+    await strip_in_paris(hass, agent)
     budget = "number.coworking_strip_power_budget"
     await start_automation(
         hass,
