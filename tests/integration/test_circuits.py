@@ -186,9 +186,8 @@ async def test_an_unreachable_strip_keeps_its_room_on_the_circuit(
     hass: HomeAssistant, start_test_agent: AgentFactory
 ) -> None:
     _, a, b = await _two_strips(hass, start_test_agent, 600.0)
-    entry_b = next(
-        e for e in hass.config_entries.async_entries("smartmulti") if e.unique_id == b.serial
-    )
+    entry_b = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, b.serial)
+    assert entry_b is not None
     balancing_b: StripBalancing = entry_b.runtime_data.balancing
 
     await b.stop()
@@ -204,9 +203,8 @@ async def test_an_unloaded_strip_keeps_its_room_until_its_entry_is_removed(
     hass: HomeAssistant, start_test_agent: AgentFactory
 ) -> None:
     _, a, b = await _two_strips(hass, start_test_agent, 600.0)
-    entry_b = next(
-        e for e in hass.config_entries.async_entries("smartmulti") if e.unique_id == b.serial
-    )
+    entry_b = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, b.serial)
+    assert entry_b is not None
 
     assert await hass.config_entries.async_unload(entry_b.entry_id)
 
