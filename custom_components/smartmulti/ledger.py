@@ -34,7 +34,8 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
@@ -400,7 +401,8 @@ class Ledger(Listeners):
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
         self._load_lock = asyncio.Lock()
         self._loaded = False
-        self._save_due: float | None = None
+        self._save_handle: asyncio.TimerHandle | None = None
+        self._unsub_final_write: CALLBACK_TYPE | None = None
         self._pending_relays: set[str] = set()
         self._unsub_tick: CALLBACK_TYPE | None = None
         self._notify_handle: asyncio.TimerHandle | None = None
@@ -433,7 +435,6 @@ class Ledger(Listeners):
                 self._archive_soon()
 
     def _to_store(self) -> dict[str, Any]:
-        self._save_due = None
         return {
             "meters": {key: meter.as_dict() for key, meter in self.meters.items()},
             "sessions": [s.as_dict() for s in (*self.open.values(), *self.closing.values())],
@@ -445,14 +446,43 @@ class Ledger(Listeners):
 
     @callback
     def _schedule_save(self, delay: float = SAVE_DELAY_S) -> None:
-        """Save within ``delay``; a save already due sooner is not pushed back."""
+        """Save within ``delay``; a save already due sooner is not pushed back.
+
+        The ledger is read when the save is due, here in the event loop: the store writes in an
+        executor thread, where reading the ledger while the loop changes it is not safe.
+        """
         if self._released:
             return  # a late command's result: the next ledger read what was saved
-        due = time.monotonic() + delay
-        if self._save_due is not None and self._save_due <= due:
+        due = self.hass.loop.time() + delay
+        if self._save_handle is not None and self._save_handle.when() <= due:
             return
-        self._save_due = due
-        self._store.async_delay_save(self._to_store, delay)
+        self._cancel_save()
+        self._save_handle = self.hass.loop.call_at(due, self._save_now)
+        if self._unsub_final_write is None:
+            self._unsub_final_write = self.hass.bus.async_listen_once(
+                EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_write
+            )
+
+    @callback
+    def _save_now(self) -> None:
+        self._save_handle = None
+        data = self._to_store()
+        self._store.async_delay_save(lambda: data)
+
+    @callback
+    def _cancel_save(self) -> bool:
+        """Cancel the save due; returns whether one was."""
+        if self._save_handle is None:
+            return False
+        self._save_handle.cancel()
+        self._save_handle = None
+        return True
+
+    async def _async_final_write(self, _event: Event) -> None:
+        """Home Assistant stops: a save still due is written now."""
+        self._unsub_final_write = None
+        if self._cancel_save():
+            await self._store.async_save(self._to_store())
 
     def _prune(self, now: datetime) -> None:
         """Once a day, the months of sessions past the retention go."""
@@ -565,9 +595,14 @@ class Ledger(Listeners):
         if self._archiving is not None:
             await self._archiving
         if self._loaded:
+            self._cancel_save()
             await self._store.async_save(self._to_store())
             if self.strips or self.billing_attached:
                 return  # an entry attached while it saved
+        self._cancel_save()
+        if self._unsub_final_write is not None:
+            self._unsub_final_write()
+            self._unsub_final_write = None
         if self._unsub_tick is not None:
             self._unsub_tick()
             self._unsub_tick = None
