@@ -115,9 +115,14 @@ def outlet_device(hass: HomeAssistant, serial: str, outlet_id: int) -> str:
     return device.id
 
 
-async def alice_in_session(hass: HomeAssistant, strip: MockConfigEntry, outlet_id: int = 1) -> str:
-    """Alice, the only user, set up with ``strip`` and in a session on its outlet: her user id."""
-    billing = billing_entry(hass, {"Alice": {}})
+async def alice_in_session(
+    hass: HomeAssistant, strip: MockConfigEntry, outlet_id: int = 1, **options: Any
+) -> str:
+    """Alice, the only user, set up with ``strip`` and in a session on its outlet: her user id.
+
+    ``options`` are the billing entry's.
+    """
+    billing = billing_entry(hass, {"Alice": {}}, **options)
     await set_up(hass, strip, billing)
     await start_session(hass, "Alice", outlet_device(hass, strip.unique_id, outlet_id))
     return user_ids(billing)["Alice"]

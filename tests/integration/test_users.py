@@ -298,10 +298,7 @@ async def test_the_outlet_user_select_assigns_and_unassigns_the_outlet(
 async def test_a_session_ends_when_the_laptop_stays_unplugged_for_the_configured_time(
     hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
 ) -> None:
-    billing = billing_entry(hass, {"Alice": {}}, **{CONF_LEAVE_AFTER: 0.02})  # 1.2 s
-    await set_up(hass, mock_config_entry, billing)
-    alice = user_ids(billing)["Alice"]
-    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
+    alice = await alice_in_session(hass, mock_config_entry, **{CONF_LEAVE_AFTER: 0.02})  # 1.2 s
     session = open_session(hass, alice)
     # A flag reported right after the relay switched may be the previous one: it is ignored.
     await wait_for(lambda: _switched_for(mock_config_entry, 1) > PLUG_LAG_S + 0.1)
