@@ -35,9 +35,8 @@ from enum import IntEnum
 import math
 
 from .candidates import Bid, Candidate, Want, at_target
+from .estimate import SECONDS_PER_HOUR, LaptopView
 from .model import Settings, StripInput
-
-SECONDS_PER_HOUR = 3600.0
 
 
 class NeedLevel(IntEnum):
@@ -95,9 +94,13 @@ def flat_s(cand: Candidate, settings: Settings) -> float:
     """Seconds until the laptop runs flat if its outlet stays off (pessimistic charge)."""
     lap = cand.laptop
     if lap.soc is None and lap.soc_low is None:
-        soc = settings.unknown_soc
-        return soc * lap.capacity_wh / max(lap.use_w, 1e-9) * SECONDS_PER_HOUR
+        return _empty_s(lap, settings.unknown_soc)
     return lap.hours_flat() * SECONDS_PER_HOUR
+
+
+def _empty_s(lap: LaptopView, soc: float) -> float:
+    """Seconds the laptop's use takes to drain ``soc`` of its battery."""
+    return soc * lap.capacity_wh / max(lap.use_w, 1e-9) * SECONDS_PER_HOUR
 
 
 def _minutes(seconds: float) -> float:
@@ -120,7 +123,7 @@ def need(cand: Candidate, bid: Bid, strip: StripInput, settings: Settings) -> Ne
         soc = lap.soc if lap.soc is not None else settings.unknown_soc
         if cand.on:
             soc -= settings.battery_band
-        empty_s = soc * lap.capacity_wh / max(lap.use_w, 1e-9) * SECONDS_PER_HOUR
+        empty_s = _empty_s(lap, soc)
         lax = laxity_s(cand, strip, settings)
         return Need(NeedLevel.CHARGE, (_minutes(empty_s), float(round(100.0 * soc)), _minutes(lax)))
     if (

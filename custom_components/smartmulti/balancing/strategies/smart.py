@@ -45,8 +45,6 @@ from ..need import flat_s, laxity_s
 
 __all__ = ["expected_w", "rank"]
 
-SECONDS_PER_HOUR = 3600.0
-
 
 def expected_w(cand: Candidate, settings: Settings) -> float:
     """What the outlet will draw if on: measured, else last seen, else its counted draw."""
