@@ -112,8 +112,8 @@ def build_dashboard(
 
 
 def _user_row(key: str) -> int:
-    """Energy first, then cost, period, progress, limit, outlet (keys end the unique ids)."""
-    order = ("energy", "cost", "period", "progress", "limit", "outlet")
+    """In ``USER_LABELS`` order, unknown keys last (keys end the unique ids)."""
+    order = list(USER_LABELS)
     return order.index(key) if key in order else len(order)
 
 
