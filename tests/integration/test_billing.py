@@ -42,6 +42,9 @@ from .conftest import wait_for
 pytestmark = pytest.mark.usefixtures("flush_energy_often")
 
 MWH = Decimal("0.000001")  # the CSV's kWh have six decimals: every Wh is exact
+# Per kWh: the sessions last seconds (a few hundredths of a Wh), so a real price would cost
+# less than the CSV's 0.0001 and every cost would read 0.
+PRICE = 1000.0
 
 
 async def _call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +64,7 @@ async def test_the_billing_csv_matches_the_sessions_exactly(
 ) -> None:
     hass.config.config_dir = str(tmp_path)
     billing = billing_entry(
-        hass, {"Alice": {}, "Bob": {CONF_PRICE_PERCENT: 50}}, **{CONF_PRICE: 0.25}
+        hass, {"Alice": {}, "Bob": {CONF_PRICE_PERCENT: 50}}, **{CONF_PRICE: PRICE}
     )
     await set_up(hass, mock_config_entry, billing)
     ids = user_ids(billing)
@@ -103,8 +106,14 @@ async def test_the_billing_csv_matches_the_sessions_exactly(
     month = f"smartmulti.sessions_{begin.astimezone(UTC):%Y_%m}"
     assert len(hass_storage[month]["data"]["sessions"]) == 3
     assert not ledger(hass).closing
-    (bob,) = [user for user in response["users"] if user["user"] == "Bob"]
-    assert bob["cost"] == pytest.approx(bob["energy_kwh"] * 0.25 * 0.5, abs=1e-4)
+    # The costs are the price's: Alice pays it in full, Bob half of it.
+    for name, price in (("Alice", PRICE), ("Bob", PRICE * 0.5)):
+        (user,) = [user for user in response["users"] if user["user"] == name]
+        assert user["cost"] > 0.002
+        # Each line's cost and kWh are rounded (to 0.0001 and 0.000001): 0.001 per line at most.
+        assert user["cost"] == pytest.approx(
+            user["energy_kwh"] * price, abs=0.001 * user["sessions"]
+        )
 
 
 @pytest.mark.freeze_time("2025-04-15 07:00:00+00:00", tick=True)  # Tuesday, 09:00 in Paris
