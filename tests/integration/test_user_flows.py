@@ -29,7 +29,11 @@ from syrupy.assertion import SnapshotAssertion
 import yaml
 
 from custom_components.smartmulti import users
-from custom_components.smartmulti.billing import BILLING_UNIQUE_ID, user_device_identifier
+from custom_components.smartmulti.billing import (
+    BILLING_PLATFORMS,
+    BILLING_UNIQUE_ID,
+    user_device_identifier,
+)
 from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
 from custom_components.smartmulti.ledger import SETTLE_S, laptop_gone
 from custom_components.smartmulti.models import Outlet
@@ -56,7 +60,7 @@ NOW = 1_700_000_100.0  # the agent's clock
 
 
 @pytest.mark.freeze_time("2025-04-15 10:00:00+00:00")
-@pytest.mark.parametrize("platform", [Platform.NUMBER, Platform.SENSOR])
+@pytest.mark.parametrize("platform", BILLING_PLATFORMS)
 async def test_user_entities_match_the_snapshot(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
