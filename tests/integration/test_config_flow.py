@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import ip_address
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
+from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -285,16 +285,21 @@ async def test_reconfigure_refuses_an_address_where_another_strip_answers(
 # ---------------------------------------------------------------------------------- options
 
 
+async def _options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> ConfigFlowResult:
+    """The entry's options flow, past its menu to ``step``."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
 async def test_options_rename_an_outlet_and_make_it_an_exception_on_the_agent(
     hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
 ) -> None:
     mock_config_entry.add_to_hass(hass)
 
-    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
-    assert result["type"] is FlowResultType.MENU
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "outlet"}
-    )
+    result = await _options_step(hass, mock_config_entry, "outlet")
     assert result["step_id"] == "outlet"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_OUTLET: "2"}
@@ -320,10 +325,7 @@ async def test_options_outlets_abort_when_the_agent_does_not_answer(
     mock_config_entry.add_to_hass(hass)
     await agent.stop()
 
-    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "outlet"}
-    )
+    result = await _options_step(hass, mock_config_entry, "outlet")
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
@@ -334,10 +336,7 @@ async def test_options_set_the_fallback_polling_interval(
 ) -> None:
     mock_config_entry.add_to_hass(hass)
 
-    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "polling"}
-    )
+    result = await _options_step(hass, mock_config_entry, "polling")
     assert result["step_id"] == "polling"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_SCAN_INTERVAL: 120}
@@ -348,10 +347,7 @@ async def test_options_set_the_fallback_polling_interval(
 
 
 async def _choose_outlet(hass: HomeAssistant, entry: MockConfigEntry, outlet: str) -> str:
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "outlet"}
-    )
+    result = await _options_step(hass, entry, "outlet")
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_OUTLET: outlet}
     )
@@ -407,10 +403,7 @@ async def test_options_show_cannot_connect_when_the_agent_goes_away_before_savin
 
 
 async def _balancing_options(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "balancing"}
-    )
+    result = await _options_step(hass, entry, "balancing")
     assert result["step_id"] == "balancing"
     return result["flow_id"]
 
