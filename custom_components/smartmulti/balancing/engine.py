@@ -70,6 +70,7 @@ class _Observed:
     bids: list[Bid]
     by_id: dict[int, Candidate]
     rank: dict[int, int]  # outlet id -> its place in ``bids``
+    exceptions_w: float  # the exception outlets' counted draw
 
 
 class Balancer:
@@ -136,6 +137,7 @@ class Balancer:
             bids,
             {c.outlet_id: c for c in cands},
             {b.outlet_id: i for i, b in enumerate(bids)},
+            sum(exception_draw_w(o, self.settings) for o in physical.outlets if o.exception),
         )
 
     def demand(self, strip: StripInput) -> Demand:
@@ -144,9 +146,8 @@ class Balancer:
 
     def _demand(self, seen: _Observed) -> Demand:
         strip, settings, by_id = seen.strip, self.settings, seen.by_id
-        exceptions = sum(exception_draw_w(o, settings) for o in strip.outlets if o.exception)
         locked = [c for c in seen.cands if c.on and not c.can_off]
-        base = exceptions + sum(c.draw_w for c in locked)
+        base = seen.exceptions_w + sum(c.draw_w for c in locked)
         wanted: list[tuple[Bid, Need]] = []
         for b in seen.bids:
             c = by_id[b.outlet_id]
@@ -169,12 +170,10 @@ class Balancer:
         return self._plan(self._rank(strip), strip.budget_w)
 
     def _plan(self, seen: _Observed, budget_w: float) -> StripPlan:
-        settings = self.settings
-        strip = replace(seen.strip, budget_w=budget_w)
-        cands, bids, rank = seen.cands, seen.bids, seen.rank
+        strip, cands, bids, rank = seen.strip, seen.cands, seen.bids, seen.rank
         exceptions = [o for o in strip.outlets if o.exception]
-        exceptions_w = sum(exception_draw_w(o, settings) for o in exceptions)
-        room = min(strip.budget_w, strip.hard_limit_w) - exceptions_w
+        exceptions_w = seen.exceptions_w
+        room = min(budget_w, strip.hard_limit_w) - exceptions_w
         real = _select(seen, room, respect_locks=True)
         ideal = _select(seen, room, respect_locks=False)
         on = set(real.chosen)
@@ -185,7 +184,7 @@ class Balancer:
         outlets = [*decisions, *(self._exception(o) for o in exceptions)]
         return StripPlan(
             strip_id=strip.strip_id,
-            budget_w=strip.budget_w,
+            budget_w=budget_w,
             exceptions_w=exceptions_w,
             planned_w=real.used_w,
             on=tuple(c.outlet_id for c in order if c.outlet_id in on),
