@@ -355,3 +355,21 @@ async def test_removing_a_strip_ends_the_sessions_on_it(
 
     assert session.end_reason == EndReason.STRIP_REMOVED
     assert not any(key.startswith(agent.serial) for key in ledger(hass).meters)
+
+
+async def test_the_ledger_counting_energy_does_not_rewrite_unchanged_entities(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    alice = await alice_in_session(hass, mock_config_entry)
+    await wait_for(lambda: hass.states.get("select.desk_1_user").state == "Alice")
+    user_select = hass.states.get("select.desk_2_user")
+    assert user_select is not None
+    # Home Assistant moves last_reported in place on the state object it keeps.
+    reported = user_select.last_reported
+
+    # The ledger counts Alice's energy (and tells its entities) several times meanwhile.
+    counted = user_wh(hass, alice)
+    await wait_for(lambda: user_wh(hass, alice) > counted + 0.01)
+
+    assert hass.states.get("select.desk_2_user") is user_select
+    assert user_select.last_reported == reported
