@@ -6,6 +6,9 @@ plugin ships a ``custom_components`` package of its own, which would otherwise s
 ("Integration not found").
 """
 
+from collections.abc import Iterator
+import logging
+
 import pytest
 
 import custom_components.smartmulti  # noqa: F401
@@ -22,3 +25,45 @@ def _enable_custom_integrations(request: pytest.FixtureRequest) -> None:
             # The recorder's database must be prepared before Home Assistant starts.
             request.getfixturevalue("recorder_mock")
         request.getfixturevalue("enable_custom_integrations")
+
+
+class _Reports(logging.Handler):
+    """Collects what Home Assistant reports about this integration's use of its APIs.
+
+    Home Assistant's frame helper logs "Detected that custom integration 'smartmulti' ..." when
+    the integration calls something deprecated, and its deprecation helper logs the use of a
+    deprecated constant; users see those lines in their logs, so a test that causes one fails.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.name.startswith(
+            (
+                "homeassistant.helpers.frame",
+                "homeassistant.helpers.deprecation",
+                "homeassistant.const",
+                "homeassistant.core",
+            )
+        ):
+            return
+        message = record.getMessage()
+        if "smartmulti" in message and ("Detected" in message or "deprecated" in message):
+            self.reports.append(message)
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_home_assistant_reports() -> Iterator[None]:
+    handler = _Reports()
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
+    if handler.reports:
+        pytest.fail(
+            "Home Assistant reported this integration:\n" + "\n".join(handler.reports),
+            pytrace=False,
+        )

@@ -115,7 +115,7 @@ async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
     # Energy is attributed to users (or to nobody) from the first state on.
     await async_setup_strip_billing(hass, entry)
 
-    # The strip first: the outlets' devices hang off it (via_device), whichever platform
+    # The strip first: the outlets' devices hang off it (via_device_id), whichever platform
     # creates them.
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **strip_device_info(coordinator)
@@ -131,7 +131,16 @@ async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
     faults.async_update()
     entry.async_on_unload(coordinator.async_add_listener(faults.async_update))
     entry.async_on_unload(faults.async_stop)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    set_up_with = dict(entry.data)
+
+    async def updated(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> None:
+        """A new address or token needs a reload; balancing options apply in place."""
+        if dict(entry.data) != set_up_with:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+        await _async_options_updated(hass, entry)
+
+    entry.async_on_unload(entry.add_update_listener(updated))
     return True
 
 
@@ -155,11 +164,11 @@ async def _async_options_updated(hass: HomeAssistant, entry: SmartMultiConfigEnt
         balancing.apply_options(after)
         balancing.site.async_request_cycle()
         return
-    await hass.config_entries.async_reload(entry.entry_id)
+    hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def _async_reload(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
+    hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 @callback
@@ -174,4 +183,4 @@ def _async_remove_stale_outlets(
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not device.identifiers & current:
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            registry.async_remove_device(device.id)

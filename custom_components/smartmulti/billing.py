@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
+from .compat import child_device_info, device_by_identifier
 from .const import CONF_KIND, DOMAIN, KIND_BILLING, MANUFACTURER
 from .coordinator import SmartMultiConfigEntry
 from .ledger import Ledger, async_get_ledger
@@ -56,13 +57,15 @@ def billing_device_info(entry: ConfigEntry[Any]) -> DeviceInfo:
     )
 
 
-def user_device_info(entry: ConfigEntry[Any], user: UserConfig) -> DeviceInfo:
-    return DeviceInfo(
+def user_device_info(hass: HomeAssistant, entry: ConfigEntry[Any], user: UserConfig) -> DeviceInfo:
+    return child_device_info(
+        hass,
+        entry.entry_id,
+        billing_device_identifier(entry.entry_id),
         identifiers={user_device_identifier(user.id)},
         manufacturer=MANUFACTURER,
         model="User",
         name=user.name,
-        via_device=billing_device_identifier(entry.entry_id),
     )
 
 
@@ -91,8 +94,8 @@ async def async_setup_billing_entry(hass: HomeAssistant, entry: BillingConfigEnt
         ledger.attach_billing(entry)
         for subentry in entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_USER and (
-                device := dr.async_get(hass).async_get_device(
-                    {user_device_identifier(subentry.subentry_id)}
+                device := device_by_identifier(
+                    dr.async_get(hass), user_device_identifier(subentry.subentry_id), entry.entry_id
                 )
             ):
                 dr.async_get(hass).async_update_device(device.id, name=subentry.title)

@@ -25,8 +25,8 @@ from homeassistant.helpers.selector import (
     TextSelector,
     TimeSelector,
 )
-import voluptuous as vol
 
+from .compat import vol
 from .users import (
     CONF_CUT_OFF,
     CONF_DEPARTURE,

@@ -35,9 +35,9 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from .billing import is_billing_entry, user_device_identifier
+from .compat import vol
 from .const import DOMAIN
 from .coordinator import outlet_device_identifier
 from .ledger import EndReason, Ledger, Session, StartReason

@@ -10,6 +10,7 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import (
     SOURCE_IMPORT,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
@@ -34,7 +35,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
-import voluptuous as vol
 
 from .api import (
     SmartMultiAuthError,
@@ -45,6 +45,7 @@ from .api import (
 )
 from .billing import BILLING_UNIQUE_ID, billing_title, is_billing_entry
 from .billing_flow import BillingOptionsFlow, UserSubentryFlow
+from .compat import vol
 from .const import (
     CONF_BALANCING_INTERVAL,
     CONF_BATTERY_MAX_AGE,
@@ -223,7 +224,9 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
             info, errors = await _async_validate(self.hass, host, port, token)
             if info is not None:
                 await self.async_set_unique_id(info.serial, raise_on_progress=False)
-                self._abort_if_unique_id_configured(updates={CONF_HOST: host, CONF_PORT: port})
+                self._abort_if_unique_id_configured(
+                    updates={CONF_HOST: host, CONF_PORT: port}, reload_on_update=False
+                )
                 return self._async_create(info, host, port, token)
         return self.async_show_form(
             step_id="user",
@@ -236,13 +239,17 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
         host, port = discovery_info.host, discovery_info.port or DEFAULT_PORT
         if serial := discovery_info.properties.get("serial"):
             await self.async_set_unique_id(serial)
-            self._abort_if_unique_id_configured(updates={CONF_HOST: host, CONF_PORT: port})
+            self._abort_if_unique_id_configured(
+                updates={CONF_HOST: host, CONF_PORT: port}, reload_on_update=False
+            )
         try:
             info = await _client(self.hass, host, port, None).info()
         except SmartMultiError:
             return self.async_abort(reason="cannot_connect")
         await self.async_set_unique_id(info.serial)
-        self._abort_if_unique_id_configured(updates={CONF_HOST: host, CONF_PORT: port})
+        self._abort_if_unique_id_configured(
+            updates={CONF_HOST: host, CONF_PORT: port}, reload_on_update=False
+        )
         self._host, self._port, self._info = host, port, info
         self.context["title_placeholders"] = {"name": info.name}
         return await self.async_step_zeroconf_confirm()
@@ -280,7 +287,9 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
             if info is not None:
                 await self.async_set_unique_id(info.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(entry, data_updates={CONF_TOKEN: token})
+                return self._async_update_and_reload(
+                    entry, "reauth_successful", data={**entry.data, CONF_TOKEN: token}
+                )
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=TOKEN_SCHEMA,
@@ -308,8 +317,10 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
             if info is not None:
                 await self.async_set_unique_id(info.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_HOST: host, CONF_PORT: port, CONF_TOKEN: token}
+                return self._async_update_and_reload(
+                    entry,
+                    "reconfigure_successful",
+                    data={**entry.data, CONF_HOST: host, CONF_PORT: port, CONF_TOKEN: token},
                 )
         return self.async_show_form(
             step_id="reconfigure",
@@ -330,8 +341,8 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
             if error := _circuit_name_error(self.hass, name, renaming=entry.entry_id):
                 errors[CONF_NAME] = error
             else:
-                return self.async_update_reload_and_abort(
-                    entry, title=name, data_updates={CONF_NAME: name}, reason="circuit_renamed"
+                return self._async_update_and_reload(
+                    entry, "circuit_renamed", title=name, data={**entry.data, CONF_NAME: name}
                 )
         return self.async_show_form(
             step_id="reconfigure_circuit",
@@ -341,6 +352,20 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    @callback
+    def _async_update_and_reload(
+        self, entry: ConfigEntry[Any], reason: str, **changes: Any
+    ) -> ConfigFlowResult:
+        """Change the entry and have it set up again with what changed.
+
+        A loaded entry's update listener reloads it when its data changed (the flow must not
+        reload it too); an unchanged or unloaded one (a failed token) is reloaded here.
+        """
+        changed = self.hass.config_entries.async_update_entry(entry, **changes)
+        if not changed or entry.state is not ConfigEntryState.LOADED:
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(reason=reason)
 
     @callback
     def _async_create(self, info: AgentInfo, host: str, port: int, token: str) -> ConfigFlowResult:

@@ -27,6 +27,7 @@ from .api import (
     SmartMultiError,
     SmartMultiResponseError,
 )
+from .compat import device_by_identifier
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN, LOGGER
 from .models import AgentInfo, IdleTracker, JsonObject, Outlet, StripState
 
@@ -380,13 +381,17 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
             return
         registry = dr.async_get(self.hass)
         if old.info.version != new.info.version and (
-            device := registry.async_get_device({strip_device_identifier(self.serial)})
+            device := device_by_identifier(
+                registry, strip_device_identifier(self.serial), self.config_entry.entry_id
+            )
         ):
             registry.async_update_device(device.id, sw_version=new.info.version)
         for outlet_id, outlet in new.state.outlets.items():
             if old.state.outlets[outlet_id].name != outlet.name and (
-                device := registry.async_get_device(
-                    {outlet_device_identifier(self.serial, outlet_id)}
+                device := device_by_identifier(
+                    registry,
+                    outlet_device_identifier(self.serial, outlet_id),
+                    self.config_entry.entry_id,
                 )
             ):
                 registry.async_update_device(device.id, name=outlet.name)

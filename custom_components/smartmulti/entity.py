@@ -1,6 +1,6 @@
 """Base entities: the strip's, and each outlet's.
 
-Devices: one device per strip, and one sub-device per outlet linked to it with ``via_device``.
+Devices: one device per strip, and one sub-device per outlet linked to it (``via_device_id``).
 
 Why outlets are sub-devices rather than entities of the strip device: an outlet is what a
 manager thinks about and acts on — a desk, with its own relay, meter, energy counter and (later)
@@ -14,11 +14,12 @@ mode, limits, guard trips.
 
 from __future__ import annotations
 
-from homeassistant.core import callback
+from homeassistant.core import State, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .compat import child_device_info
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import (
     SmartMultiCoordinator,
@@ -49,10 +50,12 @@ class WritesOnChange(Entity):
     of the strip, though most of them show what they showed before. Writing them all anyway cost
     Home Assistant 212 state writes per strip per second (docs/benchmarks.md, section 3). The
     ledger's entities are pushed alike, once a second while any outlet draws. Any other write (a
-    command, a rename) forgets what was shown, so the next update writes again.
+    command, a rename) leaves another state object in the state machine than the one written
+    here, so the next update writes again.
     """
 
     _shown: tuple[object, ...] | None = None
+    _written: State | None = None
 
     def _showing(self) -> tuple[object, ...]:
         if not self.available:
@@ -70,14 +73,11 @@ class WritesOnChange(Entity):
     def async_write_if_changed(self) -> None:
         """The listener of what pushes this entity's updates."""
         showing = self._showing()
-        if showing != self._shown:
-            super().async_write_ha_state()
+        current = self.hass.states.get(self.entity_id) if self.entity_id else None
+        if showing != self._shown or current is None or current is not self._written:
+            self.async_write_ha_state()
             self._shown = showing
-
-    @callback
-    def async_write_ha_state(self) -> None:
-        self._shown = None
-        super().async_write_ha_state()
+            self._written = self.hass.states.get(self.entity_id) if self.entity_id else None
 
 
 class CoordinatorWritesOnChange(WritesOnChange, CoordinatorEntity[SmartMultiCoordinator]):
@@ -109,12 +109,14 @@ class SmartMultiOutletEntity(CoordinatorWritesOnChange):
         serial = coordinator.data.info.serial
         self.outlet_id = outlet_id
         self._attr_unique_id = f"{serial}_outlet_{outlet_id}_{key}"
-        self._attr_device_info = DeviceInfo(
+        self._attr_device_info = child_device_info(
+            coordinator.hass,
+            coordinator.config_entry.entry_id,
+            strip_device_identifier(serial),
             identifiers={outlet_device_identifier(serial, outlet_id)},
             manufacturer=MANUFACTURER,
             model="SmartMulti outlet",
             name=coordinator.data.state.outlets[outlet_id].name,
-            via_device=strip_device_identifier(serial),
         )
 
     @property

@@ -34,12 +34,11 @@ from homeassistant.helpers import (
     entity_registry as er,
 )
 from homeassistant.helpers.event import async_track_point_in_utc_time
-from homeassistant.helpers.service import async_extract_referenced_entity_ids
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
-import voluptuous as vol
 
+from .compat import async_referenced_targets, device_entry_ids, vol
 from .const import CONF_KIND, DOMAIN, LOGGER
 from .coordinator import strip_device_identifier
 from .ledger import async_get_ledger
@@ -180,7 +179,7 @@ def referenced_devices(
 
     A target that does not exist is refused with the translation key ``unknown``.
     """
-    selected = async_extract_referenced_entity_ids(hass, call, expand_group=False)
+    selected = async_referenced_targets(hass, call)
     if missing := (
         selected.missing_devices
         | selected.missing_areas
@@ -200,7 +199,8 @@ def referenced_devices(
     for device_id in sorted(named | selected.referenced_devices):
         if (device := registry.async_get(device_id)) is None:
             raise _error(unknown, target=device_id)
-        devices.append((device, device_id in named))
+        if isinstance(device, dr.DeviceEntry):  # not a part of another integration's device
+            devices.append((device, device_id in named))
     return devices
 
 
@@ -261,7 +261,7 @@ def _budget_targets(
 
 def _own_entry(hass: HomeAssistant, device: dr.DeviceEntry) -> ConfigEntry[Any] | None:
     """The strip or circuit entry whose own device this is (not an outlet's, not a user's)."""
-    for entry_id in device.config_entries:
+    for entry_id in device_entry_ids(device):
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain != DOMAIN:
             continue

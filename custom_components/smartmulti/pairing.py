@@ -30,6 +30,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .compat import device_entry_ids
 from .const import CONF_KIND, DOMAIN
 from .coordinator import (
     SmartMultiConfigEntry,
@@ -88,7 +89,7 @@ def _device_outlets(
     hass: HomeAssistant, device: dr.DeviceEntry
 ) -> tuple[SmartMultiCoordinator, set[int]] | None:
     """The strip and outlets a device stands for; None if it is not a strip or an outlet."""
-    for entry_id in device.config_entries:
+    for entry_id in device_entry_ids(device):
         entry: SmartMultiConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
         # Circuits and the users-and-billing entry have devices too, but no outlets to pair.
         if entry is None or entry.domain != DOMAIN or CONF_KIND in entry.data:

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from homeassistant.components.switch import (
-    SwitchDeviceClass,
+from homeassistant.components.switch import (  # type: ignore[attr-defined,unused-ignore]
+    SwitchDeviceClass,  # in switch.const since 2026, still exported here at run time
     SwitchEntity,
     SwitchEntityDescription,
 )

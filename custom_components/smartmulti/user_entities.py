@@ -179,7 +179,7 @@ class UserEntity(BillingEntity):
         super().__init__(entry, ledger)
         self.user_id = user.id
         self._attr_unique_id = f"{entry.entry_id}_user_{user.id}_{key}"
-        self._attr_device_info = user_device_info(entry, user)
+        self._attr_device_info = user_device_info(ledger.hass, entry, user)
 
     @property
     def user(self) -> UserConfig:

@@ -9,7 +9,6 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -19,6 +18,7 @@ from custom_components.smartmulti.coordinator import outlet_device_identifier
 from custom_components.smartmulti.ledger import Ledger, Session, async_get_ledger
 from custom_components.smartmulti.users import SUBENTRY_USER
 from pi_agent.api.events import EventHub
+from tests.integration.devices import device_with
 
 from .conftest import wait_for
 
@@ -110,7 +110,7 @@ async def start_session(hass: HomeAssistant, user: str, outlet_device_id: str) -
 
 def outlet_device(hass: HomeAssistant, serial: str, outlet_id: int) -> str:
     """The outlet's device id: what the UI's device picker gives a service."""
-    device = dr.async_get(hass).async_get_device({outlet_device_identifier(serial, outlet_id)})
+    device = device_with(hass, outlet_device_identifier(serial, outlet_id))
     assert device is not None
     return device.id
 

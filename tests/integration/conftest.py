@@ -14,7 +14,7 @@ from typing import Any
 from unittest.mock import AsyncMock, PropertyMock, patch
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, MAJOR_VERSION
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
@@ -126,10 +126,23 @@ def fast_reconnect() -> Generator[None]:
         yield
 
 
+class ReleaseSnapshots(HomeAssistantSnapshotExtension):
+    """Home Assistant's snapshot format, with one folder per supported release.
+
+    Registry entries change shape between releases (new fields, sets that became lists), so
+    the oldest supported release keeps its own snapshots in ``snapshots/oldest``.
+    """
+
+    @classmethod
+    def dirname(cls, *, test_location: Any) -> str:
+        folder = Path(super().dirname(test_location=test_location))
+        return str(folder if MAJOR_VERSION >= 2026 else folder / "oldest")
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Home Assistant's snapshot format (its plugin's fixture loses to syrupy's own)."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    return snapshot.use_extension(ReleaseSnapshots)
 
 
 @pytest.fixture

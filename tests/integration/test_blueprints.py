@@ -19,8 +19,9 @@ from homeassistant.components.local_calendar import (  # noqa: F401
     calendar as local_calendar,
     config_flow as local_calendar_flow,
 )
-from homeassistant.const import ATTR_ENTITY_ID, EVENT_HOMEASSISTANT_STARTED
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import CoreState, HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -123,8 +124,9 @@ async def start_automation(hass: HomeAssistant, blueprint: str, inputs: dict[str
             }
         },
     )
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    # As Home Assistant starts: the start event, the start-up jobs (automations arm their
+    # triggers in one since 2026), then running and the started event.
+    await hass.async_start()
     await hass.async_block_till_done()
     assert hass.states.get(f"automation.{blueprint}").state == "on"
 
@@ -236,8 +238,9 @@ async def test_a_restart_in_the_closed_period_keeps_the_strips_shut(
     await hass.services.async_call(
         "automation", "turn_on", {ATTR_ENTITY_ID: "automation.closing_hours"}, blocking=True
     )
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    # As Home Assistant starts: the start event, the start-up jobs (automations arm their
+    # triggers in one since 2026), then running and the started event.
+    await hass.async_start()
     await hass.async_block_till_done()
 
     assert hass.states.get("automation.closing_hours").attributes["last_triggered"] >= (
@@ -309,10 +312,7 @@ async def test_offpeak_tariff_entity_drives_a_circuits_budget_and_the_strips_pla
     budget = "number.ground_floor_power_budget"
     circuit_device = next(
         device.id
-        for device in __import__("homeassistant.helpers.device_registry", fromlist=["x"])
-        .async_get(hass)
-        .devices.values()
-        if circuit.entry_id in device.config_entries
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), circuit.entry_id)
     )
     await start_automation(
         hass,

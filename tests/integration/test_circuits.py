@@ -16,7 +16,6 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_CIRCUIT, DOMAIN
@@ -24,6 +23,7 @@ from custom_components.smartmulti.coordinator import strip_device_identifier
 from custom_components.smartmulti.site import STORAGE_KEY, StripBalancing
 from pi_agent.config import StripConfig
 from pi_agent.sim.fleet import Laptop
+from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
 from .conftest import (
@@ -263,7 +263,7 @@ async def test_a_closed_strip_leaves_its_share_of_the_circuit_to_the_open_one(
 ) -> None:
     _, a, b = await _two_strips(hass, start_test_agent, 600.0)
     await wait_for(lambda: _limit(a) < 450.0 and _limit(b) > 150.0)  # both strips charge
-    device = dr.async_get(hass).async_get_device({strip_device_identifier(b.serial)})
+    device = device_with(hass, strip_device_identifier(b.serial))
     assert device is not None
     lamp_w = next(o.max_power_w for o in b.agent.config.outlets if o.exception)
 

@@ -15,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import CONF_SCAN_INTERVAL, DOMAIN
+from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
 from .conftest import AgentFactory, wait_for
@@ -195,8 +196,8 @@ async def test_an_agent_rebuilt_with_fewer_outlets_loses_the_missing_outlet(
         )
     )
     await hass.async_block_till_done()
-    assert device_registry.async_get_device({(DOMAIN, f"{agent.serial}_outlet_4")}) is None
-    assert device_registry.async_get_device({(DOMAIN, f"{agent.serial}_outlet_3")}) is not None
+    assert device_with(hass, (DOMAIN, f"{agent.serial}_outlet_4")) is None
+    assert device_with(hass, (DOMAIN, f"{agent.serial}_outlet_3")) is not None
     assert hass.states.get("switch.lamp") is None
 
 
@@ -214,7 +215,7 @@ async def test_renaming_an_outlet_renames_its_device_and_entities(
             == "Window desk Power"
         )
     )
-    device = device_registry.async_get_device({(DOMAIN, f"{agent.serial}_outlet_1")})
+    device = device_with(hass, (DOMAIN, f"{agent.serial}_outlet_1"))
     assert device.name == "Window desk"
 
 

@@ -11,6 +11,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import CONF_SCAN_INTERVAL, DOMAIN
+from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent, free_port
 
 
@@ -53,7 +54,7 @@ async def test_the_strip_is_a_device_and_each_outlet_a_sub_device(
     agent: RunningAgent,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    strip = device_registry.async_get_device({(DOMAIN, agent.serial)})
+    strip = device_with(hass, (DOMAIN, agent.serial))
     assert strip is not None
     assert (strip.name, strip.manufacturer, strip.model, strip.sw_version) == (
         "Coworking strip",

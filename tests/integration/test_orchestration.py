@@ -9,7 +9,6 @@ from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN, SERVICE_SET
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -18,6 +17,7 @@ from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.coordinator import strip_device_identifier
 from custom_components.smartmulti.ledger import EndReason
 from custom_components.smartmulti.site import CLOSED_LEASE_S, StripBalancing
+from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
 from .billing_support import alice_in_session, ledger, outlet_device
@@ -44,7 +44,7 @@ def plan_is_closed(running: RunningAgent) -> bool:
 
 
 def strip_device(hass: HomeAssistant, running: RunningAgent) -> str:
-    device = dr.async_get(hass).async_get_device({strip_device_identifier(running.serial)})
+    device = device_with(hass, strip_device_identifier(running.serial))
     assert device is not None
     return device.id
 

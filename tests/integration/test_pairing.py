@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
 from custom_components.smartmulti.services import SERVICE_PAIR_OUTLET
+from tests.integration.devices import device_with
 from tests.support.agent import REPO, RunningAgent
 
 from .conftest import AgentFactory, report_battery, setup_entries, strip_entry, wait_for
@@ -60,7 +61,7 @@ async def _run_pairing(
 def _device_id(hass: HomeAssistant, agent: RunningAgent, outlet_id: int | None = None) -> str:
     """The device of the strip, or of one of its outlets."""
     suffix = "" if outlet_id is None else f"_outlet_{outlet_id}"
-    device = dr.async_get(hass).async_get_device({(DOMAIN, f"{agent.serial}{suffix}")})
+    device = device_with(hass, (DOMAIN, f"{agent.serial}{suffix}"))
     assert device is not None
     return device.id
 

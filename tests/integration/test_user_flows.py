@@ -52,6 +52,7 @@ from custom_components.smartmulti.users import (
     UserConfig,
     period_start,
 )
+from tests.integration.devices import device_with
 
 from .agent_json import outlet_json
 from .billing_support import billing_entry, set_up
@@ -108,7 +109,7 @@ async def test_a_user_is_added_then_changed_through_the_billing_entry(hass: Home
     (subentry,) = billing.subentries.values()
     assert subentry.title == "Alice"
     assert subentry.data[CONF_LIMIT] == 2.5
-    device = dr.async_get(hass).async_get_device({user_device_identifier(subentry.subentry_id)})
+    device = device_with(hass, user_device_identifier(subentry.subentry_id))
     assert device is not None
     assert device.name == "Alice"
     assert hass.states.get("number.alice_consumption_limit").state == "2.5"

@@ -12,7 +12,6 @@ import time
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -22,6 +21,7 @@ from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.ledger import LEDGER_KEY, PLUG_LAG_S, EndReason, StartReason
 from custom_components.smartmulti.users import CONF_LEAVE_AFTER, CONF_REPORTER, CONF_TIER
 from pi_agent.storage import StateStore
+from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
 from .billing_support import (  # noqa: F401 (a fixture)
@@ -338,7 +338,7 @@ async def test_removing_a_user_ends_their_sessions_and_removes_their_device(
     await hass.async_block_till_done()
 
     assert session.end_reason == EndReason.USER_REMOVED
-    assert dr.async_get(hass).async_get_device({user_device_identifier(alice)}) is None
+    assert device_with(hass, user_device_identifier(alice)) is None
     assert hass.states.get("sensor.alice_energy") is None
     assert hass.states.get("select.desk_1_user").attributes["options"] == ["none", "Bob"]
 
