@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import voluptuous as vol
 
-from pi_agent.validators import NAME, boolean, integer, number, text
+from pi_agent.validators import NAME, boolean, integer, is_unknown_key, number, text
 
 # A single wall socket or circuit: 16 A at 230 V is 3680 W; 32 A circuits exist (7360 W).
 MAX_STRIP_W = 7400.0
@@ -161,7 +161,7 @@ def parse_config(data: Mapping[str, Any], *, require_outlets: bool = True) -> Ag
         first = min(err.errors, key=lambda e: [str(p) for p in e.path])
         message = (
             "unknown key (check its spelling)"
-            if first.msg == "extra keys not allowed"
+            if is_unknown_key(first)
             else first.msg
         )
         raise ConfigError(f"{_describe(first.path)}: {message}") from None

@@ -13,6 +13,15 @@ from typing import Any
 import voluptuous as vol
 
 
+def is_unknown_key(error: vol.Invalid) -> bool:
+    """Whether ``error`` refuses a key the schema does not know.
+
+    voluptuous says so only in its message; probatio, which takes voluptuous's name inside a
+    Home Assistant process (the agent's tests run in one), raises its own class for it.
+    """
+    return error.msg == "extra keys not allowed" or type(error).__name__ == "ExtraKeysInvalid"
+
+
 def number(minimum: float, maximum: float, *, min_included: bool = True) -> Callable[[Any], float]:
     """A real number in range; booleans and strings are refused, not coerced."""
 

@@ -56,9 +56,6 @@ history:
 logbook:
 recorder:
   purge_keep_days: 30
-http:
-  server_host: {host}
-  server_port: {port}
 api:
 person:
 system_health:
@@ -67,8 +64,24 @@ logger:
   logs:
     homeassistant.components.camera.img_util: critical
     homeassistant.loader: error
+    # The ffmpeg integration (a base platform's dependency) looks for an ffmpeg binary that
+    # nothing in the demo uses.
+    haffmpeg: critical
     custom_components.smartmulti: info
 """
+
+
+# Home Assistant's own defaults for its HTTP settings (homeassistant.components.http.config).
+HTTP_DEFAULTS = {
+    "cors_allowed_origins": ["https://cast.home-assistant.io"],
+    "login_attempts_threshold": -1,
+    "ip_ban_enabled": True,
+    "ssl_profile": "modern",
+    "use_x_frame_options": True,
+    "created_at": "2026-01-01T00:00:00+00:00",
+    "error": None,
+    "error_message": None,
+}
 
 
 class DemoError(RuntimeError):
@@ -129,9 +142,30 @@ class Demo:
     def start_home_assistant(self) -> None:
         self.ha_port = free_port(8123)
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        (self.config_dir / "configuration.yaml").write_text(
-            CONFIGURATION.format(host=self.host, port=self.ha_port)
-        )
+        (self.config_dir / "configuration.yaml").write_text(CONFIGURATION)
+        storage = self.config_dir / ".storage"
+        storage.mkdir(exist_ok=True)
+        # Home Assistant keeps its HTTP settings in storage (YAML for them is deprecated): this
+        # run's address is written as the confirmed ("stable") settings, as if set in the UI.
+        (storage / "http").write_text(
+            json.dumps(
+                {"version": 2, "minor_version": 2, "key": "http",
+                 "data": {"stable": {**HTTP_DEFAULTS, "server_host": [self.host],
+                                     "server_port": self.ha_port},
+                          "pending": None, "yaml_migration_done": True}}
+            )
+        )  # fmt: skip
+        onboarding = storage / "onboarding"
+        if not onboarding.exists():
+            # The location, units and currency come from configuration.yaml: the onboarding step
+            # that asks for them is marked done, so it does not also set up the weather, radio
+            # and text-to-speech integrations it adds for a new home (they need the internet).
+            onboarding.write_text(
+                json.dumps(
+                    {"version": 4, "minor_version": 1, "key": "onboarding",
+                     "data": {"done": ["core_config"]}}
+                )
+            )  # fmt: skip
         components = self.config_dir / "custom_components"
         components.mkdir(exist_ok=True)
         link = components / DOMAIN
@@ -148,11 +182,13 @@ class Demo:
         )  # fmt: skip
 
     def stop(self) -> None:
-        """SIGTERM everything (the agent puts its relays in the safe state), then wait."""
+        """SIGTERM Home Assistant, then the agent (which puts its relays in the safe state).
+
+        One after the other: Home Assistant stopping still talks to the agent.
+        """
         for process in reversed(self.processes):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in reversed(self.processes):
             try:
                 process.wait(30)
             except subprocess.TimeoutExpired:
@@ -201,7 +237,6 @@ class Demo:
         self.access_token = await self.token(session, code)
         headers = self.auth
         for step, body in (
-            ("core_config", {}),
             ("analytics", {}),
             ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
         ):

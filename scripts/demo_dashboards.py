@@ -61,8 +61,25 @@ def _rows(found: dict[str, str], preferred: tuple[str, ...]) -> list[dict[str, s
     ]
 
 
+def power_gauge(entity_id: str, budget_w: float, hard_limit_w: float) -> dict[str, Any]:
+    """The strip's power on a dial up to its hard limit: green under the budget, amber above it
+    (balancing is bringing it down), red in the last tenth before the hard limit."""
+    return {
+        "type": "gauge", "entity": entity_id, "name": "Strip power", "unit": "W",
+        "min": 0, "max": round(hard_limit_w), "needle": True,
+        "segments": [
+            {"from": 0, "color": "#43a047", "label": "Under the budget"},
+            {"from": round(budget_w), "color": "#ffa000", "label": "Over the budget"},
+            {"from": round(hard_limit_w * 0.9), "color": "#db4437", "label": "Near the hard limit"},
+        ],
+    }  # fmt: skip
+
+
 def build_dashboard(
-    entities: list[dict[str, Any]], devices: dict[str, dict[str, Any]]
+    entities: list[dict[str, Any]],
+    devices: dict[str, dict[str, Any]],
+    budget_w: float = DEMO_BUDGET_W,
+    hard_limit_w: float = 1000,
 ) -> dict[str, Any]:
     strip: dict[str, str] = {}
     outlets: dict[int, dict[str, str]] = defaultdict(dict)
@@ -85,12 +102,7 @@ def build_dashboard(
         names[outlet] = device.get("name_by_user") or device.get("name") or f"Outlet {outlet}"
     cards: list[dict[str, Any]] = []
     if "total_power" in strip:
-        limit = strip.get("power_limit")
-        cards.append(
-            {"type": "gauge", "entity": strip["total_power"], "name": "Strip power",
-             "min": 0, "max": 1000, "needle": True,
-             **({"segments": [{"from": 0, "color": "#43a047"}]} if limit else {})}
-        )  # fmt: skip
+        cards.append(power_gauge(strip["total_power"], budget_w, hard_limit_w))
     cards.append({"type": "entities", "title": "Strip", "entities": _rows(strip, STRIP_ROWS)})
     for outlet in sorted(outlets):
         cards.append(
@@ -118,14 +130,27 @@ def _user_row(key: str) -> int:
 
 
 def energy_preferences(entities: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Per-outlet and per-user energy sensors as individual devices of the Energy dashboard."""
-    chosen = []
+    """The strip's energy as a device of the Energy dashboard, each outlet's inside it.
+
+    The outlets' energy is part of the strip's (``included_in_stat``), so the dashboard shows
+    the strip as the whole and its outlets as its parts without counting anything twice. Users
+    are another split of the same energy: they have their own charts, not a place here.
+    """
+    strip = next(
+        (e["entity_id"] for e in entities
+         if _key(e["unique_id"]) == (None, "total_energy") and not e.get("disabled_by")),
+        None,
+    )  # fmt: skip
+    chosen = [{"stat_consumption": strip}] if strip else []
     for entity in entities:
         outlet, key = _key(entity["unique_id"])
-        per_outlet = outlet is not None and key == "energy"
-        per_user = outlet is None and key.startswith("user") and key.endswith("energy")
-        if (per_outlet or per_user) and not entity.get("disabled_by"):
-            chosen.append({"stat_consumption": entity["entity_id"]})
+        if outlet is not None and key == "energy" and not entity.get("disabled_by"):
+            chosen.append(
+                {
+                    "stat_consumption": entity["entity_id"],
+                    **({"included_in_stat": strip} if strip else {}),
+                }
+            )
     return chosen
 
 
@@ -137,7 +162,15 @@ async def install_dashboards(ws: Caller, entities: list[dict[str, Any]]) -> dict
             "lovelace/dashboards/create", url_path=DASHBOARD, title="SmartMulti",
             icon="mdi:power-socket-eu", show_in_sidebar=True, require_admin=False, mode="storage",
         )  # fmt: skip
-    config = build_dashboard(entities, devices)
+    states = {s["entity_id"]: s["state"] for s in await ws.call("get_states")}
+    hard_limit = next(
+        (e["entity_id"] for e in entities if _key(e["unique_id"]) == (None, "hard_limit")), None
+    )
+    try:
+        hard_limit_w = float(states.get(hard_limit or "", "1000"))
+    except ValueError:
+        hard_limit_w = 1000.0
+    config = build_dashboard(entities, devices, DEMO_BUDGET_W, hard_limit_w)
     await ws.call("lovelace/config/save", url_path=DASHBOARD, config=config)
     budget = next(
         (e["entity_id"] for e in entities if _key(e["unique_id"]) == (None, "budget")), None

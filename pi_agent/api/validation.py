@@ -11,7 +11,7 @@ import voluptuous as vol
 from pi_agent.api.errors import ApiError, invalid
 from pi_agent.control.pairing import MAX_WINDOWS
 from pi_agent.control.plan import MAX_TTL_S
-from pi_agent.validators import NAME, boolean, integer, number
+from pi_agent.validators import NAME, boolean, integer, is_unknown_key, number
 
 MAX_BUDGET_W = 100_000.0
 
@@ -102,7 +102,7 @@ async def read_json(request: web.Request, schema: vol.Schema | vol.All) -> dict[
         result: dict[str, Any] = schema(body)
     except vol.MultipleInvalid as err:
         first = err.errors[0]
-        message = "unknown field" if first.msg == "extra keys not allowed" else first.msg
+        message = "unknown field" if is_unknown_key(first) else first.msg
         raise invalid(_field(first.path), message) from None
     except vol.Invalid as err:
         raise invalid(_field(err.path), err.msg) from None

@@ -77,7 +77,12 @@ def browser(tmp_path: Path) -> Iterator[object]:
 SELECTS = """
 const found = [];
 const walk = (node) => {
-  if (node.tagName === "HA-SELECT") found.push([node.label, node.value, node.selectedText]);
+  if (node.tagName === "HA-SELECT") {
+    // The selected option's text: a property of the old select, an item of the dropdown now.
+    const item = node.shadowRoot && node.shadowRoot.querySelector("ha-dropdown-item[selected]");
+    const shown = node.selectedText ?? (item ? item.textContent.trim() : "");
+    found.push([node.label, node.value, shown]);
+  }
   if (node.shadowRoot) walk(node.shadowRoot);
   for (const child of node.children) walk(child);
 };
@@ -105,7 +110,7 @@ def wait_for_text(driver: object, *needles: str, within_s: float = 60) -> str:
 def open_page(driver: object, url: str, *needles: str, attempts: int = 3) -> str:
     """Open ``url`` until every select shows its value, as a person would reload the page.
 
-    Home Assistant 2025.4's select row sometimes loses a race while the page loads: the first
+    Home Assistant's select row has lost a race while the page loads (2025.4): the first
     select drawn shows its label with no value (``value`` and ``selectedText`` empty) until the
     page is reloaded, and on a busy machine even a reload may not win. What the selects show
     is checked by the test itself.

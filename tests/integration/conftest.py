@@ -130,13 +130,14 @@ class ReleaseSnapshots(HomeAssistantSnapshotExtension):
     """Home Assistant's snapshot format, with one folder per supported release.
 
     Registry entries change shape between releases (new fields, sets that became lists), so
-    the oldest supported release keeps its own snapshots in ``snapshots/oldest``.
+    the oldest supported release keeps its own in ``snapshots_oldest`` (beside, not inside,
+    so neither run takes the other's for unused snapshots).
     """
 
     @classmethod
     def dirname(cls, *, test_location: Any) -> str:
         folder = Path(super().dirname(test_location=test_location))
-        return str(folder if MAJOR_VERSION >= 2026 else folder / "oldest")
+        return str(folder if MAJOR_VERSION >= 2026 else folder.with_name("snapshots_oldest"))
 
 
 @pytest.fixture
