@@ -27,6 +27,7 @@ from typing import Any
 import aiohttp
 
 from pi_agent.sim.fleet import OWNERS
+from scripts.demo_automations import install_automations, install_opening_hours
 from scripts.demo_dashboards import install_dashboards
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,6 +52,10 @@ homeassistant:
   elevation: 35
 frontend:
 config:
+# What the automation, script and scene editors save (a UI-made automation lives there).
+automation: !include automations.yaml
+script: !include scripts.yaml
+scene: !include scenes.yaml
 energy:
 history:
 logbook:
@@ -70,6 +75,9 @@ logger:
     custom_components.smartmulti: info
 """
 
+
+# The files Home Assistant's editors write, as a new installation has them.
+EDITABLE_FILES = {"automations.yaml": "[]\n", "scripts.yaml": "{}\n", "scenes.yaml": "[]\n"}
 
 # Home Assistant's own defaults for its HTTP settings (homeassistant.components.http.config).
 HTTP_DEFAULTS = {
@@ -143,6 +151,14 @@ class Demo:
         self.ha_port = free_port(8123)
         self.config_dir.mkdir(parents=True, exist_ok=True)
         (self.config_dir / "configuration.yaml").write_text(CONFIGURATION)
+        for editable, empty in EDITABLE_FILES.items():
+            if not (self.config_dir / editable).exists():
+                (self.config_dir / editable).write_text(empty)
+        # The product's blueprints, as the manager imports them (docs/blueprints.md).
+        blueprints = self.config_dir / "blueprints" / "automation" / DOMAIN
+        blueprints.mkdir(parents=True, exist_ok=True)
+        for blueprint in (REPO / "blueprints" / "automation" / DOMAIN).glob("*.yaml"):
+            shutil.copy(blueprint, blueprints / blueprint.name)
         storage = self.config_dir / ".storage"
         storage.mkdir(exist_ok=True)
         # Home Assistant keeps its HTTP settings in storage (YAML for them is deprecated): this
@@ -402,6 +418,13 @@ async def prepare(demo: Demo) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             await demo.add_users(session, ws)
             entities = await demo.wait_for_entities(ws, 120)
             summary = await install_dashboards(ws, entities)
+            await install_opening_hours(session, demo.ha_url, demo.auth, ws)
+            strip_device = next(
+                e["device_id"] for e in entities if e["unique_id"].endswith("_total_power")
+            )
+            summary["automations"] = await install_automations(
+                session, demo.ha_url, demo.auth, strip_device
+            )
         finally:
             await ws.close()
     return entities, summary
@@ -428,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"demo ok: SmartMulti loaded in Home Assistant {demo.ha_url} with "
                 f"{len(entities)} entities on {summary['outlets']} outlets, "
                 f"{summary['energy_sensors']} energy sensors on the Energy dashboard, "
+                f"{summary['automations']} automations from the blueprints, "
                 f"dashboard /{summary['dashboard']}"
             )
             return 0

@@ -178,3 +178,50 @@ def test_manager_logs_in_and_sees_the_strip_dashboard_and_an_outlet_page(
     device = f"config/devices/device/{summary['first_outlet_device']}"
     open_page(browser, f"{running.ha_url}/{device}", "Desk 1", "Power", "Energy")
     assert save(browser, tmp_path, "device.png").stat().st_size > 20_000
+
+
+def test_closing_hours_are_set_up_from_the_blueprint_and_editable_in_the_ui(
+    demo: tuple[Demo, dict[str, object]], browser: object, tmp_path: Path
+) -> None:
+    """The manager finds the blueprints installed, the opening-hours calendar, and one
+    automation made from each blueprint in the automation list, open in the editor."""
+    running, _ = demo
+    log_in(browser, running)
+    open_page(
+        browser,
+        f"{running.ha_url}/config/automation/dashboard",
+        "Close the strips outside opening hours",
+        "Larger budget at off-peak hours",
+        "Tell users about their consumption limit",
+    )
+    open_page(
+        browser,
+        f"{running.ha_url}/config/blueprint/dashboard",
+        "SmartMulti closing hours",
+        "SmartMulti off-peak budget",
+        "SmartMulti limit notifications",
+    )
+    text = open_page(
+        browser,
+        f"{running.ha_url}/config/automation/edit/smartmulti_closing_hours",
+        "Opening hours calendar",
+        "Warning lead time",
+    )
+    # The editor drew the blueprint's form with the saved inputs, with nothing to fix.
+    assert "Opening hours" in text
+    assert "notify.persistent_notification" in str(
+        browser.execute_script(  # type: ignore[attr-defined]
+            """
+            const values = [];
+            const walk = (node) => {
+              if (node.value !== undefined && typeof node.value === "string") values.push(node.value);
+              if (node.shadowRoot) walk(node.shadowRoot);
+              for (const child of node.children) walk(child);
+            };
+            walk(document.body);
+            return values;
+            """
+        )
+    )
+    assert save(browser, tmp_path, "automation.png").stat().st_size > 20_000
+    open_page(browser, f"{running.ha_url}/calendar", "Opening hours")
