@@ -159,11 +159,7 @@ def parse_config(data: Mapping[str, Any], *, require_outlets: bool = True) -> Ag
         clean = _FILE_SCHEMA(dict(data))
     except vol.MultipleInvalid as err:
         first = min(err.errors, key=lambda e: [str(p) for p in e.path])
-        message = (
-            "unknown key (check its spelling)"
-            if is_unknown_key(first)
-            else first.msg
-        )
+        message = "unknown key (check its spelling)" if is_unknown_key(first) else first.msg
         raise ConfigError(f"{_describe(first.path)}: {message}") from None
     strip = StripConfig(**clean.get("strip", {}))
     if strip.failsafe_budget_w > strip.hard_limit_w:

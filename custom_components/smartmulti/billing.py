@@ -20,6 +20,7 @@ from .compat import child_device_info, device_by_identifier
 from .const import CONF_KIND, DOMAIN, KIND_BILLING, MANUFACTURER
 from .coordinator import SmartMultiConfigEntry
 from .ledger import Ledger, async_get_ledger
+from .repairs import async_check_price, async_forget_price
 from .users import SUBENTRY_USER, UserConfig
 
 type BillingConfigEntry = ConfigEntry[Ledger]
@@ -81,6 +82,7 @@ async def async_setup_billing_entry(hass: HomeAssistant, entry: BillingConfigEnt
         config_entry_id=entry.entry_id, **billing_device_info(entry)
     )
     ledger.attach_billing(entry)
+    async_check_price(hass, entry)
     users = set(entry.subentries)
 
     async def updated(hass: HomeAssistant, entry: BillingConfigEntry) -> None:
@@ -92,6 +94,7 @@ async def async_setup_billing_entry(hass: HomeAssistant, entry: BillingConfigEnt
             config_entry_id=entry.entry_id, **billing_device_info(entry)
         )
         ledger.attach_billing(entry)
+        async_check_price(hass, entry)
         for subentry in entry.subentries.values():
             if subentry.subentry_type == SUBENTRY_USER and (
                 device := device_by_identifier(
@@ -108,6 +111,7 @@ async def async_setup_billing_entry(hass: HomeAssistant, entry: BillingConfigEnt
 async def async_unload_billing_entry(hass: HomeAssistant, entry: BillingConfigEntry) -> bool:
     if unloaded := await hass.config_entries.async_unload_platforms(entry, BILLING_PLATFORMS):
         await entry.runtime_data.async_detach_billing()
+        async_forget_price(hass)
     return unloaded
 
 

@@ -25,7 +25,7 @@ from .conftest import FAST_CYCLES, circuit_entry, setup_entries, strip_entry, wa
 
 BALANCED = (1, 2, 3)
 LAMP = 4  # an exception outlet
-CLOSED = "binary_sensor.coworking_strip_closed"
+CLOSED = "binary_sensor.coworking_strip_open_or_closed"
 BUDGET = "number.coworking_strip_power_budget"
 
 
