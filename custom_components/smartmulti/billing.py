@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
+from .billing_download import async_register_download
 from .compat import child_device_info, device_by_identifier
 from .const import CONF_KIND, DOMAIN, KIND_BILLING, MANUFACTURER
 from .coordinator import SmartMultiConfigEntry
@@ -83,6 +84,7 @@ async def async_setup_billing_entry(hass: HomeAssistant, entry: BillingConfigEnt
     )
     ledger.attach_billing(entry)
     async_check_price(hass, entry)
+    async_register_download(hass)
     users = set(entry.subentries)
 
     async def updated(hass: HomeAssistant, entry: BillingConfigEntry) -> None:

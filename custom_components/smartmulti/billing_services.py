@@ -27,7 +27,12 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+    UnknownUser,
+)
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -37,6 +42,7 @@ from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
 from .billing import is_billing_entry, user_device_identifier
+from .billing_download import async_download_link, export_path
 from .compat import vol
 from .const import DOMAIN
 from .coordinator import outlet_device_identifier
@@ -78,7 +84,6 @@ EXPORT_BILLING_SCHEMA: Final = vol.Schema(
     }
 )
 
-EXPORT_DIR: Final = DOMAIN  # under the configuration directory
 CSV_FIELDS: Final = (
     "row",
     "user",
@@ -268,9 +273,25 @@ class _Bill:
         return sum((cost for _, _, cost in self.lines), Decimal())
 
 
+async def _async_require_admin(call: ServiceCall) -> None:
+    """Everyone's consumption is for administrators; an automation (no user) may ask too.
+
+    The check of Home Assistant's admin services, whose helper takes no response on the oldest
+    supported release.
+    """
+    if call.context.user_id is None:
+        return
+    user = await call.hass.auth.async_get_user(call.context.user_id)
+    if user is None:
+        raise UnknownUser(context=call.context, user_id=call.context.user_id)
+    if not user.is_admin:
+        raise Unauthorized(context=call.context)
+
+
 async def _async_export_billing(call: ServiceCall) -> ServiceResponse:
     """A CSV of the sessions started in the period, with each user's total."""
     hass = call.hass
+    await _async_require_admin(call)
     ledger = _ledger(hass)
     start, end = _period(call)
     only = _user(hass, ledger, call.data[ATTR_USER]) if ATTR_USER in call.data else None
@@ -287,9 +308,8 @@ async def _async_export_billing(call: ServiceCall) -> ServiceResponse:
     ordered = sorted(bills.values(), key=lambda bill: bill.user.casefold())
     text = _csv(ordered, start, end, currency)
     local_start, local_end = dt_util.as_local(start), dt_util.as_local(end)
-    path = Path(
-        hass.config.path(EXPORT_DIR, f"billing_{local_start:%Y%m%d}_{local_end:%Y%m%d}.csv")
-    )
+    name = f"billing_{local_start:%Y%m%d}_{local_end:%Y%m%d}.csv"
+    path = export_path(hass, name)
     try:
         await hass.async_add_executor_job(_write, path, text)
     except OSError as err:
@@ -324,6 +344,8 @@ async def _async_export_billing(call: ServiceCall) -> ServiceResponse:
         )
     response: dict[str, Any] = {
         "path": str(path),
+        # The CSV for the browser: a link signed for whoever ran the action (admins only).
+        "url": async_download_link(hass, name),
         "start": local_start.isoformat(),
         "end": local_end.isoformat(),
         "currency": currency,
