@@ -344,8 +344,9 @@ async def _async_export_billing(call: ServiceCall) -> ServiceResponse:
         )
     response: dict[str, Any] = {
         "path": str(path),
-        # The CSV for the browser: a link signed for whoever ran the action (admins only).
-        "url": async_download_link(hass, name),
+        # The CSV for the browser: a link signed for the person who ran the action (an
+        # automation has nobody to sign it for).
+        "url": async_download_link(hass, name) if call.context.user_id else None,
         "start": local_start.isoformat(),
         "end": local_end.isoformat(),
         "currency": currency,

@@ -107,10 +107,20 @@ def _reason(balancing: StripBalancing, outlet: Outlet) -> str | None:
     return REASON_STATES.get(decision.reason)
 
 
+# Past this the estimate says only "not today": a laptop in its slow last percent, or one that
+# draws almost nothing, would read thousands of minutes.
+MAX_TIME_TO_FULL_S = 12 * 3600
+
+
 def _time_to_full(balancing: StripBalancing, outlet: Outlet) -> float | None:
+    """How long the laptop needs to be full while it charges; unknown while it waits (that
+    depends on its turn, shown by the reason) or when it is not within the day."""
     if balancing.result is None or (decision := balancing.result.decision(outlet.id)) is None:
         return None
-    return None if decision.time_to_full_s is None else round(decision.time_to_full_s)
+    ttf = decision.time_to_full_s
+    if ttf is None or not decision.on or ttf > MAX_TIME_TO_FULL_S:
+        return None
+    return round(ttf)
 
 
 def _waiting(balancing: StripBalancing) -> int | None:

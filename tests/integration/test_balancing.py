@@ -145,6 +145,10 @@ async def test_battery_priority_gives_the_only_room_to_the_emptiest_laptop(
     await wait_for(lambda: _on(agent) == {2})
     await wait_for(lambda: hass.states.get("sensor.desk_1_reason").state == "waiting_budget")
     assert hass.states.get("sensor.desk_2_reason").state == "low_battery_first"
+    # "Full in" is for the laptop that charges; the waiting one's depends on its turn.
+    await wait_for(lambda: hass.states.get("sensor.desk_2_time_to_full").state != "unknown")
+    assert 0 < float(hass.states.get("sensor.desk_2_time_to_full").state) <= 12 * 3600
+    assert hass.states.get("sensor.desk_1_time_to_full").state == "unknown"
 
 
 async def test_balancing_off_turns_every_balanced_outlet_on_under_the_guard(
