@@ -45,7 +45,7 @@ homeassistant:
   unit_system: metric
   currency: EUR
   country: FR
-  language: en
+  language: {language}
   time_zone: Europe/Paris
   latitude: 48.8566
   longitude: 2.3522
@@ -113,6 +113,7 @@ class Demo:
     host: str
     speed: float
     seed: int
+    language: str = "en"
     agent_port: int = 0
     ha_port: int = 0
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -150,7 +151,9 @@ class Demo:
     def start_home_assistant(self) -> None:
         self.ha_port = free_port(8123)
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        (self.config_dir / "configuration.yaml").write_text(CONFIGURATION)
+        (self.config_dir / "configuration.yaml").write_text(
+            CONFIGURATION.format(language=self.language)
+        )
         for editable, empty in EDITABLE_FILES.items():
             if not (self.config_dir / editable).exists():
                 (self.config_dir / editable).write_text(empty)
@@ -246,7 +249,7 @@ class Demo:
         async with session.post(
             f"{self.ha_url}/api/onboarding/users",
             json={"client_id": CLIENT_ID, "name": "Coworking manager", "username": USERNAME,
-                  "password": self.password, "language": "en"},
+                  "password": self.password, "language": self.language},
         ) as response:  # fmt: skip
             response.raise_for_status()
             code = (await response.json())["auth_code"]
@@ -417,7 +420,7 @@ async def prepare(demo: Demo) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             await demo.wait_for_entities(ws, 120)
             await demo.add_users(session, ws)
             entities = await demo.wait_for_entities(ws, 120)
-            summary = await install_dashboards(ws, entities)
+            summary = await install_dashboards(ws, entities, demo.language)
             await install_opening_hours(session, demo.ha_url, demo.auth, ws)
             strip_device = next(
                 e["device_id"] for e in entities if e["unique_id"].endswith("_total_power")
@@ -437,12 +440,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="simulated coworking day")
     parser.add_argument("--host", default="0.0.0.0", help="Home Assistant listen address")
     parser.add_argument("--fresh", action="store_true", help="forget the previous demo's state")
+    parser.add_argument(
+        "--language", choices=("en", "fr"), default="en", help="Home Assistant's language"
+    )
     parser.add_argument("--dir", type=Path, default=REPO / ".demo", help="demo state directory")
     args = parser.parse_args(argv)
     if args.fresh and args.dir.exists():
         shutil.rmtree(args.dir)
     args.dir.mkdir(parents=True, exist_ok=True)
-    demo = Demo(args.dir, "127.0.0.1" if args.check else args.host, args.speed, args.seed)
+    demo = Demo(
+        args.dir, "127.0.0.1" if args.check else args.host, args.speed, args.seed, args.language
+    )
     stop = threading.Event()
     try:
         entities, summary = asyncio.run(prepare(demo))

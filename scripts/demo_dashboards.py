@@ -31,20 +31,38 @@ def _key(unique_id: str) -> tuple[int | None, str]:
     return None, unique_id.split("_", 1)[1] if "_" in unique_id else unique_id
 
 
-LABELS = {
-    "relay": "Relay", "state": "State", "power": "Power", "battery": "Battery",
-    "reason": "Why", "time_to_full": "Full in", "control": "Control", "energy": "Energy",
-    "exception": "Exception outlet", "user": "User", "paired_user": "Paired user",
-    "total_power": "Power", "power_limit": "Limit in force", "budget": "Budget",
-    "strategy": "Strategy", "balancing": "Balancing", "waiting": "Waiting laptops",
-    "mode": "Mode", "closed": "Open or closed", "total_energy": "Energy", "hard_limit": "Hard limit",
-    "guard_trips": "Guard trips", "pair_again": "Pair laptops again",
-    "max_outlets": "Max outlets on", "last_pairing": "Last pairing",
+# The few words the dashboards need that no entity name gives, in the server's language.
+TEXT = {
+    "en": {
+        "relay": "Relay", "strip": "Strip", "users": "Users", "strip_power": "Strip power",
+        "under_budget": "Under the budget", "over_budget": "Over the budget",
+        "near_limit": "Near the hard limit",
+    },
+    "fr": {
+        "relay": "Relais", "strip": "Multiprise", "users": "Utilisateurs",
+        "strip_power": "Puissance de la multiprise", "under_budget": "Sous le budget",
+        "over_budget": "Au-dessus du budget", "near_limit": "Près de la limite physique",
+    },
 }  # fmt: skip
-USER_LABELS = {
-    "energy": "Energy", "cost": "Cost", "period": "This period", "progress": "Limit progress",
-    "limit": "Limit", "outlet": "Outlet",
-}  # fmt: skip
+USER_ROWS = ("energy", "cost", "period", "progress", "limit", "outlet")
+
+
+def short_names(
+    states: dict[str, dict[str, Any]],
+    entities: list[dict[str, Any]],
+    devices: dict[str, dict[str, Any]],
+) -> dict[str, str]:
+    """Each entity's own name, as Home Assistant translated it: its friendly name without its
+    device's name (a card's title already says which outlet, strip or user)."""
+    names: dict[str, str] = {}
+    for entity in entities:
+        state = states.get(entity["entity_id"])
+        device = devices.get(entity.get("device_id") or "", {})
+        prefix = device.get("name_by_user") or device.get("name") or ""
+        friendly = str((state or {}).get("attributes", {}).get("friendly_name") or "")
+        if prefix and friendly.startswith(prefix + " "):
+            names[entity["entity_id"]] = friendly[len(prefix) + 1 :]
+    return names
 
 
 def _ordered(found: dict[str, str], preferred: tuple[str, ...]) -> list[str]:
@@ -52,25 +70,29 @@ def _ordered(found: dict[str, str], preferred: tuple[str, ...]) -> list[str]:
     return first + sorted(v for k, v in found.items() if k not in preferred)
 
 
-def _rows(found: dict[str, str], preferred: tuple[str, ...]) -> list[dict[str, str]]:
-    """Outlet rows named by what they are: the card's title already says which outlet."""
+def _rows(
+    found: dict[str, str], preferred: tuple[str, ...], names: dict[str, str], relay: str
+) -> list[dict[str, str]]:
+    """Rows named by what they are; the relay, which has its outlet's name, is "the relay"."""
     by_entity = {v: k for k, v in found.items()}
     return [
-        {"entity": e, **({"name": LABELS[by_entity[e]]} if by_entity[e] in LABELS else {})}
+        {"entity": e, "name": relay if by_entity[e] == "relay" else names.get(e, by_entity[e])}
         for e in _ordered(found, preferred)
     ]
 
 
-def power_gauge(entity_id: str, budget_w: float, hard_limit_w: float) -> dict[str, Any]:
+def power_gauge(
+    entity_id: str, budget_w: float, hard_limit_w: float, text: dict[str, str]
+) -> dict[str, Any]:
     """The strip's power on a dial up to its hard limit: green under the budget, amber above it
     (balancing is bringing it down), red in the last tenth before the hard limit."""
     return {
-        "type": "gauge", "entity": entity_id, "name": "Strip power", "unit": "W",
+        "type": "gauge", "entity": entity_id, "name": text["strip_power"], "unit": "W",
         "min": 0, "max": round(hard_limit_w), "needle": True,
         "segments": [
-            {"from": 0, "color": "#43a047", "label": "Under the budget"},
-            {"from": round(budget_w), "color": "#ffa000", "label": "Over the budget"},
-            {"from": round(hard_limit_w * 0.9), "color": "#db4437", "label": "Near the hard limit"},
+            {"from": 0, "color": "#43a047", "label": text["under_budget"]},
+            {"from": round(budget_w), "color": "#ffa000", "label": text["over_budget"]},
+            {"from": round(hard_limit_w * 0.9), "color": "#db4437", "label": text["near_limit"]},
         ],
     }  # fmt: skip
 
@@ -78,12 +100,16 @@ def power_gauge(entity_id: str, budget_w: float, hard_limit_w: float) -> dict[st
 def build_dashboard(
     entities: list[dict[str, Any]],
     devices: dict[str, dict[str, Any]],
+    names: dict[str, str],
+    *,
+    language: str = "en",
     budget_w: float = DEMO_BUDGET_W,
     hard_limit_w: float = 1000,
 ) -> dict[str, Any]:
+    text = TEXT.get(language, TEXT["en"])
     strip: dict[str, str] = {}
     outlets: dict[int, dict[str, str]] = defaultdict(dict)
-    names: dict[int, str] = {}
+    titles: dict[int, str] = {}
     users: dict[str, dict[str, str]] = defaultdict(dict)
     for entity in entities:
         if entity.get("disabled_by"):
@@ -99,23 +125,28 @@ def build_dashboard(
             continue
         outlets[outlet][key] = entity["entity_id"]
         device = devices.get(entity.get("device_id") or "", {})
-        names[outlet] = device.get("name_by_user") or device.get("name") or f"Outlet {outlet}"
+        titles[outlet] = device.get("name_by_user") or device.get("name") or f"Outlet {outlet}"
     cards: list[dict[str, Any]] = []
     if "total_power" in strip:
-        cards.append(power_gauge(strip["total_power"], budget_w, hard_limit_w))
-    cards.append({"type": "entities", "title": "Strip", "entities": _rows(strip, STRIP_ROWS)})
+        cards.append(power_gauge(strip["total_power"], budget_w, hard_limit_w, text))
+    cards.append(
+        {"type": "entities", "title": text["strip"],
+         "entities": _rows(strip, STRIP_ROWS, names, text["relay"])}
+    )  # fmt: skip
     for outlet in sorted(outlets):
         cards.append(
-            {"type": "entities", "title": names[outlet],
-             "entities": _rows(outlets[outlet], OUTLET_ROWS)}
+            {"type": "entities", "title": titles[outlet],
+             "entities": _rows(outlets[outlet], OUTLET_ROWS, names, text["relay"])}
         )  # fmt: skip
-    views = [{"title": "Strip", "path": "strip", "icon": "mdi:power-socket-eu", "cards": cards}]
+    views = [
+        {"title": text["strip"], "path": "strip", "icon": "mdi:power-socket-eu", "cards": cards}
+    ]
     if users:
         views.append(
-            {"title": "Users", "path": "users", "icon": "mdi:account-group",
+            {"title": text["users"], "path": "users", "icon": "mdi:account-group",
              "cards": [
                  {"type": "entities", "title": name,
-                  "entities": [{"entity": users[name][k], "name": USER_LABELS.get(k, k)}
+                  "entities": [{"entity": users[name][k], "name": names.get(users[name][k], k)}
                                for k in sorted(users[name], key=_user_row)]}
                  for name in sorted(users)
              ]}
@@ -124,8 +155,8 @@ def build_dashboard(
 
 
 def _user_row(key: str) -> int:
-    """In ``USER_LABELS`` order, unknown keys last (keys end the unique ids)."""
-    order = list(USER_LABELS)
+    """In ``USER_ROWS`` order, unknown keys last (keys end the unique ids)."""
+    order = list(USER_ROWS)
     return order.index(key) if key in order else len(order)
 
 
@@ -154,7 +185,9 @@ def energy_preferences(entities: list[dict[str, Any]]) -> list[dict[str, str]]:
     return chosen
 
 
-async def install_dashboards(ws: Caller, entities: list[dict[str, Any]]) -> dict[str, Any]:
+async def install_dashboards(
+    ws: Caller, entities: list[dict[str, Any]], language: str = "en"
+) -> dict[str, Any]:
     devices = {d["id"]: d for d in await ws.call("config/device_registry/list")}
     dashboards = await ws.call("lovelace/dashboards/list")
     if not any(d["url_path"] == DASHBOARD for d in dashboards):
@@ -162,7 +195,8 @@ async def install_dashboards(ws: Caller, entities: list[dict[str, Any]]) -> dict
             "lovelace/dashboards/create", url_path=DASHBOARD, title="SmartMulti",
             icon="mdi:power-socket-eu", show_in_sidebar=True, require_admin=False, mode="storage",
         )  # fmt: skip
-    states = {s["entity_id"]: s["state"] for s in await ws.call("get_states")}
+    full_states = {s["entity_id"]: s for s in await ws.call("get_states")}
+    states = {entity_id: state["state"] for entity_id, state in full_states.items()}
     hard_limit = next(
         (e["entity_id"] for e in entities if _key(e["unique_id"]) == (None, "hard_limit")), None
     )
@@ -170,7 +204,8 @@ async def install_dashboards(ws: Caller, entities: list[dict[str, Any]]) -> dict
         hard_limit_w = float(states.get(hard_limit or "", "1000"))
     except ValueError:
         hard_limit_w = 1000.0
-    config = build_dashboard(entities, devices, DEMO_BUDGET_W, hard_limit_w)
+    names = short_names(full_states, entities, devices)
+    config = build_dashboard(entities, devices, names, language=language, hard_limit_w=hard_limit_w)
     await ws.call("lovelace/config/save", url_path=DASHBOARD, config=config)
     budget = next(
         (e["entity_id"] for e in entities if _key(e["unique_id"]) == (None, "budget")), None

@@ -52,6 +52,7 @@ from .test_orchestration import (
     CLOSED,
     LAMP,
     all_balanced_off,
+    plan_budget,
     plan_is_closed,
     relays,
     strip_device,
@@ -290,14 +291,14 @@ async def test_offpeak_schedule_sets_the_budget_at_start_up_and_at_each_change(
         },
     )
     await wait_for(lambda: hass.states.get(budget).state == "400.0")
-    await wait_for(lambda: agent.agent.controller.plan.budget_w == 400.0)
+    await wait_for(lambda: plan_budget(agent) == 400.0)
 
     await advance(hass, freezer, paris(15, 22, 0, 1))
     await wait_for(lambda: hass.states.get(budget).state == "1500.0")
-    await wait_for(lambda: agent.agent.controller.plan.budget_w == 1500.0)
+    await wait_for(lambda: plan_budget(agent) == 1500.0)
     await advance(hass, freezer, paris(16, 6, 0, 1))
     await wait_for(lambda: hass.states.get(budget).state == "400.0")
-    await wait_for(lambda: agent.agent.controller.plan.budget_w == 400.0, limit_s=15)
+    await wait_for(lambda: plan_budget(agent) == 400.0, limit_s=15)
 
 
 async def test_offpeak_tariff_entity_drives_a_circuits_budget_and_the_strips_plan(
@@ -326,7 +327,7 @@ async def test_offpeak_tariff_entity_drives_a_circuits_budget_and_the_strips_pla
         },
     )
     await wait_for(lambda: hass.states.get(budget).state == "300.0")
-    await wait_for(lambda: agent.agent.controller.plan.budget_w <= 300.0)
+    await wait_for(lambda: (plan_budget(agent) or float("inf")) <= 300.0)
 
     await hass.services.async_call(
         "input_select",
@@ -335,14 +336,14 @@ async def test_offpeak_tariff_entity_drives_a_circuits_budget_and_the_strips_pla
         blocking=True,
     )
     await wait_for(lambda: hass.states.get(budget).state == "1200.0")
-    await wait_for(lambda: agent.agent.controller.plan.budget_w == 1200.0)
+    await wait_for(lambda: plan_budget(agent) == 1200.0)
     await hass.services.async_call(
         "input_select",
         "select_option",
         {ATTR_ENTITY_ID: "input_select.tariff", "option": "HP"},
         blocking=True,
     )
-    await wait_for(lambda: agent.agent.controller.plan.budget_w <= 300.0)
+    await wait_for(lambda: (plan_budget(agent) or float("inf")) <= 300.0)
 
 
 # ---------------------------------------------------------------------- limit notifications
