@@ -335,28 +335,60 @@ class Demo:
                 await asyncio.sleep(0.5)
         if billing is None:
             raise DemoError("the Users and billing entry was not created with the strip")
-        existing = {
-            s["title"]
-            for s in await ws.call("config_entries/subentries/list", entry_id=billing["entry_id"])
-        }
+        existing = await self.user_names(ws)
         for name in OWNERS:
-            if name in existing:
-                continue
-            async with session.post(
-                f"{self.ha_url}/api/config/config_entries/subentries/flow",
-                json={"handler": [billing["entry_id"], "user"]},
-                headers=self.auth,
-            ) as response:
-                flow = await response.json()
-            async with session.post(
-                f"{self.ha_url}/api/config/config_entries/subentries/flow/{flow['flow_id']}",
-                json={"name": name, "limit": 0.3, "limit_period": "day"},
-                headers=self.auth,
-            ) as response:
-                result = await response.json()
-            if result.get("type") != "create_entry":
-                raise DemoError(f"cannot add the user {name}: {result}")
+            if name not in existing:
+                await self.add_user(session, billing["entry_id"], name)
         return len(OWNERS)
+
+    async def add_user(
+        self, session: aiohttp.ClientSession, billing_entry_id: str, name: str
+    ) -> None:
+        """One user, through the "Add user" flow the UI runs (a daily limit of 0.3 kWh)."""
+        async with session.post(
+            f"{self.ha_url}/api/config/config_entries/subentries/flow",
+            json={"handler": [billing_entry_id, "user"]},
+            headers=self.auth,
+        ) as response:
+            flow = await response.json()
+        async with session.post(
+            f"{self.ha_url}/api/config/config_entries/subentries/flow/{flow['flow_id']}",
+            json={"name": name, "limit": 0.3, "limit_period": "day"},
+            headers=self.auth,
+        ) as response:
+            result = await response.json()
+        if result.get("type") != "create_entry":
+            raise DemoError(f"cannot add the user {name}: {result}")
+
+    async def user_names(self, ws: Websocket) -> set[str]:
+        """The users of the Users and billing entry (none before it exists)."""
+        for entry in await ws.call("config_entries/get", domain=DOMAIN):
+            if "user" in (entry.get("supported_subentry_types") or {}):
+                subentries = await ws.call(
+                    "config_entries/subentries/list", entry_id=entry["entry_id"]
+                )
+                return {subentry["title"] for subentry in subentries}
+        return set()
+
+    async def follow_users(self, stop: threading.Event, every_s: float = 5) -> None:
+        """Rebuild the dashboards whenever users are added or removed, until ``stop``.
+
+        A manager adds users in the UI while the demo runs: the Users view shows them at once,
+        as it shows those the demo added.
+        """
+        async with aiohttp.ClientSession() as session:
+            ws = await self.websocket(session)
+            try:
+                known = await self.user_names(ws)
+                while not stop.is_set():
+                    await asyncio.sleep(every_s)
+                    self.check_alive()
+                    if (users := await self.user_names(ws)) != known:
+                        entities = await self.wait_for_entities(ws, 60)
+                        await install_dashboards(ws, entities, self.language, first_time=False)
+                        known = users
+            finally:
+                await ws.close()
 
     async def websocket(self, session: aiohttp.ClientSession) -> Websocket:
         socket_ = await session.ws_connect(f"{self.ha_url}/api/websocket")
@@ -473,8 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        while not stop.wait(1):
-            demo.check_alive()
+        asyncio.run(demo.follow_users(stop))
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
     except DemoError as err:

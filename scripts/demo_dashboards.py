@@ -37,11 +37,18 @@ TEXT = {
         "relay": "Relay", "strip": "Strip", "users": "Users", "strip_power": "Strip power",
         "under_budget": "Under the budget", "over_budget": "Over the budget",
         "near_limit": "Near the hard limit",
+        "add_user": "**Add a user**: [Settings → Devices & services → SmartMulti]"
+        "(/config/integrations/integration/smartmulti), then on **Users and billing** "
+        "the ⋮ menu → **Add user**. This view follows the users as they are added.",
     },
     "fr": {
         "relay": "Relais", "strip": "Multiprise", "users": "Utilisateurs",
         "strip_power": "Puissance de la multiprise", "under_budget": "Sous le budget",
         "over_budget": "Au-dessus du budget", "near_limit": "Près de la limite physique",
+        "add_user": "**Ajouter un utilisateur** : [Paramètres → Appareils et services → "
+        "SmartMulti](/config/integrations/integration/smartmulti), puis sur **Utilisateurs et "
+        "facturation** le menu ⋮ → **Ajouter un utilisateur**. Cette vue suit les utilisateurs "
+        "ajoutés.",
     },
 }  # fmt: skip
 USER_ROWS = ("energy", "cost", "period", "progress", "limit", "outlet")
@@ -145,10 +152,11 @@ def build_dashboard(
         views.append(
             {"title": text["users"], "path": "users", "icon": "mdi:account-group",
              "cards": [
-                 {"type": "entities", "title": name,
-                  "entities": [{"entity": users[name][k], "name": names.get(users[name][k], k)}
-                               for k in sorted(users[name], key=_user_row)]}
-                 for name in sorted(users)
+                 {"type": "markdown", "content": text["add_user"]},
+                 *[{"type": "entities", "title": name,
+                    "entities": [{"entity": users[name][k], "name": names.get(users[name][k], k)}
+                                 for k in sorted(users[name], key=_user_row)]}
+                   for name in sorted(users)],
              ]}
         )  # fmt: skip
     return {"title": "SmartMulti", "views": views}
@@ -186,8 +194,10 @@ def energy_preferences(entities: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 async def install_dashboards(
-    ws: Caller, entities: list[dict[str, Any]], language: str = "en"
+    ws: Caller, entities: list[dict[str, Any]], language: str = "en", *, first_time: bool = True
 ) -> dict[str, Any]:
+    """The dashboards and the Energy dashboard's devices, from the entities there are now; the
+    first time also the demo's budget (later, the manager's own stays)."""
     devices = {d["id"]: d for d in await ws.call("config/device_registry/list")}
     dashboards = await ws.call("lovelace/dashboards/list")
     if not any(d["url_path"] == DASHBOARD for d in dashboards):
@@ -210,7 +220,9 @@ async def install_dashboards(
     budget = next(
         (e["entity_id"] for e in entities if _key(e["unique_id"]) == (None, "budget")), None
     )
-    if budget is not None:  # half the strip's rating: balancing has laptops to choose between
+    if (
+        budget is not None and first_time
+    ):  # half the strip's rating: balancing has laptops to choose between
         await ws.call(
             "call_service", domain="number", service="set_value",
             service_data={"value": DEMO_BUDGET_W}, target={"entity_id": budget},

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 import os
 from pathlib import Path
 import shutil
+import threading
 import time
 import warnings
 
+import aiohttp
 import pytest
 
 from scripts.demo import USERNAME, Demo, prepare
@@ -251,3 +253,32 @@ def test_a_french_speaking_manager_reads_french_everywhere(
     for english in ("Power budget", "Waiting laptops", "Strip power", "Reason"):
         assert english not in text, english
     assert save(browser, tmp_path, "dashboard_fr.png").stat().st_size > 20_000
+
+
+def test_a_user_added_while_the_demo_runs_appears_on_the_users_view(
+    demo: tuple[Demo, dict[str, object]], browser: object, tmp_path: Path
+) -> None:
+    running, summary = demo
+    stop = threading.Event()
+    follower = threading.Thread(target=asyncio.run, args=(running.follow_users(stop, 0.5),))
+    follower.start()
+    try:
+
+        async def add() -> None:
+            async with aiohttp.ClientSession() as session:
+                ws = await running.websocket(session)
+                try:
+                    entries = await ws.call("config_entries/get", domain="smartmulti")
+                    billing = next(e for e in entries if e["title"] == "Users and billing")
+                    await running.add_user(session, billing["entry_id"], "Zoé Martin")
+                finally:
+                    await ws.close()
+
+        time.sleep(1)  # the follower knows the users there were
+        asyncio.run(add())
+        log_in(browser, running)
+        users = str(summary["dashboard"]).replace("/strip", "/users")
+        open_page(browser, f"{running.ha_url}/{users}", "Zoé Martin", "Add a user")
+    finally:
+        stop.set()
+        follower.join(30)
