@@ -214,6 +214,20 @@ class Demo:
                 process.kill()
         self.processes.clear()
 
+    def reports(self) -> list[str]:
+        """What Home Assistant's log says about this integration's use of its APIs (deprecated
+        calls, blocking I/O in the event loop...): none is expected."""
+        log = self.config_dir / "home-assistant.log"
+        if not log.exists():
+            return []
+        return [
+            line.strip()
+            for line in log.read_text(errors="replace").splitlines()
+            if "custom integration 'smartmulti'" in line
+            or "smartmulti" in line
+            and "deprecated" in line
+        ]
+
     def check_alive(self) -> None:
         for process, name in zip(self.processes, ("agent", "Home Assistant"), strict=False):
             if process.poll() is not None:
@@ -487,6 +501,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         entities, summary = asyncio.run(prepare(demo))
         if args.check:
+            if reports := demo.reports():
+                print("demo failed: Home Assistant reported the integration:", file=sys.stderr)
+                print("\n".join(reports), file=sys.stderr)
+                return 1
             print(
                 f"demo ok: SmartMulti loaded in Home Assistant {demo.ha_url} with "
                 f"{len(entities)} entities on {summary['outlets']} outlets, "
