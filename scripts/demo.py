@@ -224,8 +224,7 @@ class Demo:
             line.strip()
             for line in log.read_text(errors="replace").splitlines()
             if "custom integration 'smartmulti'" in line
-            or "smartmulti" in line
-            and "deprecated" in line
+            or ("smartmulti" in line and "deprecated" in line)
         ]
 
     def check_alive(self) -> None:
