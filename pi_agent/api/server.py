@@ -32,7 +32,7 @@ from pi_agent.control.pairing import (
     WrongWindowError,
 )
 from pi_agent.control.plan import Plan
-from pi_agent.control.strip import StripController, UnknownOutletError
+from pi_agent.control.strip import SettingsError, StripController, UnknownOutletError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -157,8 +157,8 @@ async def patch_outlet(request: web.Request) -> web.Response:
     body = await read_json(request, OUTLET_PATCH)
     try:
         context.controller.update_outlet(outlet_id, **body)
-    except ValueError as err:
-        raise invalid("max_power_w", str(err).partition(": ")[2]) from None
+    except SettingsError as err:
+        raise invalid(err.field, err.message) from None
     context.settings_changed()
     return _outlet_response(context, outlet_id)
 
@@ -308,9 +308,19 @@ async def post_plan(request: web.Request) -> web.Response:
         exceptions_on=body.get("exceptions_on", True),
         reserve_w=body.get("reserve_w", {}),
     )
-    context.controller.apply_plan(plan)
+    controller = context.controller
+    controller.apply_plan(plan)
+    # The exception outlets stay on whatever the budget: a budget below their draw is clamped.
+    exceptions_w = controller.exceptions_draw_w(now) if plan.exceptions_on else 0.0
+    limit_w = min(controller.strip.hard_limit_w, max(plan.budget_w, exceptions_w))
     return web.json_response(
-        {"accepted": True, "expires_at": plan.received_wall + plan.ttl_s, "ttl_s": plan.ttl_s}
+        {
+            "accepted": True,
+            "expires_at": plan.received_wall + plan.ttl_s,
+            "ttl_s": plan.ttl_s,
+            "limit_w": round(limit_w, 2),
+            "limit_clamped": limit_w > min(plan.budget_w, controller.strip.hard_limit_w),
+        }
     )
 
 

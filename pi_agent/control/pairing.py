@@ -35,6 +35,7 @@ import secrets
 from typing import Any, Literal
 
 from pi_agent.config import StripConfig
+from pi_agent.control.admission import Admission, fit_count, fits
 from pi_agent.control.outlet import IDLE_W, OutletState
 from pi_agent.control.pairing_search import (
     INFEASIBLE,
@@ -104,7 +105,6 @@ class Room:
     """What the controller allows a pairing right now."""
 
     limit_w: float
-    first_on_at: float  # the stagger forbids a switch-on before this
     closed: bool  # the strip is off (closing hours): nothing may be switched on
 
 
@@ -169,12 +169,14 @@ class PairingCoordinator:
         strip: StripConfig,
         *,
         room: Callable[[float], Room],
+        admission: Admission,
         wall_clock: Callable[[], float],
         stale_after_s: float,
     ) -> None:
         self._outlets = {o.id: o for o in outlets}
         self._strip = strip
         self._room = room
+        self._admission = admission
         self._wall = wall_clock
         self._stale_after_s = stale_after_s
         self._session: Session | None = None
@@ -397,7 +399,7 @@ class PairingCoordinator:
             return
         on = answers[-1].plugged  # every outlet still possible matches the last answer
         room = self._room(now)
-        fit = min(self._switch_on_slots(now, room), self._fit_count(session.group, left, now, room))
+        fit = min(self._switch_on_slots(now), self._fit_count(session.group, left, now, room))
         needed = windows_needed(len(left), on, fit)
         split = 0 if len(left) == 1 else best_split(len(left), on, fit)
         if split is None or needed >= INFEASIBLE or session.flips + needed > MAX_WINDOWS:
@@ -446,7 +448,7 @@ class PairingCoordinator:
         if not plugged:
             ids = [o.id for o in candidates]
             pool = group if group is not None else [o.id for o in self._eligible(now)]
-            fit = min(self._switch_on_slots(now, room), self._fit_count(pool, ids, now, room))
+            fit = min(self._switch_on_slots(now), self._fit_count(pool, ids, now, room))
             if windows_needed(len(candidates), False, fit) > MAX_WINDOWS:
                 raise PairingRefusedError(
                     "pairing_deferred",
@@ -471,18 +473,9 @@ class PairingCoordinator:
             result.append(outlet)
         return result
 
-    def _switch_on_slots(self, now: float, room: Room) -> int:
+    def _switch_on_slots(self, now: float) -> int:
         """Switch-ons the stagger lets into one window's switching phase."""
-        stagger = self._strip.stagger_s
-        if stagger <= 0:
-            return len(self._outlets)
-        period = self._strip.sample_period_s
-        grid = period * math.ceil(stagger / period - 1e-9)
-        # Freed power shows in the next sample, so the first switch-on comes a sample later.
-        earliest = max(now + period, room.first_on_at)
-        first = now + period * math.ceil((earliest - now) / period - 1e-9)
-        end = now + SWITCH_PHASE_S + 1e-6
-        return 0 if first > end else 1 + int((end - first) // grid)
+        return min(len(self._outlets), self._admission.slots(now, SWITCH_PHASE_S))
 
     def _reserve(self, outlet: OutletState, now: float) -> float:
         return outlet.reserve_w(now, self._stale_after_s, self._strip.settle_s)
@@ -499,14 +492,12 @@ class PairingCoordinator:
         """How many of ``left`` could be on at once with every other outlet of ``pool`` off."""
         group = {*pool, *left}
         free = self._free_w(group, [], now, room)
-        count = 0
-        for outlet in sorted((self._outlets[oid] for oid in left), key=lambda o: o.max_power_w):
-            cost = self._reserve(outlet, now) if outlet.relay_on else outlet.max_power_w
-            if (not outlet.relay_on and outlet.shed_until > now) or free < cost:
+        costs = []
+        for outlet in (self._outlets[oid] for oid in left):
+            if not outlet.relay_on and outlet.shed_until > now:
                 continue
-            free -= cost
-            count += 1
-        return count
+            costs.append(self._reserve(outlet, now) if outlet.relay_on else outlet.max_power_w)
+        return fit_count(free, costs)
 
     def _targets(
         self,
@@ -542,7 +533,7 @@ class PairingCoordinator:
         free = self._free_w(session.group, staying, now, room)
         needed = sum(o.max_power_w for o in chosen)
         for outlet in ruled_out:
-            if free >= needed:
+            if fits(0.0, needed, free):
                 break
             targets[outlet.id] = False
             free += self._reserve(outlet, now)

@@ -346,3 +346,50 @@ async def test_repeated_bad_tokens_are_slowed_without_locking_out_the_right_one(
     assert loop.time() - started >= 0.8  # 9th failure: 0.05 s x 2^4
     status, _ = await api.call("GET", "/api/v1/state")
     assert status == 200
+
+
+async def test_exception_outlets_that_would_exceed_the_hard_limit_are_refused(api: Api) -> None:
+    state = await api.state()
+    hard = state["hard_limit_w"]
+    refused = None
+    used = sum(o["max_power_w"] for o in state["outlets"] if o["exception"])
+    for outlet in state["outlets"]:
+        if outlet["exception"]:
+            continue
+        status, body = await api.call(
+            "PATCH", f"/api/v1/outlets/{outlet['id']}", body={"exception": True}
+        )
+        if used + outlet["max_power_w"] <= hard:
+            assert status == 200, body
+            used += outlet["max_power_w"]
+            continue
+        before = comparable(await api.state())
+        assert_error(status, body, 422, "invalid_value")
+        assert body["error"]["field"] == "exception"
+        assert comparable(await api.state()) == before
+        refused = outlet["id"]
+        break
+    assert refused is not None
+    exceptions = [o for o in (await api.state())["outlets"] if o["exception"]]
+    assert sum(o["max_power_w"] for o in exceptions) <= hard
+
+
+async def test_a_plan_budget_below_the_exceptions_draw_is_clamped_and_reported(api: Api) -> None:
+    plan = {"on": [], "priority": [], "budget_w": 0, "ttl_s": 60}
+    lamp_w = 0.0
+    for _ in range(50):  # the lamp (outlet 16) is on from the first sample
+        lamp_w = (await api.state())["outlets"][15]["power_w"]
+        if lamp_w > 0:
+            break
+        await asyncio.sleep(0.1)
+    assert lamp_w > 0
+    status, body = await api.call("POST", "/api/v1/plan", body=plan)
+    assert status == 200
+    assert body["limit_clamped"] is True
+    assert body["limit_w"] == pytest.approx(lamp_w, abs=2)
+    await asyncio.sleep(0.5)
+    state = await api.state()
+    assert state["budget_w"] == 0
+    assert state["limit_clamped"] is True
+    assert state["outlets"][15]["relay"] is True
+    assert [o["id"] for o in state["outlets"] if o["relay"]] == [16]
