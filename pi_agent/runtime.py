@@ -101,6 +101,16 @@ class Agent:
             return uuid.uuid4().hex
         outlets = saved.get("outlets", {})
         self.controller.restore({int(k): v for k, v in outlets.items() if str(k).isdigit()})
+        plan = saved.get("plan")
+        if plan is not None:
+            try:
+                self.controller.restore_plan(plan, self.clock())
+            except (KeyError, TypeError, ValueError) as err:
+                _LOGGER.error(
+                    "Cannot restore the saved plan (%s): the strip starts in failsafe", err
+                )
+            else:
+                _LOGGER.info("Restored the saved plan: mode %s", self.controller.mode)
         return str(saved.get("epoch") or uuid.uuid4().hex)
 
     def _state_to_save(self) -> dict[str, Any]:
@@ -108,6 +118,7 @@ class Agent:
             "serial": self.identity.serial,
             "epoch": self.epoch,
             "outlets": {str(k): v for k, v in self.controller.persistent_state().items()},
+            "plan": self.controller.plan_state(),
         }
 
     async def persist(self) -> None:

@@ -309,7 +309,10 @@ async def post_plan(request: web.Request) -> web.Response:
         reserve_w=body.get("reserve_w", {}),
     )
     controller = context.controller
+    previous = controller.plan_state()
     controller.apply_plan(plan)
+    if _plan_shape(previous) != _plan_shape(controller.plan_state()):
+        context.settings_changed()  # a new closing or budget is saved at once, not in 10 s
     # The exception outlets stay on whatever the budget: a budget below their draw is clamped.
     exceptions_w = controller.exceptions_draw_w(now) if plan.exceptions_on else 0.0
     limit_w = min(controller.strip.hard_limit_w, max(plan.budget_w, exceptions_w))
@@ -324,10 +327,20 @@ async def post_plan(request: web.Request) -> web.Response:
     )
 
 
+def _plan_shape(saved: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A plan without its times: Home Assistant renews the same plan often, and only a change
+    of what it asks needs an immediate save (the lease's renewal rides the periodic save)."""
+    if saved is None:
+        return None
+    return {k: v for k, v in saved.items() if k not in ("received_wall", "ttl_s")}
+
+
 @requires("admin")
 async def delete_plan(request: web.Request) -> web.Response:
     """Hand control back to the failsafe rotation at once (the integration is unloading)."""
-    request.app[CONTEXT].controller.plan = None
+    context = request.app[CONTEXT]
+    context.controller.plan = None
+    context.settings_changed()
     return web.json_response({"accepted": True})
 
 

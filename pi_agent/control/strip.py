@@ -3,6 +3,9 @@
 Order inside a step matters for safety: readings and energy first, then the guard (which may
 switch off at once), then the slow reconciliation of relays towards what the plan, the failsafe
 rotation or a manual command wants, within minimum on/off times, stagger and admission.
+
+The module is longer than most: the step, the guard's shedding, reconciliation and the views of
+the same outlet state read best together, since their order is the safety argument.
 """
 
 from __future__ import annotations
@@ -106,6 +109,57 @@ class StripController:
         return [o for o in self.outlets if not o.exception]
 
     # ------------------------------------------------------------------ commands
+
+    def plan_state(self) -> dict[str, Any] | None:
+        """The plan as saved with the counters: a closed strip must stay closed after a restart."""
+        plan = self.plan
+        if plan is None:
+            return None
+        return {
+            "on": sorted(plan.on),
+            "priority": list(plan.priority),
+            "budget_w": plan.budget_w,
+            "ttl_s": plan.ttl_s,
+            "received_wall": plan.received_wall,
+            "on_expiry": plan.on_expiry,
+            "exceptions_on": plan.exceptions_on,
+            "reserve_w": {str(k): v for k, v in plan.reserve_w.items()},
+        }
+
+    def restore_plan(self, saved: Mapping[str, Any], now: float) -> None:
+        """Take back a saved plan; its lease runs on by the wall time the agent was away.
+
+        The monotonic clock restarts with the process, so the lease's age comes from the wall
+        clock. A wall clock that went back (a Pi without a real-time clock booting in 1970)
+        cannot tell how long the agent was away: the lease counts as expired, which keeps a
+        closed strip closed (``on_expiry: off``) and never extends a lease.
+        """
+        count = len(self.outlets)
+        on = [int(o) for o in saved["on"]]
+        priority = [int(o) for o in saved["priority"]]
+        reserve = {int(k): float(v) for k, v in dict(saved.get("reserve_w", {})).items()}
+        if any(not 1 <= oid <= count for oid in (*on, *priority, *reserve)):
+            raise ValueError("the saved plan names an outlet this strip does not have")
+        on_expiry = saved.get("on_expiry", "failsafe")
+        if on_expiry not in ("failsafe", "off"):
+            raise ValueError(f"unknown on_expiry {on_expiry!r}")
+        ttl = float(saved["ttl_s"])
+        received_wall = float(saved["received_wall"])
+        elapsed = self._wall() - received_wall
+        if not 0 <= elapsed <= ttl:
+            elapsed = ttl
+        self.plan = Plan(
+            on=frozenset(on),
+            priority=tuple(priority),
+            budget_w=float(saved["budget_w"]),
+            ttl_s=ttl,
+            received_at=now - elapsed,
+            received_wall=received_wall,
+            on_expiry=on_expiry,
+            exceptions_on=bool(saved.get("exceptions_on", True)),
+            reserve_w=reserve,
+        )
+        self.mode = self._mode(now)
 
     def apply_plan(self, plan: Plan) -> None:
         """Take a validated plan; it acts from the next step."""
