@@ -20,12 +20,14 @@ import uuid
 from aiohttp import web
 
 from pi_agent import __version__
+from pi_agent.api.connections import ConnectionGuard, GuardedRunner
 from pi_agent.api.events import EventHub
 from pi_agent.api.server import create_app
 from pi_agent.auth import FailureThrottle, Tokens
 from pi_agent.config import AgentConfig
 from pi_agent.control.strip import StripController
 from pi_agent.hardware.bundle import Hardware
+from pi_agent.logs import rate_limit_logs
 from pi_agent.storage import StateStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class Agent:
         self.controller = StripController(config, hardware.relays)
         self.hub = EventHub()
         self.throttle = FailureThrottle()
+        self.connections = ConnectionGuard()
         self.store = StateStore(data_dir / "state.json")
         self.epoch = self._restore()
         self._persist_soon = asyncio.Event()
@@ -67,6 +70,9 @@ class Agent:
         self._last_sample_at: float | None = None
         self._sampled = asyncio.Event()
         self.samples = 0
+        # The longest time between two samples so far: what a flood or a slow disk must not
+        # stretch (the guard acts only on samples).
+        self.worst_sample_gap_s = 0.0
 
     # ------------------------------------------------------------------ AgentContext
 
@@ -134,8 +140,11 @@ class Agent:
 
     async def sample_once(self) -> None:
         now = self.clock()
-        if self.hardware.advance is not None and self._last_sample_at is not None:
-            self.hardware.advance(max(0.0, now - self._last_sample_at))
+        if self._last_sample_at is not None:
+            gap = now - self._last_sample_at
+            self.worst_sample_gap_s = max(self.worst_sample_gap_s, gap)
+            if self.hardware.advance is not None:
+                self.hardware.advance(max(0.0, gap))
         self._last_sample_at = now
         if self.hardware.blocking_reads:
             readings = await asyncio.to_thread(self.hardware.read_all)
@@ -171,7 +180,9 @@ class Agent:
     # ------------------------------------------------------------------ lifecycle
 
     async def start_server(self, host: str, port: int) -> web.AppRunner:
-        runner = web.AppRunner(create_app(self), access_log=None, shutdown_timeout=2.0)
+        runner = GuardedRunner(
+            create_app(self), self.connections, access_log=None, shutdown_timeout=2.0
+        )
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
@@ -197,6 +208,7 @@ class Agent:
         (simulated reporters, discovery) run beside the loops and are cancelled at exit.
         """
         stop = stop or asyncio.Event()
+        rate_limit_logs()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -214,6 +226,7 @@ class Agent:
             tasks = [
                 asyncio.create_task(self.run_sampling(), name="sampling"),
                 asyncio.create_task(self.run_persistence(), name="persistence"),
+                asyncio.create_task(self.connections.run(), name="connections"),
                 *(asyncio.create_task(job) for job in background),
             ]
             if ready is not None:

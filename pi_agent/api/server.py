@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from pi_agent.api.connections import ConnectionGuard
 from pi_agent.api.errors import ApiError, from_http_exception, invalid, unknown_outlet
 from pi_agent.api.events import EventHub
 from pi_agent.api.validation import (
@@ -54,6 +55,7 @@ class AgentContext(Protocol):
     tokens: Tokens
     hub: EventHub
     throttle: FailureThrottle
+    connections: ConnectionGuard
 
     def info(self) -> dict[str, Any]: ...
 
@@ -82,6 +84,7 @@ def requires(scope: Scope) -> Callable[[Handler], Handler]:
                 if delay:
                     await asyncio.sleep(delay)
                 raise ApiError(401, "unauthorized", "missing or invalid bearer token")
+            context.connections.authenticated(request)
             if scope == "admin" and granted != "admin":
                 raise ApiError(403, "forbidden", "this token may only report battery data and pair")
             request[SCOPE] = granted
@@ -95,12 +98,28 @@ def requires(scope: Scope) -> Callable[[Handler], Handler]:
 
 
 @web.middleware
+async def track_connection(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A connection busy with a request is not timed out for silence; it is once answered."""
+    connections = request.app[CONTEXT].connections
+    connections.request_started(request)
+    try:
+        return await handler(request)
+    finally:
+        connections.request_finished(request)
+
+
+@web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as err:
         headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
-        return err.response(headers)
+        response = err.response(headers)
+        if err.status in (401, 408):
+            # A client without a valid token, or too slow to send its body, keeps no
+            # connection (and no file descriptor) open on the strip.
+            response.force_close()
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -377,7 +396,9 @@ async def get_events(request: web.Request) -> web.StreamResponse:
 
 
 def create_app(context: AgentContext) -> web.Application:
-    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[track_connection, json_errors], client_max_size=MAX_BODY_BYTES
+    )
     app[CONTEXT] = context
     app[OPENAPI] = json.dumps(json.loads(OPENAPI_PATH.read_bytes())).encode()
     outlet = API + "/outlets/{outlet_id}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 import json
 from pathlib import Path
@@ -17,11 +16,6 @@ from tests.support.agent import RunningAgent, start_agent
 @pytest.fixture
 async def agent(tmp_path: Path, socket_enabled: None) -> AsyncIterator[RunningAgent]:
     running = await start_agent(tmp_path / "agent")
-    # Switch-ons are staggered, the exception outlet's first: wait for a laptop's outlet on.
-    for _ in range(50):
-        if any(o.relay_on and not o.exception for o in running.agent.controller.outlets):
-            break
-        await asyncio.sleep(0.1)
     yield running
     await running.stop()
 
