@@ -86,6 +86,7 @@ class Agent:
             "model": self.identity.model,
             "simulated": self.identity.simulated,
             "energy_epoch": self.epoch,
+            "faults": sorted(self.controller.faults),
         }
 
     def now(self) -> float:
@@ -107,6 +108,7 @@ class Agent:
             return uuid.uuid4().hex
         outlets = saved.get("outlets", {})
         self.controller.restore({int(k): v for k, v in outlets.items() if str(k).isdigit()})
+        self.controller.kept_energy_wh = {o.id: o.energy_wh for o in self.controller.outlets}
         plan = saved.get("plan")
         if plan is not None:
             try:
@@ -127,14 +129,32 @@ class Agent:
             "plan": self.controller.plan_state(),
         }
 
-    async def persist(self) -> None:
-        """Save off the event loop; a disk error is logged and retried at the next interval."""
+    async def persist(self) -> bool:
+        """Save off the event loop; a disk error is shown as the ``storage`` fault and retried
+        at the next interval. True if the state is on disk."""
         data = self._state_to_save()
+        controller = self.controller
         async with self._persist_lock:
             try:
                 await asyncio.to_thread(self.store.save, data)
             except OSError as err:
-                _LOGGER.error("Cannot save state to %s: %s", self.store.path, err)
+                if "storage" not in controller.faults:
+                    _LOGGER.error("Cannot save state to %s: %s", self.store.path, err)
+                controller.faults["storage"] = (
+                    f"cannot save the state to {self.store.path.parent}: "
+                    f"{err.strerror or err}; counters shown stay at their last save"
+                )
+                return False
+        if controller.faults.pop("storage", None) is not None:
+            _LOGGER.warning("State saved to %s again", self.store.path)
+        controller.kept_energy_wh = {
+            int(k): float(v["energy_wh"]) for k, v in data["outlets"].items()
+        }
+        return True
+
+    async def save_settings(self) -> bool:
+        """A manager's change: on disk before it is confirmed. False if the disk refused."""
+        return await self.persist()
 
     # ------------------------------------------------------------------ loops
 

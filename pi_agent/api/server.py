@@ -63,6 +63,8 @@ class AgentContext(Protocol):
 
     def settings_changed(self) -> None: ...
 
+    async def save_settings(self) -> bool: ...
+
     async def next_sample(self) -> None: ...
 
 
@@ -144,6 +146,21 @@ def _outlet_id(request: web.Request) -> int:
     return outlet_id
 
 
+async def _saved(context: AgentContext) -> None:
+    """A manager's change is confirmed only once it is on disk.
+
+    It acts at once either way (a command to switch an outlet off must not wait for a disk);
+    if the disk refuses, the answer says the change will not survive a restart.
+    """
+    if not await context.save_settings():
+        raise ApiError(
+            503,
+            "storage_unavailable",
+            "the change is in effect but could not be saved: it will be lost at a restart "
+            "(see the storage fault in the state)",
+        )
+
+
 def _outlet_response(context: AgentContext, outlet_id: int) -> web.Response:
     controller = context.controller
     return web.json_response(controller.outlet_view(controller.outlet(outlet_id), context.now()))
@@ -178,7 +195,7 @@ async def patch_outlet(request: web.Request) -> web.Response:
         context.controller.update_outlet(outlet_id, **body)
     except SettingsError as err:
         raise invalid(err.field, err.message) from None
-    context.settings_changed()
+    await _saved(context)
     return _outlet_response(context, outlet_id)
 
 
@@ -193,7 +210,7 @@ async def post_relay(request: web.Request) -> web.Response:
             409, "exception_outlet", f"outlet {outlet_id} is an exception outlet: always on"
         )
     context.controller.set_override(outlet_id, body["on"])
-    context.settings_changed()
+    await _saved(context)
     return _outlet_response(context, outlet_id)
 
 

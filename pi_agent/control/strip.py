@@ -86,6 +86,11 @@ class StripController:
         self.total_w = 0.0
         self._last_step_at: float | None = None
         self.admission = Admission(self.strip.stagger_s, self.strip.sample_period_s)
+        # Strip-wide faults by code (``storage``: the state file cannot be written).
+        self.faults: dict[str, str] = {}
+        # The counters as last saved. While saves fail, that is what the state shows: a counter
+        # shown is then never one a restart could take back (the restart reads the last save).
+        self.kept_energy_wh: dict[int, float] = {}
         # Twice the sample period: one late sample is tolerated, two are a stale meter.
         self._stale_after_s = 2.0 * self.strip.sample_period_s + 1e-6
         self.pairing = PairingCoordinator(
@@ -537,6 +542,12 @@ class StripController:
     def energy_total_wh(self) -> float:
         return sum(o.energy_wh for o in self.outlets)
 
+    def shown_energy_wh(self, outlet: OutletState) -> float:
+        """The counter as shown: the live one, or the saved one while saves fail."""
+        if "storage" not in self.faults:
+            return outlet.energy_wh
+        return min(outlet.energy_wh, self.kept_energy_wh.get(outlet.id, 0.0))
+
     def persistent_state(self) -> dict[int, dict[str, Any]]:
         """What must survive a crash: counters, and the manager's settings and overrides."""
         return {
@@ -576,7 +587,7 @@ class StripController:
             "power_w": round(reading.power_w, 2) if reading and outlet.relay_on else 0.0,
             "current_a": round(reading.current_a, 4) if reading and outlet.relay_on else 0.0,
             "voltage_v": round(reading.voltage_v, 2) if reading else None,
-            "energy_wh": round(outlet.energy_wh, 6),
+            "energy_wh": round(self.shown_energy_wh(outlet), 6),
             "battery": None
             if battery is None
             else {
@@ -608,7 +619,8 @@ class StripController:
             "limit_w": self.limit_w,
             "limit_clamped": self.limit_w > self.budget_w,
             "total_power_w": round(sum(o["power_w"] for o in outlets), 2),
-            "total_energy_wh": round(self.energy_total_wh(), 6),
+            "total_energy_wh": round(sum(self.shown_energy_wh(o) for o in self.outlets), 6),
+            "faults": dict(self.faults),
             "min_on_s": self.strip.min_on_s,
             "min_off_s": self.strip.min_off_s,
             "guard": {
