@@ -107,7 +107,9 @@ class Agent:
             _LOGGER.info("No saved state: energy counters start at 0")
             return uuid.uuid4().hex
         outlets = saved.get("outlets", {})
-        self.controller.restore({int(k): v for k, v in outlets.items() if str(k).isdigit()})
+        self.controller.restore(
+            {int(k): v for k, v in outlets.items() if str(k).isascii() and str(k).isdigit()}
+        )
         self.controller.kept_energy_wh = {o.id: o.energy_wh for o in self.controller.outlets}
         plan = saved.get("plan")
         if plan is not None:

@@ -136,7 +136,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 def _outlet_id(request: web.Request) -> int:
     raw = request.match_info["outlet_id"]
-    if not raw.isdigit() or len(raw) > 3:
+    # ASCII digits only: ``str.isdigit`` also accepts "²" (int() refuses it) and the digits
+    # of other scripts ("١" is 1 to int()), which would name an outlet nobody typed.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
         raise unknown_outlet(raw)
     outlet_id = int(raw)
     try:

@@ -199,7 +199,10 @@ class PairingCoordinator:
 
     def get(self, pairing_id: str) -> Session:
         for session in (self._session, *reversed(self._history)):
-            if session is not None and secrets.compare_digest(session.id, pairing_id):
+            # Bytes: compare_digest refuses a str that is not ASCII, and an id comes from a URL.
+            if session is not None and secrets.compare_digest(
+                session.id.encode(), pairing_id.encode()
+            ):
                 return session
         raise UnknownPairingError(pairing_id)
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 import re
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -393,3 +394,42 @@ async def test_a_plan_budget_below_the_exceptions_draw_is_clamped_and_reported(a
     assert state["limit_clamped"] is True
     assert state["outlets"][15]["relay"] is True
     assert [o["id"] for o in state["outlets"] if o["relay"]] == [16]
+
+
+@pytest.mark.parametrize(
+    "outlet", ["\u00b2", "\u0661", "\U0001d7cf", "\u0967", "1\u00b2", "\uff11", "-1", "+1", " 1"]
+)
+async def test_outlet_ids_are_ascii_digits_only(api: Api, outlet: str) -> None:
+    before = comparable(await api.state())
+    for method, path, body in (
+        ("GET", "", None),
+        ("PATCH", "", {"name": "x"}),
+        ("POST", "/relay", {"on": False}),
+        ("POST", "/battery", {"percent": 50, "plugged": True}),
+    ):
+        status, response = await api.call(
+            method, f"/api/v1/outlets/{quote(outlet)}{path}", body=body
+        )
+        assert_error(status, response, 404, "unknown_outlet")
+    assert comparable(await api.state()) == before
+
+
+async def test_a_pairing_id_that_is_not_ascii_is_unknown(api: Api) -> None:
+    status, body = await api.call("GET", "/api/v1/pairings/" + quote("\u00e9t\u00e9"))
+    assert_error(status, body, 404, "unknown_pairing")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 30_000 + b"]" * 30_000,
+        b'{"on": ' + b"[" * 20 + b"]" * 20 + b', "priority": [], "budget_w": 1, "ttl_s": 9}',
+        b'{"on": [], "priority": [], "budget_w": ' + b"9" * 5000 + b', "ttl_s": 9}',
+        b'{"on": [' + b"1" * 4301 + b'], "priority": [], "budget_w": 1, "ttl_s": 9}',
+    ],
+)
+async def test_deep_or_huge_json_is_a_400_and_changes_nothing(api: Api, raw: bytes) -> None:
+    before = comparable(await api.state())
+    status, body = await api.call("POST", "/api/v1/plan", raw=raw)
+    assert_error(status, body, 400, "malformed_json")
+    assert comparable(await api.state()) == before
