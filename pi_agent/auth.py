@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass
 import hmac
 import logging
+import math
 import os
 from pathlib import Path
 import secrets
@@ -100,30 +102,88 @@ class Tokens:
         return "reporter" if is_reporter else None
 
 
-@dataclass(slots=True)
 class FailureThrottle:
-    """Slows down a client that keeps presenting bad tokens, without locking anyone out.
+    """Slows down bad-token guessing, without locking Home Assistant out.
 
-    Each failure from an address doubles the delay of its next failed answer (capped); a
-    correct token is never delayed, so a guessing neighbour cannot block Home Assistant.
+    Two limits, both O(1) per request whatever the number of addresses:
+
+    - per address, each failure past ``free_failures`` doubles the delay of its next failed
+      answer (capped at ``max_delay_s``);
+    - for the whole strip, at most ``strip_rate_per_s`` tokens (a burst of ``strip_burst``) from
+      addresses that have not recently presented a valid token are even looked at. A request
+      beyond that waits its turn *before* its token is compared, and one that would wait longer
+      than ``max_wait_s`` is refused with 429 unseen, so spreading guesses over many source
+      addresses gains nothing, and a dropped connection tells the guesser nothing.
+
+    An address that presented a valid token is remembered (``known``): its requests skip the
+    strip-wide queue, so a guessing neighbour cannot slow Home Assistant down; a correct token
+    is never delayed.
     """
 
-    free_failures: int = 5
-    base_delay_s: float = 0.05
-    max_delay_s: float = 2.0
-    forget_after_s: float = 300.0
-    _failures: dict[str, tuple[int, float]] = field(default_factory=dict)
+    def __init__(
+        self,
+        *,
+        free_failures: int = 5,
+        base_delay_s: float = 0.05,
+        max_delay_s: float = 2.0,
+        forget_after_s: float = 300.0,
+        strip_rate_per_s: float = 10.0,
+        strip_burst: int = 20,
+        max_wait_s: float = 5.0,
+        max_addresses: int = 10_000,
+        max_known: int = 64,
+    ) -> None:
+        self.free_failures = free_failures
+        self.base_delay_s = base_delay_s
+        self.max_delay_s = max_delay_s
+        self.forget_after_s = forget_after_s
+        self.strip_rate_per_s = strip_rate_per_s
+        self.strip_burst = strip_burst
+        self.max_wait_s = max_wait_s
+        self.max_addresses = max_addresses
+        self.max_known = max_known
+        # Least recently failed first: the oldest entry is dropped in O(1) when full.
+        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        self._known: OrderedDict[str, None] = OrderedDict()
+        # The strip-wide token bucket, as the time its next slot frees (a virtual clock).
+        self._next_slot = -math.inf
+        self.refused = 0
+
+    # ------------------------------------------------------------------ before the compare
+
+    def wait_before_checking(self, client: str, now: float) -> float | None:
+        """How long to wait before this client's token may be compared; None: refuse (429)."""
+        if client in self._known:
+            return 0.0
+        interval = 1.0 / self.strip_rate_per_s
+        earliest = now - self.strip_burst * interval  # an idle strip has a full burst
+        slot = max(self._next_slot, earliest)
+        wait = max(0.0, slot - now)
+        if wait > self.max_wait_s:
+            self.refused += 1
+            return None
+        self._next_slot = slot + interval
+        return wait
+
+    # ------------------------------------------------------------------ after the compare
+
+    def succeeded(self, client: str) -> None:
+        """A valid token: this address skips the strip-wide queue from now on."""
+        self._known[client] = None
+        self._known.move_to_end(client)
+        while len(self._known) > self.max_known:
+            self._known.popitem(last=False)
+        self._failures.pop(client, None)
 
     def failed(self, client: str, now: float) -> float:
         """Record a failure; return how long to wait before answering it."""
-        count, last = self._failures.get(client, (0, now))
+        count, last = self._failures.pop(client, (0, now))
         if now - last > self.forget_after_s:
             count = 0
         count += 1
-        self._failures[client] = (count, now)
-        if len(self._failures) > 10_000:  # bound memory against address spraying
-            oldest = min(self._failures, key=lambda key: self._failures[key][1])
-            del self._failures[oldest]
+        self._failures[client] = (count, now)  # to the end: the most recent
+        while len(self._failures) > self.max_addresses:  # bound memory against address spraying
+            self._failures.popitem(last=False)
         if count <= self.free_failures:
             return 0.0
         return min(self.max_delay_s, self.base_delay_s * 2.0 ** (count - self.free_failures))

@@ -78,14 +78,29 @@ def requires(scope: Scope) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         async def checked(request: web.Request) -> web.StreamResponse:
             context = request.app[CONTEXT]
+            client = request.remote or "?"
+            wait = context.throttle.wait_before_checking(client, time.monotonic())
+            if wait is None:
+                raise ApiError(
+                    429,
+                    "too_many_attempts",
+                    "too many invalid tokens presented to this strip; try again later",
+                    retry_after_s=context.throttle.max_wait_s,
+                )
+            if wait:
+                await asyncio.sleep(wait)
             header = request.headers.get("Authorization", "")
             scheme, _, presented = header.partition(" ")
-            granted = context.tokens.scope_of(presented.strip()) if scheme == "Bearer" else None
+            # RFC 9110: the scheme is case-insensitive ("bearer" is "Bearer").
+            bearer = scheme.lower() == "bearer"
+            granted = context.tokens.scope_of(presented.strip()) if bearer else None
             if granted is None:
-                delay = context.throttle.failed(request.remote or "?", time.monotonic())
+                delay = context.throttle.failed(client, time.monotonic())
                 if delay:
                     await asyncio.sleep(delay)
                 raise ApiError(401, "unauthorized", "missing or invalid bearer token")
+            if granted == "admin":  # every coworker holds the reporter token: no pass for it
+                context.throttle.succeeded(client)
             context.connections.authenticated(request)
             if scope == "admin" and granted != "admin":
                 raise ApiError(403, "forbidden", "this token may only report battery data and pair")
@@ -117,7 +132,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except ApiError as err:
         headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
         response = err.response(headers)
-        if err.status in (401, 408):
+        if err.status in (401, 408, 429):
             # A client without a valid token, or too slow to send its body, keeps no
             # connection (and no file descriptor) open on the strip.
             response.force_close()

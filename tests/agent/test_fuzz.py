@@ -40,7 +40,7 @@ def agent(tmp_path: Path, socket_enabled: None) -> Iterator[ThreadedAgent]:
     """A fresh agent per operation: what one operation's fuzzing does cannot mask another's."""
     with threaded_agent(tmp_path / "agent") as running:
         # Bad tokens are throttled per client; the fuzzer is one client sending thousands.
-        running.agent.throttle = FailureThrottle(free_failures=10**9)
+        running.agent.throttle = FailureThrottle(free_failures=10**9, strip_rate_per_s=1e9)
         yield running
 
 
