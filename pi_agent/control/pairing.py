@@ -16,7 +16,10 @@ One pairing at a time per strip, driven by the controller's clock (``tick`` ever
 
 Windows are the one exception to minimum on/off times; the guard, the budget (admission) and the
 inrush stagger still apply, since the controller does the switching as for any other target.
-An outlet moved by a pairing sits out the next ``COOLDOWN_S``; exception outlets never take part.
+An outlet moved by a pairing, or held by one nobody answered, sits out the next ``COOLDOWN_S``;
+exception outlets never take part. While a window switches, normal control switches nothing else
+on (the window needs the stagger and the budget); between switching phases it goes on as usual,
+so a pairing delays the plan's other switch-ons by less than one window.
 
 Candidates are balanced outlets with a laptop and no reporter, without a manual command or a
 relay fault. "A laptop" is known from the meter (it drew more than ``IDLE_W`` when last on and
@@ -160,7 +163,7 @@ class PairingCoordinator:
 
     An outlet held by a pairing has ``held`` set to the state the pairing wants; the controller
     uses it as the outlet's target, without minimum on/off times, and switches nothing else on
-    while a pairing holds relays (its windows need the budget and the stagger).
+    while a pairing switches relays (``switching``: its window needs the budget and the stagger).
     """
 
     def __init__(
@@ -193,6 +196,16 @@ class PairingCoordinator:
     def active(self) -> bool:
         """A pairing holds relays (running, or putting them back)."""
         return self._session is not None
+
+    @property
+    def switching(self) -> bool:
+        """A pairing is switching relays now: its switch-ons need the stagger and the budget.
+
+        Only then does normal control wait; a switching phase is shorter than a window, so a
+        pairing never delays what the plan switches on by more than one window.
+        """
+        session = self._session
+        return session is not None and session.phase in ("switching", "restoring")
 
     def latest(self) -> Session | None:
         return self._session or (self._history[-1] if self._history else None)
@@ -581,10 +594,13 @@ class PairingCoordinator:
         An outlet back off gets its old minimum-time clock back, so normal control may switch
         it on at once; one back on keeps the new one, since its charger is settling again.
         """
+        # A pairing nobody answered costs what an answered one does: otherwise a reporter
+        # that never answers could start one after another and hold the outlets all day.
+        unanswered = session.reason == "timeout"
         for oid, before in session.before.items():
             outlet = self._outlets[oid]
             outlet.held = None
-            if outlet.last_switch_at > before.last_switch_at:
+            if unanswered or outlet.last_switch_at > before.last_switch_at:
                 self._cooldown[oid] = now + COOLDOWN_S
                 if not outlet.relay_on:
                     outlet.last_switch_at = before.last_switch_at

@@ -502,7 +502,7 @@ class StripController:
             for o in self.outlets
             if not o.exception and o.target_on and not o.relay_on and self._may_switch_on(o, now)
         ]
-        if self.pairing.active:  # its windows need the budget and the stagger to themselves
+        if self.pairing.switching:  # its window needs the budget and the stagger meanwhile
             pending = [o for o in pending if o.held is not None]
         if self.mode == "planned" and self.plan is not None:
             rank = {oid: i for i, oid in enumerate(self.plan.priority)}
