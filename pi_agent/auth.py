@@ -16,7 +16,7 @@ from pi_agent.files import keep_aside
 
 _LOGGER = logging.getLogger(__name__)
 
-Scope = Literal["admin", "reporter"]
+Scope = Literal["admin", "reporter", "laptop"]
 
 
 MIN_TOKEN_LENGTH = 16

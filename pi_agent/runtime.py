@@ -111,6 +111,7 @@ class Agent:
             {int(k): v for k, v in outlets.items() if str(k).isascii() and str(k).isdigit()}
         )
         self.controller.kept_energy_wh = {o.id: o.energy_wh for o in self.controller.outlets}
+        self.controller.pairing.restore(saved.get("pairing"), self.clock())
         plan = saved.get("plan")
         if plan is not None:
             try:
@@ -129,6 +130,7 @@ class Agent:
             "epoch": self.epoch,
             "outlets": {str(k): v for k, v in self.controller.persistent_state().items()},
             "plan": self.controller.plan_state(),
+            "pairing": self.controller.pairing.persistent(),
         }
 
     async def persist(self) -> bool:

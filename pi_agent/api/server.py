@@ -18,6 +18,7 @@ from pi_agent.api.errors import ApiError, from_http_exception, invalid, unknown_
 from pi_agent.api.events import EventHub
 from pi_agent.api.validation import (
     BATTERY,
+    CREDENTIAL,
     OUTLET_PATCH,
     PAIRING_ANSWER,
     PAIRING_START,
@@ -44,6 +45,7 @@ KEEPALIVE_S = 15.0
 # A pairing answer is held until the laptop has something to do; a window is done well before.
 LONG_POLL_S = 5.0
 SCOPE = "smartmulti.scope"  # the granted token scope, stored on the request
+LAPTOP = "smartmulti.laptop"  # for a laptop credential: (its outlet, revoked)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -73,7 +75,12 @@ OPENAPI: web.AppKey[bytes] = web.AppKey("openapi", bytes)
 
 
 def requires(scope: Scope) -> Callable[[Handler], Handler]:
-    """Bearer-token check; ``reporter`` routes also accept the admin token."""
+    """Bearer-token check; ``reporter`` and ``laptop`` routes also accept the admin token.
+
+    ``reporter`` (the token every coworker's reporter shares) only starts and answers
+    pairings; ``laptop`` (a credential a pairing issued for one outlet) only reports that
+    outlet's battery, which the handler checks.
+    """
 
     def decorate(handler: Handler) -> Handler:
         async def checked(request: web.Request) -> web.StreamResponse:
@@ -93,7 +100,13 @@ def requires(scope: Scope) -> Callable[[Handler], Handler]:
             scheme, _, presented = header.partition(" ")
             # RFC 9110: the scheme is case-insensitive ("bearer" is "Bearer").
             bearer = scheme.lower() == "bearer"
-            granted = context.tokens.scope_of(presented.strip()) if bearer else None
+            presented = presented.strip()
+            granted = context.tokens.scope_of(presented) if bearer else None
+            if granted is None and bearer and presented:
+                laptop = context.controller.pairing.credentials.lookup(presented)
+                if laptop is not None:
+                    granted = "laptop"
+                    request[LAPTOP] = laptop
             if granted is None:
                 delay = context.throttle.failed(client, time.monotonic())
                 if delay:
@@ -104,6 +117,17 @@ def requires(scope: Scope) -> Callable[[Handler], Handler]:
             context.connections.authenticated(request)
             if scope == "admin" and granted != "admin":
                 raise ApiError(403, "forbidden", "this token may only report battery data and pair")
+            if scope == "reporter" and granted == "laptop":
+                raise ApiError(
+                    403, "forbidden", "a laptop credential only reports its outlet's battery"
+                )
+            if scope == "laptop" and granted == "reporter":
+                raise ApiError(
+                    403,
+                    "credential_required",
+                    "the shared reporter token only starts a pairing: battery reports need the "
+                    "credential the pairing gave this laptop",
+                )
             request[SCOPE] = granted
             return await handler(request)
 
@@ -231,22 +255,55 @@ async def post_relay(request: web.Request) -> web.Response:
     return _outlet_response(context, outlet_id)
 
 
-@requires("reporter")
+@requires("laptop")
 async def post_battery(request: web.Request) -> web.Response:
+    """A laptop's battery, from its reporter (its outlet's credential) or Home Assistant."""
     context = request.app[CONTEXT]
     outlet_id = _outlet_id(request)
     body = await read_json(request, BATTERY)
+    from_laptop = request[SCOPE] == "laptop"
+    if from_laptop:
+        credential_outlet, revoked = request[LAPTOP]
+        if credential_outlet != outlet_id:
+            raise ApiError(
+                403, "wrong_outlet", f"this laptop's credential is for outlet {credential_outlet}"
+            )
+        if revoked:  # the laptop left (or another paired): nothing it says is recorded
+            outlet = context.controller.outlet_view(
+                context.controller.outlet(outlet_id), context.now()
+            )
+            return web.json_response(
+                {"id": outlet_id, "battery": outlet["battery"], "pair_again": True}
+            )
     pair_again = context.controller.report_battery(
         outlet_id,
         body["percent"],
         body["plugged"],
         context.now(),
         user=body.get("user"),
-        from_laptop=request[SCOPE] == "reporter",
+        from_laptop=from_laptop,
     )
     outlet = context.controller.outlet_view(context.controller.outlet(outlet_id), context.now())
     return web.json_response(
         {"id": outlet_id, "battery": outlet["battery"], "pair_again": pair_again}
+    )
+
+
+@requires("admin")
+async def post_outlet_credential(request: web.Request) -> web.Response:
+    """A manager gives a laptop its outlet by hand: the credential its reporter then uses."""
+    context = request.app[CONTEXT]
+    outlet_id = _outlet_id(request)
+    body = await read_json(request, CREDENTIAL)
+    if context.controller.outlet(outlet_id).exception:
+        raise ApiError(
+            409, "exception_outlet", f"outlet {outlet_id} is an exception outlet: no laptop"
+        )
+    user = body.get("user")
+    credential = context.controller.pairing.issue_credential(outlet_id, user, context.now())
+    context.settings_changed()
+    return web.json_response(
+        {"outlet": outlet_id, "user": user, "credential": credential}, status=201
     )
 
 
@@ -256,6 +313,7 @@ async def delete_outlet_pairing(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     outlet_id = _outlet_id(request)
     context.controller.pairing.unpair(outlet_id)
+    context.settings_changed()
     return _outlet_response(context, outlet_id)
 
 
@@ -277,14 +335,14 @@ async def _pairing_response(
     pairing = context.controller.pairing
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LONG_POLL_S
-    view = pairing.view(session)
+    view = pairing.view(session, for_reporter=True)
     while view["status"] == "running" and not view["observe"]:
         remaining = deadline - loop.time()
         if remaining <= 0:
             break
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(context.next_sample(), remaining)
-        view = pairing.view(session)
+        view = pairing.view(session, for_reporter=True)
     return web.json_response(view, status=status)
 
 
@@ -307,7 +365,7 @@ async def post_pairing(request: web.Request) -> web.Response:
 @requires("reporter")
 async def get_pairing(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
-    return web.json_response(context.controller.pairing.view(_pairing(request)))
+    return web.json_response(context.controller.pairing.view(_pairing(request), for_reporter=True))
 
 
 @requires("reporter")
@@ -330,7 +388,7 @@ async def delete_pairing(request: web.Request) -> web.Response:
     """Stop a pairing (the reporter is quitting); its relays go back as they were."""
     context = request.app[CONTEXT]
     session = context.controller.pairing.cancel(_pairing(request).id, context.now())
-    return web.json_response(context.controller.pairing.view(session))
+    return web.json_response(context.controller.pairing.view(session, for_reporter=True))
 
 
 @requires("admin")
@@ -445,6 +503,7 @@ def create_app(context: AgentContext) -> web.Application:
     app.router.add_post(outlet + "/relay", post_relay)
     app.router.add_post(outlet + "/battery", post_battery)
     app.router.add_delete(outlet + "/pairing", delete_outlet_pairing)
+    app.router.add_post(outlet + "/credential", post_outlet_credential)
     pairing = API + "/pairings/{pairing_id}"
     app.router.add_post(API + "/pairings", post_pairing)
     app.router.add_get(pairing, get_pairing)

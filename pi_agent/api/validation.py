@@ -60,6 +60,7 @@ BATTERY = vol.Schema(
         vol.Optional("user"): NAME,
     }
 )
+CREDENTIAL = vol.Schema({vol.Optional("user"): NAME})
 PAIRING_START = vol.Schema({vol.Required("plugged"): boolean, vol.Optional("user"): NAME})
 PAIRING_ANSWER = vol.Schema(
     {vol.Required("window"): integer(0, MAX_WINDOWS), vol.Required("plugged"): boolean}

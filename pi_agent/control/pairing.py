@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from pi_agent.config import StripConfig
 from pi_agent.control.admission import Admission, fit_count, fits
+from pi_agent.control.credentials import LaptopCredentials
 from pi_agent.control.outlet import IDLE_W, OutletState
 from pi_agent.control.pairing_search import (
     INFEASIBLE,
@@ -156,6 +157,7 @@ class Session:
     flips: int = 0
     finished_wall: float | None = None
     restore_from: float = math.inf
+    credential: str | None = None  # issued when paired; shown only to the pairing reporter
 
 
 class PairingCoordinator:
@@ -185,6 +187,7 @@ class PairingCoordinator:
         self._session: Session | None = None
         self._history: deque[Session] = deque(maxlen=HISTORY)
         self._paired: dict[int, Paired] = {}
+        self.credentials = LaptopCredentials()
         self._cooldown: dict[int, float] = {}
         self._drawing: dict[int, tuple[bool, float]] = {}  # outlet → (drew power, seen at)
         self._pair_again: set[int] = set()
@@ -289,8 +292,58 @@ class PairingCoordinator:
 
     def unpair(self, outlet_id: int) -> None:
         """Forget who reports for this outlet; its reporter is asked to pair again."""
-        self._paired.pop(outlet_id, None)
+        self._forget(outlet_id)
         self._pair_again.add(outlet_id)
+
+    def _forget(self, outlet_id: int) -> None:
+        """The laptop left the outlet: its record and its credential go."""
+        self._paired.pop(outlet_id, None)
+        self.credentials.revoke(outlet_id)
+
+    def issue_credential(self, outlet_id: int, user: str | None, now: float) -> str:
+        """A manager gives a laptop its outlet by hand: a credential as a pairing would."""
+        self._paired[outlet_id] = Paired(user, "report", since=self._wall(), seen_at=now)
+        self._pair_again.discard(outlet_id)
+        self._mismatches.pop(outlet_id, None)
+        return self.credentials.issue(outlet_id)
+
+    def persistent(self) -> dict[str, Any]:
+        """Who reports for which outlet, and the digests of their credentials."""
+        return {
+            "paired": {
+                str(oid): {
+                    "user": p.user,
+                    "method": p.method,
+                    "since": p.since,
+                    "confidence": p.confidence,
+                }
+                for oid, p in self._paired.items()
+                if self.credentials.has(oid)
+            },
+            "credentials": self.credentials.persistent(),
+        }
+
+    def restore(self, saved: Any, now: float) -> None:
+        """After a restart: paired laptops keep their credentials (and their users)."""
+        if not isinstance(saved, dict):
+            return
+        self.credentials.restore(saved.get("credentials"), len(self._outlets))
+        for key, record in dict(saved.get("paired") or {}).items():
+            oid = int(key) if str(key).isascii() and str(key).isdigit() else 0
+            if oid not in self._outlets or not isinstance(record, dict):
+                continue
+            if not self.credentials.has(oid):
+                continue
+            user = record.get("user")
+            method = record.get("method")
+            confidence = record.get("confidence")
+            self._paired[oid] = Paired(
+                user if isinstance(user, str) else None,
+                method if method in ("pairing", "report") else "report",
+                since=float(record.get("since") or self._wall()),
+                seen_at=now,
+                confidence=float(confidence) if isinstance(confidence, int | float) else None,
+            )
 
     def battery_reported(
         self, outlet_id: int, plugged: bool, user: str | None, now: float, *, from_laptop: bool
@@ -299,8 +352,13 @@ class PairingCoordinator:
 
         Only a laptop's own reporter is checked and asked (Home Assistant relaying a phone app
         may lag by minutes): a flag that contradicts a relay still for long enough means the
-        laptop moved.
+        laptop moved. A laptop's reporter (``from_laptop``: it presented the outlet's
+        credential) names nobody: its user is the one it paired as; only Home Assistant may
+        name the user of an outlet in a report.
         """
+        if from_laptop:
+            known_user = self._paired.get(outlet_id)
+            user = known_user.user if known_user is not None else None
         if from_laptop and outlet_id in self._pair_again:
             self._pair_again.discard(outlet_id)
             return True
@@ -310,12 +368,12 @@ class PairingCoordinator:
             self._mismatches[outlet_id] = self._mismatches.get(outlet_id, 0) + 1
             if self._mismatches[outlet_id] >= MISMATCHES_TO_REPAIR:
                 del self._mismatches[outlet_id]
-                self._paired.pop(outlet_id, None)
+                self._forget(outlet_id)
                 return True
         else:
             self._mismatches.pop(outlet_id, None)
         known = self._paired.get(outlet_id)
-        if known is not None and user in (None, known.user):
+        if known is not None and (from_laptop or user in (None, known.user)):
             self._paired[outlet_id] = replace(known, seen_at=now)
         else:
             self._paired[outlet_id] = Paired(user, "report", since=self._wall(), seen_at=now)
@@ -327,7 +385,7 @@ class PairingCoordinator:
         """Called by the controller at every sample, before it reconciles relays."""
         self._watch_draw(now)
         for oid in [oid for oid, p in self._paired.items() if now - p.seen_at > REPORTER_STALE_S]:
-            del self._paired[oid]
+            self._forget(oid)
         session = self._session
         if session is None:
             return
@@ -574,6 +632,7 @@ class PairingCoordinator:
             )
             self._pair_again.discard(result.outlet)
             self._mismatches.pop(result.outlet, None)
+            session.credential = self.credentials.issue(result.outlet)
 
     def _finish(
         self, session: Session, now: float, status: Status, reason: str | None, message: str
@@ -622,8 +681,12 @@ class PairingCoordinator:
 
     # ------------------------------------------------------------------ views
 
-    def view(self, session: Session) -> dict[str, Any]:
-        """What the laptop and Home Assistant see of a pairing (no other outlet's details)."""
+    def view(self, session: Session, *, for_reporter: bool = False) -> dict[str, Any]:
+        """What the laptop and Home Assistant see of a pairing (no other outlet's details).
+
+        The credential a successful pairing issued goes only to the reporter holding the
+        pairing's id (``for_reporter``), never into the strip's state.
+        """
         running = session.status == "running"
         left = (
             len(consistent(session.answers, session.group))
@@ -647,6 +710,7 @@ class PairingCoordinator:
             "started_at": session.started_wall,
             "finished_at": session.finished_wall,
             "releasing": session.phase == "restoring",
+            "credential": session.credential if for_reporter else None,
         }
 
     def paired_view(self, outlet_id: int) -> dict[str, Any] | None:

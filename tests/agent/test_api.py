@@ -155,21 +155,67 @@ async def test_protected_endpoint_refuses_a_wrong_token(api: Api, method: str, p
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_ONLY)
-async def test_reporter_token_is_refused_outside_battery_reports(
-    api: Api, method: str, path: str
-) -> None:
+async def test_reporter_token_is_refused_outside_pairing(api: Api, method: str, path: str) -> None:
     status, body = await api.call(method, path, token="reporter", body={})
-    assert_error(status, body, 403, "forbidden")
+    code = "credential_required" if path.endswith("/battery") else "forbidden"
+    assert_error(status, body, 403, code)
 
 
-async def test_reporter_token_may_post_battery_data(api: Api) -> None:
+async def issue(api: Api, outlet_id: int, user: str) -> str:
     status, body = await api.call(
-        "POST", "/api/v1/outlets/3/battery", token="reporter", body={"percent": 42, "plugged": True}
+        "POST", f"/api/v1/outlets/{outlet_id}/credential", body={"user": user}
+    )
+    assert status == 201, body
+    assert (body["outlet"], body["user"]) == (outlet_id, user)
+    credential: str = body["credential"]
+    return credential
+
+
+async def test_a_laptop_credential_posts_its_outlets_battery_and_nothing_else(api: Api) -> None:
+    credential = await issue(api, 3, "Amina")
+    report = {"percent": 42, "plugged": True}
+    status, body = await api.call(
+        "POST", "/api/v1/outlets/3/battery", token=credential, body=report
     )
     assert status == 200
     assert body["battery"]["percent"] == 42
     state = await api.state()
     assert state["outlets"][2]["battery"]["plugged"] is True
+    assert state["outlets"][2]["paired"]["user"] == "Amina"
+    status, body = await api.call(
+        "POST", "/api/v1/outlets/4/battery", token=credential, body=report
+    )
+    assert_error(status, body, 403, "wrong_outlet")
+    for method, path in (("GET", "/api/v1/state"), ("POST", "/api/v1/pairings")):
+        status, body = await api.call(method, path, token=credential, body={"plugged": True})
+        assert_error(status, body, 403, "forbidden")
+
+
+async def test_no_coworker_can_relabel_an_outlet_or_fake_its_battery(api: Api) -> None:
+    credential = await issue(api, 3, "Amina")
+    before = (await api.state())["outlets"][2]
+    forged = {"percent": 1, "plugged": True, "user": "Mallory"}
+    status, body = await api.call(
+        "POST", "/api/v1/outlets/3/battery", token="reporter", body=forged
+    )
+    assert_error(status, body, 403, "credential_required")
+    # Amina's own reporter cannot name someone else either: its user is the one it paired as.
+    status, _ = await api.call("POST", "/api/v1/outlets/3/battery", token=credential, body=forged)
+    assert status == 200
+    after = (await api.state())["outlets"][2]
+    assert after["paired"]["user"] == before["paired"]["user"] == "Amina"
+
+
+async def test_a_new_credential_for_the_outlet_revokes_the_old_one(api: Api) -> None:
+    first = await issue(api, 3, "Amina")
+    await issue(api, 3, "Bruno")
+    report = {"percent": 10, "plugged": True}
+    status, body = await api.call("POST", "/api/v1/outlets/3/battery", token=first, body=report)
+    assert status == 200
+    assert body["pair_again"] is True
+    state = await api.state()
+    assert state["outlets"][2]["paired"]["user"] == "Bruno"
+    assert state["outlets"][2]["battery"] is None  # nothing the old laptop said was recorded
 
 
 @pytest.mark.parametrize(
