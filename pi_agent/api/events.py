@@ -47,7 +47,7 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any], flush: bool) -> dict[s
         previous = old.get(key)
         if isinstance(value, dict) and isinstance(previous, dict):
             inner = _diff(previous, value, flush)
-            if inner:
+            if inner or previous.keys() != value.keys():  # a key gone is a change too
                 changed[key] = value  # small nested objects travel whole
         elif (flush and previous != value) or _moved(key, previous, value):
             changed[key] = value

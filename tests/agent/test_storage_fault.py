@@ -54,7 +54,12 @@ def test_failing_saves_are_a_fault_and_shown_counters_never_go_back_after_a_kill
         while state(agent)["total_energy_wh"] < 0.05 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert state(agent)["faults"] == {}
-        blocker.mkdir()  # from now on every save fails
+        while True:  # from now on every save fails
+            try:
+                blocker.mkdir()
+                break
+            except FileExistsError:  # a save is writing it right now: renamed in a moment
+                time.sleep(0.01)
         deadline = time.monotonic() + 5
         while "storage" not in state(agent)["faults"] and time.monotonic() < deadline:
             time.sleep(0.1)
