@@ -26,6 +26,10 @@ relay fault. "A laptop" is known from the meter (it drew more than ``IDLE_W`` wh
 settled) or unknown (never seen): an outlet seen empty recently is left out, since flipping it
 would only cost budget and stagger. "A reporter" is a paired record kept fresh by battery
 reports (a reporter given its outlet, one paired before, or Home Assistant relaying a phone app).
+
+The module is longer than most: a pairing's phases, its search and its end share the session and
+the held outlets, and splitting them would spread one state machine over several files (the
+search's arithmetic lives in ``pairing_search``, the credentials in ``credentials``).
 """
 
 from __future__ import annotations
