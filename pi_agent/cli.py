@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from pi_agent import __version__
-from pi_agent.auth import Tokens, load_or_create_token
+from pi_agent.auth import TokenError, Tokens, load_or_create_token
 from pi_agent.config import AgentConfig, ConfigError, load_config
 from pi_agent.hardware.bundle import Hardware
 from pi_agent.identity import strip_serial
@@ -91,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         agent, background = _build(args, data_dir, tokens)
     except ConfigError as err:
         print(f"smartmulti-agent: invalid configuration: {err}", file=sys.stderr)
+        return 2
+    except TokenError as err:
+        print(f"smartmulti-agent: {err}", file=sys.stderr)
         return 2
     except OSError as err:
         print(f"smartmulti-agent: {err}", file=sys.stderr)

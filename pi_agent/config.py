@@ -210,6 +210,14 @@ def _check_outlets(strip: StripConfig, outlets: tuple[OutletConfig, ...]) -> Non
                     f"outlets[{addresses[key]}]"
                 )
             addresses[key] = outlet.id
+    exceptions_w = sum(o.max_power_w for o in outlets if o.exception)
+    if exceptions_w > strip.hard_limit_w:
+        last = max(o.id for o in outlets if o.exception)
+        raise ConfigError(
+            f"outlets[{last}].exception: exception outlets are always on and may draw "
+            f"{exceptions_w:g} W together, more than the strip's hard_limit_w "
+            f"({strip.hard_limit_w:g} W)"
+        )
 
 
 def load_config(path: Path, *, require_outlets: bool = True) -> AgentConfig:

@@ -20,12 +20,14 @@ import uuid
 from aiohttp import web
 
 from pi_agent import __version__
+from pi_agent.api.connections import ConnectionGuard, GuardedRunner
 from pi_agent.api.events import EventHub
 from pi_agent.api.server import create_app
 from pi_agent.auth import FailureThrottle, Tokens
 from pi_agent.config import AgentConfig
 from pi_agent.control.strip import StripController
 from pi_agent.hardware.bundle import Hardware
+from pi_agent.logs import rate_limit_logs
 from pi_agent.storage import StateStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class Agent:
         self.controller = StripController(config, hardware.relays)
         self.hub = EventHub()
         self.throttle = FailureThrottle()
+        self.connections = ConnectionGuard()
         self.store = StateStore(data_dir / "state.json")
         self.epoch = self._restore()
         self._persist_soon = asyncio.Event()
@@ -67,6 +70,9 @@ class Agent:
         self._last_sample_at: float | None = None
         self._sampled = asyncio.Event()
         self.samples = 0
+        # The longest time between two samples so far: what a flood or a slow disk must not
+        # stretch (the guard acts only on samples).
+        self.worst_sample_gap_s = 0.0
 
     # ------------------------------------------------------------------ AgentContext
 
@@ -80,6 +86,7 @@ class Agent:
             "model": self.identity.model,
             "simulated": self.identity.simulated,
             "energy_epoch": self.epoch,
+            "faults": sorted(self.controller.faults),
         }
 
     def now(self) -> float:
@@ -100,7 +107,21 @@ class Agent:
             _LOGGER.info("No saved state: energy counters start at 0")
             return uuid.uuid4().hex
         outlets = saved.get("outlets", {})
-        self.controller.restore({int(k): v for k, v in outlets.items() if str(k).isdigit()})
+        self.controller.restore(
+            {int(k): v for k, v in outlets.items() if str(k).isascii() and str(k).isdigit()}
+        )
+        self.controller.kept_energy_wh = {o.id: o.energy_wh for o in self.controller.outlets}
+        self.controller.pairing.restore(saved.get("pairing"), self.clock())
+        plan = saved.get("plan")
+        if plan is not None:
+            try:
+                self.controller.restore_plan(plan, self.clock())
+            except (KeyError, TypeError, ValueError) as err:
+                _LOGGER.error(
+                    "Cannot restore the saved plan (%s): the strip starts in failsafe", err
+                )
+            else:
+                _LOGGER.info("Restored the saved plan: mode %s", self.controller.mode)
         return str(saved.get("epoch") or uuid.uuid4().hex)
 
     def _state_to_save(self) -> dict[str, Any]:
@@ -108,23 +129,46 @@ class Agent:
             "serial": self.identity.serial,
             "epoch": self.epoch,
             "outlets": {str(k): v for k, v in self.controller.persistent_state().items()},
+            "plan": self.controller.plan_state(),
+            "pairing": self.controller.pairing.persistent(),
         }
 
-    async def persist(self) -> None:
-        """Save off the event loop; a disk error is logged and retried at the next interval."""
+    async def persist(self) -> bool:
+        """Save off the event loop; a disk error is shown as the ``storage`` fault and retried
+        at the next interval. True if the state is on disk."""
         data = self._state_to_save()
+        controller = self.controller
         async with self._persist_lock:
             try:
                 await asyncio.to_thread(self.store.save, data)
             except OSError as err:
-                _LOGGER.error("Cannot save state to %s: %s", self.store.path, err)
+                if "storage" not in controller.faults:
+                    _LOGGER.error("Cannot save state to %s: %s", self.store.path, err)
+                controller.faults["storage"] = (
+                    f"cannot save the state to {self.store.path.parent}: "
+                    f"{err.strerror or err}; counters shown stay at their last save"
+                )
+                return False
+        if controller.faults.pop("storage", None) is not None:
+            _LOGGER.warning("State saved to %s again", self.store.path)
+        controller.kept_energy_wh = {
+            int(k): float(v["energy_wh"]) for k, v in data["outlets"].items()
+        }
+        return True
+
+    async def save_settings(self) -> bool:
+        """A manager's change: on disk before it is confirmed. False if the disk refused."""
+        return await self.persist()
 
     # ------------------------------------------------------------------ loops
 
     async def sample_once(self) -> None:
         now = self.clock()
-        if self.hardware.advance is not None and self._last_sample_at is not None:
-            self.hardware.advance(max(0.0, now - self._last_sample_at))
+        if self._last_sample_at is not None:
+            gap = now - self._last_sample_at
+            self.worst_sample_gap_s = max(self.worst_sample_gap_s, gap)
+            if self.hardware.advance is not None:
+                self.hardware.advance(max(0.0, gap))
         self._last_sample_at = now
         if self.hardware.blocking_reads:
             readings = await asyncio.to_thread(self.hardware.read_all)
@@ -160,7 +204,9 @@ class Agent:
     # ------------------------------------------------------------------ lifecycle
 
     async def start_server(self, host: str, port: int) -> web.AppRunner:
-        runner = web.AppRunner(create_app(self), access_log=None, shutdown_timeout=2.0)
+        runner = GuardedRunner(
+            create_app(self), self.connections, access_log=None, shutdown_timeout=2.0
+        )
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
@@ -186,6 +232,7 @@ class Agent:
         (simulated reporters, discovery) run beside the loops and are cancelled at exit.
         """
         stop = stop or asyncio.Event()
+        rate_limit_logs()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -203,6 +250,7 @@ class Agent:
             tasks = [
                 asyncio.create_task(self.run_sampling(), name="sampling"),
                 asyncio.create_task(self.run_persistence(), name="persistence"),
+                asyncio.create_task(self.connections.run(), name="connections"),
                 *(asyncio.create_task(job) for job in background),
             ]
             if ready is not None:

@@ -17,6 +17,8 @@ from pathlib import Path
 import time
 from typing import Any
 
+from pi_agent.files import keep_aside
+
 _LOGGER = logging.getLogger(__name__)
 FORMAT = 1
 
@@ -47,7 +49,18 @@ class StateStore:
                 if candidate is self.previous:
                     _LOGGER.warning("Using the previous good state file %s", candidate)
                 return data
-            _LOGGER.error("State file %s is corrupt (truncated or garbled); ignoring it", candidate)
+            # Kept aside, never overwritten: the next save would otherwise replace the only
+            # record of the counters, and someone may still recover them by hand.
+            try:
+                aside = keep_aside(candidate, "corrupt")
+            except OSError as err:
+                aside = None
+                _LOGGER.error("Cannot keep the corrupt %s aside: %s", candidate, err)
+            _LOGGER.error(
+                "State file %s is corrupt (truncated or garbled); ignoring it%s",
+                candidate,
+                f" (kept as {aside.name})" if aside else "",
+            )
         return None
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""Outlet faults as repair issues: a stuck relay or a failed meter is a job for someone.
+"""Faults as repair issues: a stuck relay, a failed meter or a strip that cannot save is a job
+for someone.
 
 The outlet's state already says "fault", but a manager does not watch 16 state sensors; a
 repair issue reaches them in Settings. A fault must last ``FAULT_GRACE_S`` first: the agent
@@ -23,12 +24,16 @@ from .coordinator import SmartMultiCoordinator
 FAULT_GRACE_S: Final = 30.0
 
 
-def fault_issue_id(serial: str, outlet_id: int) -> str:
+def fault_issue_id(serial: str, outlet_id: int | str) -> str:
+    """An outlet's issue (by its id), or the strip's (by the fault's code, e.g. ``storage``)."""
+    if isinstance(outlet_id, str):
+        return f"strip_fault_{serial}_{outlet_id}"
     return f"outlet_fault_{serial}_{outlet_id}"
 
 
 class FaultIssues:
-    """Raises a repair issue per outlet whose fault lasts, and withdraws it when it clears."""
+    """Raises a repair issue per outlet (or strip-wide fault) that lasts, and withdraws it when
+    it clears. Outlets are keyed by their id, strip-wide faults by their code."""
 
     def __init__(
         self,
@@ -39,8 +44,8 @@ class FaultIssues:
         self.hass = hass
         self.coordinator = coordinator
         self._clock = clock
-        self._since: dict[int, float] = {}
-        self._raised: dict[int, str] = {}  # outlet id -> the fault text the issue shows
+        self._since: dict[int | str, float] = {}
+        self._raised: dict[int | str, str] = {}  # outlet id or code -> the text the issue shows
         self._recheck: CALLBACK_TYPE | None = None
 
     @property
@@ -53,19 +58,26 @@ class FaultIssues:
         if not self.coordinator.last_update_success:
             return  # an unreachable agent is not an outlet fault; keep what is known
         now = self._clock()
-        outlets = self.coordinator.data.state.outlets
-        for outlet_id in [o for o in (*self._since, *self._raised) if o not in outlets]:
-            self._clear(outlet_id)
+        state = self.coordinator.data.state
+        outlets, faults = state.outlets, state.faults
+        for key in [
+            k for k in (*self._since, *self._raised) if k not in outlets and k not in faults
+        ]:
+            self._clear(key)
         waiting: list[float] = []
-        for outlet in outlets.values():
-            if outlet.fault is None:
-                self._clear(outlet.id)
+        current: list[tuple[int | str, str, str | None]] = [
+            (outlet.id, outlet.name, outlet.fault) for outlet in outlets.values()
+        ]
+        current += [(code, "", fault) for code, fault in faults.items()]
+        for key, name, fault in current:
+            if fault is None:
+                self._clear(key)
                 continue
-            since = self._since.setdefault(outlet.id, now)
+            since = self._since.setdefault(key, now)
             if now - since < FAULT_GRACE_S:
                 waiting.append(since + FAULT_GRACE_S - now)
-            elif self._raised.get(outlet.id) != outlet.fault:
-                self._raise(outlet.id, outlet.name, outlet.fault)
+            elif self._raised.get(key) != fault:
+                self._raise(key, name, fault)
         if waiting and self._recheck is None:
             self._recheck = async_call_later(self.hass, min(waiting), self._recheck_now)
 
@@ -74,24 +86,27 @@ class FaultIssues:
         self._recheck = None
         self.async_update()
 
-    def _raise(self, outlet_id: int, name: str, fault: str) -> None:
+    def _raise(self, outlet_id: int | str, name: str, fault: str) -> None:
         self._raised[outlet_id] = fault
+        strip = self.coordinator.data.info.name
+        if isinstance(outlet_id, str):
+            key, placeholders = f"strip_fault_{outlet_id}", {"strip": strip, "fault": fault}
+        else:
+            key, placeholders = "outlet_fault", {"outlet": name, "strip": strip, "fault": fault}
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             fault_issue_id(self.serial, outlet_id),
             is_fixable=False,
             is_persistent=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="outlet_fault",
-            translation_placeholders={
-                "outlet": name,
-                "strip": self.coordinator.data.info.name,
-                "fault": fault,
-            },
+            severity=ir.IssueSeverity.ERROR
+            if isinstance(outlet_id, str)
+            else ir.IssueSeverity.WARNING,
+            translation_key=key,
+            translation_placeholders=placeholders,
         )
 
-    def _clear(self, outlet_id: int) -> None:
+    def _clear(self, outlet_id: int | str) -> None:
         self._since.pop(outlet_id, None)
         if self._raised.pop(outlet_id, None) is not None:
             ir.async_delete_issue(self.hass, DOMAIN, fault_issue_id(self.serial, outlet_id))

@@ -333,10 +333,13 @@ class StripState:
     outlets: Mapping[int, Outlet]
     raw: JsonObject = field(compare=False, repr=False)
     pairing: PairingView | None = None  # agents before automatic pairing send none
+    # Strip-wide faults by code (``storage``: the agent cannot save); older agents send none.
+    faults: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
         guard = data["guard"]
+        faults = data.get("faults")
         return cls(
             time=float(data["time"]),
             mode=_strip_mode(data["mode"]),
@@ -352,6 +355,7 @@ class StripState:
             outlets={outlet.id: outlet for outlet in map(Outlet.from_dict, data["outlets"])},
             raw=data,
             pairing=PairingView.from_dict(data.get("pairing")),
+            faults={str(k): str(v) for k, v in faults.items()} if isinstance(faults, dict) else {},
         )
 
     def merged(self, update: JsonObject) -> Self:

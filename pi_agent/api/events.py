@@ -25,6 +25,10 @@ DEADBANDS: Mapping[str, tuple[float, float]] = {
     "total_energy_wh": (1.0, 0.0),
 }
 QUEUE_SIZE = 256
+# Home Assistant needs one stream per strip; a few more allow for a second instance and a
+# debugging session. A new stream beyond this ends the oldest, so a reconnecting Home Assistant
+# always gets in, and forgotten or hostile streams cannot pile up.
+MAX_SUBSCRIBERS = 8
 
 
 def _moved(key: str, old: Any, new: Any) -> bool:
@@ -43,7 +47,7 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any], flush: bool) -> dict[s
         previous = old.get(key)
         if isinstance(value, dict) and isinstance(previous, dict):
             inner = _diff(previous, value, flush)
-            if inner:
+            if inner or previous.keys() != value.keys():  # a key gone is a change too
                 changed[key] = value  # small nested objects travel whole
         elif (flush and previous != value) or _moved(key, previous, value):
             changed[key] = value
@@ -53,9 +57,11 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any], flush: bool) -> dict[s
 class EventHub:
     """Fans snapshots out to subscribers as SSE messages; never blocks the sampling loop."""
 
-    def __init__(self, refresh_s: float = 10.0) -> None:
+    def __init__(self, refresh_s: float = 10.0, max_subscribers: int = MAX_SUBSCRIBERS) -> None:
         self.refresh_s = refresh_s
-        self._subscribers: set[asyncio.Queue[bytes | None]] = set()
+        self.max_subscribers = max_subscribers
+        # Insertion-ordered, so the oldest subscriber is the first key.
+        self._subscribers: dict[asyncio.Queue[bytes | None], None] = {}
         self._published: dict[str, Any] = {}
         self._outlets: dict[int, dict[str, Any]] = {}
         self._last_flush = 0.0
@@ -73,12 +79,15 @@ class EventHub:
         """
         if not self._subscribers:
             self._remember(snapshot)
+        while len(self._subscribers) >= self.max_subscribers:
+            oldest = next(iter(self._subscribers))
+            self._end(oldest)
         queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
-        self._subscribers.add(queue)
+        self._subscribers[queue] = None
         return queue, self._message("snapshot", snapshot)
 
     def unsubscribe(self, queue: asyncio.Queue[bytes | None]) -> None:
-        self._subscribers.discard(queue)
+        self._subscribers.pop(queue, None)
 
     def close(self) -> None:
         """Ends every stream (shutdown)."""
@@ -117,10 +126,14 @@ class EventHub:
             queue.put_nowait(message)
         except asyncio.QueueFull:
             # A reader this far behind resynchronises from a fresh snapshot on reconnect.
-            self._subscribers.discard(queue)
-            while not queue.empty():
-                queue.get_nowait()
-            queue.put_nowait(None)
+            self._end(queue)
+
+    def _end(self, queue: asyncio.Queue[bytes | None]) -> None:
+        """End one stream now: what it had not read yet is dropped."""
+        self._subscribers.pop(queue, None)
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(None)
 
     def _message(self, event: str, data: Mapping[str, Any]) -> bytes:
         self._seq += 1

@@ -1,4 +1,8 @@
-"""Routes of ``/api/v1``. A request is validated whole before it may change anything."""
+"""Routes of ``/api/v1``. A request is validated whole before it may change anything.
+
+The module is longer than most: it is the one place where every route meets its token check,
+so reading what each route accepts means reading one file.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from pi_agent.api.connections import ConnectionGuard
 from pi_agent.api.errors import ApiError, from_http_exception, invalid, unknown_outlet
 from pi_agent.api.events import EventHub
 from pi_agent.api.validation import (
     BATTERY,
+    CREDENTIAL,
     OUTLET_PATCH,
     PAIRING_ANSWER,
     PAIRING_START,
@@ -32,7 +38,7 @@ from pi_agent.control.pairing import (
     WrongWindowError,
 )
 from pi_agent.control.plan import Plan
-from pi_agent.control.strip import StripController, UnknownOutletError
+from pi_agent.control.strip import SettingsError, StripController, UnknownOutletError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,6 +49,7 @@ KEEPALIVE_S = 15.0
 # A pairing answer is held until the laptop has something to do; a window is done well before.
 LONG_POLL_S = 5.0
 SCOPE = "smartmulti.scope"  # the granted token scope, stored on the request
+LAPTOP = "smartmulti.laptop"  # for a laptop credential: (its outlet, revoked)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -54,12 +61,15 @@ class AgentContext(Protocol):
     tokens: Tokens
     hub: EventHub
     throttle: FailureThrottle
+    connections: ConnectionGuard
 
     def info(self) -> dict[str, Any]: ...
 
     def now(self) -> float: ...
 
     def settings_changed(self) -> None: ...
+
+    async def save_settings(self) -> bool: ...
 
     async def next_sample(self) -> None: ...
 
@@ -69,21 +79,59 @@ OPENAPI: web.AppKey[bytes] = web.AppKey("openapi", bytes)
 
 
 def requires(scope: Scope) -> Callable[[Handler], Handler]:
-    """Bearer-token check; ``reporter`` routes also accept the admin token."""
+    """Bearer-token check; ``reporter`` and ``laptop`` routes also accept the admin token.
+
+    ``reporter`` (the token every coworker's reporter shares) only starts and answers
+    pairings; ``laptop`` (a credential a pairing issued for one outlet) only reports that
+    outlet's battery, which the handler checks.
+    """
 
     def decorate(handler: Handler) -> Handler:
         async def checked(request: web.Request) -> web.StreamResponse:
             context = request.app[CONTEXT]
+            client = request.remote or "?"
+            wait = context.throttle.wait_before_checking(client, time.monotonic())
+            if wait is None:
+                raise ApiError(
+                    429,
+                    "too_many_attempts",
+                    "too many invalid tokens presented to this strip; try again later",
+                    retry_after_s=context.throttle.max_wait_s,
+                )
+            if wait:
+                await asyncio.sleep(wait)
             header = request.headers.get("Authorization", "")
             scheme, _, presented = header.partition(" ")
-            granted = context.tokens.scope_of(presented.strip()) if scheme == "Bearer" else None
+            # RFC 9110: the scheme is case-insensitive ("bearer" is "Bearer").
+            bearer = scheme.lower() == "bearer"
+            presented = presented.strip()
+            granted = context.tokens.scope_of(presented) if bearer else None
+            if granted is None and bearer and presented:
+                laptop = context.controller.pairing.credentials.lookup(presented)
+                if laptop is not None:
+                    granted = "laptop"
+                    request[LAPTOP] = laptop
             if granted is None:
-                delay = context.throttle.failed(request.remote or "?", time.monotonic())
+                delay = context.throttle.failed(client, time.monotonic())
                 if delay:
                     await asyncio.sleep(delay)
                 raise ApiError(401, "unauthorized", "missing or invalid bearer token")
+            if granted == "admin":  # every coworker holds the reporter token: no pass for it
+                context.throttle.succeeded(client)
+            context.connections.authenticated(request)
             if scope == "admin" and granted != "admin":
                 raise ApiError(403, "forbidden", "this token may only report battery data and pair")
+            if scope == "reporter" and granted == "laptop":
+                raise ApiError(
+                    403, "forbidden", "a laptop credential only reports its outlet's battery"
+                )
+            if scope == "laptop" and granted == "reporter":
+                raise ApiError(
+                    403,
+                    "credential_required",
+                    "the shared reporter token only starts a pairing: battery reports need the "
+                    "credential the pairing gave this laptop",
+                )
             request[SCOPE] = granted
             return await handler(request)
 
@@ -95,12 +143,28 @@ def requires(scope: Scope) -> Callable[[Handler], Handler]:
 
 
 @web.middleware
+async def track_connection(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A connection busy with a request is not timed out for silence; it is once answered."""
+    connections = request.app[CONTEXT].connections
+    connections.request_started(request)
+    try:
+        return await handler(request)
+    finally:
+        connections.request_finished(request)
+
+
+@web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as err:
         headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
-        return err.response(headers)
+        response = err.response(headers)
+        if err.status in (401, 408, 429):
+            # A client without a valid token, or too slow to send its body, keeps no
+            # connection (and no file descriptor) open on the strip.
+            response.force_close()
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -115,7 +179,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 def _outlet_id(request: web.Request) -> int:
     raw = request.match_info["outlet_id"]
-    if not raw.isdigit() or len(raw) > 3:
+    # ASCII digits only: ``str.isdigit`` also accepts "²" (int() refuses it) and the digits
+    # of other scripts ("١" is 1 to int()), which would name an outlet nobody typed.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
         raise unknown_outlet(raw)
     outlet_id = int(raw)
     try:
@@ -123,6 +189,21 @@ def _outlet_id(request: web.Request) -> int:
     except UnknownOutletError:
         raise unknown_outlet(outlet_id) from None
     return outlet_id
+
+
+async def _saved(context: AgentContext) -> None:
+    """A manager's change is confirmed only once it is on disk.
+
+    It acts at once either way (a command to switch an outlet off must not wait for a disk);
+    if the disk refuses, the answer says the change will not survive a restart.
+    """
+    if not await context.save_settings():
+        raise ApiError(
+            503,
+            "storage_unavailable",
+            "the change is in effect but could not be saved: it will be lost at a restart "
+            "(see the storage fault in the state)",
+        )
 
 
 def _outlet_response(context: AgentContext, outlet_id: int) -> web.Response:
@@ -157,9 +238,9 @@ async def patch_outlet(request: web.Request) -> web.Response:
     body = await read_json(request, OUTLET_PATCH)
     try:
         context.controller.update_outlet(outlet_id, **body)
-    except ValueError as err:
-        raise invalid("max_power_w", str(err).partition(": ")[2]) from None
-    context.settings_changed()
+    except SettingsError as err:
+        raise invalid(err.field, err.message) from None
+    await _saved(context)
     return _outlet_response(context, outlet_id)
 
 
@@ -174,26 +255,59 @@ async def post_relay(request: web.Request) -> web.Response:
             409, "exception_outlet", f"outlet {outlet_id} is an exception outlet: always on"
         )
     context.controller.set_override(outlet_id, body["on"])
-    context.settings_changed()
+    await _saved(context)
     return _outlet_response(context, outlet_id)
 
 
-@requires("reporter")
+@requires("laptop")
 async def post_battery(request: web.Request) -> web.Response:
+    """A laptop's battery, from its reporter (its outlet's credential) or Home Assistant."""
     context = request.app[CONTEXT]
     outlet_id = _outlet_id(request)
     body = await read_json(request, BATTERY)
+    from_laptop = request[SCOPE] == "laptop"
+    if from_laptop:
+        credential_outlet, revoked = request[LAPTOP]
+        if credential_outlet != outlet_id:
+            raise ApiError(
+                403, "wrong_outlet", f"this laptop's credential is for outlet {credential_outlet}"
+            )
+        if revoked:  # the laptop left (or another paired): nothing it says is recorded
+            outlet = context.controller.outlet_view(
+                context.controller.outlet(outlet_id), context.now()
+            )
+            return web.json_response(
+                {"id": outlet_id, "battery": outlet["battery"], "pair_again": True}
+            )
     pair_again = context.controller.report_battery(
         outlet_id,
         body["percent"],
         body["plugged"],
         context.now(),
         user=body.get("user"),
-        from_laptop=request[SCOPE] == "reporter",
+        from_laptop=from_laptop,
     )
     outlet = context.controller.outlet_view(context.controller.outlet(outlet_id), context.now())
     return web.json_response(
         {"id": outlet_id, "battery": outlet["battery"], "pair_again": pair_again}
+    )
+
+
+@requires("admin")
+async def post_outlet_credential(request: web.Request) -> web.Response:
+    """A manager gives a laptop its outlet by hand: the credential its reporter then uses."""
+    context = request.app[CONTEXT]
+    outlet_id = _outlet_id(request)
+    body = await read_json(request, CREDENTIAL)
+    if context.controller.outlet(outlet_id).exception:
+        raise ApiError(
+            409, "exception_outlet", f"outlet {outlet_id} is an exception outlet: no laptop"
+        )
+    user = body.get("user")
+    credential = context.controller.pairing.issue_credential(outlet_id, user, context.now())
+    context.settings_changed()
+    return web.json_response(
+        {"outlet": outlet_id, "user": user, "credential": credential}, status=201
     )
 
 
@@ -203,6 +317,7 @@ async def delete_outlet_pairing(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     outlet_id = _outlet_id(request)
     context.controller.pairing.unpair(outlet_id)
+    context.settings_changed()
     return _outlet_response(context, outlet_id)
 
 
@@ -224,14 +339,14 @@ async def _pairing_response(
     pairing = context.controller.pairing
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LONG_POLL_S
-    view = pairing.view(session)
+    view = pairing.view(session, for_reporter=True)
     while view["status"] == "running" and not view["observe"]:
         remaining = deadline - loop.time()
         if remaining <= 0:
             break
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(context.next_sample(), remaining)
-        view = pairing.view(session)
+        view = pairing.view(session, for_reporter=True)
     return web.json_response(view, status=status)
 
 
@@ -254,7 +369,7 @@ async def post_pairing(request: web.Request) -> web.Response:
 @requires("reporter")
 async def get_pairing(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
-    return web.json_response(context.controller.pairing.view(_pairing(request)))
+    return web.json_response(context.controller.pairing.view(_pairing(request), for_reporter=True))
 
 
 @requires("reporter")
@@ -277,7 +392,7 @@ async def delete_pairing(request: web.Request) -> web.Response:
     """Stop a pairing (the reporter is quitting); its relays go back as they were."""
     context = request.app[CONTEXT]
     session = context.controller.pairing.cancel(_pairing(request).id, context.now())
-    return web.json_response(context.controller.pairing.view(session))
+    return web.json_response(context.controller.pairing.view(session, for_reporter=True))
 
 
 @requires("admin")
@@ -308,16 +423,39 @@ async def post_plan(request: web.Request) -> web.Response:
         exceptions_on=body.get("exceptions_on", True),
         reserve_w=body.get("reserve_w", {}),
     )
-    context.controller.apply_plan(plan)
+    controller = context.controller
+    previous = controller.plan_state()
+    controller.apply_plan(plan)
+    if _plan_shape(previous) != _plan_shape(controller.plan_state()):
+        context.settings_changed()  # a new closing or budget is saved at once, not in 10 s
+    # The exception outlets stay on whatever the budget: a budget below their draw is clamped.
+    exceptions_w = controller.exceptions_draw_w(now) if plan.exceptions_on else 0.0
+    limit_w = min(controller.strip.hard_limit_w, max(plan.budget_w, exceptions_w))
     return web.json_response(
-        {"accepted": True, "expires_at": plan.received_wall + plan.ttl_s, "ttl_s": plan.ttl_s}
+        {
+            "accepted": True,
+            "expires_at": plan.received_wall + plan.ttl_s,
+            "ttl_s": plan.ttl_s,
+            "limit_w": round(limit_w, 2),
+            "limit_clamped": limit_w > min(plan.budget_w, controller.strip.hard_limit_w),
+        }
     )
+
+
+def _plan_shape(saved: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A plan without its times: Home Assistant renews the same plan often, and only a change
+    of what it asks needs an immediate save (the lease's renewal rides the periodic save)."""
+    if saved is None:
+        return None
+    return {k: v for k, v in saved.items() if k not in ("received_wall", "ttl_s")}
 
 
 @requires("admin")
 async def delete_plan(request: web.Request) -> web.Response:
     """Hand control back to the failsafe rotation at once (the integration is unloading)."""
-    request.app[CONTEXT].controller.plan = None
+    context = request.app[CONTEXT]
+    context.controller.plan = None
+    context.settings_changed()
     return web.json_response({"accepted": True})
 
 
@@ -354,7 +492,9 @@ async def get_events(request: web.Request) -> web.StreamResponse:
 
 
 def create_app(context: AgentContext) -> web.Application:
-    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[track_connection, json_errors], client_max_size=MAX_BODY_BYTES
+    )
     app[CONTEXT] = context
     app[OPENAPI] = json.dumps(json.loads(OPENAPI_PATH.read_bytes())).encode()
     outlet = API + "/outlets/{outlet_id}"
@@ -367,6 +507,7 @@ def create_app(context: AgentContext) -> web.Application:
     app.router.add_post(outlet + "/relay", post_relay)
     app.router.add_post(outlet + "/battery", post_battery)
     app.router.add_delete(outlet + "/pairing", delete_outlet_pairing)
+    app.router.add_post(outlet + "/credential", post_outlet_credential)
     pairing = API + "/pairings/{pairing_id}"
     app.router.add_post(API + "/pairings", post_pairing)
     app.router.add_get(pairing, get_pairing)

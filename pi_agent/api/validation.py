@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -14,6 +15,10 @@ from pi_agent.control.plan import MAX_TTL_S
 from pi_agent.validators import NAME, boolean, integer, is_unknown_key, number
 
 MAX_BUDGET_W = 100_000.0
+# No request body of this API nests deeper than 3; a deeper one is an attack on the parser.
+MAX_DEPTH = 16
+# A body arriving slower than this holds a connection for nothing: the connection is dropped.
+BODY_TIMEOUT_S = 10.0
 
 
 def _outlet_ids(value: Any) -> list[int]:
@@ -55,6 +60,7 @@ BATTERY = vol.Schema(
         vol.Optional("user"): NAME,
     }
 )
+CREDENTIAL = vol.Schema({vol.Optional("user"): NAME})
 PAIRING_START = vol.Schema({vol.Required("plugged"): boolean, vol.Optional("user"): NAME})
 PAIRING_ANSWER = vol.Schema(
     {vol.Required("window"): integer(0, MAX_WINDOWS), vol.Required("plugged"): boolean}
@@ -89,13 +95,44 @@ def _field(path: list[Any]) -> str:
     return text or "body"
 
 
+def json_depth(raw: bytes) -> int:
+    """How deep arrays and objects nest in ``raw`` (strings skipped), without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
 async def read_json(request: web.Request, schema: vol.Schema | vol.All) -> dict[str, Any]:
     """Decode and validate a JSON object body; 400 if it is not JSON, 422 naming the field."""
-    raw = await request.read()
+    try:
+        raw = await asyncio.wait_for(request.read(), BODY_TIMEOUT_S)
+    except TimeoutError:
+        raise ApiError(
+            408, "request_timeout", f"request body not received within {BODY_TIMEOUT_S:g} s"
+        ) from None
+    if json_depth(raw) > MAX_DEPTH:
+        raise ApiError(400, "malformed_json", f"request body nests deeper than {MAX_DEPTH} levels")
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ApiError(400, "malformed_json", f"request body is not valid JSON: {err}") from None
+    except (ValueError, RecursionError) as err:  # e.g. an integer beyond Python's digit limit
+        raise ApiError(400, "malformed_json", f"request body cannot be read: {err}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "malformed_json", "request body must be a JSON object")
     try:

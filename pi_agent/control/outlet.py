@@ -37,6 +37,8 @@ class OutletState:
     reading_at: float = -math.inf
     meter_fault: str | None = None
     relay_fault: str | None = None
+    # Set when the guard had to switch this exception outlet off to hold the hard limit.
+    guard_fault: str | None = None
     stuck_since: float | None = None
     energy_wh: float = 0.0
     battery: BatteryReport | None = None
@@ -82,4 +84,4 @@ class OutletState:
 
     @property
     def fault(self) -> str | None:
-        return self.relay_fault or self.meter_fault
+        return self.relay_fault or self.meter_fault or self.guard_fault

@@ -16,13 +16,20 @@ One pairing at a time per strip, driven by the controller's clock (``tick`` ever
 
 Windows are the one exception to minimum on/off times; the guard, the budget (admission) and the
 inrush stagger still apply, since the controller does the switching as for any other target.
-An outlet moved by a pairing sits out the next ``COOLDOWN_S``; exception outlets never take part.
+An outlet moved by a pairing, or held by one nobody answered, sits out the next ``COOLDOWN_S``;
+exception outlets never take part. While a window switches, normal control switches nothing else
+on (the window needs the stagger and the budget); between switching phases it goes on as usual,
+so a pairing delays the plan's other switch-ons by less than one window.
 
 Candidates are balanced outlets with a laptop and no reporter, without a manual command or a
 relay fault. "A laptop" is known from the meter (it drew more than ``IDLE_W`` when last on and
 settled) or unknown (never seen): an outlet seen empty recently is left out, since flipping it
 would only cost budget and stagger. "A reporter" is a paired record kept fresh by battery
 reports (a reporter given its outlet, one paired before, or Home Assistant relaying a phone app).
+
+The module is longer than most: a pairing's phases, its search and its end share the session and
+the held outlets, and splitting them would spread one state machine over several files (the
+search's arithmetic lives in ``pairing_search``, the credentials in ``credentials``).
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ import secrets
 from typing import Any, Literal
 
 from pi_agent.config import StripConfig
+from pi_agent.control.admission import Admission, fit_count, fits
+from pi_agent.control.credentials import LaptopCredentials
 from pi_agent.control.outlet import IDLE_W, OutletState
 from pi_agent.control.pairing_search import (
     INFEASIBLE,
@@ -104,7 +113,6 @@ class Room:
     """What the controller allows a pairing right now."""
 
     limit_w: float
-    first_on_at: float  # the stagger forbids a switch-on before this
     closed: bool  # the strip is off (closing hours): nothing may be switched on
 
 
@@ -153,6 +161,7 @@ class Session:
     flips: int = 0
     finished_wall: float | None = None
     restore_from: float = math.inf
+    credential: str | None = None  # issued when paired; shown only to the pairing reporter
 
 
 class PairingCoordinator:
@@ -160,7 +169,7 @@ class PairingCoordinator:
 
     An outlet held by a pairing has ``held`` set to the state the pairing wants; the controller
     uses it as the outlet's target, without minimum on/off times, and switches nothing else on
-    while a pairing holds relays (its windows need the budget and the stagger).
+    while a pairing switches relays (``switching``: its window needs the budget and the stagger).
     """
 
     def __init__(
@@ -169,17 +178,20 @@ class PairingCoordinator:
         strip: StripConfig,
         *,
         room: Callable[[float], Room],
+        admission: Admission,
         wall_clock: Callable[[], float],
         stale_after_s: float,
     ) -> None:
         self._outlets = {o.id: o for o in outlets}
         self._strip = strip
         self._room = room
+        self._admission = admission
         self._wall = wall_clock
         self._stale_after_s = stale_after_s
         self._session: Session | None = None
         self._history: deque[Session] = deque(maxlen=HISTORY)
         self._paired: dict[int, Paired] = {}
+        self.credentials = LaptopCredentials()
         self._cooldown: dict[int, float] = {}
         self._drawing: dict[int, tuple[bool, float]] = {}  # outlet → (drew power, seen at)
         self._pair_again: set[int] = set()
@@ -192,12 +204,25 @@ class PairingCoordinator:
         """A pairing holds relays (running, or putting them back)."""
         return self._session is not None
 
+    @property
+    def switching(self) -> bool:
+        """A pairing is switching relays now: its switch-ons need the stagger and the budget.
+
+        Only then does normal control wait; a switching phase is shorter than a window, so a
+        pairing never delays what the plan switches on by more than one window.
+        """
+        session = self._session
+        return session is not None and session.phase in ("switching", "restoring")
+
     def latest(self) -> Session | None:
         return self._session or (self._history[-1] if self._history else None)
 
     def get(self, pairing_id: str) -> Session:
         for session in (self._session, *reversed(self._history)):
-            if session is not None and secrets.compare_digest(session.id, pairing_id):
+            # Bytes: compare_digest refuses a str that is not ASCII, and an id comes from a URL.
+            if session is not None and secrets.compare_digest(
+                session.id.encode(), pairing_id.encode()
+            ):
                 return session
         raise UnknownPairingError(pairing_id)
 
@@ -271,8 +296,58 @@ class PairingCoordinator:
 
     def unpair(self, outlet_id: int) -> None:
         """Forget who reports for this outlet; its reporter is asked to pair again."""
-        self._paired.pop(outlet_id, None)
+        self._forget(outlet_id)
         self._pair_again.add(outlet_id)
+
+    def _forget(self, outlet_id: int) -> None:
+        """The laptop left the outlet: its record and its credential go."""
+        self._paired.pop(outlet_id, None)
+        self.credentials.revoke(outlet_id)
+
+    def issue_credential(self, outlet_id: int, user: str | None, now: float) -> str:
+        """A manager gives a laptop its outlet by hand: a credential as a pairing would."""
+        self._paired[outlet_id] = Paired(user, "report", since=self._wall(), seen_at=now)
+        self._pair_again.discard(outlet_id)
+        self._mismatches.pop(outlet_id, None)
+        return self.credentials.issue(outlet_id)
+
+    def persistent(self) -> dict[str, Any]:
+        """Who reports for which outlet, and the digests of their credentials."""
+        return {
+            "paired": {
+                str(oid): {
+                    "user": p.user,
+                    "method": p.method,
+                    "since": p.since,
+                    "confidence": p.confidence,
+                }
+                for oid, p in self._paired.items()
+                if self.credentials.has(oid)
+            },
+            "credentials": self.credentials.persistent(),
+        }
+
+    def restore(self, saved: Any, now: float) -> None:
+        """After a restart: paired laptops keep their credentials (and their users)."""
+        if not isinstance(saved, dict):
+            return
+        self.credentials.restore(saved.get("credentials"), len(self._outlets))
+        for key, record in dict(saved.get("paired") or {}).items():
+            oid = int(key) if str(key).isascii() and str(key).isdigit() else 0
+            if oid not in self._outlets or not isinstance(record, dict):
+                continue
+            if not self.credentials.has(oid):
+                continue
+            user = record.get("user")
+            method = record.get("method")
+            confidence = record.get("confidence")
+            self._paired[oid] = Paired(
+                user if isinstance(user, str) else None,
+                method if method in ("pairing", "report") else "report",
+                since=float(record.get("since") or self._wall()),
+                seen_at=now,
+                confidence=float(confidence) if isinstance(confidence, int | float) else None,
+            )
 
     def battery_reported(
         self, outlet_id: int, plugged: bool, user: str | None, now: float, *, from_laptop: bool
@@ -281,8 +356,13 @@ class PairingCoordinator:
 
         Only a laptop's own reporter is checked and asked (Home Assistant relaying a phone app
         may lag by minutes): a flag that contradicts a relay still for long enough means the
-        laptop moved.
+        laptop moved. A laptop's reporter (``from_laptop``: it presented the outlet's
+        credential) names nobody: its user is the one it paired as; only Home Assistant may
+        name the user of an outlet in a report.
         """
+        if from_laptop:
+            known_user = self._paired.get(outlet_id)
+            user = known_user.user if known_user is not None else None
         if from_laptop and outlet_id in self._pair_again:
             self._pair_again.discard(outlet_id)
             return True
@@ -292,12 +372,12 @@ class PairingCoordinator:
             self._mismatches[outlet_id] = self._mismatches.get(outlet_id, 0) + 1
             if self._mismatches[outlet_id] >= MISMATCHES_TO_REPAIR:
                 del self._mismatches[outlet_id]
-                self._paired.pop(outlet_id, None)
+                self._forget(outlet_id)
                 return True
         else:
             self._mismatches.pop(outlet_id, None)
         known = self._paired.get(outlet_id)
-        if known is not None and user in (None, known.user):
+        if known is not None and (from_laptop or user in (None, known.user)):
             self._paired[outlet_id] = replace(known, seen_at=now)
         else:
             self._paired[outlet_id] = Paired(user, "report", since=self._wall(), seen_at=now)
@@ -309,7 +389,7 @@ class PairingCoordinator:
         """Called by the controller at every sample, before it reconciles relays."""
         self._watch_draw(now)
         for oid in [oid for oid, p in self._paired.items() if now - p.seen_at > REPORTER_STALE_S]:
-            del self._paired[oid]
+            self._forget(oid)
         session = self._session
         if session is None:
             return
@@ -397,7 +477,7 @@ class PairingCoordinator:
             return
         on = answers[-1].plugged  # every outlet still possible matches the last answer
         room = self._room(now)
-        fit = min(self._switch_on_slots(now, room), self._fit_count(session.group, left, now, room))
+        fit = min(self._switch_on_slots(now), self._fit_count(session.group, left, now, room))
         needed = windows_needed(len(left), on, fit)
         split = 0 if len(left) == 1 else best_split(len(left), on, fit)
         if split is None or needed >= INFEASIBLE or session.flips + needed > MAX_WINDOWS:
@@ -446,7 +526,7 @@ class PairingCoordinator:
         if not plugged:
             ids = [o.id for o in candidates]
             pool = group if group is not None else [o.id for o in self._eligible(now)]
-            fit = min(self._switch_on_slots(now, room), self._fit_count(pool, ids, now, room))
+            fit = min(self._switch_on_slots(now), self._fit_count(pool, ids, now, room))
             if windows_needed(len(candidates), False, fit) > MAX_WINDOWS:
                 raise PairingRefusedError(
                     "pairing_deferred",
@@ -471,18 +551,9 @@ class PairingCoordinator:
             result.append(outlet)
         return result
 
-    def _switch_on_slots(self, now: float, room: Room) -> int:
+    def _switch_on_slots(self, now: float) -> int:
         """Switch-ons the stagger lets into one window's switching phase."""
-        stagger = self._strip.stagger_s
-        if stagger <= 0:
-            return len(self._outlets)
-        period = self._strip.sample_period_s
-        grid = period * math.ceil(stagger / period - 1e-9)
-        # Freed power shows in the next sample, so the first switch-on comes a sample later.
-        earliest = max(now + period, room.first_on_at)
-        first = now + period * math.ceil((earliest - now) / period - 1e-9)
-        end = now + SWITCH_PHASE_S + 1e-6
-        return 0 if first > end else 1 + int((end - first) // grid)
+        return min(len(self._outlets), self._admission.slots(now, SWITCH_PHASE_S))
 
     def _reserve(self, outlet: OutletState, now: float) -> float:
         return outlet.reserve_w(now, self._stale_after_s, self._strip.settle_s)
@@ -499,14 +570,12 @@ class PairingCoordinator:
         """How many of ``left`` could be on at once with every other outlet of ``pool`` off."""
         group = {*pool, *left}
         free = self._free_w(group, [], now, room)
-        count = 0
-        for outlet in sorted((self._outlets[oid] for oid in left), key=lambda o: o.max_power_w):
-            cost = self._reserve(outlet, now) if outlet.relay_on else outlet.max_power_w
-            if (not outlet.relay_on and outlet.shed_until > now) or free < cost:
+        costs = []
+        for outlet in (self._outlets[oid] for oid in left):
+            if not outlet.relay_on and outlet.shed_until > now:
                 continue
-            free -= cost
-            count += 1
-        return count
+            costs.append(self._reserve(outlet, now) if outlet.relay_on else outlet.max_power_w)
+        return fit_count(free, costs)
 
     def _targets(
         self,
@@ -542,7 +611,7 @@ class PairingCoordinator:
         free = self._free_w(session.group, staying, now, room)
         needed = sum(o.max_power_w for o in chosen)
         for outlet in ruled_out:
-            if free >= needed:
+            if fits(0.0, needed, free):
                 break
             targets[outlet.id] = False
             free += self._reserve(outlet, now)
@@ -567,6 +636,7 @@ class PairingCoordinator:
             )
             self._pair_again.discard(result.outlet)
             self._mismatches.pop(result.outlet, None)
+            session.credential = self.credentials.issue(result.outlet)
 
     def _finish(
         self, session: Session, now: float, status: Status, reason: str | None, message: str
@@ -587,10 +657,13 @@ class PairingCoordinator:
         An outlet back off gets its old minimum-time clock back, so normal control may switch
         it on at once; one back on keeps the new one, since its charger is settling again.
         """
+        # A pairing nobody answered costs what an answered one does: otherwise a reporter
+        # that never answers could start one after another and hold the outlets all day.
+        unanswered = session.reason == "timeout"
         for oid, before in session.before.items():
             outlet = self._outlets[oid]
             outlet.held = None
-            if outlet.last_switch_at > before.last_switch_at:
+            if unanswered or outlet.last_switch_at > before.last_switch_at:
                 self._cooldown[oid] = now + COOLDOWN_S
                 if not outlet.relay_on:
                     outlet.last_switch_at = before.last_switch_at
@@ -612,8 +685,12 @@ class PairingCoordinator:
 
     # ------------------------------------------------------------------ views
 
-    def view(self, session: Session) -> dict[str, Any]:
-        """What the laptop and Home Assistant see of a pairing (no other outlet's details)."""
+    def view(self, session: Session, *, for_reporter: bool = False) -> dict[str, Any]:
+        """What the laptop and Home Assistant see of a pairing (no other outlet's details).
+
+        The credential a successful pairing issued goes only to the reporter holding the
+        pairing's id (``for_reporter``), never into the strip's state.
+        """
         running = session.status == "running"
         left = (
             len(consistent(session.answers, session.group))
@@ -637,6 +714,7 @@ class PairingCoordinator:
             "started_at": session.started_wall,
             "finished_at": session.finished_wall,
             "releasing": session.phase == "restoring",
+            "credential": session.credential if for_reporter else None,
         }
 
     def paired_view(self, outlet_id: int) -> dict[str, Any] | None:

@@ -3,16 +3,19 @@
 Order inside a step matters for safety: readings and energy first, then the guard (which may
 switch off at once), then the slow reconciliation of relays towards what the plan, the failsafe
 rotation or a manual command wants, within minimum on/off times, stagger and admission.
+
+The module is longer than most: the step, the guard's shedding, reconciliation and the views of
+the same outlet state read best together, since their order is the safety argument.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-import math
 import time
 from typing import Any, Literal
 
 from pi_agent.config import AgentConfig
+from pi_agent.control.admission import Admission
 from pi_agent.control.failsafe import failsafe_targets
 from pi_agent.control.guard import (
     MIN_SHED_W,
@@ -38,6 +41,15 @@ STUCK_AFTER_S = 2.0
 
 class UnknownOutletError(KeyError):
     """No outlet has this id."""
+
+
+class SettingsError(ValueError):
+    """A setting the strip cannot honour; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
 
 
 class StripController:
@@ -69,16 +81,23 @@ class StripController:
         self.guard = Guard(hold_s=self.strip.hold_s, slack_s=0.1 * self.strip.sample_period_s)
         self.plan: Plan | None = None
         self.mode: Mode = "failsafe"
-        self.limit_w = self._limit("failsafe")
+        self.budget_w = min(self.strip.hard_limit_w, self.strip.failsafe_budget_w)
+        self.limit_w = self.budget_w
         self.total_w = 0.0
         self._last_step_at: float | None = None
-        self._last_on_at = -math.inf
+        self.admission = Admission(self.strip.stagger_s, self.strip.sample_period_s)
+        # Strip-wide faults by code (``storage``: the state file cannot be written).
+        self.faults: dict[str, str] = {}
+        # The counters as last saved. While saves fail, that is what the state shows: a counter
+        # shown is then never one a restart could take back (the restart reads the last save).
+        self.kept_energy_wh: dict[int, float] = {}
         # Twice the sample period: one late sample is tolerated, two are a stale meter.
         self._stale_after_s = 2.0 * self.strip.sample_period_s + 1e-6
         self.pairing = PairingCoordinator(
             self.outlets,
             self.strip,
             room=self._pairing_room,
+            admission=self.admission,
             wall_clock=wall_clock,
             stale_after_s=self._stale_after_s,
         )
@@ -95,6 +114,57 @@ class StripController:
         return [o for o in self.outlets if not o.exception]
 
     # ------------------------------------------------------------------ commands
+
+    def plan_state(self) -> dict[str, Any] | None:
+        """The plan as saved with the counters: a closed strip must stay closed after a restart."""
+        plan = self.plan
+        if plan is None:
+            return None
+        return {
+            "on": sorted(plan.on),
+            "priority": list(plan.priority),
+            "budget_w": plan.budget_w,
+            "ttl_s": plan.ttl_s,
+            "received_wall": plan.received_wall,
+            "on_expiry": plan.on_expiry,
+            "exceptions_on": plan.exceptions_on,
+            "reserve_w": {str(k): v for k, v in plan.reserve_w.items()},
+        }
+
+    def restore_plan(self, saved: Mapping[str, Any], now: float) -> None:
+        """Take back a saved plan; its lease runs on by the wall time the agent was away.
+
+        The monotonic clock restarts with the process, so the lease's age comes from the wall
+        clock. A wall clock that went back (a Pi without a real-time clock booting in 1970)
+        cannot tell how long the agent was away: the lease counts as expired, which keeps a
+        closed strip closed (``on_expiry: off``) and never extends a lease.
+        """
+        count = len(self.outlets)
+        on = [int(o) for o in saved["on"]]
+        priority = [int(o) for o in saved["priority"]]
+        reserve = {int(k): float(v) for k, v in dict(saved.get("reserve_w", {})).items()}
+        if any(not 1 <= oid <= count for oid in (*on, *priority, *reserve)):
+            raise ValueError("the saved plan names an outlet this strip does not have")
+        on_expiry = saved.get("on_expiry", "failsafe")
+        if on_expiry not in ("failsafe", "off"):
+            raise ValueError(f"unknown on_expiry {on_expiry!r}")
+        ttl = float(saved["ttl_s"])
+        received_wall = float(saved["received_wall"])
+        elapsed = self._wall() - received_wall
+        if not 0 <= elapsed <= ttl:
+            elapsed = ttl
+        self.plan = Plan(
+            on=frozenset(on),
+            priority=tuple(priority),
+            budget_w=float(saved["budget_w"]),
+            ttl_s=ttl,
+            received_at=now - elapsed,
+            received_wall=received_wall,
+            on_expiry=on_expiry,
+            exceptions_on=bool(saved.get("exceptions_on", True)),
+            reserve_w=reserve,
+        )
+        self.mode = self._mode(now)
 
     def apply_plan(self, plan: Plan) -> None:
         """Take a validated plan; it acts from the next step."""
@@ -119,10 +189,21 @@ class StripController:
     ) -> OutletState:
         outlet = self.outlet(outlet_id)
         if max_power_w is not None and max_power_w > self.strip.hard_limit_w:
-            raise ValueError(
-                f"max_power_w: {max_power_w:g} W exceeds the strip's hard limit "
-                f"({self.strip.hard_limit_w:g} W)"
+            raise SettingsError(
+                "max_power_w",
+                f"{max_power_w:g} W exceeds the strip's hard limit ({self.strip.hard_limit_w:g} W)",
             )
+        will_be_exception = outlet.exception if exception is None else exception
+        if will_be_exception:
+            others = self.exceptions_max_w(excluding=outlet_id)
+            own = outlet.max_power_w if max_power_w is None else max_power_w
+            if others + own > self.strip.hard_limit_w:
+                raise SettingsError(
+                    "exception" if exception else "max_power_w",
+                    f"exception outlets are always on: with this outlet they may draw "
+                    f"{others + own:g} W, more than the strip's hard limit "
+                    f"({self.strip.hard_limit_w:g} W)",
+                )
         if name is not None:
             outlet.name = name
         if exception is not None:
@@ -146,20 +227,48 @@ class StripController:
         outlet.battery = BatteryReport(percent, plugged, received_at=now, reported_at=self._wall())
         return self.pairing.battery_reported(outlet_id, plugged, user, now, from_laptop=from_laptop)
 
-    def restore(self, saved: Mapping[int, Mapping[str, Any]]) -> None:
-        """Energy counters and manager settings from the state file, before the first step."""
+    def exceptions_max_w(self, *, excluding: int | None = None) -> float:
+        """What the exception outlets may draw together: they are on whatever the budget."""
+        return sum(o.max_power_w for o in self.outlets if o.exception and o.id != excluding)
+
+    def restore(self, saved: Mapping[int, Mapping[str, Any]]) -> list[str]:
+        """Counters and manager settings from the state file, before the first step.
+
+        Returns what could not be restored: a saved setting that no longer fits under the hard
+        limit (the configuration changed meanwhile) is dropped rather than let the exception
+        outlets alone exceed it.
+        """
+        dropped: list[str] = []
         for outlet in self.outlets:
             data = saved.get(outlet.id)
             if not data:
                 continue
             outlet.energy_wh = max(outlet.energy_wh, float(data.get("energy_wh", 0.0)))
             outlet.name = str(data.get("name", outlet.name))
-            outlet.exception = bool(data.get("exception", outlet.exception))
             max_power = float(data.get("max_power_w", outlet.max_power_w))
             if 0 < max_power <= self.strip.hard_limit_w:
                 outlet.max_power_w = max_power
             override = data.get("override")
             outlet.override = override if isinstance(override, bool) else None
+        for outlet in self.outlets:
+            data = saved.get(outlet.id) or {}
+            exception = bool(data.get("exception", outlet.exception))
+            if exception == outlet.exception:
+                continue
+            if exception and (
+                self.exceptions_max_w() + outlet.max_power_w > self.strip.hard_limit_w
+            ):
+                dropped.append(f"outlet {outlet.id}: exception (would exceed the hard limit)")
+                continue
+            outlet.exception = exception
+        if self.exceptions_max_w() > self.strip.hard_limit_w:
+            for outlet in reversed(self.outlets):  # configured exceptions that grew too large
+                if outlet.exception and self.exceptions_max_w() > self.strip.hard_limit_w:
+                    outlet.max_power_w = self.config.outlet(outlet.id).max_power_w
+                    dropped.append(
+                        f"outlet {outlet.id}: max_power_w (back to the configured value)"
+                    )
+        return dropped
 
     # ------------------------------------------------------------------ the step
 
@@ -170,7 +279,7 @@ class StripController:
         self._take_readings(now, readings, min(max(dt, 0.0), MAX_ENERGY_DT_S))
 
         self.mode = self._mode(now)
-        self.limit_w = self._limit(self.mode)
+        self._set_limit(now)
         self._choose_targets(now)
 
         draws = {o.id: o.guard_w(now, self._stale_after_s) for o in self.outlets}
@@ -216,10 +325,25 @@ class StripController:
             return "planned"
         return "off" if self.plan.on_expiry == "off" else "failsafe"
 
-    def _limit(self, mode: Mode) -> float:
-        if mode == "planned" and self.plan is not None:
-            return min(self.strip.hard_limit_w, self.plan.budget_w)
-        return min(self.strip.hard_limit_w, self.strip.failsafe_budget_w)
+    def _set_limit(self, now: float) -> None:
+        """The limit of this sample: the budget, raised to what the exception outlets draw.
+
+        Exception outlets (a lamp, a screen) stay on whatever the budget, so a budget below
+        their draw cannot be met by switching balanced outlets: it is clamped to their draw
+        (``limit_clamped`` in the state), never past the hard limit, and balanced outlets get
+        nothing. Only the hard limit may cost an exception outlet its power (see ``_shed``).
+        """
+        planned = self.mode == "planned" and self.plan is not None
+        budget = self.plan.budget_w if planned and self.plan else self.strip.failsafe_budget_w
+        self.budget_w = min(self.strip.hard_limit_w, budget)
+        exceptions_w = self.exceptions_draw_w(now)
+        self.limit_w = min(self.strip.hard_limit_w, max(self.budget_w, exceptions_w))
+
+    def exceptions_draw_w(self, now: float) -> float:
+        """What the exception outlets that are on draw now, as the guard counts it."""
+        return sum(
+            o.guard_w(now, self._stale_after_s) for o in self.outlets if o.exception and o.relay_on
+        )
 
     def _reserve(self, outlet: OutletState, now: float) -> float:
         return outlet.reserve_w(
@@ -238,11 +362,7 @@ class StripController:
         )
 
     def _pairing_room(self, now: float) -> Room:
-        return Room(
-            limit_w=self.limit_w,
-            first_on_at=self._last_on_at + self.strip.stagger_s,
-            closed=self.mode == "off",
-        )
+        return Room(limit_w=self.limit_w, closed=self.mode == "off")
 
     @property
     def _min_times(self) -> tuple[float, float]:
@@ -314,8 +434,31 @@ class StripController:
                     self.total_w -= draw
                     excess -= draw
                     shed = True
+        if self.total_w > self.strip.hard_limit_w:
+            shed |= self._shed_exceptions(now, draws)
         if shed:
             self.guard.record_trip(now)
+
+    def _shed_exceptions(self, now: float, draws: Mapping[int, float]) -> bool:
+        """The very last resort: every balanced outlet is off and the strip is still over its
+        hard limit (a lamp failing short, a meter gone stale on a big load). The hard limit is
+        the wiring's rating, so exception outlets go too, the largest draw first, each shown
+        with a fault until it is back on."""
+        live = {o.id: draws[o.id] for o in self.outlets if o.exception and o.relay_on}
+        shed = False
+        for oid in shed_order_by_draw(live):
+            if self.total_w <= self.strip.hard_limit_w:
+                break
+            outlet = self.outlet(oid)
+            if live[oid] >= MIN_SHED_W and self._switch(outlet, False, now):
+                outlet.guard_fault = (
+                    f"shed: the strip drew {self.total_w:.0f} W, over its hard limit "
+                    f"({self.strip.hard_limit_w:g} W)"
+                )
+                outlet.shed_until = now + max(SHED_BACKOFF_S, self.strip.min_off_s)
+                self.total_w -= live[oid]
+                shed = True
+        return shed
 
     def _reconcile(self, now: float) -> None:
         for outlet in self.outlets:
@@ -329,35 +472,44 @@ class StripController:
                 )
             ):
                 self._switch(outlet, False, now)
-        for outlet in self.outlets:
-            if outlet.exception and outlet.target_on and not outlet.relay_on:
-                self._switch(outlet, True, now)
         pending = self._switch_on_order(now)
         if not pending:  # the usual sample: nothing waits, so admission has nothing to count
             return
         reserved = sum(self._reserve(o, now) for o in self.outlets)
         for outlet in pending:
-            if now - self._last_on_at < self.strip.stagger_s:
+            if not self.admission.ready(now):
                 return
             switch_on_w = self._switch_on_w(outlet)
-            if reserved + switch_on_w > self.limit_w:
+            # Exception outlets are on whatever the budget (it is clamped to their draw), but
+            # never past the hard limit; everything else fits under this sample's limit.
+            limit = self.strip.hard_limit_w if outlet.exception else self.limit_w
+            if not self.admission.admit(now, reserved, switch_on_w, limit):
                 continue
             if self._switch(outlet, True, now):
-                self._last_on_at = now
+                self.admission.switched_on(now)
                 reserved += switch_on_w
+                outlet.guard_fault = None
 
     def _switch_on_order(self, now: float) -> list[OutletState]:
+        """What waits to go on, in the order admission takes it: exception outlets first."""
+        exceptions = [
+            o
+            for o in self.outlets
+            if o.exception and o.target_on and not o.relay_on and now >= o.shed_until
+        ]
         pending = [
             o
             for o in self.outlets
             if not o.exception and o.target_on and not o.relay_on and self._may_switch_on(o, now)
         ]
-        if self.pairing.active:  # its windows need the budget and the stagger to themselves
+        if self.pairing.switching:  # its window needs the budget and the stagger meanwhile
             pending = [o for o in pending if o.held is not None]
         if self.mode == "planned" and self.plan is not None:
             rank = {oid: i for i, oid in enumerate(self.plan.priority)}
-            return sorted(pending, key=lambda o: (o.override is None, rank.get(o.id, 99), o.id))
-        return sorted(pending, key=lambda o: (o.override is None, o.last_switch_at, o.id))
+            pending.sort(key=lambda o: (o.override is None, rank.get(o.id, 99), o.id))
+        else:
+            pending.sort(key=lambda o: (o.override is None, o.last_switch_at, o.id))
+        return exceptions + pending
 
     def _switch(self, outlet: OutletState, on: bool, now: float) -> bool:
         try:
@@ -389,6 +541,12 @@ class StripController:
 
     def energy_total_wh(self) -> float:
         return sum(o.energy_wh for o in self.outlets)
+
+    def shown_energy_wh(self, outlet: OutletState) -> float:
+        """The counter as shown: the live one, or the saved one while saves fail."""
+        if "storage" not in self.faults:
+            return outlet.energy_wh
+        return min(outlet.energy_wh, self.kept_energy_wh.get(outlet.id, 0.0))
 
     def persistent_state(self) -> dict[int, dict[str, Any]]:
         """What must survive a crash: counters, and the manager's settings and overrides."""
@@ -429,7 +587,7 @@ class StripController:
             "power_w": round(reading.power_w, 2) if reading and outlet.relay_on else 0.0,
             "current_a": round(reading.current_a, 4) if reading and outlet.relay_on else 0.0,
             "voltage_v": round(reading.voltage_v, 2) if reading else None,
-            "energy_wh": round(outlet.energy_wh, 6),
+            "energy_wh": round(self.shown_energy_wh(outlet), 6),
             "battery": None
             if battery is None
             else {
@@ -457,9 +615,12 @@ class StripController:
             "mode": self.mode,
             "hard_limit_w": self.strip.hard_limit_w,
             "failsafe_budget_w": self.strip.failsafe_budget_w,
+            "budget_w": self.budget_w,
             "limit_w": self.limit_w,
+            "limit_clamped": self.limit_w > self.budget_w,
             "total_power_w": round(sum(o["power_w"] for o in outlets), 2),
-            "total_energy_wh": round(self.energy_total_wh(), 6),
+            "total_energy_wh": round(sum(self.shown_energy_wh(o) for o in self.outlets), 6),
+            "faults": dict(self.faults),
             "min_on_s": self.strip.min_on_s,
             "min_off_s": self.strip.min_off_s,
             "guard": {

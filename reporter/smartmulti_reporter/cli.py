@@ -47,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="file holding the reporter token (env SMARTMULTI_TOKEN_FILE)",
     )
-    parser.add_argument("--outlet", type=int, help="the outlet number, if known (1-16)")
+    parser.add_argument(
+        "--outlet",
+        type=int,
+        help="the outlet number, if known (1-16); the token is then the credential the manager "
+        "issued for that outlet (POST /api/v1/outlets/N/credential), not the shared one",
+    )
     parser.add_argument(
         "--user", default=None, help="name shown for this laptop's outlet (default: login name)"
     )

@@ -61,12 +61,20 @@ class AgentClient:
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def report_battery(
-        self, outlet: int, percent: float, plugged: bool, user: str | None
+        self,
+        outlet: int,
+        percent: float,
+        plugged: bool,
+        user: str | None,
+        *,
+        credential: str | None = None,
     ) -> dict[str, Any]:
+        """Post the battery with the laptop's ``credential`` for that outlet (from its pairing),
+        or with the client's own token when that is the credential (an outlet given by hand)."""
         body: dict[str, Any] = {"percent": percent, "plugged": plugged}
         if user:
             body["user"] = user
-        return self.request("POST", f"{API}/outlets/{outlet}/battery", body)
+        return self.request("POST", f"{API}/outlets/{outlet}/battery", body, token=credential)
 
     def start_pairing(self, plugged: bool, user: str | None) -> dict[str, Any]:
         body: dict[str, Any] = {"plugged": plugged}
@@ -92,6 +100,7 @@ class AgentClient:
         body: dict[str, Any] | None = None,
         *,
         timeout_s: float | None = None,
+        token: str | None = None,
     ) -> dict[str, Any]:
         """One call; the decoded JSON object, or ``AgentRefused`` / ``AgentUnavailable``."""
         data = None if body is None else json.dumps(body).encode()
@@ -100,7 +109,7 @@ class AgentClient:
             data=data,
             method=method,
             headers={
-                "Authorization": f"Bearer {self._token}",
+                "Authorization": f"Bearer {token or self._token}",
                 "Accept": "application/json",
                 "Content-Type": "application/json",
                 "User-Agent": f"smartmulti-reporter/{__version__}",

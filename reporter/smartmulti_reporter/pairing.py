@@ -29,6 +29,9 @@ class PairingResult:
     windows: int
     reason: str | None
     message: str
+    # This laptop's own credential for its outlet: its battery reports need it (the shared
+    # reporter token only starts pairings).
+    credential: str | None = None
 
     @classmethod
     def from_view(cls, view: dict[str, Any]) -> PairingResult:
@@ -39,6 +42,7 @@ class PairingResult:
             windows=int(view.get("windows", 0)),
             reason=view.get("reason"),
             message=str(view.get("message", "")),
+            credential=view.get("credential") or None,
         )
 
 

@@ -59,6 +59,9 @@ class Reporter:
         self._clock = clock
         self.stop_event = stop or threading.Event()
         self.outlet = settings.outlet
+        # Given by the pairing that found the outlet; with ``settings.outlet`` the client's
+        # token is itself the credential the manager issued for that outlet.
+        self.credential: str | None = None
         self.last_pairing: PairingResult | None = None
         self.posts = 0
         self.failures = 0
@@ -110,7 +113,11 @@ class Reporter:
             return
         try:
             answer = self._client.report_battery(
-                self.outlet, reading.percent, reading.plugged, self._settings.user
+                self.outlet,
+                reading.percent,
+                reading.plugged,
+                self._settings.user,
+                credential=self.credential,
             )
         except AgentRefused as refusal:
             self._refused_post(refusal)
@@ -128,9 +135,18 @@ class Reporter:
             else:
                 _LOGGER.info("The strip asks to pair again (the laptop moved?)")
                 self.outlet = None
+                self.credential = None
                 self._pair_after = now
 
     def _refused_post(self, refusal: AgentRefused) -> None:
+        if refusal.status in (401, 403) and self._settings.outlet is None:
+            # The pairing's credential is no longer valid (the strip forgot it): find the
+            # outlet again, which brings a new one.
+            _LOGGER.warning("The strip refused this laptop's credential; pairing again")
+            self.outlet = None
+            self.credential = None
+            self._pair_after = self._clock()
+            return
         if refusal.status in (401, 403):
             raise ReporterError(f"the agent refused the token: {refusal.message}")
         if refusal.status == 404 and self._settings.outlet is not None:
@@ -174,6 +190,7 @@ class Reporter:
                 result.windows,
             )
             self.outlet = result.outlet
+            self.credential = result.credential
             self._next_post_at = now  # the battery goes out at once
             self._posted_plugged = None
         else:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 import re
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -154,21 +155,67 @@ async def test_protected_endpoint_refuses_a_wrong_token(api: Api, method: str, p
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_ONLY)
-async def test_reporter_token_is_refused_outside_battery_reports(
-    api: Api, method: str, path: str
-) -> None:
+async def test_reporter_token_is_refused_outside_pairing(api: Api, method: str, path: str) -> None:
     status, body = await api.call(method, path, token="reporter", body={})
-    assert_error(status, body, 403, "forbidden")
+    code = "credential_required" if path.endswith("/battery") else "forbidden"
+    assert_error(status, body, 403, code)
 
 
-async def test_reporter_token_may_post_battery_data(api: Api) -> None:
+async def issue(api: Api, outlet_id: int, user: str) -> str:
     status, body = await api.call(
-        "POST", "/api/v1/outlets/3/battery", token="reporter", body={"percent": 42, "plugged": True}
+        "POST", f"/api/v1/outlets/{outlet_id}/credential", body={"user": user}
+    )
+    assert status == 201, body
+    assert (body["outlet"], body["user"]) == (outlet_id, user)
+    credential: str = body["credential"]
+    return credential
+
+
+async def test_a_laptop_credential_posts_its_outlets_battery_and_nothing_else(api: Api) -> None:
+    credential = await issue(api, 3, "Amina")
+    report = {"percent": 42, "plugged": True}
+    status, body = await api.call(
+        "POST", "/api/v1/outlets/3/battery", token=credential, body=report
     )
     assert status == 200
     assert body["battery"]["percent"] == 42
     state = await api.state()
     assert state["outlets"][2]["battery"]["plugged"] is True
+    assert state["outlets"][2]["paired"]["user"] == "Amina"
+    status, body = await api.call(
+        "POST", "/api/v1/outlets/4/battery", token=credential, body=report
+    )
+    assert_error(status, body, 403, "wrong_outlet")
+    for method, path in (("GET", "/api/v1/state"), ("POST", "/api/v1/pairings")):
+        status, body = await api.call(method, path, token=credential, body={"plugged": True})
+        assert_error(status, body, 403, "forbidden")
+
+
+async def test_no_coworker_can_relabel_an_outlet_or_fake_its_battery(api: Api) -> None:
+    credential = await issue(api, 3, "Amina")
+    before = (await api.state())["outlets"][2]
+    forged = {"percent": 1, "plugged": True, "user": "Mallory"}
+    status, body = await api.call(
+        "POST", "/api/v1/outlets/3/battery", token="reporter", body=forged
+    )
+    assert_error(status, body, 403, "credential_required")
+    # Amina's own reporter cannot name someone else either: its user is the one it paired as.
+    status, _ = await api.call("POST", "/api/v1/outlets/3/battery", token=credential, body=forged)
+    assert status == 200
+    after = (await api.state())["outlets"][2]
+    assert after["paired"]["user"] == before["paired"]["user"] == "Amina"
+
+
+async def test_a_new_credential_for_the_outlet_revokes_the_old_one(api: Api) -> None:
+    first = await issue(api, 3, "Amina")
+    await issue(api, 3, "Bruno")
+    report = {"percent": 10, "plugged": True}
+    status, body = await api.call("POST", "/api/v1/outlets/3/battery", token=first, body=report)
+    assert status == 200
+    assert body["pair_again"] is True
+    state = await api.state()
+    assert state["outlets"][2]["paired"]["user"] == "Bruno"
+    assert state["outlets"][2]["battery"] is None  # nothing the old laptop said was recorded
 
 
 @pytest.mark.parametrize(
@@ -346,3 +393,89 @@ async def test_repeated_bad_tokens_are_slowed_without_locking_out_the_right_one(
     assert loop.time() - started >= 0.8  # 9th failure: 0.05 s x 2^4
     status, _ = await api.call("GET", "/api/v1/state")
     assert status == 200
+
+
+async def test_exception_outlets_that_would_exceed_the_hard_limit_are_refused(api: Api) -> None:
+    state = await api.state()
+    hard = state["hard_limit_w"]
+    refused = None
+    used = sum(o["max_power_w"] for o in state["outlets"] if o["exception"])
+    for outlet in state["outlets"]:
+        if outlet["exception"]:
+            continue
+        status, body = await api.call(
+            "PATCH", f"/api/v1/outlets/{outlet['id']}", body={"exception": True}
+        )
+        if used + outlet["max_power_w"] <= hard:
+            assert status == 200, body
+            used += outlet["max_power_w"]
+            continue
+        before = comparable(await api.state())
+        assert_error(status, body, 422, "invalid_value")
+        assert body["error"]["field"] == "exception"
+        assert comparable(await api.state()) == before
+        refused = outlet["id"]
+        break
+    assert refused is not None
+    exceptions = [o for o in (await api.state())["outlets"] if o["exception"]]
+    assert sum(o["max_power_w"] for o in exceptions) <= hard
+
+
+async def test_a_plan_budget_below_the_exceptions_draw_is_clamped_and_reported(api: Api) -> None:
+    plan = {"on": [], "priority": [], "budget_w": 0, "ttl_s": 60}
+    lamp_w = 0.0
+    for _ in range(50):  # the lamp (outlet 16) is on from the first sample
+        lamp_w = (await api.state())["outlets"][15]["power_w"]
+        if lamp_w > 0:
+            break
+        await asyncio.sleep(0.1)
+    assert lamp_w > 0
+    status, body = await api.call("POST", "/api/v1/plan", body=plan)
+    assert status == 200
+    assert body["limit_clamped"] is True
+    assert body["limit_w"] == pytest.approx(lamp_w, abs=2)
+    await asyncio.sleep(0.5)
+    state = await api.state()
+    assert state["budget_w"] == 0
+    assert state["limit_clamped"] is True
+    assert state["outlets"][15]["relay"] is True
+    assert [o["id"] for o in state["outlets"] if o["relay"]] == [16]
+
+
+@pytest.mark.parametrize(
+    "outlet", ["\u00b2", "\u0661", "\U0001d7cf", "\u0967", "1\u00b2", "\uff11", "-1", "+1", " 1"]
+)
+async def test_outlet_ids_are_ascii_digits_only(api: Api, outlet: str) -> None:
+    before = comparable(await api.state())
+    for method, path, body in (
+        ("GET", "", None),
+        ("PATCH", "", {"name": "x"}),
+        ("POST", "/relay", {"on": False}),
+        ("POST", "/battery", {"percent": 50, "plugged": True}),
+    ):
+        status, response = await api.call(
+            method, f"/api/v1/outlets/{quote(outlet)}{path}", body=body
+        )
+        assert_error(status, response, 404, "unknown_outlet")
+    assert comparable(await api.state()) == before
+
+
+async def test_a_pairing_id_that_is_not_ascii_is_unknown(api: Api) -> None:
+    status, body = await api.call("GET", "/api/v1/pairings/" + quote("\u00e9t\u00e9"))
+    assert_error(status, body, 404, "unknown_pairing")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 30_000 + b"]" * 30_000,
+        b'{"on": ' + b"[" * 20 + b"]" * 20 + b', "priority": [], "budget_w": 1, "ttl_s": 9}',
+        b'{"on": [], "priority": [], "budget_w": ' + b"9" * 5000 + b', "ttl_s": 9}',
+        b'{"on": [' + b"1" * 4301 + b'], "priority": [], "budget_w": 1, "ttl_s": 9}',
+    ],
+)
+async def test_deep_or_huge_json_is_a_400_and_changes_nothing(api: Api, raw: bytes) -> None:
+    before = comparable(await api.state())
+    status, body = await api.call("POST", "/api/v1/plan", raw=raw)
+    assert_error(status, body, 400, "malformed_json")
+    assert comparable(await api.state()) == before

@@ -9,6 +9,8 @@ import time
 from typing import Any
 import urllib.request
 
+import pytest
+
 from pi_agent.storage import StateStore
 from tests.support.agent import AgentProcess, free_port, spawn_agent
 
@@ -101,3 +103,55 @@ def test_a_garbled_state_file_is_detected_and_the_previous_copy_used(
     log = agent.stderr_text()
     assert "is corrupt" in log
     assert "previous good state file" in log
+
+
+def post(agent: AgentProcess, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        agent.url + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {agent.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)  # type: ignore[no-any-return]
+
+
+def balanced_on(snapshot: dict[str, Any]) -> list[int]:
+    return [o["id"] for o in snapshot["outlets"] if o["relay"] and not o["exception"]]
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
+def test_a_closed_strip_stays_closed_across_a_restart(
+    tmp_path: Path, socket_enabled: None, stop: str
+) -> None:
+    data_dir, port = tmp_path / "data", free_port()
+    agent = spawn_agent(data_dir, port, "--speed", "30")
+    deadline = time.monotonic() + 10
+    while not balanced_on(state(agent)) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the failsafe rotation has switched laptops on
+    assert balanced_on(state(agent))
+    closed = {"on": [], "priority": [], "budget_w": 0, "ttl_s": 86400, "on_expiry": "off"}
+    post(agent, "/api/v1/plan", closed)
+    store = StateStore(data_dir / "state.json")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the closing is saved at once, not at the next interval
+        saved = store.load()
+        if saved is not None and saved.get("plan") is not None:
+            break
+        time.sleep(0.05)
+    if stop == "SIGKILL":
+        agent.kill()
+    else:
+        assert agent.terminate() == 0
+    agent = spawn_agent(data_dir, port, "--speed", "30")
+    try:
+        seen = []
+        for _ in range(20):  # 2 s of wall time, a minute of simulated time
+            snapshot = state(agent)
+            seen.append((snapshot["mode"], balanced_on(snapshot)))
+            time.sleep(0.1)
+        assert all(mode == "planned" and not on for mode, on in seen), seen
+        assert snapshot["plan"]["on_expiry"] == "off"
+        assert snapshot["plan"]["expires_in_s"] > 86000
+    finally:
+        assert agent.terminate() == 0

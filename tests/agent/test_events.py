@@ -141,3 +141,13 @@ async def test_stream_ends_cleanly_when_the_agent_stops(
     await stream.next()
     agent.hub.close()
     assert await asyncio.wait_for(stream.response.content.read(), 5) == b""
+
+
+def test_a_key_gone_from_a_nested_object_is_sent() -> None:
+    hub = EventHub()
+    snapshot = {"time": 0.0, "faults": {"storage": "cannot save"}, "outlets": []}
+    queue, _ = hub.subscribe(snapshot)
+    hub.publish({**snapshot, "faults": {}}, 1.0)
+    message = queue.get_nowait()
+    assert message is not None
+    assert b'"faults":{}' in message

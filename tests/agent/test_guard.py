@@ -52,15 +52,6 @@ def test_without_plan_the_outlet_drawing_most_is_shed_first() -> None:
     assert harness.on() == {1, 2, 4}
 
 
-def test_exception_outlets_are_never_shed() -> None:
-    harness = Harness(3, exceptions=[3], loads={1: 100, 2: 100, 3: 100}, hard_limit_w=250)
-    harness.plan([1, 2], budget_w=250)
-    harness.run(5)
-    harness.loads[3] = 400  # the exception alone exceeds the limit
-    harness.run(3)
-    assert harness.on() == {3}
-
-
 def test_faulted_meter_counts_at_max_power() -> None:
     harness = powered({1: 50, 2: 50, 3: 50}, max_power_w=300, hard_limit_w=700)
     harness.failing[1] = MeterError("bus error")

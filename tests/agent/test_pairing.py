@@ -343,3 +343,59 @@ async def test_unpaired_outlet_asks_its_reporter_to_pair_again(tmp_path: Path) -
     strip.pairing.unpair(3)
     assert report(3, 60, True, strip.now, user="Dmitri", from_laptop=True) is True
     assert report(3, 60, True, strip.now, user="Dmitri", from_laptop=True) is False
+
+
+# ---------------------------------------------------------------------- what a pairing may cost
+
+
+async def test_an_unanswered_pairing_costs_like_an_answered_one(tmp_path: Path) -> None:
+    strip = await planned_strip(tmp_path, others(9)[:5])
+    laptop = Laptop(strip, 9)
+    started = 0
+    refusals: list[PairingRefusedError] = []
+    for _ in range(round(30 / strip.controller.strip.sample_period_s)):
+        if not strip.pairing.active:
+            try:
+                strip.pairing.start(plugged=laptop.plugged(), user=None, now=strip.now)
+            except PairingRefusedError as refusal:
+                refusals.append(refusal)
+            else:
+                started += 1
+        await strip.step()  # the reporter never answers
+    assert started == 1  # the next one waits for the cool-down, as after an answered one
+    assert refusals
+    assert {r.code for r in refusals} == {"pairing_rate_limited"}
+    assert all(r.retry_after_s is not None for r in refusals)
+
+
+async def test_a_pairing_delays_the_plans_switch_ons_by_at_most_one_window(
+    tmp_path: Path,
+) -> None:
+    # Outlets 9-12 are the pairing's candidates (it switches them as it searches); 1-4 have
+    # reporters, and the plan now wants them on too.
+    new = {1, 2, 3, 4}
+    wanted = {*new, 9, 10, 11, 12}
+
+    async def plan_then_wait(data_dir: Path, pairing: bool) -> float:
+        strip = await planned_strip(data_dir, [9, 10, 11, 12])
+        for outlet in (1, 2, 3, 4):  # these laptops have reporters: outside any pairing
+            strip.controller.report_battery(outlet, 50, False, strip.now, from_laptop=True)
+        session = None
+        if pairing:
+            session = strip.pairing.start(plugged=True, user=None, now=strip.now)
+        strip.plan(sorted(wanted), reserve_w=dict.fromkeys(wanted, 40.0))
+        asked = strip.now
+        while not new <= strip.on() and strip.now - asked < 30:
+            if session is not None:
+                view = strip.pairing.view(session)
+                if view["observe"]:
+                    plugged = strip.world.relay(9)
+                    strip.pairing.observe(session.id, view["window"], plugged, strip.now)
+            await strip.step()
+        assert new <= strip.on()
+        return strip.now - asked
+
+    alone = await plan_then_wait(tmp_path / "alone", pairing=False)
+    during = await plan_then_wait(tmp_path / "during", pairing=True)
+    print(f"4 switch-ons: {alone:.1f} s alone, {during:.1f} s during a pairing")
+    assert during <= alone + WINDOW_S

@@ -29,7 +29,7 @@ class Api:
     async def call(
         self, method: str, path: str, body: Any = None, *, token: str = "reporter"
     ) -> tuple[int, Any]:
-        value = self.agent.reporter_token if token == "reporter" else self.agent.token
+        value = {"reporter": self.agent.reporter_token, "admin": self.agent.token}.get(token, token)
         async with self.http.request(
             method,
             self.agent.url + path,
@@ -128,9 +128,20 @@ async def test_cancelled_pairing_shows_as_cancelled_in_the_state(api: Api) -> No
     assert state["pairing"]["status"] == "cancelled"
 
 
-async def test_battery_report_names_the_user_shown_for_its_outlet(api: Api) -> None:
+async def credential(api: Api, outlet_id: int, user: str) -> str:
+    """The credential a manager issues for a laptop whose outlet is known."""
     status, body = await api.call(
-        "POST", "/api/v1/outlets/3/battery", {"percent": 40, "plugged": False, "user": "Amina"}
+        "POST", f"/api/v1/outlets/{outlet_id}/credential", {"user": user}, token="admin"
+    )
+    assert status == 201, body
+    issued: str = body["credential"]
+    return issued
+
+
+async def test_battery_report_shows_the_user_of_its_credential(api: Api) -> None:
+    laptop = await credential(api, 3, "Amina")
+    status, body = await api.call(
+        "POST", "/api/v1/outlets/3/battery", {"percent": 40, "plugged": False}, token=laptop
     )
     assert status == 200
     assert body["pair_again"] is False
@@ -141,12 +152,13 @@ async def test_battery_report_names_the_user_shown_for_its_outlet(api: Api) -> N
 
 async def test_reporter_is_told_to_pair_again_once_its_outlet_is_unpaired(api: Api) -> None:
     report = {"percent": 40, "plugged": False, "user": "Amina"}
-    await api.call("POST", "/api/v1/outlets/3/battery", report)
+    laptop = await credential(api, 3, "Amina")
+    await api.call("POST", "/api/v1/outlets/3/battery", report, token=laptop)
     status, outlet = await api.call("DELETE", "/api/v1/outlets/3/pairing", token="admin")
     assert status == 200
     assert outlet["paired"] is None
     # Home Assistant relaying a phone app's battery is never the one asked to pair again.
     _, relayed = await api.call("POST", "/api/v1/outlets/3/battery", report, token="admin")
     assert relayed["pair_again"] is False
-    _, answer = await api.call("POST", "/api/v1/outlets/3/battery", report)
+    _, answer = await api.call("POST", "/api/v1/outlets/3/battery", report, token=laptop)
     assert answer["pair_again"] is True

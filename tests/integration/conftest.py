@@ -220,15 +220,27 @@ async def report_battery(
 ) -> dict[str, Any]:
     """What a laptop's reporter does (issue 5): post its battery to the agent.
 
-    ``user`` pairs the outlet with that name; the answer says whether to pair again.
+    The reporter holds its outlet's credential, as a manager issues it for a laptop whose outlet
+    is known (``user`` names it; another user gets a new one, which revokes the previous one);
+    the answer says whether to pair again.
     """
+    session = async_get_clientsession(hass)
+    credentials: dict[int, tuple[str | None, str]] = running.extra.setdefault("credentials", {})
+    held = credentials.get(outlet_id)
+    if held is None or (user is not None and held[0] != user):
+        async with session.post(
+            f"{running.url}/api/v1/outlets/{outlet_id}/credential",
+            json={} if user is None else {"user": user},
+            headers={"Authorization": f"Bearer {running.token}"},
+        ) as response:
+            assert response.status == 201, await response.text()
+            held = (user, (await response.json())["credential"])
+            credentials[outlet_id] = held
     body: dict[str, Any] = {"percent": percent, "plugged": plugged}
-    if user is not None:
-        body["user"] = user
-    async with async_get_clientsession(hass).post(
+    async with session.post(
         f"{running.url}/api/v1/outlets/{outlet_id}/battery",
         json=body,
-        headers={"Authorization": f"Bearer {running.reporter_token}"},
+        headers={"Authorization": f"Bearer {held[1]}"},
     ) as response:
         assert response.status == 200
         answer: dict[str, Any] = await response.json()

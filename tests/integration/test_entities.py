@@ -10,7 +10,6 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import Platform, UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
@@ -18,7 +17,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.smartmulti import PLATFORMS
 from tests.support.agent import RunningAgent
 
-from .conftest import wait_for
+from .conftest import report_battery, wait_for
 
 # Measurements move with the simulated world in real time, and so do the balancer's decisions
 # (a plan's reason depends on how long ago each relay switched, a battery's estimate on the
@@ -114,12 +113,7 @@ async def test_energy_is_the_agents_counter_in_kwh(
 async def test_a_laptop_reporting_a_full_battery_shows_full(
     hass: HomeAssistant, init_integration: MockConfigEntry, agent: RunningAgent
 ) -> None:
-    async with async_get_clientsession(hass).post(  # a laptop's reporter (issue 5)
-        f"{agent.url}/api/v1/outlets/3/battery",
-        json={"percent": 100, "plugged": True},
-        headers={"Authorization": f"Bearer {agent.reporter_token}"},
-    ) as response:
-        assert response.status == 200
+    await report_battery(hass, agent, 3, 100.0)  # a laptop's reporter (issue 5)
 
     await wait_for(lambda: hass.states.get("sensor.desk_3_state").state == "full")
     assert hass.states.get("sensor.desk_3_battery").state == "100.0"

@@ -31,7 +31,7 @@ def _meter(agent: RunningAgent, outlet_id: int) -> SimMeter:
     return meter
 
 
-def _issue(hass: HomeAssistant, agent: RunningAgent, outlet_id: int) -> ir.IssueEntry | None:
+def _issue(hass: HomeAssistant, agent: RunningAgent, outlet_id: int | str) -> ir.IssueEntry | None:
     return ir.async_get(hass).async_get_issue(DOMAIN, fault_issue_id(agent.serial, outlet_id))
 
 
@@ -87,3 +87,31 @@ async def test_unloading_the_strip_withdraws_its_issues(
     assert await hass.config_entries.async_unload(init_integration.entry_id)
 
     assert _issue(hass, agent, 2) is None
+
+
+async def test_a_strip_that_cannot_save_raises_a_storage_issue_until_it_saves_again(
+    hass: HomeAssistant, agent: RunningAgent, init_integration: MockConfigEntry
+) -> None:
+    # A directory where the agent writes its temporary state file: every save fails for real.
+    blocker = agent.data_dir / "state.json.tmp"
+    while True:
+        try:
+            blocker.mkdir()
+            break
+        except FileExistsError:  # a save is writing it right now: it is renamed in a moment
+            await asyncio.sleep(0.01)
+    await agent.agent.persist()  # the agent's next save, without waiting for its interval
+    coordinator = init_integration.runtime_data.coordinator
+    await wait_for(lambda: "storage" in coordinator.data.state.faults)
+
+    await wait_for(lambda: _issue(hass, agent, "storage") is not None)
+    issue = _issue(hass, agent, "storage")
+    assert issue is not None
+    assert issue.translation_key == "strip_fault_storage"
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders is not None
+    assert "cannot save" in issue.translation_placeholders["fault"]
+
+    blocker.rmdir()
+    await agent.agent.persist()
+    await wait_for(lambda: _issue(hass, agent, "storage") is None)

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 import contextlib
 from dataclasses import dataclass
+import hashlib
 from pathlib import Path
 import random
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from pi_agent.storage import StateStore
 from smartmulti_reporter.backoff import Backoff
 from smartmulti_reporter.battery import Battery, BatteryReading
 from smartmulti_reporter.cli import EXIT_NO_BATTERY, EXIT_REFUSED, main
@@ -91,6 +93,11 @@ async def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def credential_for(agent: RunningAgent, outlet_id: int, user: str = "Amina") -> str:
+    """What a manager gives a laptop whose outlet is known: that outlet's credential."""
+    return agent.agent.controller.pairing.issue_credential(outlet_id, user, agent.agent.now())
+
+
 def outlet_state(agent: RunningAgent, outlet_id: int) -> dict[str, Any]:
     controller = agent.agent.controller
     return controller.outlet_view(controller.outlet(outlet_id), agent.agent.now())
@@ -102,7 +109,7 @@ def battery_of(agent: RunningAgent, outlet_id: int) -> dict[str, Any] | None:
 
 
 async def test_battery_is_posted_and_visible_in_the_agent_state(agent: RunningAgent) -> None:
-    reporter = reporter_for(agent.url, agent.reporter_token, FakeBattery(42.0), outlet=3)
+    reporter = reporter_for(agent.url, credential_for(agent, 3), FakeBattery(42.0), outlet=3)
     with running(reporter):
         await until(lambda: battery_of(agent, 3) is not None)
     battery = battery_of(agent, 3)
@@ -130,7 +137,7 @@ async def test_reporter_token_cannot_switch_a_relay_or_read_the_state(
 async def test_plugged_change_is_posted_at_once(agent: RunningAgent) -> None:
     battery = FakeBattery(70.0, plugged=False)
     # An interval far longer than the test: only the change itself can trigger the post.
-    reporter = reporter_for(agent.url, agent.reporter_token, battery, outlet=5, interval_s=60)
+    reporter = reporter_for(agent.url, credential_for(agent, 5), battery, outlet=5, interval_s=60)
     with running(reporter):
         await until(lambda: battery_of(agent, 5) is not None)
         battery.plugged = True
@@ -142,10 +149,15 @@ async def test_reporter_keeps_retrying_while_the_agent_is_down_and_posts_once_it
     tmp_path: Path, socket_enabled: None
 ) -> None:
     port = free_port()
-    token = "a-reporter-token-known-in-advance"
+    # The laptop's credential for outlet 2, issued before the agent went down (kept in its
+    # state file as a digest only).
+    token = "laptop-credential-known-in-advance"
     (tmp_path / "agent").mkdir()
-    (tmp_path / "agent" / "reporter_token").write_text(token + "\n")
-    (tmp_path / "agent" / "reporter_token").chmod(0o600)
+    paired = {"2": {"user": "Amina", "method": "report", "since": 0.0, "confidence": None}}
+    credentials = {"active": {"2": hashlib.sha256(token.encode()).hexdigest()}, "revoked": {}}
+    StateStore(tmp_path / "agent" / "state.json").save(
+        {"epoch": "e", "outlets": {}, "pairing": {"paired": paired, "credentials": credentials}}
+    )
     reporter = reporter_for(f"http://127.0.0.1:{port}", token, FakeBattery(33.0), outlet=2)
     with running(reporter):
         await until(lambda: reporter.failures >= 3)
@@ -202,6 +214,16 @@ async def test_reporter_without_an_outlet_pairs_then_reports_for_its_outlet(
     assert 1 <= reporter.last_pairing.windows <= 5
     paired = outlet_state(agent, outlet)["paired"]
     assert (paired["user"], paired["method"]) == ("Amina", "pairing")
+    # The pairing gave this laptop its own credential, bound to its outlet; the strip's state
+    # never shows it, and the shared token alone can no longer report for the outlet.
+    credential = reporter.credential
+    assert credential is not None
+    assert agent.agent.controller.pairing.credentials.lookup(credential) == (outlet, False)
+    assert agent.agent.controller.snapshot(agent.agent.now())["pairing"]["credential"] is None
+    shared = AgentClient(agent.url, agent.reporter_token)
+    with pytest.raises(AgentRefused) as refused:
+        await asyncio.to_thread(shared.report_battery, outlet, 3.0, True, "Mallory")
+    assert refused.value.code == "credential_required"
 
 
 async def test_interrupted_pairing_is_cancelled_on_the_agent(agent: RunningAgent) -> None:

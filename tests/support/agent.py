@@ -115,6 +115,17 @@ async def start_agent(
     done, _ = await asyncio.wait({task, bound}, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         task.result()  # raises the start-up error
+    # Switch-ons are staggered, an exception outlet's first: tests start once the failsafe
+    # rotation has a laptop's outlet on, as a strip that has been running a moment would.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 3.0
+    controller = agent.controller
+    while loop.time() < deadline and not any(
+        o.relay_on for o in controller.outlets if not o.exception
+    ):
+        if controller.mode == "off" or all(o.exception for o in controller.outlets):
+            break
+        await asyncio.sleep(0.05)
     return RunningAgent(agent, world, data_dir, "127.0.0.1", bound.result(), stop, task)
 
 
@@ -148,9 +159,26 @@ class AgentProcess:
         return self.process.wait(20)
 
 
-def spawn_agent(data_dir: Path, port: int, *args: str, log_level: str = "ERROR") -> AgentProcess:
-    """Start ``python -m pi_agent --simulate`` and wait until it answers /info."""
+def spawn_agent(
+    data_dir: Path,
+    port: int,
+    *args: str,
+    log_level: str = "ERROR",
+    limit_files: int | None = None,
+) -> AgentProcess:
+    """Start ``python -m pi_agent --simulate`` and wait until it answers /info.
+
+    ``limit_files`` sets the process's open-file limit, as systemd's ``LimitNOFILE`` would.
+    """
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def limit() -> None:
+        if limit_files is not None:
+            import resource
+
+            _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit_files, hard))
+
     process = subprocess.Popen(
         [
             sys.executable,
@@ -171,6 +199,7 @@ def spawn_agent(data_dir: Path, port: int, *args: str, log_level: str = "ERROR")
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=limit if limit_files is not None else None,  # noqa: PLW1509 (no threads yet)
     )
     deadline = time.monotonic() + 30
     import urllib.request
