@@ -37,8 +37,9 @@ class SmartMultiSwitchEntityDescription(SwitchEntityDescription):
 SWITCHES: tuple[SmartMultiSwitchEntityDescription, ...] = (
     # The relay is the outlet's main feature: the entity takes the outlet's (device's) name.
     # It shows the relay as it is; a command is held by the agent as a manual override and
-    # the relay follows within the strip's limits and minimum on/off times ("waiting" until
-    # then). The control select returns the outlet to automatic.
+    # acts at once (minimum on/off times are for automatic switching); switching on still
+    # waits for room under the strip's limit ("waiting" until then). The control select
+    # returns the outlet to automatic.
     SmartMultiSwitchEntityDescription(
         key="relay",
         name=None,

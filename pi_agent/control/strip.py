@@ -174,7 +174,9 @@ class StripController:
         self.plan = plan
 
     def set_override(self, outlet_id: int, on: bool | None) -> OutletState:
-        """A manual command: held until cleared with ``None``; still under guard and min times."""
+        """A manual command: held until cleared with ``None``. It acts at once, without the
+        minimum on/off times (they keep automatic switching from flapping a relay, not a person
+        from switching it); switching on still waits for admission, the stagger and the guard."""
         outlet = self.outlet(outlet_id)
         outlet.override = on
         return outlet
@@ -357,8 +359,13 @@ class StripController:
         return outlet.max_power_w if expected is None else min(expected, outlet.max_power_w)
 
     def _may_switch_on(self, outlet: OutletState, now: float) -> bool:
+        """Minimum times keep automatic decisions from wearing the relay; a person's "on" (an
+        override) does not wait for them, but still waits for a guard's back-off, the stagger
+        and admission under the limit."""
         return now >= outlet.shed_until and (
-            outlet.held is not None or outlet.can_switch(True, now, *self._min_times)
+            outlet.held is not None
+            or outlet.override is True
+            or outlet.can_switch(True, now, *self._min_times)
         )
 
     def _pairing_room(self, now: float) -> Room:
@@ -468,6 +475,7 @@ class StripController:
                 and (
                     outlet.exception
                     or outlet.held is not None
+                    or outlet.override is False  # a person's "off" acts at once
                     or outlet.can_switch(False, now, *self._min_times)
                 )
             ):

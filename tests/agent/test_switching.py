@@ -138,16 +138,30 @@ def test_manual_command_is_held_until_cleared() -> None:
     assert harness.on() == {1}
 
 
-def test_manual_command_respects_minimum_off_time() -> None:
-    harness = Harness(2, loads={1: 50}, min_on_s=0, min_off_s=30)
+def test_a_manual_off_acts_at_once_within_the_minimum_on_time() -> None:
+    harness = Harness(2, loads={1: 50}, min_on_s=60, min_off_s=30)
     harness.plan([1])
+    harness.run(1)
+    assert harness.on() == {1}
+    harness.controller.set_override(1, False)
+    harness.step()
+    assert harness.on() == set()  # not after the 60 s a plan's "off" would wait
+
+
+def test_a_manual_on_skips_the_minimum_off_time_but_not_admission() -> None:
+    harness = Harness(2, loads={1: 50, 2: 50}, min_on_s=0, min_off_s=30)
+    harness.plan([1], budget_w=120)
     harness.run(1)
     harness.controller.set_override(1, False)
     harness.step()
     harness.controller.set_override(1, True)
+    harness.step()
+    assert harness.on() == {1}  # at once, not 30 s later
+    # Outlet 2 would take the strip past its budget: a person's "on" waits like any other.
+    harness.controller.set_override(2, True)
     harness.run(10)
-    assert harness.on() == set()
-    view = harness.controller.outlet_view(harness.controller.outlet(1), harness.now)
+    assert harness.on() == {1}
+    view = harness.controller.outlet_view(harness.controller.outlet(2), harness.now)
     assert view["state"] == "waiting"
     assert view["target"] is True
 
