@@ -282,3 +282,74 @@ def test_a_user_added_while_the_demo_runs_appears_on_the_users_view(
     finally:
         stop.set()
         follower.join(30)
+
+
+# Clicks the switch of the dashboard row showing ``arguments[0]`` (an entity id).
+CLICK_ROW_SWITCH = """
+const wanted = arguments[0];
+let row = null;
+const walk = (node) => {
+  if (row) return;
+  const config = node._config || node.config;
+  if (node.tagName && node.tagName.endsWith("-ENTITY-ROW") && config && config.entity === wanted) {
+    row = node; return;
+  }
+  if (node.shadowRoot) walk(node.shadowRoot);
+  for (const child of node.children) walk(child);
+};
+walk(document.body);
+if (!row) return "no row";
+let toggle = null;
+const find = (node) => {
+  if (toggle) return;
+  if (node.tagName === "HA-SWITCH" || (node.getAttribute && node.getAttribute("role") === "switch")) {
+    toggle = node; return;
+  }
+  if (node.shadowRoot) find(node.shadowRoot);
+  for (const child of node.children) find(child);
+};
+find(row);
+if (!toggle) return "no switch";
+toggle.click();
+return "clicked";
+"""
+
+
+def test_an_outlet_switched_off_by_hand_is_off_at_once(
+    demo: tuple[Demo, dict[str, object]], browser: object, tmp_path: Path
+) -> None:
+    running, summary = demo
+
+    async def states() -> dict[str, str]:
+        async with aiohttp.ClientSession() as session:
+            ws = await running.websocket(session)
+            try:
+                return {s["entity_id"]: s["state"] for s in await ws.call("get_states")}
+            finally:
+                await ws.close()
+
+    log_in(browser, running)
+    open_page(browser, f"{running.ha_url}/{summary['dashboard']}", "Desk 1", "Lamp")
+    # An outlet the balancing has on (switched on a while ago: within its minimum on time or
+    # not, a person's "off" must act at once).
+    deadline = time.monotonic() + 60
+    relay = None
+    while relay is None and time.monotonic() < deadline:
+        on = [
+            entity_id
+            for entity_id, state in asyncio.run(states()).items()
+            if entity_id.startswith("switch.desk_") and "_exception" not in entity_id
+            and state == "on"
+        ]
+        relay = on[0] if on else None
+        time.sleep(1)
+    assert relay is not None, "no outlet is on in the demo"
+    clicked_at = time.monotonic()
+    assert browser.execute_script(CLICK_ROW_SWITCH, relay) == "clicked"  # type: ignore[attr-defined]
+    while asyncio.run(states())[relay] != "off":
+        assert time.monotonic() - clicked_at < 10, f"{relay} still on 10 s after the click"
+        time.sleep(0.5)
+    # It stays off: the balancing's next plans do not bounce it back on.
+    time.sleep(12)
+    assert asyncio.run(states())[relay] == "off"
+    save(browser, tmp_path, "switched_off.png")
