@@ -88,20 +88,17 @@ async def _alice_and_bob(
 
 
 def _import_days(hass: HomeAssistant, entity_id: str, kwh_per_day: list[float]) -> None:
-    """Hourly statistics, as the recorder would have compiled them: one charge a day at 10:00."""
+    """Hourly statistics as the recorder compiles them (a row every hour, charged or not),
+    for the days before today: each day's energy drawn at 10:00."""
     today = dt_util.start_of_local_day()
     first = today - timedelta(days=len(kwh_per_day))
     total = 0.0
     rows = []
-    for index, kwh in enumerate(kwh_per_day):
-        total += kwh
-        rows.append(
-            StatisticData(
-                start=dt_util.as_utc(first + timedelta(days=index, hours=10)),
-                state=total,
-                sum=total,
-            )
-        )
+    for hour in range(len(kwh_per_day) * 24):
+        start = first + timedelta(hours=hour)
+        if start.hour == 10:
+            total += kwh_per_day[hour // 24]
+        rows.append(StatisticData(start=dt_util.as_utc(start), state=total, sum=total))
     metadata = StatisticMetaData(
         has_mean=False,
         has_sum=True,
@@ -137,7 +134,8 @@ async def test_the_page_shows_the_users_own_charging_consumption_and_limit(
 
     assert response.status == 200
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "no-referrer"  # Home Assistant's, for all
+    assert '<meta name="referrer" content="same-origin">' in html  # the form's Origin
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert "<script" not in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
@@ -153,6 +151,16 @@ async def test_the_page_shows_the_users_own_charging_consumption_and_limit(
     assert sum(float(value) for value in days[30:]) == pytest.approx(sum(history))
     assert "40.00 kWh" in html
     assert "<progress" in html
+    # Today, this week and this month: the history's days that fall in them.
+    today = dt_util.now().date()
+    dates = [today - timedelta(days=3 - index) for index in range(3)]
+    week = sum(
+        k for d, k in zip(dates, history, strict=True) if d >= today - timedelta(today.weekday())
+    )
+    month = sum(k for d, k in zip(dates, history, strict=True) if d.month == today.month)
+    assert (
+        f"<td>0.00\u00a0kWh</td><td>{week:.2f}\u00a0kWh</td><td>{month:.2f}\u00a0kWh</td>" in html
+    )
     assert "Bob" not in html  # nothing of anybody else
 
     french = await (await client.get(url, headers={"Accept-Language": "fr-FR,fr;q=0.9"})).text()

@@ -41,9 +41,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "week_of": "Week of {date}",
         "limit": "My limit",
         "no_limit": "No limit is set.",
-        "used": "{used} of {limit} kWh this {period} ({percent} %)",
-        "used_no_limit": "{used} kWh this {period}",
-        "cut_off_note": "At the limit your outlets are switched off until the next {period}.",
+        "used": "{used} of {limit} kWh {period} ({percent} %)",
+        "used_no_limit": "{used} kWh {period}",
+        "cut_off_note": "At the limit your outlets are switched off until {period}.",
         "reached": "Limit reached.",
         "set_limit": "Change my limit",
         "limit_field": "Limit (kWh per period, 0 for none)",
@@ -99,9 +99,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "week_of": "Semaine du {date}",
         "limit": "Ma limite",
         "no_limit": "Aucune limite n’est fixée.",
-        "used": "{used} sur {limit} kWh ce {period} ({percent} %)",
-        "used_no_limit": "{used} kWh ce {period}",
-        "cut_off_note": "À la limite, vos prises sont coupées jusqu’au {period} suivant.",
+        "used": "{used} sur {limit} kWh {period} ({percent} %)",
+        "used_no_limit": "{used} kWh {period}",
+        "cut_off_note": "À la limite, vos prises sont coupées jusqu’{period}.",
         "reached": "Limite atteinte.",
         "set_limit": "Modifier ma limite",
         "limit_field": "Limite (kWh par période, 0 pour aucune)",
@@ -138,8 +138,16 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "personnelle",
     },
 }
-# French speaks of "ce jour" awkwardly: the period as used in "this ..." and "the next ...".
-PERIOD_THIS_FR: Final = {"day": "jour-ci", "week": "semaine-ci", "month": "mois-ci"}
+# A period as the sentences use it: "this ..." and "until the next ...", which French
+# inflects by gender.
+THIS_PERIOD: Final = {
+    "en": {"day": "today", "week": "this week", "month": "this month"},
+    "fr": {"day": "aujourd’hui", "week": "cette semaine", "month": "ce mois-ci"},
+}
+NEXT_PERIOD: Final = {
+    "en": {"day": "tomorrow", "week": "next week", "month": "next month"},
+    "fr": {"day": "à demain", "week": "à la semaine prochaine", "month": "au mois prochain"},
+}
 
 
 def pick_language(accept_language: str | None, default: str) -> str:
@@ -167,8 +175,10 @@ class Words:
         return self._texts[period]
 
     def this_period(self, period: str) -> str:
-        """The period after "this" in ``used``: French agrees and qualifies it."""
-        return PERIOD_THIS_FR[period] if self.language == "fr" else self._texts[period]
+        return THIS_PERIOD[self.language][period]
+
+    def next_period(self, period: str) -> str:
+        return NEXT_PERIOD[self.language][period]
 
     def number(self, value: float, decimals: int = 2) -> str:
         text = f"{value:,.{decimals}f}"

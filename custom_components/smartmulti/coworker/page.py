@@ -37,11 +37,12 @@ box-shadow:0 1px 2px rgba(0,0,0,.12)}
 dl.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(110px,1fr));gap:8px;margin:6px 0}
 dl.facts div{background:#f4f6f8;border-radius:8px;padding:6px 10px}
 dt{font-size:.85rem;color:#4a5560}dd{margin:0;font-size:1.15rem;font-weight:600}
-table.totals{width:100%;border-collapse:collapse}
-table.totals th,table.totals td{text-align:right;padding:6px 4px;border-bottom:1px solid #e3e7eb}
+table.totals{width:100%;border-collapse:collapse;table-layout:fixed;font-size:.95rem}
+table.totals th,table.totals td{text-align:right;padding:6px 2px;border-bottom:1px solid #e3e7eb}
+table.totals thead th{font-size:.8rem;font-weight:600}table.totals tr>:first-child{width:19%}
 table.totals th:first-child{text-align:left}
 figure{margin:16px 0 0}figcaption{font-weight:600;margin-bottom:4px}
-.chart{width:100%;height:auto;display:block}
+.chart{width:100%;max-width:600px;height:auto;display:block}
 details{margin-top:4px}summary{cursor:pointer;color:#0b57d0}
 details table{border-collapse:collapse;font-size:.9rem}
 details td,details th{padding:2px 10px 2px 0;text-align:left}
@@ -98,7 +99,7 @@ def render(
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex">'
+        '<meta name="referrer" content="same-origin"><meta name="robots" content="noindex">'
         f"<title>{escape(words('title', name=user.name))}</title><style>{CSS}</style></head>"
         f"<body><main>{''.join(body)}</body></html>"
     )
@@ -159,15 +160,10 @@ def _consumption(figures: Figures, words: Words) -> str:
     headers = "".join(
         f'<th scope="col">{escape(words(key))}</th>' for key in ("today", "this_week", "this_month")
     )
-    energy = "".join(f"<td>{_kwh(words, figures.energy[k])}</td>" for k in figures.energy)
+    # The recorder answered: no statistics in a period means nothing was drawn.
+    energy = "".join(f"<td>{_kwh(words, figures.energy[k] or 0.0)}</td>" for k in figures.energy)
     cost = "".join(
-        "<td>"
-        + (
-            words("unknown")
-            if (value := figures.cost[k]) is None
-            else escape(words.money(value, figures.currency))
-        )
-        + "</td>"
+        f"<td>{escape(words.money(figures.cost[k] or 0.0, figures.currency))}</td>"
         for k in figures.cost
     )
     parts.append(
@@ -269,7 +265,7 @@ def _limit(
             parts.append(f'<p class="error">{escape(words("reached"))}</p>')
         if user.cut_off:
             parts.append(
-                f'<p class="hint">{escape(words("cut_off_note", period=words.period(period)))}</p>'
+                f'<p class="hint">{escape(words("cut_off_note", period=words.next_period(period)))}</p>'
             )
     parts.append(_form(figures, words, form, path=path, warning_percent=warning_percent))
     parts.append("</section>")

@@ -11,8 +11,11 @@ paths at debug level and the secret must never reach a log.
   secret and its issue time (a page from another site cannot know it), the Fetch metadata
   (``Sec-Fetch-Site`` must be ``same-origin`` when the browser sends it) and ``Origin`` (when
   sent, the page's own host). SameSite cookies would not help: there are none.
-- Every answer says ``Cache-Control: no-store`` and ``Referrer-Policy: no-referrer``, so neither
-  a shared computer's cache nor another site's logs keep the page or its link.
+- Every answer says ``Cache-Control: no-store``, so a shared computer's cache keeps nothing.
+  Home Assistant sends ``Referrer-Policy: no-referrer`` with every answer; the page narrows it
+  to ``same-origin`` for itself (a ``<meta>``): with ``no-referrer`` browsers send
+  ``Origin: null`` with the form, and the origin check could no longer tell the page's own
+  form from a sandboxed attacker's. The link still never leaves for another site.
 """
 
 from __future__ import annotations
@@ -40,7 +43,6 @@ PAGE_URL: Final = URL_PREFIX.rstrip("/")
 KEY_PARAM: Final = "key"
 HEADERS: Final = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": CSP,
