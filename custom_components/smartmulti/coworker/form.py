@@ -54,9 +54,11 @@ def parse(user: UserConfig, fields: Mapping[str, str], words: Words) -> Change:
         period = LimitPeriod(fields.get("period", ""))
     except ValueError:
         raise FormError(words("err_period")) from None
-    text = fields.get("limit", "").strip().replace("\u202f", "").replace(" ", "")
+    # "12.5", "12,5" (French), "1,200.5" or "1 200,5": spaces and a comma before a dot group.
+    text = "".join(fields.get("limit", "").split()).replace("\u202f", "")
+    text = text.replace(",", "") if "." in text else text.replace(",", ".")
     try:
-        limit = float(text.replace(",", "."))
+        limit = float(text)
     except ValueError:
         raise FormError(words("err_number")) from None
     if not math.isfinite(limit):

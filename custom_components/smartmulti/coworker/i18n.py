@@ -186,6 +186,11 @@ class Words:
             return text.replace(",", "\u202f").replace(".", ",")
         return text
 
+    def plain(self, value: float) -> str:
+        """A number for a form field: two decimals, no grouping."""
+        text = f"{value:.2f}"
+        return text.replace(".", ",") if self.language == "fr" else text
+
     def money(self, value: float, currency: str) -> str:
         amount = self.number(value, 2)
         return f"{amount}\u00a0{currency}" if self.language == "fr" else f"{currency} {amount}"

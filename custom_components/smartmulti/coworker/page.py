@@ -276,8 +276,8 @@ def _form(
     figures: Figures, words: Words, form: FormState, *, path: str, warning_percent: float
 ) -> str:
     user = figures.user
-    limit = form.limit if form.limit is not None else words.number(user.limit_kwh or 0.0)
-    limit = limit.replace("\u202f", "")
+    # No thousands separator in the field: what is shown must read back as the same number.
+    limit = form.limit if form.limit is not None else words.plain(user.limit_kwh or 0.0)
     chosen = form.period or user.limit_period.value
     notify = user.notify_warning if form.notify_warning is None else form.notify_warning
     locked = " disabled" if user.limit_locked else ""
