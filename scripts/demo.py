@@ -28,6 +28,7 @@ import aiohttp
 
 from pi_agent.sim.fleet import OWNERS
 from scripts.demo_dashboards import install_dashboards
+from scripts.demo_history import import_history, set_demo_price
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
@@ -302,6 +303,9 @@ class Demo:
                 result = await response.json()
             if result.get("type") != "create_entry":
                 raise DemoError(f"cannot add the user {name}: {result}")
+        result = await set_demo_price(session, self.ha_url, self.auth, billing["entry_id"])
+        if result.get("type") != "create_entry":
+            raise DemoError(f"the demo price was refused: {result}")
         return len(OWNERS)
 
     async def websocket(self, session: aiohttp.ClientSession) -> Websocket:
@@ -367,6 +371,13 @@ async def prepare(demo: Demo) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             await demo.add_users(session, ws)
             entities = await demo.wait_for_entities(ws, 120)
             summary = await install_dashboards(ws, entities)
+            # Weeks of simulated days, so charts and personal pages have a past (demo only).
+            summary.update(await import_history(ws, entities, demo.seed))
+            link = await ws.call(
+                "call_service", domain=DOMAIN, service="get_user_link",
+                service_data={"user": OWNERS[0]}, return_response=True,
+            )  # fmt: skip
+            summary["personal_link"] = f"{demo.ha_url}{link['response']['url']}"
         finally:
             await ws.close()
     return entities, summary
@@ -400,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\nSmartMulti demo is running.\n"
             f"  Home Assistant: {demo.ha_url}/{summary.get('dashboard', '')}\n"
             f"  user: {USERNAME}   password: {demo.password}\n"
+            f"  {OWNERS[0]}'s personal page: {summary.get('personal_link', '')}\n"
             f"  agent API: http://127.0.0.1:{demo.agent_port}/api/v1/info "
             f"(token in {demo.agent_dir / 'token'})\n"
             f"  logs: {demo.root}\nPress Ctrl-C to stop.\n",
