@@ -12,6 +12,7 @@ sums go on).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 import random
 import re
@@ -118,4 +119,18 @@ async def import_history(
                 },
                 stats=_rows(first, past, factor),
             )
+    # The recorder imports in its own thread: the demo is ready once the last rows are in.
+    if sensors:
+        last = sensors[max(sensors)]["energy"]
+        for _ in range(120):
+            found = await ws.call(
+                "recorder/statistics_during_period",
+                start_time=(midnight - timedelta(hours=1)).isoformat(),
+                statistic_ids=[last],
+                period="hour",
+                types=["sum"],
+            )
+            if found and found.get(last):
+                break
+            await asyncio.sleep(0.5)
     return {"history_days": days, "history_users": len(sensors)}

@@ -32,7 +32,11 @@ class Recorder:
 
     async def call(self, kind: str, **data: Any) -> Any:
         self.calls.append((kind, data))
-        return {"time_zone": "Europe/Paris"} if kind == "get_config" else None
+        if kind == "get_config":
+            return {"time_zone": "Europe/Paris"}
+        if kind == "recorder/statistics_during_period":  # the import is done
+            return {data["statistic_ids"][0]: [{"sum": 1.0}]}
+        return None
 
 
 async def test_the_past_is_hourly_without_gaps_and_costs_the_demo_price() -> None:
@@ -40,7 +44,9 @@ async def test_the_past_is_hourly_without_gaps_and_costs_the_demo_price() -> Non
     summary = await import_history(ws, ENTITIES, seed=1, days=35)
     assert summary == {"history_days": 35, "history_users": 1}
     imports = {
-        data["metadata"]["statistic_id"]: data for kind, data in ws.calls if kind != "get_config"
+        data["metadata"]["statistic_id"]: data
+        for kind, data in ws.calls
+        if kind == "recorder/import_statistics"
     }
     assert set(imports) == {"sensor.amina_energy", "sensor.amina_cost"}
     energy = imports["sensor.amina_energy"]["stats"]
