@@ -21,6 +21,7 @@ LANGUAGES: Final = ("en", "fr")
 TEXTS: Final[dict[str, dict[str, str]]] = {
     "en": {
         "title": "My charging — {name}",
+        "language": "Language",
         "now": "Charging now",
         "nowhere": "You are not charging on a SmartMulti outlet right now.",
         "battery": "Battery",
@@ -78,6 +79,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     },
     "fr": {
         "title": "Ma recharge — {name}",
+        "language": "Langue",
         "now": "En charge maintenant",
         "nowhere": "Vous ne chargez sur aucune prise SmartMulti en ce moment.",
         "battery": "Batterie",

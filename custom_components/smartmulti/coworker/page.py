@@ -113,7 +113,7 @@ def _languages(words: Words, path: str) -> str:
         + f">{names[code]}</a>"
         for code in LANGUAGES
     )
-    return f'<nav class="lang" aria-label="Language">{links}</nav>'
+    return f'<nav class="lang" aria-label="{escape(words("language"))}">{links}</nav>'
 
 
 def _now(figures: Figures, words: Words) -> str:
