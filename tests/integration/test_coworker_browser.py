@@ -140,13 +140,19 @@ def _history(hass: HomeAssistant, entity_id: str, days: int) -> list[float]:
     return daily
 
 
-def _shoot(driver: Any, size: tuple[int, int], name: str) -> None:
-    """The whole page at that width (the window grows to the page's height)."""
+def _shoot(driver: Any, size: tuple[int, int], path: Path) -> None:
+    """The whole page at that width (the window grows to the page's height).
+
+    ``UPDATE_SCREENSHOTS=1`` copies it into ``docs/img`` (as the demo's browser test does).
+    """
     driver.set_window_size(*size)
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(size[0], max(size[1], int(height) + 140))
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SCREENSHOTS / name))
+    driver.save_screenshot(str(path))
+    assert path.stat().st_size > 20_000
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SCREENSHOTS / path.name)
 
 
 async def _alice_with_history(
@@ -186,6 +192,7 @@ async def test_the_coworker_page_in_chromium_phone_and_desktop_english_and_frenc
     mock_config_entry: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
     browser: Any,
+    tmp_path: Path,
 ) -> None:
     alice = await _alice_with_history(hass, agent, mock_config_entry)
     client = await hass_client_no_auth()
@@ -211,8 +218,8 @@ async def test_the_coworker_page_in_chromium_phone_and_desktop_english_and_frenc
     assert await run(browser.execute_script, UNLABELLED) == []
     assert await run(browser.execute_script, LOW_CONTRAST) == []
     assert await run(browser.execute_script, "return document.documentElement.lang") == "en"
-    await run(_shoot, browser, DESKTOP, "coworker_desktop_en.png")
-    await run(_shoot, browser, PHONE, "coworker_phone_en.png")
+    await run(_shoot, browser, DESKTOP, tmp_path / "coworker_desktop_en.png")
+    await run(_shoot, browser, PHONE, tmp_path / "coworker_phone_en.png")
     timing = await run(
         browser.execute_script,
         "const n = performance.getEntriesByType('navigation')[0];"
@@ -237,12 +244,12 @@ async def test_the_coworker_page_in_chromium_phone_and_desktop_english_and_frenc
 
     await run(browser.get, url + "&lang=fr")
     await shows("En charge maintenant")
-    await run(_shoot, browser, PHONE, "coworker_phone_fr.png")
-    await run(_shoot, browser, DESKTOP, "coworker_desktop_fr.png")
+    await run(_shoot, browser, PHONE, tmp_path / "coworker_phone_fr.png")
+    await run(_shoot, browser, DESKTOP, tmp_path / "coworker_desktop_fr.png")
     await run(type_limit, "100", "m")  # more than the maximum for a month (60)
     await shows('role="alert"')
     assert "La limite est au plus de 60,00 kWh par mois." in browser.page_source
-    await run(_shoot, browser, PHONE, "coworker_phone_fr_error.png")
+    await run(_shoot, browser, PHONE, tmp_path / "coworker_phone_fr_error.png")
     assert ledger(hass).users[alice].limit_kwh == 8
 
     await run(type_limit, "12,5", "s")  # 12.5 kWh a week: within 60 × 7/31
