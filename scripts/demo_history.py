@@ -72,6 +72,15 @@ def _rows(first: datetime, days: list[list[float]], factor: float) -> list[dict[
     return rows
 
 
+def _mean_and_class(version: str, key: str) -> dict[str, Any]:
+    """Home Assistant 2025.11 replaced ``has_mean`` by ``mean_type`` and added ``unit_class``
+    (the old form stops working in 2026.11); 2025.4 accepts only the old one."""
+    numbers = re.findall(r"\d+", version)
+    if len(numbers) >= 2 and (int(numbers[0]), int(numbers[1])) >= (2025, 11):
+        return {"mean_type": 0, "unit_class": "energy" if key == "energy" else None}
+    return {"has_mean": False}
+
+
 async def set_demo_price(
     session: aiohttp.ClientSession, ha_url: str, auth: dict[str, str], entry_id: str
 ) -> dict[str, Any]:
@@ -107,17 +116,16 @@ async def import_history(
         for key, unit, factor in (("energy", "kWh", 1.0), ("cost", "EUR", DEMO_PRICE)):
             if (entity_id := sensors[user_id].get(key)) is None:
                 continue
+            metadata = {
+                "has_sum": True,
+                "name": None,
+                "source": "recorder",
+                "statistic_id": entity_id,
+                "unit_of_measurement": unit,
+                **_mean_and_class(config.get("version", ""), key),
+            }
             await ws.call(
-                "recorder/import_statistics",
-                metadata={
-                    "has_mean": False,
-                    "has_sum": True,
-                    "name": None,
-                    "source": "recorder",
-                    "statistic_id": entity_id,
-                    "unit_of_measurement": unit,
-                },
-                stats=_rows(first, past, factor),
+                "recorder/import_statistics", metadata=metadata, stats=_rows(first, past, factor)
             )
     # The recorder imports in its own thread: the demo is ready once the last rows are in.
     if sensors:

@@ -27,13 +27,14 @@ ENTITIES = [
 
 
 class Recorder:
-    def __init__(self) -> None:
+    def __init__(self, version: str = "2025.4.4") -> None:
+        self.version = version
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     async def call(self, kind: str, **data: Any) -> Any:
         self.calls.append((kind, data))
         if kind == "get_config":
-            return {"time_zone": "Europe/Paris"}
+            return {"time_zone": "Europe/Paris", "version": self.version}
         if kind == "recorder/statistics_during_period":  # the import is done
             return {data["statistic_ids"][0]: [{"sum": 1.0}]}
         return None
@@ -61,6 +62,34 @@ async def test_the_past_is_hourly_without_gaps_and_costs_the_demo_price() -> Non
     assert 5 < sums[-1] < 35 * 1.5  # a laptop or two on most weekdays
     assert cost[-1]["sum"] == pytest.approx(sums[-1] * DEMO_PRICE)
     assert imports["sensor.amina_energy"]["metadata"]["unit_of_measurement"] == "kWh"
+
+
+@pytest.mark.parametrize(
+    ("version", "energy", "cost"),
+    [
+        ("2025.4.4", {"has_mean": False}, {"has_mean": False}),
+        (
+            "2026.10.4",
+            {"mean_type": 0, "unit_class": "energy"},
+            {"mean_type": 0, "unit_class": None},
+        ),
+    ],
+)
+async def test_the_metadata_is_the_form_that_home_assistant_release_wants(
+    version: str, energy: dict[str, Any], cost: dict[str, Any]
+) -> None:
+    ws = Recorder(version)
+    await import_history(ws, ENTITIES, seed=1, days=2)
+    sent = {
+        data["metadata"]["statistic_id"]: data["metadata"]
+        for kind, data in ws.calls
+        if kind == "recorder/import_statistics"
+    }
+    for entity_id, wanted in (("sensor.amina_energy", energy), ("sensor.amina_cost", cost)):
+        extra = {
+            k: v for k, v in sent[entity_id].items() if k in ("has_mean", "mean_type", "unit_class")
+        }
+        assert extra == wanted
 
 
 def test_weekends_are_quiet_and_the_same_seed_gives_the_same_past() -> None:
