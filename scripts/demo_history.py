@@ -3,7 +3,7 @@
 A demo step only: the integration never writes statistics, the recorder compiles them from its
 sensors. Without a past, the Energy dashboard, the consumption charts and the coworkers' pages
 would show one short bar for the first hours. So each user's Energy (and Cost, at the demo's
-price) gets hourly statistics up to last midnight, imported through Home Assistant's own
+price) gets hourly statistics up to last midnight (see ``_rows``), imported through Home Assistant's own
 ``recorder/import_statistics``: coworkers come on most weekdays, a few on Saturdays, charge a
 laptop or two between 9:00 and 18:00, some more than others. From midnight on, the recorder's
 own statistics of the live sensors take over (a lower live value reads as a meter reset, so the
