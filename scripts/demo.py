@@ -29,6 +29,7 @@ import aiohttp
 from pi_agent.sim.fleet import OWNERS
 from scripts.demo_automations import install_automations, install_opening_hours
 from scripts.demo_dashboards import install_dashboards
+from scripts.demo_history import import_history, set_demo_price
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
@@ -352,6 +353,9 @@ class Demo:
         for name in OWNERS:
             if name not in existing:
                 await self.add_user(session, billing["entry_id"], name)
+        result = await set_demo_price(session, self.ha_url, self.auth, billing["entry_id"])
+        if result.get("type") != "create_entry":
+            raise DemoError(f"the demo price was refused: {result}")
         return len(OWNERS)
 
     async def add_user(
@@ -473,6 +477,13 @@ async def prepare(demo: Demo) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             summary["automations"] = await install_automations(
                 session, demo.ha_url, demo.auth, strip_device
             )
+            # Weeks of simulated days, so charts and personal pages have a past (demo only).
+            summary.update(await import_history(ws, entities, demo.seed))
+            link = await ws.call(
+                "call_service", domain=DOMAIN, service="get_user_link",
+                service_data={"user": OWNERS[0]}, return_response=True,
+            )  # fmt: skip
+            summary["personal_link"] = f"{demo.ha_url}{link['response']['url']}"
         finally:
             await ws.close()
     return entities, summary
@@ -516,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\nSmartMulti demo is running.\n"
             f"  Home Assistant: {demo.ha_url}/{summary.get('dashboard', '')}\n"
             f"  user: {USERNAME}   password: {demo.password}\n"
+            f"  {OWNERS[0]}'s personal page: {summary.get('personal_link', '')}\n"
             f"  agent API: http://127.0.0.1:{demo.agent_port}/api/v1/info "
             f"(token in {demo.agent_dir / 'token'})\n"
             f"  logs: {demo.root}\nPress Ctrl-C to stop.\n",

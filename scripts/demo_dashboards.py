@@ -122,6 +122,8 @@ def build_dashboard(
         if entity.get("disabled_by"):
             continue
         outlet, key = _key(entity["unique_id"])
+        if outlet is None and key.endswith("_link"):
+            continue  # the personal link's QR code and buttons: on the user's device page
         if outlet is None and key.startswith("user_"):
             device = devices.get(entity.get("device_id") or "", {})
             owner = "Unassigned" if "unassigned" in key else device.get("name") or key
@@ -159,7 +161,40 @@ def build_dashboard(
                    for name in sorted(users)],
              ]}
         )  # fmt: skip
+    if charts := consumption_cards(strip, users):
+        views.append(
+            {"title": "Consumption", "path": "consumption", "icon": "mdi:chart-bar",
+             "cards": charts}
+        )  # fmt: skip
     return {"title": "SmartMulti", "views": views}
+
+
+def consumption_cards(
+    strip: dict[str, str], users: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
+    """Charts: each user's energy per day and per week (from the long-term statistics), the
+    strip's power against its budget over the day, and the laptops waiting for power."""
+    energy = [users[name]["energy"] for name in sorted(users) if "energy" in users[name]]
+    cards: list[dict[str, Any]] = []
+    if energy:
+        for title, period, days in (("per day", "day", 30), ("per week", "week", 84)):
+            cards.append(
+                {"type": "statistics-graph", "title": f"Energy per user, {title}",
+                 "entities": energy, "stat_types": ["change"], "chart_type": "bar",
+                 "period": period, "days_to_show": days}
+            )  # fmt: skip
+    power = [strip[k] for k in ("total_power", "budget", "power_limit") if k in strip]
+    if power:
+        cards.append(
+            {"type": "history-graph", "title": "Strip power against its budget",
+             "hours_to_show": 24, "entities": power}
+        )  # fmt: skip
+    if "waiting" in strip:
+        cards.append(
+            {"type": "history-graph", "title": "Waiting laptops", "hours_to_show": 24,
+             "entities": [strip["waiting"]]}
+        )  # fmt: skip
+    return cards
 
 
 def _user_row(key: str) -> int:

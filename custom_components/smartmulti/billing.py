@@ -27,7 +27,12 @@ from .users import SUBENTRY_USER, UserConfig
 type BillingConfigEntry = ConfigEntry[Ledger]
 
 BILLING_UNIQUE_ID: Final = "users_and_billing"
-BILLING_PLATFORMS: Final[list[Platform]] = [Platform.NUMBER, Platform.SENSOR]
+BILLING_PLATFORMS: Final[list[Platform]] = [
+    Platform.BUTTON,
+    Platform.IMAGE,
+    Platform.NUMBER,
+    Platform.SENSOR,
+]
 # Config entry titles are not translated: the billing entry is named in the installation's
 # language when it is created, and the manager may rename it.
 BILLING_TITLES: Final = {"en": "Users and billing", "fr": "Utilisateurs et facturation"}

@@ -10,7 +10,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .billing import is_billing_entry
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
+from .coworker.entities import async_add_link_entities
 from .entity import SmartMultiEntity
 from .pairing import async_pair_again
 
@@ -42,6 +44,10 @@ async def async_setup_entry(
     entry: SmartMultiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    if is_billing_entry(entry):
+        # Each user's personal link: renew it, send it.
+        await async_add_link_entities(hass, entry, async_add_entities, "button")
+        return
     coordinator = entry.runtime_data.coordinator
     async_add_entities(SmartMultiButton(coordinator, description) for description in BUTTONS)
 

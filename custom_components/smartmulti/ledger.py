@@ -837,6 +837,7 @@ class Ledger(Listeners):
                 "percent": round(percent, 1),
                 "threshold": threshold,
                 "cut_off": user.cut_off,
+                "notify_warning": user.notify_warning,
                 "outlets": [s.place for s in self.open_sessions(user.id)],
             },
         )

@@ -13,6 +13,7 @@ from homeassistant.helpers import config_validation as cv
 
 from .billing_services import async_setup_billing_services
 from .const import DOMAIN
+from .coworker import async_setup_coworker
 from .orchestration import async_setup_orchestration_services
 from .pairing import async_pair_again, async_pairing_targets
 
@@ -32,6 +33,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async_setup_billing_services(hass)
     # Closing hours and budgets (orchestration.py).
     async_setup_orchestration_services(hass)
+    # The coworkers' personal pages and their links (coworker/).
+    async_setup_coworker(hass)
 
 
 async def _async_pair_outlet(call: ServiceCall) -> None:

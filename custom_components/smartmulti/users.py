@@ -32,6 +32,12 @@ CONF_CUT_OFF: Final = "cut_off"
 CONF_TIER: Final = "tier"
 CONF_DEPARTURE: Final = "departure"  # "HH:MM:SS", the usual time the user leaves
 CONF_PRICE_PERCENT: Final = "price_percent"
+# What the user may change on their personal page (the coworker package): the limit within
+# LIMIT_MAX kWh a month (a week's limit at most 7/31 of it, a day's 1/31), unless locked, and
+# whether the limit warning notifies them.
+CONF_LIMIT_MAX: Final = "limit_max"
+CONF_LIMIT_LOCKED: Final = "limit_locked"
+CONF_NOTIFY_WARNING: Final = "notify_warning"
 
 # Billing entry options
 CONF_PRICE: Final = "price"  # per kWh, the peak (or only) price
@@ -75,6 +81,9 @@ class UserConfig:
     tier: int = 0
     departure: time | None = None
     price_percent: float = 100.0
+    limit_max_kwh: float | None = None  # a month's worth; None: no maximum
+    limit_locked: bool = False
+    notify_warning: bool = True
 
     @classmethod
     def from_subentry(cls, subentry_id: str, title: str, data: Mapping[str, Any]) -> UserConfig:
@@ -96,6 +105,9 @@ class UserConfig:
             tier=int(data.get(CONF_TIER, 0)),
             departure=dt_util.parse_time(departure) if departure else None,
             price_percent=float(data.get(CONF_PRICE_PERCENT, 100.0)),
+            limit_max_kwh=float(data[CONF_LIMIT_MAX]) if data.get(CONF_LIMIT_MAX) else None,
+            limit_locked=bool(data.get(CONF_LIMIT_LOCKED, False)),
+            notify_warning=bool(data.get(CONF_NOTIFY_WARNING, True)),
         )
 
     @property

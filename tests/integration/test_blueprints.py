@@ -26,10 +26,11 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     async_mock_service,
 )
 
-from custom_components.smartmulti.users import CONF_LIMIT, CONF_NOTIFY
+from custom_components.smartmulti.users import CONF_LIMIT, CONF_NOTIFY, CONF_NOTIFY_WARNING
 from tests.support.agent import RunningAgent
 from tests.support.blueprints import install_blueprints
 
@@ -382,3 +383,22 @@ async def test_limit_notifications_reach_each_user_with_their_figures(
     assert reached.data["message"].startswith("Alice, you have reached your limit of 4e-05 kWh")
     assert all(call.data["message"].startswith("Bob, ") for call in bob_phone)
     assert managers == []  # Carol has no limit; everyone else has their own target
+
+
+@pytest.mark.usefixtures("flush_energy_often")
+async def test_a_user_who_turned_the_warning_off_is_told_only_at_the_limit(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry, blueprints: None
+) -> None:
+    phone = async_mock_service(hass, "notify", "mobile_app_dana")
+    limit = {CONF_LIMIT: 0.00004, CONF_NOTIFY: "mobile_app_dana", CONF_NOTIFY_WARNING: False}
+    billing = billing_entry(hass, {"Dana": limit})
+    await set_up(hass, mock_config_entry, billing)
+    warnings = async_capture_events(hass, "smartmulti_limit_warning")
+    await start_automation(hass, "limit_notifications", {})
+
+    await start_session(hass, "Dana", outlet_device(hass, agent.serial, 2))
+    await wait_for(lambda: len(phone) == 1, limit_s=10)
+
+    assert [event.data["notify_warning"] for event in warnings] == [False]  # it fired
+    assert phone[0].data["message"].startswith("Dana, you have reached your limit")
+    assert await stays(lambda: len(phone) == 1)

@@ -1,0 +1,185 @@
+"""Personal links: one unguessable secret per user, the only key to their page.
+
+A coworker has no Home Assistant account (any non-admin user could still switch every outlet),
+so the link itself is the credential, like a shared-document link: 32 random bytes (256 bits)
+from ``secrets``. The secrets are kept in Home Assistant's storage
+(``.storage/smartmulti.coworker_links``) rather than as hashes, because the manager's device
+page shows the link and its QR code again at any time. Renewing draws a new secret, so the old
+link stops working at once; a user removed from the billing entry loses theirs at the next
+request, whatever the storage still holds (``resolve`` only answers for current users).
+
+Lookups compare the presented secret with every stored one in constant time and never stop at
+a match, so the time taken says nothing about how close a guess was; failures are counted per
+client address and refused for a while once too many (``FailureLimiter``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Collection
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+from homeassistant.util.hass_dict import HassKey
+
+from ..const import DOMAIN
+
+LINKS_KEY: HassKey[CoworkerLinks] = HassKey(f"{DOMAIN}_coworker_links")
+STORAGE_KEY: Final = f"{DOMAIN}.coworker_links"
+STORAGE_VERSION: Final = 1
+SECRET_BYTES: Final = 32
+# Every path of the page starts with this; the secret follows it.
+URL_PREFIX: Final = f"/api/{DOMAIN}/coworker/"
+# A form token is good for this long: a page left open over a weekend asks for a reload.
+FORM_TOKEN_TTL_S: Final = 12 * 3600
+# Failures allowed per client address in the window before it is refused until the window
+# slides past them; and across all clients, so a botnet spread over addresses is slowed too.
+FAILURES_PER_CLIENT: Final = 10
+FAILURES_OVERALL: Final = 200
+FAILURE_WINDOW_S: Final = 300.0
+
+
+def link_path(secret: str) -> str:
+    return f"{URL_PREFIX}{secret}"
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode()).digest()
+
+
+class CoworkerLinks:
+    """The users' secrets, and the key that binds form tokens to them."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.hass = hass
+        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+        self._secrets: dict[str, str] = {}  # by user id
+        self._form_key = b""
+        self._loaded = False
+        self._lock = asyncio.Lock()
+
+    async def async_load(self) -> None:
+        async with self._lock:
+            if self._loaded:
+                return
+            data = await self._store.async_load() or {}
+            self._secrets = dict(data.get("secrets", {}))
+            key = data.get("form_key")
+            self._form_key = bytes.fromhex(key) if key else secrets.token_bytes(32)
+            self._loaded = True
+            if not key:
+                self._save()
+
+    @callback
+    def _save(self) -> None:
+        self._store.async_delay_save(
+            lambda: {"secrets": dict(self._secrets), "form_key": self._form_key.hex()}, 0
+        )
+
+    @callback
+    def secret(self, user_id: str) -> str:
+        """The user's secret, drawn the first time a link is asked for."""
+        if (secret := self._secrets.get(user_id)) is None:
+            secret = self._secrets[user_id] = secrets.token_urlsafe(SECRET_BYTES)
+            self._save()
+        return secret
+
+    @callback
+    def renew(self, user_id: str) -> str:
+        """A new secret: the old link is dead from now on."""
+        self._secrets[user_id] = secrets.token_urlsafe(SECRET_BYTES)
+        self._save()
+        return self._secrets[user_id]
+
+    @callback
+    def forget_others(self, user_ids: Collection[str]) -> None:
+        """Drop the secrets of users that no longer exist (a user added again gets a new one)."""
+        if gone := set(self._secrets) - set(user_ids):
+            for user_id in gone:
+                del self._secrets[user_id]
+            self._save()
+
+    def resolve(self, presented: str, user_ids: Collection[str]) -> str | None:
+        """The current user whose secret ``presented`` is, in time independent of the guess.
+
+        Digests make every comparison the same length; the loop visits every user.
+        """
+        wanted = _digest(presented)
+        found: str | None = None
+        for user_id, secret in self._secrets.items():
+            if hmac.compare_digest(wanted, _digest(secret)) and user_id in user_ids:
+                found = user_id
+        return found
+
+    # ------------------------------------------------------------------ form tokens
+
+    def form_token(self, user_id: str, now: float | None = None) -> str:
+        """A token for the page's form, bound to the user's current secret and its time."""
+        issued = int(time.time() if now is None else now)
+        return f"{issued}.{self._mac(user_id, issued)}"
+
+    def check_form_token(self, user_id: str, token: str, now: float | None = None) -> bool:
+        """Valid for this user's current secret (a renewed link voids it) and not expired."""
+        issued_text, _, mac = token.partition(".")
+        if not issued_text.isdigit():
+            return False
+        issued = int(issued_text)
+        age = (time.time() if now is None else now) - issued
+        return 0 <= age <= FORM_TOKEN_TTL_S and hmac.compare_digest(
+            mac.encode(), self._mac(user_id, issued).encode()
+        )
+
+    def _mac(self, user_id: str, issued: int) -> str:
+        message = f"{user_id}\n{self._secrets.get(user_id, '')}\n{issued}".encode()
+        return hmac.new(self._form_key, message, hashlib.sha256).hexdigest()
+
+
+@callback
+def async_get_links(hass: HomeAssistant) -> CoworkerLinks:
+    if (links := hass.data.get(LINKS_KEY)) is None:
+        links = hass.data[LINKS_KEY] = CoworkerLinks(hass)
+    return links
+
+
+class FailureLimiter:
+    """Wrong secrets per client address (and overall) in a sliding window.
+
+    Only failures count: a coworker reloading their own page is never slowed down.
+    """
+
+    def __init__(self) -> None:
+        self._by_client: dict[str, deque[float]] = {}
+        self._overall: deque[float] = deque()
+
+    def _trim(self, window: deque[float], now: float) -> None:
+        while window and window[0] <= now - FAILURE_WINDOW_S:
+            window.popleft()
+
+    def blocked(self, client: str, now: float | None = None) -> bool:
+        at = time.monotonic() if now is None else now
+        self._trim(self._overall, at)
+        window = self._by_client.get(client)
+        if window is not None:
+            self._trim(window, at)
+            if not window:
+                del self._by_client[client]
+                window = None
+        return len(self._overall) >= FAILURES_OVERALL or (
+            window is not None and len(window) >= FAILURES_PER_CLIENT
+        )
+
+    def failed(self, client: str, now: float | None = None) -> None:
+        at = time.monotonic() if now is None else now
+        self._by_client.setdefault(client, deque()).append(at)
+        self._overall.append(at)
+        if len(self._by_client) > FAILURES_OVERALL:  # addresses seen long ago
+            for other, window in list(self._by_client.items()):
+                self._trim(window, at)
+                if not window:
+                    del self._by_client[other]

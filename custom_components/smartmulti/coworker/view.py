@@ -1,0 +1,198 @@
+"""The coworker's page on Home Assistant's own HTTP server: ``/api/smartmulti/coworker?key=``.
+
+No Home Assistant login: the personal link's secret is the credential (``links.py``). It
+travels in the query string, not the path, because Home Assistant's HTTP layer logs request
+paths at debug level and the secret must never reach a log.
+
+- GET shows the page; POST changes the user's limit, its period and the warning notification.
+- Without a valid secret: 404 with no body worth reading, the same for every wrong guess; too
+  many wrong guesses from one address (or overall) answer 429 for a while.
+- The form is protected against cross-site requests three ways: a token bound to the user's
+  secret and its issue time (a page from another site cannot know it), the Fetch metadata
+  (``Sec-Fetch-Site`` must be ``same-origin`` when the browser sends it) and ``Origin`` (when
+  sent, the page's own host). SameSite cookies would not help: there are none.
+- Every answer says ``Cache-Control: no-store``, so a shared computer's cache keeps nothing.
+  Home Assistant sends ``Referrer-Policy: no-referrer`` with every answer; the page narrows it
+  to ``same-origin`` for itself (a ``<meta>``): with ``no-referrer`` browsers send
+  ``Origin: null`` with the form, and the origin check could no longer tell the page's own
+  form from a sandboxed attacker's. The link still never leaves for another site.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Final
+from urllib.parse import urlencode, urlsplit
+
+from aiohttp import web
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+
+from ..billing import is_billing_entry
+from ..const import DOMAIN
+from ..ledger import Ledger
+from ..users import UserConfig
+from .figures import async_figures
+from .form import FormError, apply, parse
+from .i18n import LANGUAGES, Words, async_words, pick_language
+from .links import URL_PREFIX, FailureLimiter, async_get_links
+from .page import CSP, FormState, render
+
+PAGE_URL: Final = URL_PREFIX.rstrip("/")
+KEY_PARAM: Final = "key"
+HEADERS: Final = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": CSP,
+}
+MAX_FORM_BYTES: Final = 4096
+
+
+def billing(hass: HomeAssistant) -> tuple[ConfigEntry[Ledger], Ledger] | None:
+    """The loaded billing entry and its ledger: without them no user exists."""
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if is_billing_entry(entry) and entry.state is ConfigEntryState.LOADED:
+            return entry, entry.runtime_data
+    return None
+
+
+class CoworkerView(HomeAssistantView):
+    url = PAGE_URL
+    name = f"api:{DOMAIN}:coworker"
+    requires_auth = False
+
+    def __init__(self) -> None:
+        self.limiter = FailureLimiter()
+
+    async def get(self, request: web.Request) -> web.StreamResponse:
+        hass = request.app[KEY_HASS]
+        found = await self._user(request)
+        if isinstance(found, web.Response):
+            return found
+        _, ledger, user, key = found
+        words = await async_words(hass, _language(request, hass))
+        token = async_get_links(hass).form_token(user.id)
+        form = FormState(token=token, saved=request.query.get("saved") == "1")
+        return await self._page(
+            hass, ledger=ledger, user=user, key=key, words=words, form=form, status=HTTPStatus.OK
+        )
+
+    async def post(self, request: web.Request) -> web.StreamResponse:
+        hass = request.app[KEY_HASS]
+        found = await self._user(request)
+        if isinstance(found, web.Response):
+            return found
+        entry, ledger, user, key = found
+        if not _same_origin(request):
+            return _plain(HTTPStatus.FORBIDDEN)
+        if (request.content_length or 0) > MAX_FORM_BYTES:
+            return _plain(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        fields = {name: str(value) for name, value in (await request.post()).items()}
+        language = fields.get("lang") if fields.get("lang") in LANGUAGES else None
+        words = await async_words(hass, language or _language(request, hass))
+        links = async_get_links(hass)
+        form = FormState(
+            token=links.form_token(user.id),
+            limit=fields.get("limit"),
+            period=fields.get("period"),
+            notify_warning=fields.get("notify_warning") == "on",
+        )
+        if not links.check_form_token(user.id, fields.get("token", "")):
+            form.error = words("err_expired")
+            return await self._page(
+                hass,
+                ledger=ledger,
+                user=user,
+                key=key,
+                words=words,
+                form=form,
+                status=HTTPStatus.FORBIDDEN,
+            )
+        try:
+            change = parse(user, fields, words)
+        except FormError as err:
+            form.error = str(err)
+            return await self._page(
+                hass,
+                ledger=ledger,
+                user=user,
+                key=key,
+                words=words,
+                form=form,
+                status=HTTPStatus.BAD_REQUEST,
+            )
+        manager_words = await async_words(hass, pick_language(None, hass.config.language))
+        apply(hass, entry, user, change, manager_words)
+        query = urlencode({KEY_PARAM: key, "lang": words.language, "saved": "1"})
+        return web.Response(
+            status=HTTPStatus.SEE_OTHER, headers={**HEADERS, "Location": f"{PAGE_URL}?{query}"}
+        )
+
+    async def _user(
+        self, request: web.Request
+    ) -> tuple[ConfigEntry[Ledger], Ledger, UserConfig, str] | web.Response:
+        """The user the secret opens, or the refusal (counted as a failure)."""
+        hass = request.app[KEY_HASS]
+        client = request.remote or "unknown"
+        if self.limiter.blocked(client):
+            response = _plain(HTTPStatus.TOO_MANY_REQUESTS)
+            response.headers["Retry-After"] = "300"
+            return response
+        key = request.query.get(KEY_PARAM, "")
+        links = async_get_links(hass)
+        await links.async_load()
+        found = billing(hass)
+        users: dict[str, UserConfig] = {} if found is None else found[1].users
+        user_id = links.resolve(key, users)
+        if found is None or user_id is None:
+            self.limiter.failed(client)
+            return _plain(HTTPStatus.NOT_FOUND)
+        return found[0], found[1], users[user_id], key
+
+    async def _page(
+        self,
+        hass: HomeAssistant,
+        *,
+        ledger: Ledger,
+        user: UserConfig,
+        key: str,
+        words: Words,
+        form: FormState,
+        status: HTTPStatus,
+    ) -> web.Response:
+        figures = await async_figures(hass, ledger, user)
+        html = render(
+            figures,
+            words,
+            form,
+            path=f"{PAGE_URL}?{urlencode({KEY_PARAM: key})}",
+            warning_percent=ledger.settings.warning_percent,
+        )
+        response = web.Response(
+            text=html, content_type="text/html", charset="utf-8", status=status, headers=HEADERS
+        )
+        response.enable_compression()
+        return response
+
+
+def _language(request: web.Request, hass: HomeAssistant) -> str:
+    if (asked := request.query.get("lang")) in LANGUAGES:
+        return asked
+    return pick_language(request.headers.get("Accept-Language"), hass.config.language)
+
+
+def _same_origin(request: web.Request) -> bool:
+    """Fetch metadata and Origin, when the browser sends them, must name this site."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return origin != "null" and urlsplit(origin).netloc.lower() == request.host.lower()
+
+
+def _plain(status: HTTPStatus) -> web.Response:
+    return web.Response(text=f"{status.value} {status.phrase}", status=status, headers=HEADERS)
