@@ -18,9 +18,9 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import config_validation as cv
-import voluptuous as vol
 
 from ..billing_services import ATTR_USER, _ledger, _user
+from ..compat import vol
 from ..const import DOMAIN
 from .entities import user_link
 from .links import async_get_links
