@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from homeassistant.components.recorder import Recorder
-from homeassistant.components.recorder.models import StatisticData, StatisticMetaData
+from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -37,6 +37,7 @@ from custom_components.smartmulti.users import (
     CONF_LIMIT_PERIOD,
     CONF_NOTIFY,
 )
+from tests.integration.statistics import energy_metadata
 from tests.support.agent import RunningAgent
 
 from .billing_support import (  # noqa: F401 (a fixture)
@@ -128,14 +129,7 @@ def _history(hass: HomeAssistant, entity_id: str, days: int) -> list[float]:
                 total += kwh / 2
             start = dt_util.as_utc(day + timedelta(hours=hour))
             rows.append(StatisticData(start=start, state=total, sum=total))
-    metadata = StatisticMetaData(
-        has_mean=False,
-        has_sum=True,
-        name=None,
-        source="recorder",
-        statistic_id=entity_id,
-        unit_of_measurement="kWh",
-    )
+    metadata = energy_metadata(entity_id)
     async_import_statistics(hass, metadata, rows)
     return daily
 

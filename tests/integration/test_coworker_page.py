@@ -14,7 +14,7 @@ from typing import Any
 from unittest.mock import patch
 
 from homeassistant.components.recorder import Recorder
-from homeassistant.components.recorder.models import StatisticData, StatisticMetaData
+from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.const import EVENT_LOGBOOK_ENTRY
 from homeassistant.core import Event, HomeAssistant
@@ -43,6 +43,7 @@ from custom_components.smartmulti.users import (
     CONF_LIMIT_PERIOD,
     CONF_NOTIFY,
 )
+from tests.integration.statistics import energy_metadata
 from tests.support.agent import RunningAgent
 
 from .billing_support import (  # noqa: F401 (a fixture)
@@ -99,14 +100,7 @@ def _import_days(hass: HomeAssistant, entity_id: str, kwh_per_day: list[float]) 
         if start.hour == 10:
             total += kwh_per_day[hour // 24]
         rows.append(StatisticData(start=dt_util.as_utc(start), state=total, sum=total))
-    metadata = StatisticMetaData(
-        has_mean=False,
-        has_sum=True,
-        name=None,
-        source="recorder",
-        statistic_id=entity_id,
-        unit_of_measurement="kWh",
-    )
+    metadata = energy_metadata(entity_id)
     async_import_statistics(hass, metadata, rows)
 
 
@@ -354,7 +348,12 @@ async def test_renewing_or_removing_the_user_kills_the_link_and_nothing_leaks(
     assert qr.status == 200
     assert qr.content_type == "image/svg+xml"
     assert (await qr.text()).count("<path") == 1
-    device = next(d for d in dr.async_get(hass).devices.values() if d.name == "Alice")
+    device = next(
+        device
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if device.name == "Alice"
+    )
     assert device.configuration_url == f"http://smartmulti.local:8123{new}"  # "Visit"
 
     sent = async_mock_service(hass, "notify", "alice_phone")
