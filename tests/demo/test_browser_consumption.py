@@ -21,6 +21,7 @@ from scripts.demo import Demo
 from .test_browser import (  # noqa: F401 (fixtures)
     browser,
     demo,
+    language,
     log_in,
     open_page,
     pytestmark,
