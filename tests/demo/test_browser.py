@@ -15,16 +15,11 @@ import aiohttp
 import pytest
 
 from scripts.demo import USERNAME, Demo, prepare
+from tests.support.chromium import chromium, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-    reason="Chromium and chromedriver are not installed (Debian: apt-get install chromium "
-    "chromium-driver; .ci/run installs them)",
-)
+pytestmark = needs_chromium
 
 # The frontend is made of web components: text lives in shadow roots, which innerText skips.
 DEEP_TEXT = """
@@ -58,28 +53,8 @@ def demo(
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1800",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chromium(tmp_path / "chromium", "--window-size=1400,1800") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 # What each select of the page shows: [label, value, the text it displays].

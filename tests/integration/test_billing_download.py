@@ -18,7 +18,7 @@ from custom_components.smartmulti.users import CONF_PRICE
 from .billing_support import billing_entry, set_up
 
 
-async def _export_from_the_ui(hass: HomeAssistant, ws_client: Any) -> dict[str, Any]:
+async def _run_export(ws_client: Any) -> dict[str, Any]:
     """The action as the frontend runs it (Developer tools → Actions): over the websocket."""
     start = dt_util.now() - timedelta(days=1)
     await ws_client.send_json_auto_id(
@@ -30,7 +30,11 @@ async def _export_from_the_ui(hass: HomeAssistant, ws_client: Any) -> dict[str, 
             "return_response": True,
         }
     )
-    reply = await ws_client.receive_json()
+    return dict(await ws_client.receive_json())
+
+
+async def _export_from_the_ui(hass: HomeAssistant, ws_client: Any) -> dict[str, Any]:
+    reply = await _run_export(ws_client)
     assert reply["success"], reply
     return dict(reply["result"]["response"])
 
@@ -71,18 +75,7 @@ async def test_a_non_admin_can_neither_export_nor_download(
     hass_client: Any,
     hass_read_only_access_token: str,
 ) -> None:
-    reader = await hass_ws_client(hass, hass_read_only_access_token)
-    start = dt_util.now() - timedelta(days=1)
-    await reader.send_json_auto_id(
-        {
-            "type": "call_service",
-            "domain": DOMAIN,
-            "service": "export_billing",
-            "service_data": {"start": start.isoformat(), "end": dt_util.now().isoformat()},
-            "return_response": True,
-        }
-    )
-    reply = await reader.receive_json()
+    reply = await _run_export(await hass_ws_client(hass, hass_read_only_access_token))
     assert not reply["success"]
     assert reply["error"]["code"] in ("unauthorized", "home_assistant_error"), reply
 

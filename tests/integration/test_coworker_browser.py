@@ -39,6 +39,7 @@ from custom_components.smartmulti.users import (
 )
 from tests.integration.statistics import energy_metadata
 from tests.support.agent import RunningAgent
+from tests.support.chromium import chromium, needs_chromium
 
 from .billing_support import (  # noqa: F401 (a fixture)
     billing_entry,
@@ -51,17 +52,11 @@ from .billing_support import (  # noqa: F401 (a fixture)
 )
 from .conftest import report_battery
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 PHONE = (390, 844)
 DESKTOP = (1280, 900)
 
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-    reason="Chromium and chromedriver are not installed (Debian: apt-get install chromium "
-    "chromium-driver; .ci/run installs them)",
-)
+pytestmark = needs_chromium
 
 # Every visible form control must have a label a screen reader announces.
 UNLABELLED = """
@@ -91,28 +86,8 @@ return low;
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chromium(tmp_path / "chromium", "--hide-scrollbars") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _history(hass: HomeAssistant, entity_id: str, days: int) -> list[float]:
