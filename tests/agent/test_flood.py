@@ -78,14 +78,19 @@ def test_silent_connections_neither_block_the_api_nor_the_samples_nor_the_saves(
             f"{SILENT} silent connections, cap {CAP}: slowest answer {slowest * 1000:.0f} ms, "
             f"worst sample gap {gap * 1000:.0f} ms, evicted {agent.agent.connections.evicted}"
         )
-        assert agent.agent.connections.evicted >= SILENT - CAP
+        guard = agent.agent.connections
+        # Dropped for the cap, or already for their silence if opening them all was slow.
+        assert guard.evicted + guard.timed_out >= SILENT - CAP
         assert slowest < 1.0
         assert gap < 0.5  # 5 Hz sampling: a gap is 200 ms
         assert store.stat().st_mtime > saved_at  # the counters were saved during the attack
-        time.sleep(HEADER_TIMEOUT_S + 1.0)
-        # Every silent connection is closed now: evicted, or timed out without a header.
-        assert sum(closed_by_peer(s) for s in sockets) == SILENT
-        assert agent.agent.connections.timed_out > 0
+        # Every silent connection is closed by the agent: evicted, or timed out without a header.
+        open_ = list(sockets)
+        deadline = time.monotonic() + HEADER_TIMEOUT_S + 5.0
+        while open_ and time.monotonic() < deadline:
+            open_ = [s for s in open_ if not closed_by_peer(s)]
+        assert not open_
+        assert guard.timed_out > 0
     finally:
         for sock in sockets:
             sock.close()

@@ -116,4 +116,4 @@ async def guessing(agent: AgentProcess) -> None:
         f"({guesses / ATTACK_S:.0f}/s), answers {answered}, admin slowest {slowest * 1000:.0f} ms"
     )
     assert guesses <= bound
-    assert slowest < 0.5
+    assert slowest < 1.0  # never queued behind the guessers (they would wait seconds)

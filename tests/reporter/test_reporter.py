@@ -215,7 +215,7 @@ async def test_reporter_without_an_outlet_pairs_then_reports_for_its_outlet(
     paired = outlet_state(agent, outlet)["paired"]
     assert (paired["user"], paired["method"]) == ("Amina", "pairing")
     # The pairing gave this laptop its own credential, bound to its outlet; the strip's state
-    # never shows it, and the shared token alone can no longer report for the outlet.
+    # never shows it, and the shared token alone cannot report for the outlet.
     credential = reporter.credential
     assert credential is not None
     assert agent.agent.controller.pairing.credentials.lookup(credential) == (outlet, False)
