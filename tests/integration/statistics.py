@@ -1,14 +1,14 @@
 """Energy statistics' metadata in the shape each supported Home Assistant wants.
 
 Since 2025.11 a statistic says its ``mean_type`` and ``unit_class`` (``has_mean`` goes); the
-oldest supported release knows only ``has_mean``.
+oldest supported release imports by ``has_mean``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.recorder.models import StatisticMetaData
+from homeassistant.components.recorder.models import StatisticMeanType, StatisticMetaData
 
 
 def energy_metadata(statistic_id: str) -> StatisticMetaData:
@@ -19,13 +19,9 @@ def energy_metadata(statistic_id: str) -> StatisticMetaData:
         "statistic_id": statistic_id,
         "unit_of_measurement": "kWh",
     }
-    try:
-        from homeassistant.components.recorder.models import (
-            StatisticMeanType,
-        )
-    except ImportError:  # the oldest supported release
-        fields["has_mean"] = False
-    else:
+    if "unit_class" in StatisticMetaData.__annotations__:
         fields["mean_type"] = StatisticMeanType.NONE
         fields["unit_class"] = "energy"
+    else:  # the oldest supported release
+        fields["has_mean"] = False
     return StatisticMetaData(**fields)  # type: ignore[typeddict-item]
