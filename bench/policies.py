@@ -64,7 +64,7 @@ def _greedy(order: Sequence[Present], room: float, max_w: dict[int, float]) -> l
 
 def _balanced(scenario: Scenario) -> list[int]:
     lamps = {e.outlet for e in scenario.exceptions}
-    return [o for o in range(scenario.outlets) if o not in lamps]
+    return [o for o in scenario.outlet_ids if o not in lamps]
 
 
 @dataclass(slots=True)
