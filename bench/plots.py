@@ -15,10 +15,10 @@ from .scenario import Scenario
 
 SHOWN = (
     "smartmulti:smart",
-    "smartmulti:battery_priority",
-    "baseline:fcfs",
     "acnsim:llf",
+    "acnsim:llf_relay",
     "reference:relay_oracle",
+    "reference:lowest_battery_first",
 )
 
 

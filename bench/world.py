@@ -75,6 +75,7 @@ class Outcome:
     demands_met: float = 0.0
     dead_minutes: float = 0.0
     blind_dead_minutes: float = 0.0  # of laptops no policy could have noticed yet (see run)
+    reporting_dead_minutes: float = 0.0  # of laptops that report their battery
     violation_wh: float = 0.0
     max_overshoot_w: float = 0.0
     switches: int = 0
@@ -206,6 +207,8 @@ class StripWorld:
                 self.found_flat.discard(d.id)
             elif soc[d.id] < 0:
                 out.dead_minutes += dt / 60.0
+                if d.reports_battery:
+                    out.reporting_dead_minutes += dt / 60.0
                 if d.id not in self.noticed or d.id in self.found_flat:
                     out.blind_dead_minutes += dt / 60.0
         for o in relay:
