@@ -156,8 +156,6 @@ def algorithms() -> list[AcnPolicy]:
         AcnPolicy("acnsim:llf", lambda: SortedSchedulingAlgo(least_laxity_first)),
         AcnPolicy("acnsim:fcfs", lambda: SortedSchedulingAlgo(first_come_first_served)),
         AcnPolicy("acnsim:round_robin", lambda: RoundRobin(first_come_first_served)),
-        AcnPolicy(
-            "acnsim:edf_relay", lambda: SortedSchedulingAlgo(earliest_deadline_first), False
-        ),
+        AcnPolicy("acnsim:edf_relay", lambda: SortedSchedulingAlgo(earliest_deadline_first), False),
         AcnPolicy("acnsim:llf_relay", lambda: SortedSchedulingAlgo(least_laxity_first), False),
     ]

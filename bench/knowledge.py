@@ -7,7 +7,8 @@ to ``balancing.observe``, the construction the integration uses:
   ratings, never the chargers' true draws;
 - battery percent (an integer) from a laptop's reporter: it posts every ``REPORT_EVERY_S``
   once paired, and pairing starts within a report interval of the laptop plugging in and takes
-  up to ``PAIRING_S`` (five flip windows); the agent keeps the last post after the laptop
+  up to ``PAIRING_S`` (five flip windows; a laptop there when the day starts is paired
+  already); the agent keeps the last post after the laptop
   leaves, aging, as it does on a strip, so a report is no presence signal;
 - or from a Home Assistant battery sensor mapped to the outlet, which follows the laptop's
   charge ``sensor_lag_s`` late and then holds its last value, aging;
@@ -61,7 +62,10 @@ class Knowledge:
         self.usual_departure: dict[str, float] = {}
         for d in scenario.devices:
             rng = random.Random(f"{scenario.name}:{d.id}")
-            self.paired_at[d.id] = d.arrival_s + rng.uniform(0.0, REPORT_EVERY_S) + PAIRING_S
+            phase = rng.uniform(0.0, REPORT_EVERY_S)
+            # A laptop already there when the day starts was paired before it: its reporter
+            # is somewhere in its 30 s cycle.
+            self.paired_at[d.id] = -phase if d.arrival_s <= 0 else d.arrival_s + phase + PAIRING_S
             noisy = d.departure_s + rng.gauss(0.0, DEPARTURE_SD_S)
             self.usual_departure[d.id] = 60.0 * round(noisy / 60.0)
         self.agent_post: dict[int, _Post] = {}

@@ -184,7 +184,9 @@ class StripWorld:
             order = sorted((o for o in balanced if relay[o]), key=lambda o: (rank.get(o, 99), o))
             while order and total > limit + 1e-9:
                 shed = order.pop()
-                relay[shed], since[shed] = False, 0.0
+                # Cut after the hold from its switch-on (or the step's start): its relay
+                # moved that much into the step.
+                relay[shed], since[shed] = False, -(delays.get(shed, 0.0) + GUARD_HOLD_S)
                 out.switches += 1
                 total -= draws.get(shed, 0.0)
             draws, after = _physics(

@@ -196,9 +196,7 @@ def strip_input(
                 if outlet.last_switch_at is None
                 else max(0.0, agent_now - outlet.last_switch_at),
                 agent_report=agent_battery(outlet, agent_now),
-                sensor_report=sensor_battery(
-                    sensors.get(outlet.id), utcnow, plugged=outlet.relay
-                ),
+                sensor_report=sensor_battery(sensors.get(outlet.id), utcnow, plugged=outlet.relay),
                 tier=hint.tier,
                 departure_at=departure_at,
                 target_percent=hint.target_percent,

@@ -94,7 +94,7 @@ def outlet_input(facts: OutletFacts, *, stale: bool, battery_max_age_s: float) -
     )
 
 
-def strip_input(  # noqa: PLR0913 - the strip's facts, each named at the call
+def strip_input(
     outlets: Iterable[OutletFacts],
     *,
     strip_id: str,
