@@ -177,6 +177,9 @@ class Balancer:
         real = _select(seen, room, respect_locks=True)
         ideal = _select(seen, room, respect_locks=False)
         on = set(real.chosen)
+        for oid, mem in self._memory.items():
+            if mem.asked_on != (oid in on):
+                self._memory[oid] = mem._replace(asked_on=oid in on)
         decisions = [
             self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale) for c in cands
         ]

@@ -12,7 +12,10 @@ and full laptops give their unused allotment back):
    that is on keeps its room against another less than ``dwell_s`` nearer, or two laptops
    near flat would swap every cycle. Then long overdue probes (5).
 2. A laptop below its target is worth what it will draw (its measured or last-seen draw),
-   plus up to ``priority_w`` for little laxity (the slack before its departure, known or
+   times 1 + ``empty_weight`` x how empty it is (the battery percent missing: a watt-hour
+   into an emptier laptop is likelier to count at its departure, whatever charge its user
+   wanted, and it keeps it further from running flat), plus up to ``priority_w`` for little
+   laxity (the slack before its departure, known or
    assumed), plus ``dwell_bonus_w`` while its turn is younger than ``dwell_s`` (so only (1)
    interrupts a turn).
 3. Every outlet on is worth ``switch_cost_w`` more, every outlet off ``switch_cost_w`` less: a
@@ -85,7 +88,12 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
                 lax -= settings.laxity_band_s
             elif since_s < settings.dwell_s:
                 lax += settings.laxity_band_s
-            value = expected_w(c, settings) + settings.priority_w * _urgency(lax, settings) + switch
+            soc = lap.soc if lap.soc is not None else settings.unknown_soc
+            if c.on:
+                soc -= settings.battery_band
+            emptier = 1.0 + settings.empty_weight * min(1.0, max(0.0, 1.0 - soc))
+            value = expected_w(c, settings) * emptier
+            value += settings.priority_w * _urgency(lax, settings) + switch
             held = c.on and since_s < settings.dwell_s
             if held:
                 value += settings.dwell_bonus_w
@@ -127,7 +135,9 @@ def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float)
     off_reason = Reason.UNKNOWN if unknown else Reason.EMPTY
     seen = cand.laptop.observed_at
     if seen is None:
-        value = settings.first_probe_share * cand.draw_w + switch
+        # Whoever is there may be as empty as a laptop never seen can be: weighed alike.
+        emptier = 1.0 + settings.empty_weight * (1.0 - settings.unknown_soc)
+        value = settings.first_probe_share * cand.draw_w * emptier + switch
     else:
         interval = look_interval_s(cand.laptop.empty_looks, settings)
         unseen = (strip.now - seen) / interval
