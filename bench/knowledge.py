@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass
+import math
 import random
 
 from balancing import BatteryReport, StripInput
@@ -75,6 +76,16 @@ class Knowledge:
 
     def update(self, t: float, here: Mapping[int, Device], soc: Mapping[str, float]) -> None:
         """Take in the laptops present at ``t`` and their charge."""
+        for outlet, d in self.here.items():
+            post = self.agent_post.get(outlet)
+            if here.get(outlet) is d or post is None or d.battery_via != "reporter":
+                continue
+            # It left between two steps: its reporter posted until then.
+            first = self.paired_at[d.id]
+            last = first + REPORT_EVERY_S * math.floor(
+                (d.departure_s - 1e-6 - first) / REPORT_EVERY_S
+            )
+            post.at = max(post.at, min(last, t))
         self.here = dict(here)
         lag = self.scenario.sensor_lag_s
         for outlet, d in here.items():
