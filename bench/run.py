@@ -72,7 +72,18 @@ def metrics(out: Outcome, bound_wh: float | None, steps: int) -> dict[str, Any]:
     }
 
 
-def bench(scenario: Scenario, plot_dir: Path | None = None) -> dict[str, Any]:
+def _best_peer(results: dict[str, Any]) -> str:
+    """The algorithm other than ``smart`` that added the most energy with the fewest dead
+    minutes (dead minutes first)."""
+    return min(
+        (n for n in results if n != DEFAULT),
+        key=lambda n: (results[n]["dead_minutes"], -results[n]["added_wh"]),
+    )
+
+
+def bench(
+    scenario: Scenario, plot_dir: Path | None = None, charges: Sequence[str] = ()
+) -> dict[str, Any]:
     """All algorithms and both bounds on one scenario, as one JSON object.
 
     ``ms_per_cycle`` is measured in whichever process runs the scenario; compare it between
@@ -82,12 +93,21 @@ def bench(scenario: Scenario, plot_dir: Path | None = None) -> dict[str, Any]:
     alive = bound.solve(scenario, alive=True)
     results: dict[str, Any] = {}
     traces: dict[str, list[float]] = {}
+    socs: dict[str, Any] = {}
     for policy in policies():
         out = run(scenario, policy)
         results[policy.name] = metrics(out, upper.value_wh, scenario.steps)
         traces[policy.name] = out.draw_trace
+        socs[policy.name] = out.soc_trace
     if plot_dir is not None and not scenario.name.startswith("random-"):
         plots.draws(scenario, traces, plot_dir / f"{scenario.name}-draw.png")
+    if plot_dir is not None and scenario.name in charges:
+        peer = _best_peer(results)
+        plots.charges(
+            scenario,
+            {DEFAULT: socs[DEFAULT], peer: socs[peer]},
+            plot_dir / f"{scenario.name}-charges.png",
+        )
     return {
         "scenario": scenario.name,
         "bound_wh": None if upper.value_wh is None else round(upper.value_wh, 2),
@@ -131,6 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--plots", type=Path, help="write PNG plots into this folder")
     parser.add_argument("--markdown", action="store_true", help="print the summary tables")
+    parser.add_argument(
+        "--charges",
+        action="append",
+        default=[],
+        help="plot each laptop's charge on this scenario (by name) under smart and its best peer",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     args = parser.parse_args(argv)
     scenarios = [load(p) for p in args.scenario]
@@ -143,7 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.plots.mkdir(parents=True, exist_ok=True)
     runs = []
     with ProcessPoolExecutor(max(1, args.jobs)) as pool:
-        for result in pool.map(bench, scenarios, [args.plots] * len(scenarios)):
+        for result in pool.map(
+            bench, scenarios, [args.plots] * len(scenarios), [args.charges] * len(scenarios)
+        ):
             runs.append(result)
             m = result["results"][DEFAULT]
             print(

@@ -82,6 +82,8 @@ class Outcome:
     switches_per_outlet_hour: float = 0.0
     per_device: list[dict[str, object]] = field(default_factory=list)
     draw_trace: list[float] = field(default_factory=list)
+    # Each laptop's charge after every step while it is present (for the charge plots).
+    soc_trace: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     seconds_in_policy: float = 0.0
 
 
@@ -117,10 +119,12 @@ class StripWorld:
         self.noticed = {d.id for d in scenario.devices if d.reports_battery}
         self.found_flat: set[str] = set()
         self.here: dict[int, Device] = {}
+        self.t = 0.0
         self.knowledge = Knowledge(scenario)
 
     def observe(self, t: float, limit: float) -> StripInput:
         """Who is here at ``t``, and the agent's state as the engine would see it."""
+        self.t = t
         self.here = {d.outlet: d for d in self.scenario.devices if d.arrival_s <= t < d.departure_s}
         for d in self.scenario.devices:
             if d.departure_s <= t and d.id not in self.departed:
@@ -218,6 +222,9 @@ class StripWorld:
             if since[o] is not None:
                 since[o] = (since[o] or 0.0) + dt
         out.draw_trace.append(sum(draws.values()))
+        end = self.t + dt
+        for d in here.values():
+            out.soc_trace.setdefault(d.id, []).append((end, soc[d.id]))
         return draws
 
     def finish(self) -> Outcome:
