@@ -83,10 +83,11 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
                 # The laptop on keeps the room against one less than a dwell closer to flat,
                 # or two laptops near flat would swap every cycle.
                 key = flat - settings.dwell_s if c.on else flat
-                if not c.on and c.draw_w >= c.outlet.max_power_w:
-                    # Never measured: counted at the outlet's rating until its meter is read,
-                    # so with laptops already on it may never fit. It goes first for the one
-                    # minute its reading takes; after that both fit at their real draws.
+                if not c.on and lap.on_w is None and c.draw_w >= c.outlet.max_power_w:
+                    # Never measured this session: counted at the outlet's rating until its
+                    # meter is read, so with laptops already on it may never fit. It goes
+                    # first for the one minute its reading takes; then both fit at their
+                    # real draws.
                     key -= 2.0 * settings.dwell_s
                 urgent.append((key, c))
                 continue
