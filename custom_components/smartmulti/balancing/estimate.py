@@ -156,6 +156,22 @@ def _forget(mem: OutletMemory) -> OutletMemory:
     )
 
 
+def shed(memory: OutletMemory, outlet: OutletInput, now: float, time_scale: float) -> OutletMemory:
+    """Forget the laptop's draw when the agent's guard shed its outlet since the last cycle.
+
+    The last plan had it on, and it is off with a switch since the last cycle (its
+    ``seconds_since_switch`` is on the agent's clock, ``now`` on the laptops'): it was switched
+    on and cut again, so it drew more than it was counted at, and whatever its reserve rested
+    on is wrong.
+    """
+    since = outlet.seconds_since_switch
+    if not memory.asked_on or outlet.relay_on or since is None or memory.last_now is None:
+        return memory
+    if since * time_scale < now - memory.last_now:
+        return _forget(memory)
+    return memory
+
+
 def settled(outlet: OutletInput, settings: Settings) -> bool:
     """True when the meter of an on outlet can be believed."""
     since = outlet.seconds_since_switch
@@ -184,11 +200,6 @@ def _observe(
     memory: OutletMemory, outlet: OutletInput, now: float, settings: Settings
 ) -> OutletMemory:
     dt = 0.0 if memory.last_now is None else max(0.0, now - memory.last_now)
-    since = outlet.seconds_since_switch
-    if memory.asked_on and not outlet.relay_on and since is not None and since < dt:
-        # Switched on as planned and off again before this cycle: the agent's guard shed it,
-        # so it drew more than it was counted at; whatever its draw rested on is wrong.
-        memory = _forget(memory)
     cap = memory.capacity_wh or settings.default_capacity_wh
     use = memory.use_w if memory.use_w is not None else settings.default_use_w
     was_on = memory.last_on
