@@ -16,6 +16,9 @@ taper pins both, an idle draw means full.
 The memory also keeps what the plan's ``reserve_w`` rests on (``reserve_w`` below): the
 laptop's constant-power draw once evidenced, and its last draw with the charge it was read at.
 Memory is immutable and replaced each cycle, so a run replays exactly.
+
+Over 400 lines on purpose: the memory, the rules folding each cycle into it and the reserves
+all read and write the same fields of one tuple; split, each part would reach into the others'.
 """
 
 from __future__ import annotations
