@@ -1,9 +1,18 @@
 """ACN-Sim's own algorithms (acnportal 0.3.3) behind an adapter: their code, our world.
 
-Each balanced outlet is an EVSE whose pilot is either 0 or the outlet's maximum draw (a
-relay); the one constraint is the budget left after exceptions. Watts stand for amps at 1 V,
-so ACN-Sim's energy arithmetic (kWh -> A*periods) works unchanged. Like ACN-Sim's own
-simulator, the algorithms are told each laptop's true remaining demand and departure.
+Peers, not products: like ACN-Sim's own simulator they are told each laptop's true remaining
+demand, departure and draw. Each outlet with a laptop is an EVSE whose largest pilot is that
+laptop's true draw this step, so a pilot never asks for power the charger would not take.
+Two forms: continuous pilots in [0, draw] (a charger that can be modulated, which a relay strip
+cannot do: the world caps the outlet's draw at the pilot), and relay pilots {0, draw}. The one
+constraint is the budget left after exceptions. Watts stand for amps at 1 V, so ACN-Sim's
+energy arithmetic (kWh -> A*periods) works unchanged.
+
+The demand is the wall energy still needed to reach the target: the battery's gap over the
+efficiency, scaled up by the share of the charger's output the laptop's own use takes. ACN-Sim
+caps a pilot at what the remaining demand needs within one period, which with relay pilots
+rounds the last period of every charge down to 0, so a charge never completes; relay sessions
+are asked one period's draw more, and the world's physics stops at the target's taper anyway.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ from acnportal.algorithms import (
 )
 from balancing import StripInput
 import numpy as np
+
+from pi_agent.sim.physics import charge_power_w, outlet_draw_w
 
 from .scenario import Scenario
 from .world import Decision, Present
@@ -63,6 +74,7 @@ class BenchInterface(Interface):
 class AcnPolicy:
     name: str
     make: Callable[[], SortedSchedulingAlgo]
+    continuous: bool = True
     _algo: Any = None
     _iface: BenchInterface | None = None
 
@@ -77,9 +89,15 @@ class AcnPolicy:
         assert self._iface is not None
         period_min = scenario.step_s / 60.0
         now = round(t / scenario.step_s)
-        balanced = [o for o in strip.outlets if not o.exception]
-        ids = [str(o.outlet_id) for o in balanced]
-        pilots = np.array([o.max_power_w for o in balanced])
+        balanced = [o.outlet_id for o in strip.outlets if not o.exception]
+        draw = dict.fromkeys(balanced, 0.0)
+        for p in present:
+            spec = p.device.spec
+            draw[p.device.outlet] = outlet_draw_w(
+                spec, charge_power_w(spec, max(0.0, p.soc), scenario.step_s)
+            )
+        ids = [str(o) for o in balanced]
+        pilots = np.array([draw[o] for o in balanced])
         room = strip.budget_w - scenario.exceptions_w()
         info = InfrastructureInfo(
             constraint_matrix=np.ones((1, len(balanced))),
@@ -90,14 +108,21 @@ class AcnPolicy:
             station_ids=ids,
             max_pilot=pilots,
             min_pilot=np.zeros(len(balanced)),
+            # Continuous: the range [0, draw]; relay: the two values 0 and draw.
             allowable_pilots=[np.array([0.0, p]) for p in pilots],
-            is_continuous=np.zeros(len(balanced), dtype=bool),
+            is_continuous=np.full(len(balanced), self.continuous, dtype=bool),
         )
         self._iface.update(now, period_min, info)
         sessions = []
         for p in present:
             d = p.device
-            need_wh = max(0.0, d.target_soc - p.soc) * d.capacity_wh / d.efficiency
+            gap_wh = max(0.0, d.target_soc - p.soc) * d.capacity_wh
+            if gap_wh <= 0.0:
+                continue
+            net = max(1e-6, d.charge_w - d.use_w)
+            need_wh = gap_wh / d.efficiency * d.charge_w / net
+            if not self.continuous:
+                need_wh += draw[d.outlet] * period_min / 60.0
             arrival = int(d.arrival_s // scenario.step_s)
             departure = max(now + 1, int(-(-d.departure_s // scenario.step_s)))
             sessions.append(
@@ -114,16 +139,23 @@ class AcnPolicy:
             )
         order = [int(s.station_id) for s in self._algo._sort_fn(list(sessions), self._iface)]
         schedule = self._algo.schedule(sessions) if sessions else {}
-        on = frozenset(int(k) for k, v in schedule.items() if v and v[0] > 0)
-        rest = [o.outlet_id for o in balanced if o.outlet_id not in order]
-        return Decision(on, tuple(order + rest))
+        rates = {int(k): float(v[0]) for k, v in schedule.items() if v and v[0] > 1e-6}
+        rest = [o for o in balanced if o not in order]
+        if self.continuous:
+            return Decision(frozenset(rates), tuple(order + rest), pilot_w=rates)
+        reserve = {o: draw[o] + 1.0 for o in rates}
+        return Decision(frozenset(rates), tuple(order + rest), reserve_w=reserve)
 
 
 def algorithms() -> list[AcnPolicy]:
-    """ACN-Sim's sorted algorithms, constructed as ACN-Sim's examples do."""
+    """ACN-Sim's algorithms, constructed as ACN-Sim's examples do, with continuous pilots;
+    then the two that lead with relay pilots (round robin on relays is first come first
+    served: every slot is a whole charger)."""
     return [
         AcnPolicy("acnsim:edf", lambda: SortedSchedulingAlgo(earliest_deadline_first)),
         AcnPolicy("acnsim:llf", lambda: SortedSchedulingAlgo(least_laxity_first)),
         AcnPolicy("acnsim:fcfs", lambda: SortedSchedulingAlgo(first_come_first_served)),
         AcnPolicy("acnsim:round_robin", lambda: RoundRobin(first_come_first_served)),
+        AcnPolicy("acnsim:edf_relay", lambda: SortedSchedulingAlgo(earliest_deadline_first), False),
+        AcnPolicy("acnsim:llf_relay", lambda: SortedSchedulingAlgo(least_laxity_first), False),
     ]

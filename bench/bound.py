@@ -1,9 +1,12 @@
 """The offline upper bounds: issue 8's linear relaxation, solved with HiGHS (through scipy).
 
 Per device and step: on-fraction u in [0, 1], battery energy c >= 0, charge s. Charging is
-bounded by u times the charger, by the taper (a line in s) and by the room left; the battery
-drains at its use for the off fraction; the outlet draws (u*use + c/dt)/efficiency; the draws
-plus exceptions stay under the budget. Maximise sum capacity * min(s at departure, target).
+bounded by u times what the charger has left after the laptop's use (``pi_agent.sim.physics``),
+by the taper (a line in s) and by the room left; the battery drains at its use for the off
+fraction; the outlet draws (u*use + c/dt)/efficiency; the draws plus exceptions stay under the
+budget. (A charger smaller than its laptop's use only slows the drain; the generator and the
+shipped days have none; the bound would count it as holding its charge while on, which only
+loosens it.) Maximise sum capacity * min(s at departure, target).
 The "alive" bound adds s >= 0 for every present step.
 """
 
@@ -82,13 +85,14 @@ def solve(scenario: Scenario, *, alive: bool = False) -> Bound:  # noqa: PLR0915
             eq_v += [1.0, -1.0, -1.0 / cap, -use * dt_h / cap]
             eq_b.append(-use * dt_h / cap)
             n_eq += 1
-            # c <= u*chg*dt ; c <= chg*dt*(1-s)/(1-cv) ; c <= (1-s)*cap
+            # c <= u*(chg-use)*dt ; c <= (chg-use)*dt*(1-s)/(1-cv) ; c <= (1-s)*cap
+            chg_net = max(0.0, chg - use)
             ub_r += [n_ub, n_ub]
             ub_c += [c, u]
-            ub_v += [1.0, -chg * dt_h]
+            ub_v += [1.0, -chg_net * dt_h]
             ub_b.append(0.0)
             n_ub += 1
-            taper = chg * dt_h / (1.0 - cv)
+            taper = chg_net * dt_h / (1.0 - cv)
             ub_r += [n_ub, n_ub]
             ub_c += [c, s]
             ub_v += [1.0, taper]

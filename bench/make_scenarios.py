@@ -1,4 +1,9 @@
-"""Writes the shipped scenarios (bench/scenarios/*.json) from fixed seeds; rerun to refresh."""
+"""Writes the shipped scenarios (bench/scenarios/*.json) from fixed seeds; rerun to refresh.
+
+Outlets are numbered 1..16 as on the agent. Every strip's outlets carry one installer's rating:
+100 W (the USB-C PD ceiling, the format's default) where the chargers are 45-65 W, 170 W on the
+day with 140 W chargers.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +46,7 @@ def lecture() -> Scenario:
     """16 students sit down within five minutes for 1 h 45; 300 W for all of them."""
     rng = random.Random(1)
     devices = [
-        _laptop(rng, f"student{i}", i, 60 * rng.randrange(0, 6), int(1.75 * HOUR))
+        _laptop(rng, f"student{i}", i + 1, 60 * rng.randrange(0, 6), int(1.75 * HOUR))
         for i in range(16)
     ]
     return Scenario("lecture", 60, int(1.75 * HOUR), 16, ((0, 300.0),), (), tuple(devices))
@@ -56,11 +61,11 @@ def coworking_day() -> Scenario:
         k = 0
         while t < 9 * HOUR and k < 2:
             leave = min(10 * HOUR, t + 60 * rng.randrange(90, 300))
-            devices.append(_laptop(rng, f"desk{i}-{k}", i, t, leave))
+            devices.append(_laptop(rng, f"desk{i}-{k}", i + 1, t, leave))
             t = leave + 60 * rng.randrange(10, 90)
             k += 1
     return Scenario(
-        "coworking_day", 60, 10 * HOUR, 16, ((0, 400.0),), (Lamp(15, 18.0),), tuple(devices)
+        "coworking_day", 60, 10 * HOUR, 16, ((0, 400.0),), (Lamp(16, 18.0),), tuple(devices)
     )
 
 
@@ -68,7 +73,7 @@ def budget_halves() -> Scenario:
     """A day whose budget halves at noon (a tariff change): 640 W, then 320 W."""
     rng = random.Random(3)
     devices = [
-        _laptop(rng, f"worker{i}", i, 60 * rng.randrange(0, 90), 60 * rng.randrange(300, 480))
+        _laptop(rng, f"worker{i}", i + 1, 60 * rng.randrange(0, 90), 60 * rng.randrange(300, 480))
         for i in range(14)
     ]
     return Scenario(
@@ -90,7 +95,7 @@ def mixed_chargers() -> Scenario:
         _laptop(
             rng,
             f"mixed{i}",
-            i,
+            i + 1,
             60 * rng.randrange(0, 60),
             60 * rng.randrange(180, 360),
             chargers[i % 5],
@@ -98,7 +103,14 @@ def mixed_chargers() -> Scenario:
         for i in range(14)
     ]
     return Scenario(
-        "mixed_chargers", 60, 6 * HOUR, 16, ((0, 520.0),), (Lamp(15, 30.0),), tuple(devices)
+        "mixed_chargers",
+        60,
+        6 * HOUR,
+        16,
+        ((0, 520.0),),
+        (Lamp(16, 30.0),),
+        tuple(devices),
+        outlet_max_power_w=170.0,
     )
 
 
@@ -106,7 +118,7 @@ def uncongested() -> Scenario:
     """Eight laptops on 1000 W: every one must reach its target."""
     rng = random.Random(5)
     devices = [
-        _laptop(rng, f"calm{i}", i, 60 * rng.randrange(0, 60), 60 * rng.randrange(240, 360))
+        _laptop(rng, f"calm{i}", i + 1, 60 * rng.randrange(0, 60), 60 * rng.randrange(240, 360))
         for i in range(8)
     ]
     return Scenario("uncongested", 60, 6 * HOUR, 16, ((0, 1000.0),), (), tuple(devices))

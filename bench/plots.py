@@ -15,10 +15,10 @@ from .scenario import Scenario
 
 SHOWN = (
     "smartmulti:smart",
-    "smartmulti:battery_priority",
-    "baseline:fcfs",
     "acnsim:llf",
+    "acnsim:llf_relay",
     "reference:relay_oracle",
+    "reference:lowest_battery_first",
 )
 
 
@@ -43,6 +43,34 @@ def draws(scenario: Scenario, traces: Mapping[str, Sequence[float]], path: Path)
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def charges(
+    scenario: Scenario,
+    traces: Mapping[str, Mapping[str, Sequence[tuple[float, float]]]],
+    path: Path,
+) -> None:
+    """Each laptop's charge over the day, one panel per algorithm, below zero shaded (flat),
+    with each laptop's wished charge at departure as a tick."""
+    names = list(traces)
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 3.0 * len(names)), sharex=True)
+    axes = [axes] if len(names) == 1 else list(axes)
+    targets = {d.id: d for d in scenario.devices}
+    for ax, name in zip(axes, names, strict=True):
+        for ident, points in traces[name].items():
+            d = targets[ident]
+            xs = [d.arrival_s / 3600.0] + [t / 3600.0 for t, _ in points]
+            ys = [100.0 * d.soc0] + [100.0 * soc for _, soc in points]
+            (line,) = ax.plot(xs, ys, lw=0.9)
+            ax.plot([xs[-1]], [100.0 * d.target_soc], marker="_", ms=9, color=line.get_color())
+        ax.axhspan(-30, 0, color="red", alpha=0.12)
+        ax.set_ylim(-10, 102)
+        ax.set_ylabel("charge (%)")
+        ax.set_title(f"{scenario.name}: {name}", fontsize=9)
+    axes[-1].set_xlabel("hours")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 

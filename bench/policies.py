@@ -64,7 +64,7 @@ def _greedy(order: Sequence[Present], room: float, max_w: dict[int, float]) -> l
 
 def _balanced(scenario: Scenario) -> list[int]:
     lamps = {e.outlet for e in scenario.exceptions}
-    return [o for o in range(scenario.outlets) if o not in lamps]
+    return [o for o in scenario.outlet_ids if o not in lamps]
 
 
 @dataclass(slots=True)
@@ -182,5 +182,37 @@ class RelayOracle:
         rest = [(draw, outlet) for _, draw, outlet in wanting if outlet not in on]
         on += [rest[i][1] for i in knapsack.fill([w for w, _ in rest], room - used)]
         reserve = {outlet: draw for _, draw, outlet in wanting}
+        order = tuple(on) + tuple(o for o in _balanced(scenario) if o not in on)
+        return Decision(frozenset(on), order, reserve)
+
+
+@dataclass(slots=True)
+class LowestBatteryFirst:
+    """A peer, not a product: the plain rule "lowest battery first", told every laptop's true
+    charge and draw. Each step the laptops below their target, emptiest first, are switched on
+    while their exact draws (+1 W, as their reserve) fit the budget; no dwell, no look-ahead.
+    """
+
+    name: str = "reference:lowest_battery_first"
+
+    def reset(self, scenario: Scenario) -> None:
+        del scenario
+
+    def decide(
+        self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
+    ) -> Decision:
+        room = strip.budget_w - scenario.exceptions_w()
+        on: list[int] = []
+        reserve: dict[int, float] = {}
+        used = 0.0
+        for p in sorted(present, key=lambda p: (p.soc, p.device.outlet)):
+            d = p.device
+            if p.soc >= d.target_soc:
+                continue
+            draw = outlet_draw_w(d.spec, charge_power_w(d.spec, p.soc, scenario.step_s)) + 1.0
+            if used + draw <= room:
+                on.append(d.outlet)
+                reserve[d.outlet] = draw
+                used += draw
         order = tuple(on) + tuple(o for o in _balanced(scenario) if o not in on)
         return Decision(frozenset(on), order, reserve)

@@ -1,4 +1,4 @@
-"""Run issue 8's section 1: every algorithm on each scenario, side by side, in one process.
+"""Section 1 of docs/benchmarks.md: every algorithm on each scenario, side by side.
 
 python -m bench.run --scenario bench/scenarios/lecture.json --json out.json
 python -m bench.run --all --random 20 --seed 4000 --json results.json --plots docs/img --markdown
@@ -18,7 +18,14 @@ from typing import Any
 from balancing import Strategy
 
 from . import acn, bound, plots, report
-from .policies import AllOn, EnginePolicy, FirstCome, RelayOracle, RoundRobinSlices
+from .policies import (
+    AllOn,
+    EnginePolicy,
+    FirstCome,
+    LowestBatteryFirst,
+    RelayOracle,
+    RoundRobinSlices,
+)
 from .scenario import Scenario, generate, load
 from .world import Outcome, Policy, run
 
@@ -40,7 +47,7 @@ def policies() -> list[Policy]:
         FirstCome(),
         RoundRobinSlices(),
     ]
-    return [*mine, *baselines, *acn.algorithms(), RelayOracle()]
+    return [*mine, *baselines, *acn.algorithms(), RelayOracle(), LowestBatteryFirst()]
 
 
 def metrics(out: Outcome, bound_wh: float | None, steps: int) -> dict[str, Any]:
@@ -50,11 +57,13 @@ def metrics(out: Outcome, bound_wh: float | None, steps: int) -> dict[str, Any]:
         gain = (out.delivered_wh - out.initial_wh) / (bound_wh - out.initial_wh)
     return {
         "delivered_wh": round(out.delivered_wh, 2),
+        "added_wh": round(out.delivered_wh - out.initial_wh, 2),
         "ratio": None if ratio is None else round(ratio, 4),
         "gain_ratio": None if gain is None else round(gain, 4),
         "demands_met": round(out.demands_met, 4),
         "dead_minutes": round(out.dead_minutes, 1),
         "blind_dead_minutes": round(out.blind_dead_minutes, 1),
+        "reporting_dead_minutes": round(out.reporting_dead_minutes, 1),
         "violation_wh": round(out.violation_wh, 4),
         "max_overshoot_w": round(out.max_overshoot_w, 1),
         "switches_per_outlet_hour": round(out.switches_per_outlet_hour, 3),
@@ -63,8 +72,19 @@ def metrics(out: Outcome, bound_wh: float | None, steps: int) -> dict[str, Any]:
     }
 
 
-def bench(scenario: Scenario, plot_dir: Path | None = None) -> dict[str, Any]:
-    """All algorithms and both bounds on one scenario: issue 8's JSON object.
+def _best_peer(results: dict[str, Any]) -> str:
+    """The algorithm other than ``smart`` that added the most energy with the fewest dead
+    minutes (dead minutes first)."""
+    return min(
+        (n for n in results if n != DEFAULT),
+        key=lambda n: (results[n]["dead_minutes"], -results[n]["added_wh"]),
+    )
+
+
+def bench(
+    scenario: Scenario, plot_dir: Path | None = None, charges: Sequence[str] = ()
+) -> dict[str, Any]:
+    """All algorithms and both bounds on one scenario, as one JSON object.
 
     ``ms_per_cycle`` is measured in whichever process runs the scenario; compare it between
     algorithms of one scenario only (the machines are shared and noisy).
@@ -73,12 +93,21 @@ def bench(scenario: Scenario, plot_dir: Path | None = None) -> dict[str, Any]:
     alive = bound.solve(scenario, alive=True)
     results: dict[str, Any] = {}
     traces: dict[str, list[float]] = {}
+    socs: dict[str, Any] = {}
     for policy in policies():
         out = run(scenario, policy)
         results[policy.name] = metrics(out, upper.value_wh, scenario.steps)
         traces[policy.name] = out.draw_trace
+        socs[policy.name] = out.soc_trace
     if plot_dir is not None and not scenario.name.startswith("random-"):
         plots.draws(scenario, traces, plot_dir / f"{scenario.name}-draw.png")
+    if plot_dir is not None and scenario.name in charges:
+        peer = _best_peer(results)
+        plots.charges(
+            scenario,
+            {DEFAULT: socs[DEFAULT], peer: socs[peer]},
+            plot_dir / f"{scenario.name}-charges.png",
+        )
     return {
         "scenario": scenario.name,
         "bound_wh": None if upper.value_wh is None else round(upper.value_wh, 2),
@@ -122,6 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--plots", type=Path, help="write PNG plots into this folder")
     parser.add_argument("--markdown", action="store_true", help="print the summary tables")
+    parser.add_argument(
+        "--charges",
+        action="append",
+        default=[],
+        help="plot each laptop's charge on this scenario (by name) under smart and its best peer",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     args = parser.parse_args(argv)
     scenarios = [load(p) for p in args.scenario]
@@ -134,13 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.plots.mkdir(parents=True, exist_ok=True)
     runs = []
     with ProcessPoolExecutor(max(1, args.jobs)) as pool:
-        for result in pool.map(bench, scenarios, [args.plots] * len(scenarios)):
+        for result in pool.map(
+            bench, scenarios, [args.plots] * len(scenarios), [args.charges] * len(scenarios)
+        ):
             runs.append(result)
             m = result["results"][DEFAULT]
             print(
                 f"{result['scenario']}: bound {result['bound_wh']} "
-                f"alive {result['alive_bound_wh']} | smart ratio {m['ratio']} "
-                f"dead {m['dead_minutes']} viol {m['violation_wh']} "
+                f"alive {result['alive_bound_wh']} | smart gain {m['gain_ratio']} "
+                f"ratio {m['ratio']} dead {m['reporting_dead_minutes']}/"
+                f"{m['blind_dead_minutes']}/{m['dead_minutes']} viol {m['violation_wh']} "
                 f"sw/h {m['switches_per_outlet_hour']} met {m['demands_met']}",
                 file=sys.stderr,
             )

@@ -1,4 +1,10 @@
-"""Scenario files (issue 8's JSON format) and a seeded generator of random ones."""
+"""Scenario files and a seeded generator of random ones.
+
+Outlets are numbered 1..N as on the agent and in Home Assistant. A scenario holds the truth
+about its laptops; what of it the engine may see is decided in ``bench.world`` (the strip's
+configured outlet ratings, never the chargers' true draws; battery reports by the laptops that
+send them; usual departures of users who gave one).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,11 @@ def value_at(schedule: tuple[tuple[int, float], ...], t: float) -> float:
     return watts
 
 
+BATTERY_VIA = ("reporter", "sensor")
+#: What an installer rates an outlet at when the scenario does not say.
+DEFAULT_OUTLET_MAX_W = 100.0
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     """One laptop's stay on one outlet."""
@@ -39,6 +50,13 @@ class Device:
     efficiency: float
     reports_battery: bool
     departure_known: bool
+    # How the battery reaches Home Assistant when ``reports_battery``: the laptop's reporter
+    # (through the agent) or a Home Assistant battery sensor mapped to the outlet.
+    battery_via: str = "reporter"
+
+    def __post_init__(self) -> None:
+        if self.battery_via not in BATTERY_VIA:
+            raise ValueError(f"{self.id}: battery_via must be one of {BATTERY_VIA}")
 
     @property
     def spec(self) -> LaptopSpec:
@@ -70,6 +88,10 @@ class Scenario:
     budget_w: tuple[tuple[int, float], ...]
     exceptions: tuple[Lamp, ...]
     devices: tuple[Device, ...]
+    # The strip's configured rating of its outlets: one number for all, or one per outlet.
+    outlet_max_power_w: float | tuple[float, ...] = DEFAULT_OUTLET_MAX_W
+    # How late a Home Assistant battery sensor follows the laptop's real charge.
+    sensor_lag_s: float = 300.0
 
     @property
     def steps(self) -> int:
@@ -82,17 +104,17 @@ class Scenario:
     def exceptions_w(self) -> float:
         return sum(e.power_w for e in self.exceptions)
 
-    def outlet_max_w(self) -> dict[int, float]:
-        """Each outlet's configured maximum: the largest charger used on it (5 W steps).
+    @property
+    def outlet_ids(self) -> range:
+        return range(1, self.outlets + 1)
 
-        An outlet nobody uses gets the fleet's largest, as an installer would rate a spare.
-        """
-        fleet = max((d.spec.max_draw_w for d in self.devices), default=100.0)
-        limits = {}
-        for outlet in range(self.outlets):
-            draws = [d.spec.max_draw_w for d in self.devices if d.outlet == outlet]
-            limits[outlet] = 5.0 * math.ceil((max(draws) if draws else fleet) / 5.0)
-        return limits
+    def outlet_ratings(self) -> dict[int, float]:
+        """Each outlet's configured maximum, as the strip's installer set it (exception
+        outlets are rated at their own draw by the bench's agent)."""
+        ratings = self.outlet_max_power_w
+        if isinstance(ratings, tuple):
+            return dict(zip(self.outlet_ids, ratings, strict=True))
+        return dict.fromkeys(self.outlet_ids, float(ratings))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,11 +125,16 @@ class Scenario:
             "budget_w": [list(b) for b in self.budget_w],
             "exceptions": [asdict(e) for e in self.exceptions],
             "devices": [asdict(d) for d in self.devices],
+            "outlet_max_power_w": list(self.outlet_max_power_w)
+            if isinstance(self.outlet_max_power_w, tuple)
+            else self.outlet_max_power_w,
+            "sensor_lag_s": self.sensor_lag_s,
         }
 
 
 def parse(data: dict[str, Any]) -> Scenario:
-    """Validate a scenario dict: outlets in range, stays not overlapping on an outlet."""
+    """Validate a scenario dict: outlets in 1..N, stays not overlapping on an outlet."""
+    ratings = data.get("outlet_max_power_w", DEFAULT_OUTLET_MAX_W)
     scenario = Scenario(
         name=str(data["name"]),
         step_s=int(data["step_s"]),
@@ -118,11 +145,22 @@ def parse(data: dict[str, Any]) -> Scenario:
             Lamp(int(e["outlet"]), float(e["power_w"])) for e in data.get("exceptions", [])
         ),
         devices=tuple(Device(**d) for d in data["devices"]),
+        outlet_max_power_w=tuple(float(w) for w in ratings)
+        if isinstance(ratings, list)
+        else float(ratings),
+        sensor_lag_s=float(data.get("sensor_lag_s", 300.0)),
     )
+    if isinstance(scenario.outlet_max_power_w, tuple) and (
+        len(scenario.outlet_max_power_w) != scenario.outlets
+    ):
+        raise ValueError("outlet_max_power_w: one number, or one per outlet")
+    for e in scenario.exceptions:
+        if e.outlet not in scenario.outlet_ids:
+            raise ValueError(f"exception outlet {e.outlet} is not in 1..{scenario.outlets}")
     taken = {e.outlet for e in scenario.exceptions}
     by_outlet: dict[int, list[Device]] = {}
     for d in scenario.devices:
-        if not 0 <= d.outlet < scenario.outlets or d.outlet in taken:
+        if d.outlet not in scenario.outlet_ids or d.outlet in taken:
             raise ValueError(f"{d.id}: outlet {d.outlet} is not a balanced outlet")
         if d.departure_s <= d.arrival_s:
             raise ValueError(f"{d.id}: leaves before it arrives")
@@ -137,14 +175,6 @@ def parse(data: dict[str, Any]) -> Scenario:
 
 def load(path: Path) -> Scenario:
     return parse(json.loads(path.read_text()))
-
-
-def _outlet_max_w(devices: list[Device]) -> dict[int, float]:
-    """Each used outlet's maximum as ``Scenario.outlet_max_w`` rates it (5 W steps)."""
-    limits: dict[int, float] = {}
-    for d in devices:
-        limits[d.outlet] = max(limits.get(d.outlet, 0.0), 5.0 * math.ceil(d.spec.max_draw_w / 5.0))
-    return limits
 
 
 def peak_demand_w(devices: tuple[Device, ...] | list[Device], step_s: int = 60) -> float:
@@ -164,8 +194,10 @@ def generate(seed: int, *, step_s: int = 60) -> Scenario:
     """A random congested strip day: fleet, budget, arrivals and knowledge drawn from ``seed``.
 
     The ranges are a coworking's, not the shipped scenarios': 6-16 busy outlets with up to
-    three stays each, 45-140 W chargers, 40-100 Wh, 60 % reporting their battery, 50 % known
-    departures, a lamp half the time. The budget is 20-60 % of the fleet's peak demand (all
+    three stays each, 45-140 W chargers, 40-100 Wh, 60 % reporting their battery (a third of
+    them through a Home Assistant sensor), 50 % with a usual departure, a lamp half the time.
+    Every outlet carries the installer's one rating (170, 200 or 250 W: at least the largest
+    charger's draw, 140 W / 0.85). The budget is 20-60 % of the fleet's peak demand (all
     outlets on), so most days are congested, but never below what the largest outlet needs
     (with 10 % to spare); sometimes it changes mid-day (x0.5-1.3).
     """
@@ -174,8 +206,9 @@ def generate(seed: int, *, step_s: int = 60) -> Scenario:
     duration = hours * 3600
     outlets = 16
     lamp = rng.random() < 0.5
-    exceptions = (Lamp(15, round(rng.uniform(8, 40), 1)),) if lamp else ()
-    free = list(range(15 if lamp else 16))
+    rating = rng.choice([170.0, 200.0, 250.0])
+    exceptions = (Lamp(16, round(rng.uniform(8, 40), 1)),) if lamp else ()
+    free = list(range(1, 16 if lamp else 17))
     rng.shuffle(free)
     devices: list[Device] = []
     n_outlets = rng.randint(6, len(free))
@@ -202,6 +235,7 @@ def generate(seed: int, *, step_s: int = 60) -> Scenario:
                     efficiency=round(rng.uniform(0.85, 0.92), 2),
                     reports_battery=rng.random() < 0.6,
                     departure_known=rng.random() < 0.5,
+                    battery_via="sensor" if rng.random() < 1 / 3 else "reporter",
                 )
             )
             stays += 1
@@ -212,8 +246,9 @@ def generate(seed: int, *, step_s: int = 60) -> Scenario:
     # A relay outlet is all or nothing: a budget that cannot carry the largest charger at
     # full power (a misconfigured strip: the agent would never admit that outlet) leaves
     # that laptop unpowerable by any relay policy, while the LP relaxation would still
-    # count it, so the budget always carries the largest outlet with 10 % to spare.
-    largest = max(_outlet_max_w(devices).values(), default=0.0)
+    # count it, so the budget always carries the largest outlet with 10 % to spare (at its
+    # rating: an outlet never seen drawing is admitted only at it).
+    largest = max([rating, *(d.spec.max_draw_w for d in devices)])
     floor = math.ceil((1.1 * largest + lamps_w) / 10.0) * 10.0
     budget = max(budget, floor)
     schedule: list[tuple[int, float]] = [(0, budget)]
@@ -232,4 +267,5 @@ def generate(seed: int, *, step_s: int = 60) -> Scenario:
         budget_w=tuple(schedule),
         exceptions=exceptions,
         devices=tuple(devices),
+        outlet_max_power_w=rating,
     )

@@ -92,7 +92,7 @@ def run_site(site: Site, strategies: Mapping[str, Strategy] | None = None) -> di
             s.scenario,
             max_w=None
             if s.outlet_max_w is None
-            else dict.fromkeys(range(s.scenario.outlets), float(s.outlet_max_w)),
+            else dict.fromkeys(s.scenario.outlet_ids, float(s.outlet_max_w)),
         )
         for s in site.strips
     }

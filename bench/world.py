@@ -3,24 +3,29 @@
 Every algorithm runs through the same agent model, so none is credited with switching the
 real agent would refuse: a plan that switches an outlet off before its minimum on time (or on
 before its minimum off time) waits; a switch-on is admitted only if the counted draw (measured
-for settled outlets, ``max_power_w`` for ones switched on this step) plus the outlet's maximum
-fits the limit; switch-ons are staggered; and the guard sheds from the end of the plan's
-priority when the draw exceeds the limit, after its hold. World steps are ``step_s`` long and
-the algorithm is asked once per step.
+for settled outlets, the plan's reserve or else ``max_power_w`` for ones switched on this step)
+plus the outlet's own fits the limit; switch-ons are staggered; and the guard sheds from the
+end of the plan's priority when the draw exceeds the limit, after its hold. World steps are
+``step_s`` long and the algorithm is asked once per step.
+
+The engine's input is built by ``balancing.observe``, the construction Home Assistant uses,
+from what a real strip would hold (``bench.knowledge``): the agent's relays, meters and
+configured ratings, battery reports as reporters and Home Assistant sensors deliver them, and
+users' usual departures while their session is open.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-import math
 import time
 from typing import Protocol
 
-from balancing import BatteryReport, OutletInput, StripInput
+from balancing import StripInput
 
 from pi_agent.sim.physics import SECONDS_PER_HOUR, step
 
+from .knowledge import Knowledge
 from .scenario import Device, Scenario
 
 MIN_ON_S = 60.0
@@ -39,11 +44,16 @@ class Present:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """A plan as the agent receives it; ``reserve_w`` is the plan's optional per-outlet reserve."""
+    """A plan as the agent receives it; ``reserve_w`` is the plan's optional per-outlet reserve.
+
+    ``pilot_w`` is for references that modulate power (ACN-Sim's continuous pilots), which a
+    relay strip cannot: an outlet on with a pilot draws at most that.
+    """
 
     on: frozenset[int]
     priority: tuple[int, ...]
     reserve_w: Mapping[int, float] = field(default_factory=dict)
+    pilot_w: Mapping[int, float] = field(default_factory=dict)
 
 
 class Policy(Protocol):
@@ -65,12 +75,15 @@ class Outcome:
     demands_met: float = 0.0
     dead_minutes: float = 0.0
     blind_dead_minutes: float = 0.0  # of laptops no policy could have noticed yet (see run)
+    reporting_dead_minutes: float = 0.0  # of laptops that report their battery
     violation_wh: float = 0.0
     max_overshoot_w: float = 0.0
     switches: int = 0
     switches_per_outlet_hour: float = 0.0
     per_device: list[dict[str, object]] = field(default_factory=list)
     draw_trace: list[float] = field(default_factory=list)
+    # Each laptop's charge after every step while it is present (for the charge plots).
+    soc_trace: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     seconds_in_policy: float = 0.0
 
 
@@ -79,23 +92,23 @@ class StripWorld:
     sees, then ``step`` with a plan and the limit the agent enforces.
 
     ``run`` drives one strip alone; ``bench.site`` drives several on one circuit. Outlets may
-    be given a configured maximum (``max_w``) other than the scenario's own rating.
+    be given a configured maximum (``max_w``) other than the scenario's ratings.
     """
 
     def __init__(self, scenario: Scenario, *, max_w: Mapping[int, float] | None = None) -> None:
         self.scenario = scenario
         self.dt = float(scenario.step_s)
         self.lamps = {e.outlet: e.power_w for e in scenario.exceptions}
-        self.max_w = scenario.outlet_max_w()
+        self.max_w = scenario.outlet_ratings()
         self.max_w.update(max_w or {})
         for outlet, watts in self.lamps.items():
             self.max_w[outlet] = watts
-        self.balanced = [o for o in range(scenario.outlets) if o not in self.lamps]
-        self.relay = dict.fromkeys(range(scenario.outlets), False)
+        self.balanced = [o for o in scenario.outlet_ids if o not in self.lamps]
+        self.relay = dict.fromkeys(scenario.outlet_ids, False)
         for outlet in self.lamps:
             self.relay[outlet] = True
-        self.since: dict[int, float | None] = dict.fromkeys(range(scenario.outlets), None)
-        self.measured = dict.fromkeys(range(scenario.outlets), 0.0)
+        self.since: dict[int, float | None] = dict.fromkeys(scenario.outlet_ids, None)
+        self.measured = dict.fromkeys(scenario.outlet_ids, 0.0)
         self.measured.update(self.lamps)
         self.soc = {d.id: d.soc0 for d in scenario.devices}
         self.out = Outcome()
@@ -106,24 +119,27 @@ class StripWorld:
         self.noticed = {d.id for d in scenario.devices if d.reports_battery}
         self.found_flat: set[str] = set()
         self.here: dict[int, Device] = {}
+        self.t = 0.0
+        self.knowledge = Knowledge(scenario)
 
     def observe(self, t: float, limit: float) -> StripInput:
         """Who is here at ``t``, and the agent's state as the engine would see it."""
+        self.t = t
         self.here = {d.outlet: d for d in self.scenario.devices if d.arrival_s <= t < d.departure_s}
         for d in self.scenario.devices:
             if d.departure_s <= t and d.id not in self.departed:
                 self.departed[d.id] = self.soc[d.id]
-        return _observe(
-            scenario=self.scenario,
-            t=t,
+        self.knowledge.update(t, self.here, self.soc)
+        return self.knowledge.strip_input(
+            t,
+            limit=limit,
             relay=self.relay,
             since=self.since,
             measured=self.measured,
             max_w=self.max_w,
             lamps=self.lamps,
-            here=self.here,
-            soc=self.soc,
-            limit=limit,
+            min_on_s=MIN_ON_S,
+            min_off_s=MIN_OFF_S,
         )
 
     def present(self) -> list[Present]:
@@ -137,6 +153,9 @@ class StripWorld:
         # What admission counts for an outlet switching on or settling: the plan's reserve
         # when it gives one (never above the outlet's maximum), else the maximum.
         reserve = {o: min(max_w[o], decision.reserve_w.get(o, max_w[o])) for o in relay}
+        for o, pilot in decision.pilot_w.items():
+            reserve[o] = pilot
+        pilots = decision.pilot_w
 
         # The agent: switch-offs first, then admitted switch-ons in priority order.
         switched_on: list[int] = []
@@ -160,7 +179,7 @@ class StripWorld:
         # Physics, with the guard shedding from the end of the priority on an overload.
         delays = {o: STAGGER_S * (i + 1) for i, o in enumerate(switched_on)}
         draws, after = _physics(
-            here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=self.lamps
+            here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=self.lamps, pilots=pilots
         )
         total = sum(draws.values())
         if total > limit + 1e-9:
@@ -169,11 +188,19 @@ class StripWorld:
             order = sorted((o for o in balanced if relay[o]), key=lambda o: (rank.get(o, 99), o))
             while order and total > limit + 1e-9:
                 shed = order.pop()
-                relay[shed], since[shed] = False, 0.0
+                # Cut after the hold from its switch-on (or the step's start): its relay
+                # moved that much into the step.
+                relay[shed], since[shed] = False, -(delays.get(shed, 0.0) + GUARD_HOLD_S)
                 out.switches += 1
                 total -= draws.get(shed, 0.0)
             draws, after = _physics(
-                here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=self.lamps
+                here=here,
+                soc=soc,
+                relay=relay,
+                delays=delays,
+                dt=dt,
+                lamps=self.lamps,
+                pilots=pilots,
             )
         for o, d in here.items():
             if relay[o] and d.id not in self.noticed:
@@ -186,6 +213,8 @@ class StripWorld:
                 self.found_flat.discard(d.id)
             elif soc[d.id] < 0:
                 out.dead_minutes += dt / 60.0
+                if d.reports_battery:
+                    out.reporting_dead_minutes += dt / 60.0
                 if d.id not in self.noticed or d.id in self.found_flat:
                     out.blind_dead_minutes += dt / 60.0
         for o in relay:
@@ -193,6 +222,9 @@ class StripWorld:
             if since[o] is not None:
                 since[o] = (since[o] or 0.0) + dt
         out.draw_trace.append(sum(draws.values()))
+        end = self.t + dt
+        for d in here.values():
+            out.soc_trace.setdefault(d.id, []).append((end, soc[d.id]))
         return draws
 
     def finish(self) -> Outcome:
@@ -240,6 +272,7 @@ def _physics(
     delays: dict[int, float],
     dt: float,
     lamps: dict[int, float],
+    pilots: Mapping[int, float],
 ) -> tuple[dict[int, float], dict[str, float]]:
     """Draw per outlet (while on) and the charge after the step, without mutating ``soc``."""
     draws = dict(lamps.items())
@@ -253,50 +286,5 @@ def _physics(
         delay = delays.get(outlet, 0.0)
         if delay > 0:
             level, _ = step(spec, level, False, delay)
-        after[d.id], draws[outlet] = step(spec, level, True, dt - delay)
+        after[d.id], draws[outlet] = step(spec, level, True, dt - delay, pilots.get(outlet))
     return draws, after
-
-
-def _observe(
-    *,
-    scenario: Scenario,
-    t: float,
-    relay: dict[int, bool],
-    since: dict[int, float | None],
-    measured: dict[int, float],
-    max_w: dict[int, float],
-    lamps: dict[int, float],
-    here: dict[int, Device],
-    soc: dict[str, float],
-    limit: float,
-) -> StripInput:
-    """What the engine sees: the agent's state plus the laptops' own reports."""
-    outlets = []
-    for o in range(scenario.outlets):
-        d = here.get(o)
-        battery = None
-        if d is not None and d.reports_battery:
-            pct = min(100.0, max(0.0, round(100.0 * soc[d.id])))
-            battery = BatteryReport(percent=pct, plugged=relay[o], age_s=0.0)
-        outlets.append(
-            OutletInput(
-                outlet_id=o,
-                relay_on=relay[o],
-                power_w=measured[o] if relay[o] else 0.0,
-                max_power_w=max_w[o],
-                exception=o in lamps,
-                seconds_since_switch=since[o],
-                battery=battery,
-                departure_at=float(d.departure_s) if d is not None and d.departure_known else None,
-                target_percent=100.0 * d.target_soc if d is not None else 100.0,
-            )
-        )
-    return StripInput(
-        strip_id=scenario.name,
-        now=t,
-        budget_w=limit,
-        hard_limit_w=math.inf,
-        outlets=tuple(outlets),
-        min_on_s=MIN_ON_S,
-        min_off_s=MIN_OFF_S,
-    )

@@ -1,21 +1,21 @@
 """What Home Assistant knows about a strip, turned into what the balancing engine needs.
 
 Pure functions of the agent's state, Home Assistant's battery sensor states and the strip's
-settings; no ``hass``, no I/O, so every rule here is tested on its own.
+settings; no ``hass``, no I/O, so every rule here is tested on its own. The construction itself
+(which report wins, what is stale, which outlets the engine sees) is ``balancing.observe``'s,
+shared with the benchmark, so the engine is measured on what this code gives it; this module
+only reads Home Assistant's types into it.
 
-Battery rule: a laptop's battery percent comes from the agent (a reporter running on the laptop)
-or from a Home Assistant battery sensor mapped to the outlet (the companion app, HASS.Agent,
-System Bridge). The fresher of the two wins, a tie goes to the agent (it knows the laptop is on
-this outlet). A sensor's age is the time since Home Assistant last heard from it
-(``last_reported``: a value repeated unchanged is still fresh); an unavailable, unknown or
-non-numeric state, or a value outside 0–100, is no report. A report older than the strip's
-``battery_max_age`` option is stale: it is not given to the engine, which then falls back on its
-estimate from the measured power (the engine's own ``report_max_age_s`` caps the option).
+A battery sensor (the companion app, HASS.Agent, System Bridge) mapped to an outlet is a
+report whose age is the time since Home Assistant last heard from it (``last_reported``: a
+value repeated unchanged is still fresh); an unavailable, unknown or non-numeric state, or a
+value outside 0–100, is no report. The strip's ``battery_max_age`` option is the staleness
+limit (the engine's own ``report_max_age_s`` caps it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +26,7 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import State
 
 from .balancing import BatteryReport, OutletInput, Settings, Strategy, StripInput
+from .balancing.observe import OutletFacts, freshest, strip_input as observed_strip_input
 from .const import DEFAULT_BATTERY_MAX_AGE
 from .coordinator import SmartMultiData
 from .models import Outlet
@@ -52,8 +53,8 @@ class StripSettings:
 class OutletHints:
     """What the engine may know of an outlet's user; the users issue fills these in.
 
-    ``tier``: higher is served first; ``departure``: when the user leaves (the engine aims to
-    reach ``target_percent`` by then).
+    ``tier``: higher is served first; ``departure``: when the user usually leaves (the engine
+    aims to reach ``target_percent`` by then): both only while the user's session is open.
     """
 
     tier: int = 0
@@ -89,15 +90,6 @@ def sensor_battery(state: State | None, now: datetime, *, plugged: bool) -> Batt
         return None
     age = max(0.0, (now - state.last_reported).total_seconds())
     return BatteryReport(percent=percent, plugged=plugged, age_s=age)
-
-
-def freshest(reports: Iterable[BatteryReport | None]) -> BatteryReport | None:
-    """The youngest report; on a tie the first given (the agent's)."""
-    best: BatteryReport | None = None
-    for report in reports:
-        if report is not None and (best is None or report.age_s < best.age_s):
-            best = report
-    return best
 
 
 class BatterySource(StrEnum):
@@ -183,54 +175,47 @@ def strip_input(
     """
     state = data.state
     agent_now = data.agent_time(monotonic_now)
-    outlets = []
+    facts = []
     for outlet in state.outlets.values():
-        if outlet.override is False:
-            continue
-        if closed and outlet.override is None and (exceptions_off or not outlet.exception):
-            continue
         hint = hints.get(outlet.id, NO_HINTS)
         departure_at = (
             None
             if hint.departure is None
             else monotonic_now + (hint.departure - utcnow).total_seconds()
         )
-        battery = outlet_battery(
-            outlet,
-            sensors.get(outlet.id),
-            agent_now=agent_now,
-            utcnow=utcnow,
-            max_age_s=battery_max_age_s,
-        ).used
-        outlets.append(
-            OutletInput(
+        facts.append(
+            OutletFacts(
                 outlet_id=outlet.id,
                 relay_on=outlet.relay,
                 power_w=outlet.power_w,
                 max_power_w=outlet.max_power_w,
-                exception=outlet.exception or outlet.override is True,
+                exception=outlet.exception,
+                override=outlet.override,
                 fault=outlet.fault is not None,
-                stale=stale,
                 seconds_since_switch=None
                 if outlet.last_switch_at is None
                 else max(0.0, agent_now - outlet.last_switch_at),
-                battery=battery,
+                agent_report=agent_battery(outlet, agent_now),
+                sensor_report=sensor_battery(sensors.get(outlet.id), utcnow, plugged=outlet.relay),
                 tier=hint.tier,
                 departure_at=departure_at,
                 target_percent=hint.target_percent,
             )
         )
-    budget = state.hard_limit_w if settings.budget_w is None else settings.budget_w
-    return StripInput(
+    return observed_strip_input(
+        facts,
         strip_id=strip_id,
         now=monotonic_now,
-        budget_w=budget,
+        budget_w=state.hard_limit_w if settings.budget_w is None else settings.budget_w,
         hard_limit_w=state.hard_limit_w,
-        outlets=tuple(outlets),
+        battery_max_age_s=battery_max_age_s,
+        stale=stale,
         strategy=settings.strategy,
         min_on_s=state.min_on_s,
         min_off_s=state.min_off_s,
-        max_on=settings.max_outlets if settings.strategy is Strategy.MAX_OUTLETS else None,
+        max_on=settings.max_outlets,
+        closed=closed,
+        exceptions_off=exceptions_off,
     )
 
 

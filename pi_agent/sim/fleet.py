@@ -113,9 +113,9 @@ class LaptopMix:
     """The population laptops are drawn from.
 
     The charger's rating covers the laptop's own use and its battery together, and laptops cap
-    the battery's charge rate (``max_c_rate`` × capacity per hour), so ``spec.charge_w`` is
-    min(charger − use, max_c_rate × capacity) and an outlet never draws more than
-    charger / efficiency.
+    the battery's charge rate (``max_c_rate`` × capacity per hour), so ``spec.charge_w`` (what
+    the charger delivers) is min(charger, use + max_c_rate × capacity) and an outlet never
+    draws more than charger / efficiency.
     """
 
     classes: tuple[LaptopClass, ...] = DEFAULT_CLASSES
@@ -144,7 +144,7 @@ class LaptopMix:
         use_w = round(rng.uniform(*cls.use_w), 1)
         spec = LaptopSpec(
             capacity_wh=capacity_wh,
-            charge_w=round(min(charger_w - use_w, self.max_c_rate * capacity_wh), 1),
+            charge_w=round(min(charger_w, use_w + self.max_c_rate * capacity_wh), 1),
             use_w=use_w,
             cv_soc=round(rng.uniform(*self.cv_soc), 3),
             efficiency=round(rng.uniform(*self.efficiency), 3),

@@ -10,7 +10,7 @@ from pi_agent.sim.hardware import MeterFault, SimMeter, SimRelay, build_sim_hard
 from pi_agent.sim.physics import LaptopSpec
 from pi_agent.sim.world import World
 
-SPEC = LaptopSpec(capacity_wh=50.0, charge_w=45.0, use_w=10.0, cv_soc=0.8, efficiency=0.9)
+SPEC = LaptopSpec(capacity_wh=50.0, charge_w=55.0, use_w=10.0, cv_soc=0.8, efficiency=0.9)
 FULL_DRAW_W = (10.0 + 45.0) / 0.9
 
 

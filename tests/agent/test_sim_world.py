@@ -11,7 +11,7 @@ from pi_agent.sim.physics import LaptopSpec
 from pi_agent.sim.world import MAINS_V, World
 
 # Battery 50 Wh charging at 45 W while the laptop uses 10 W, through a 90 % efficient charger.
-SPEC = LaptopSpec(capacity_wh=50.0, charge_w=45.0, use_w=10.0, cv_soc=0.8, efficiency=0.9)
+SPEC = LaptopSpec(capacity_wh=50.0, charge_w=55.0, use_w=10.0, cv_soc=0.8, efficiency=0.9)
 FULL_DRAW_W = (10.0 + 45.0) / 0.9
 IDLE_DRAW_W = 10.0 / 0.9
 

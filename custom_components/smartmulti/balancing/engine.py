@@ -16,7 +16,7 @@ import math
 
 from . import knapsack
 from .candidates import Bid, Candidate, Want, candidate, exception_draw_w
-from .estimate import OutletMemory, observe, view
+from .estimate import OutletMemory, observe, shed, view
 from .model import (
     ChargeState,
     OutletDecision,
@@ -117,9 +117,13 @@ class Balancer:
         for outlet in strip.outlets:
             if outlet.exception:
                 continue
-            mem = observe(
-                self._memory.get(outlet.outlet_id, OutletMemory()), outlet, strip.now, self.settings
+            mem = shed(
+                self._memory.get(outlet.outlet_id, OutletMemory()),
+                outlet,
+                strip.now,
+                strip.time_scale,
             )
+            mem = observe(mem, outlet, strip.now, self.settings)
             seen[outlet.outlet_id] = mem
             lap = view(mem, outlet, self.settings, strip.time_scale)
             cands.append(candidate(outlet, mem, lap, strip, self.settings))
@@ -177,6 +181,9 @@ class Balancer:
         real = _select(seen, room, respect_locks=True)
         ideal = _select(seen, room, respect_locks=False)
         on = set(real.chosen)
+        for oid, mem in self._memory.items():
+            if mem.asked_on != (oid in on):
+                self._memory[oid] = mem._replace(asked_on=oid in on)
         decisions = [
             self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale) for c in cands
         ]

@@ -16,6 +16,9 @@ taper pins both, an idle draw means full.
 The memory also keeps what the plan's ``reserve_w`` rests on (``reserve_w`` below): the
 laptop's constant-power draw once evidenced, and its last draw with the charge it was read at.
 Memory is immutable and replaced each cycle, so a run replays exactly.
+
+Over 400 lines on purpose: the memory, the rules folding each cycle into it and the reserves
+all read and write the same fields of one tuple; split, each part would reach into the others'.
 """
 
 from __future__ import annotations
@@ -78,6 +81,12 @@ class OutletMemory(NamedTuple):
     plateau_w: float = 0.0  # the draw holding steady since ``plateau_since``
     plateau_since: float | None = None
     plateau_soc: float | None = None  # the reported charge when the plateau began
+    asked_on: bool = False  # the last plan had it on
+    # Without a report: the least energy the battery can hold above its level when the
+    # session's peak draw was read (on at the lowest efficiency against the highest use, off
+    # draining at the highest use). While it is not negative the charge is no lower than then,
+    # so the laptop draws no more than that peak: a taper only falls as the charge rises.
+    above_peak_wh: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +155,24 @@ def _forget(mem: OutletMemory) -> OutletMemory:
         cc_gain=0.0,
         anchored=False,
         flat_since=None,
+        above_peak_wh=0.0,
     )
+
+
+def shed(memory: OutletMemory, outlet: OutletInput, now: float, time_scale: float) -> OutletMemory:
+    """Forget the laptop's draw when the agent's guard shed its outlet since the last cycle.
+
+    The last plan had it on, and it is off with a switch since the last cycle (its
+    ``seconds_since_switch`` is on the agent's clock, ``now`` on the laptops'): it was switched
+    on and cut again, so it drew more than it was counted at, and whatever its reserve rested
+    on is wrong.
+    """
+    since = outlet.seconds_since_switch
+    if not memory.asked_on or outlet.relay_on or since is None or memory.last_now is None:
+        return memory
+    if since * time_scale < now - memory.last_now:
+        return _forget(memory)
+    return memory
 
 
 def settled(outlet: OutletInput, settings: Settings) -> bool:
@@ -181,7 +207,13 @@ def _observe(
     use = memory.use_w if memory.use_w is not None else settings.default_use_w
     was_on = memory.last_on
     outlet_wh = memory.last_w * dt / SECONDS_PER_HOUR if was_on else 0.0
-    mem = memory._replace(last_now=now, last_on=outlet.relay_on, last_w=outlet.power_w)
+    worst_use_wh = settings.max_use_w * dt / SECONDS_PER_HOUR
+    above = memory.above_peak_wh - worst_use_wh
+    if was_on:
+        above += outlet_wh * settings.min_efficiency
+    mem = memory._replace(
+        last_now=now, last_on=outlet.relay_on, last_w=outlet.power_w, above_peak_wh=above
+    )
     if outlet.relay_on != was_on:
         mem = mem._replace(anchor_t=None, anchor_soc=None, anchor_wh=0.0)
     else:
@@ -368,6 +400,8 @@ def _observe_draw(
     new_session = not mem.present
     if new_session:
         mem = _forget(mem)._replace(soc=None, soc_low=None, session_start=now)
+    if power >= mem.peak_w:
+        mem = mem._replace(above_peak_wh=0.0)
     peak = max(mem.peak_w, power)
     start = mem.session_start if mem.session_start is not None else now
     cv = settings.default_cv_soc
@@ -437,13 +471,17 @@ def reserve_w(
     (1 - charge), and below the knee it is constant, so from the draw at the last report on
     it can grow at most by the ratio of (1 - charge) now to then (reports are whole percents:
     half a percent either way is allowed for); capped by the constant-power draw once one is
-    evidenced (a draw read below 70 %, or one that held while the charge rose). Without a report: the constant-power draw once a long plateau at the
-    session's peak proved it, but the laptop may have been swapped while its outlet was off,
-    so that lapses after ``reserve_hold_s`` off. A margin is added either way.
+    evidenced (a draw read below 70 %, or one that held while the charge rose). Without a
+    report: the constant-power draw once a long plateau at the session's peak proved it, or the
+    peak itself while the charge cannot have fallen below where it was read
+    (``above_peak_wh``); but the laptop may have been swapped while its outlet was off, so
+    that lapses after ``reserve_hold_s`` off. A margin is added either way.
     """
     if not memory.present or outlet.max_power_w <= 0:
         return None
     draw: float | None = memory.cc_w if memory.cc_w > 0 else None
+    if draw is None and not memory.reported and memory.peak_w > 0 and memory.above_peak_wh >= 0:
+        draw = memory.peak_w
     then, now = memory.on_soc, memory.soc
     if memory.reported:
         if then is not None and now is not None and memory.on_w > 0:

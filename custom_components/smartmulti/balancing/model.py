@@ -139,9 +139,11 @@ class Settings:
     unknown_capacity_wh: float = 60.0  # ... from a battery this small
     prior_capacity_high_wh: float = 60.0  # ... which gains charge as slowly as this large one
     prior_soc_high: float = 0.9  # without a report, the charge is taken in [unknown_soc, this]
-    reserve_margin: float = 0.05  # reserve = constant-power draw x (1 + this) + reserve_margin_w
-    reserve_margin_w: float = 2.0
-    reserve_hold_s: float = 300.0  # a laptop without reports keeps its reserve this long off
+    reserve_margin: float = 0.01  # reserve = constant-power draw x (1 + this) + reserve_margin_w
+    reserve_margin_w: float = 1.0
+    max_use_w: float = 30.0  # the most a laptop uses itself (bounds a drain, for reserves)
+    min_efficiency: float = 0.85  # the least efficient charger (bounds a gain, for reserves)
+    reserve_hold_s: float = 36000.0  # a laptop without reports keeps its reserve this long off
     rearm_band: float = 0.02  # a laptop that reached its target wants charge again this far below
     assumed_stay_s: float = 4 * 3600.0  # remaining stay when no departure is known
     critical_s: float = 1800.0  # smart: a laptop within this of running flat comes first
@@ -152,6 +154,7 @@ class Settings:
     priority_w: float = 60.0  # smart: worth of having no laxity left, over having plenty
     laxity_scale_s: float = 4 * 3600.0  # smart: laxity at which that worth falls to zero
     dwell_bonus_w: float = 1000.0  # smart: worth of letting a young turn finish
+    empty_weight: float = 1.0  # smart: a watt into an empty laptop is worth 1 + this, full 1
     topup_share: float = 1.0  # smart: share of its draw a laptop short of its target is worth
     first_probe_share: float = 2.0  # smart: a never-seen outlet's probe is worth this x its max
     probe_worth_w: float = 40.0  # smart: worth of a probe per probe interval it is overdue

@@ -10,9 +10,13 @@ and full laptops give their unused allotment back):
 1. A laptop within ``critical_s`` of running flat (by its pessimistic charge) is switched on
    first, whatever it costs (``URGENT``, outside the knapsack), nearest to flat first; one
    that is on keeps its room against another less than ``dwell_s`` nearer, or two laptops
-   near flat would swap every cycle. Then long overdue probes (5).
+   near flat would swap every cycle; one never measured (counted at its outlet's rating, which
+   may never fit beside the others) goes ahead of those on for the minute its reading takes. Then long overdue probes (5).
 2. A laptop below its target is worth what it will draw (its measured or last-seen draw),
-   plus up to ``priority_w`` for little laxity (the slack before its departure, known or
+   times 1 + ``empty_weight`` x how empty it is (the battery percent missing: a watt-hour
+   into an emptier laptop is likelier to count at its departure, whatever charge its user
+   wanted, and it keeps it further from running flat), plus up to ``priority_w`` for little
+   laxity (the slack before its departure, known or
    assumed), plus ``dwell_bonus_w`` while its turn is younger than ``dwell_s`` (so only (1)
    interrupts a turn).
 3. Every outlet on is worth ``switch_cost_w`` more, every outlet off ``switch_cost_w`` less: a
@@ -78,14 +82,26 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
             if flat < settings.critical_s:
                 # The laptop on keeps the room against one less than a dwell closer to flat,
                 # or two laptops near flat would swap every cycle.
-                urgent.append((flat - settings.dwell_s if c.on else flat, c))
+                key = flat - settings.dwell_s if c.on else flat
+                if not c.on and lap.on_w is None and c.draw_w >= c.outlet.max_power_w:
+                    # Never measured this session: counted at the outlet's rating until its
+                    # meter is read, so with laptops already on it may never fit. It goes
+                    # first for the one minute its reading takes; then both fit at their
+                    # real draws.
+                    key -= 2.0 * settings.dwell_s
+                urgent.append((key, c))
                 continue
             lax = laxity_s(c, strip, settings)
             if c.on:
                 lax -= settings.laxity_band_s
             elif since_s < settings.dwell_s:
                 lax += settings.laxity_band_s
-            value = expected_w(c, settings) + settings.priority_w * _urgency(lax, settings) + switch
+            soc = lap.soc if lap.soc is not None else settings.unknown_soc
+            if c.on:
+                soc -= settings.battery_band
+            emptier = 1.0 + settings.empty_weight * min(1.0, max(0.0, 1.0 - soc))
+            value = expected_w(c, settings) * emptier
+            value += settings.priority_w * _urgency(lax, settings) + switch
             held = c.on and since_s < settings.dwell_s
             if held:
                 value += settings.dwell_bonus_w
@@ -127,7 +143,9 @@ def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float)
     off_reason = Reason.UNKNOWN if unknown else Reason.EMPTY
     seen = cand.laptop.observed_at
     if seen is None:
-        value = settings.first_probe_share * cand.draw_w + switch
+        # Whoever is there may be as empty as a laptop never seen can be: weighed alike.
+        emptier = 1.0 + settings.empty_weight * (1.0 - settings.unknown_soc)
+        value = settings.first_probe_share * cand.draw_w * emptier + switch
     else:
         interval = look_interval_s(cand.laptop.empty_looks, settings)
         unseen = (strip.now - seen) / interval

@@ -1,0 +1,67 @@
+"""The balancing bench in CI size: a few days through the bench's agent and information model.
+
+The full bench (``scripts/bench``) needs ACN-Sim and an LP solver; these run the same world,
+physics and input construction with the engine and the plain peers told the truth, so that a
+regression in the engine or in what it is given shows in the test suite. The thresholds are
+the targets the product is held to (``docs/benchmarks.md``): nothing over the budget, at most
+4 switches per outlet-hour, no laptop that reports its battery run flat, and the energy added
+within a stated share of what "lowest battery first" adds knowing every laptop's true charge.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+# The bench loads the engine as the top-level package ``balancing``: its own Strategy.
+from bench.policies import EnginePolicy, LowestBatteryFirst, Strategy
+from bench.scenario import Scenario, generate, load
+from bench.world import Outcome, Policy, run
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "bench" / "scenarios"
+
+#: Days the engine was tuned on (shipped ones and seeds of the tuning range), and the share of
+#: the truth-told peer's added energy ``smart`` must reach on each: measured with margin.
+DAYS: dict[str, float] = {
+    "budget_halves_at_noon": 0.95,
+    "coworking_day": 0.85,
+    "random-1007": 0.90,
+    "random-1013": 0.90,
+}
+
+
+def _day(name: str) -> Scenario:
+    if name.startswith("random-"):
+        return generate(int(name.removeprefix("random-")))
+    return load(SCENARIOS / f"{name}.json")
+
+
+def _added_wh(out: Outcome) -> float:
+    return out.delivered_wh - out.initial_wh
+
+
+def _run(scenario: Scenario, policy: Policy) -> Outcome:
+    return run(scenario, policy)
+
+
+@pytest.mark.parametrize("name", sorted(DAYS))
+def test_smart_holds_the_targets_on_a_tuned_day(name: str) -> None:
+    scenario = _day(name)
+    smart = _run(scenario, EnginePolicy(Strategy.SMART))
+    peer = _run(scenario, LowestBatteryFirst())
+
+    assert smart.violation_wh == 0.0
+    assert smart.switches_per_outlet_hour <= 4.0
+    assert smart.reporting_dead_minutes == 0.0
+    assert _added_wh(smart) >= DAYS[name] * _added_wh(peer)
+
+
+def test_the_engine_keeps_every_noticed_laptop_alive_on_the_lecture() -> None:
+    """16 laptops on 300 W for 1 h 45: every laptop the strip could have noticed stays alive,
+    within the budget, and the laptops leave with more charge than they came with."""
+    scenario = _day("lecture")
+    smart = _run(scenario, EnginePolicy(Strategy.SMART))
+    assert smart.violation_wh == 0.0
+    assert smart.dead_minutes - smart.blind_dead_minutes == 0.0
+    assert _added_wh(smart) > 0.0

@@ -1,0 +1,110 @@
+"""What the bench tells the engine: only what a real strip and its Home Assistant would know."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from bench.knowledge import BATTERY_MAX_AGE_S, DEPARTURE_SD_S, PAIRING_S, REPORT_EVERY_S
+from bench.scenario import Device, Scenario
+from bench.world import Decision, StripWorld
+
+if TYPE_CHECKING:
+    # The bench loads the engine as the top-level package ``balancing`` (importing ``bench``
+    # first does).
+    from balancing import OutletInput
+
+
+def _device(ident: str, outlet: int, **changes: object) -> Device:
+    fields: dict[str, object] = {
+        "id": ident,
+        "outlet": outlet,
+        "arrival_s": 600,
+        "departure_s": 3000,
+        "capacity_wh": 60.0,
+        "soc0": 0.5,
+        "target_soc": 0.8,
+        "charge_w": 140.0,
+        "use_w": 10.0,
+        "cv_soc": 0.8,
+        "efficiency": 0.9,
+        "reports_battery": True,
+        "departure_known": True,
+    }
+    fields.update(changes)
+    return Device(**fields)  # type: ignore[arg-type]
+
+
+DAY = Scenario(
+    name="knowledge",
+    step_s=60,
+    duration_s=7200,
+    outlets=4,
+    budget_w=((0, 1000.0),),
+    exceptions=(),
+    devices=(
+        _device("reporter", 1),
+        _device("sensor", 2, battery_via="sensor"),
+        _device("silent", 3, reports_battery=False, departure_known=False),
+    ),
+    outlet_max_power_w=200.0,
+    sensor_lag_s=300.0,
+)
+
+
+def _day_inputs() -> list[dict[int, OutletInput]]:
+    """Each step's engine input per outlet, every outlet on so draws are measured."""
+    world = StripWorld(DAY)
+    seen = []
+    for k in range(DAY.steps):
+        t = k * 60.0
+        strip = world.observe(t, 1000.0)
+        seen.append({o.outlet_id: o for o in strip.outlets})
+        world.step(Decision(frozenset(DAY.outlet_ids), tuple(DAY.outlet_ids)), 1000.0)
+    return seen
+
+
+def test_the_engine_sees_the_configured_rating_and_no_charge_limit() -> None:
+    for step in _day_inputs():
+        for outlet in step.values():
+            assert outlet.max_power_w == 200.0
+            assert outlet.target_percent == 100.0
+
+
+def test_reports_start_after_pairing_are_whole_percents_and_outlive_the_laptop() -> None:
+    seen = _day_inputs()
+    first = min(k for k, step in enumerate(seen) if step[1].battery is not None)
+    assert first * 60.0 >= 600 + PAIRING_S
+    assert first * 60.0 <= 600 + PAIRING_S + REPORT_EVERY_S + 60.0
+    for step in seen:
+        report = step[1].battery
+        if report is not None:
+            assert report.percent == round(report.percent)
+            assert report.age_s <= BATTERY_MAX_AGE_S
+    # The laptop left at 3000 s: its last post is still given, aging, until it is stale.
+    after = [step[1].battery for step in seen[51:59]]
+    assert all(r is not None for r in after)
+    assert after[-1].age_s > after[0].age_s
+    assert seen[3000 // 60 + math.ceil(BATTERY_MAX_AGE_S / 60) + 1][1].battery is None
+    # Nothing ever reports for a laptop without a reporter or a sensor.
+    assert all(step[3].battery is None for step in seen)
+
+
+def test_a_sensor_follows_the_charge_late() -> None:
+    seen = _day_inputs()
+    # While charging the lagged sensor shows less than the reporter of the same laptop.
+    at = 1800 // 60
+    assert seen[at][2].battery.percent < seen[at][1].battery.percent
+
+
+def test_a_usual_departure_is_noisy_and_given_only_while_the_session_is_open() -> None:
+    seen = _day_inputs()
+    given = [step[1].departure_at for step in seen]
+    assert all(d is None for d in given[: 600 // 60])
+    usual = {d for d in given if d is not None}
+    assert len(usual) == 1
+    (departure,) = usual
+    assert departure != 3000.0
+    assert abs(departure - 3000.0) < 4 * DEPARTURE_SD_S
+    assert all(d is None for d in given[3000 // 60 :])
+    assert all(step[3].departure_at is None for step in seen)
