@@ -16,6 +16,7 @@ import re
 from typing import Final
 
 from aiohttp import web
+from homeassistant.components.http.auth import async_sign_path
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.http import HomeAssistantView
 
@@ -34,19 +35,16 @@ def export_path(hass: HomeAssistant, name: str) -> Path:
 
 
 @callback
-def async_download_link(hass: HomeAssistant, name: str) -> str | None:
-    """A signed link to an export for whoever runs the action; None without the HTTP server."""
-    if not hass.data.get(DATA_REGISTERED):
-        return None
-    from homeassistant.components.http.auth import async_sign_path  # noqa: PLC0415
-
+def async_download_link(hass: HomeAssistant, name: str) -> str:
+    """A signed link to an export for whoever runs the action."""
     return async_sign_path(hass, f"{DOWNLOAD_PATH}/{name}", LINK_VALIDITY)
 
 
 @callback
 def async_register_download(hass: HomeAssistant) -> None:
-    """Serve exports, once, where Home Assistant's HTTP server runs (always, but in tests)."""
-    if "http" in hass.config.components and not hass.data.get(DATA_REGISTERED):
+    """Serve exports (once: the billing entry may be set up again). The HTTP server is one of
+    the integration's dependencies, so it is there."""
+    if not hass.data.get(DATA_REGISTERED):
         hass.http.register_view(BillingDownloadView())
         hass.data[DATA_REGISTERED] = True
 

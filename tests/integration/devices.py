@@ -18,9 +18,3 @@ def device_with(hass: HomeAssistant, identifier: tuple[str, str]) -> dr.DeviceEn
         found = [device] if (device := registry.async_get_device({identifier})) else []
     assert len(found) <= 1, f"{len(found)} devices have {identifier}"
     return found[0] if found else None
-
-
-def device_entry_ids(device: dr.DeviceEntry) -> set[str]:
-    if (entry_id := getattr(device, "config_entry_id", None)) is not None:
-        return {entry_id}
-    return set(device.config_entries)

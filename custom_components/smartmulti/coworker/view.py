@@ -99,29 +99,20 @@ class CoworkerView(HomeAssistantView):
             period=fields.get("period"),
             notify_warning=fields.get("notify_warning") == "on",
         )
+        error: tuple[str, HTTPStatus] | None = None
+        change = None
         if not links.check_form_token(user.id, fields.get("token", "")):
-            form.error = words("err_expired")
+            error = (words("err_expired"), HTTPStatus.FORBIDDEN)
+        else:
+            try:
+                change = parse(user, fields, words)
+            except FormError as err:
+                error = (str(err), HTTPStatus.BAD_REQUEST)
+        if error is not None or change is None:
+            # The form comes back with what was typed and why it was refused; nothing changed.
+            form.error, status = error or ("", HTTPStatus.BAD_REQUEST)
             return await self._page(
-                hass,
-                ledger=ledger,
-                user=user,
-                key=key,
-                words=words,
-                form=form,
-                status=HTTPStatus.FORBIDDEN,
-            )
-        try:
-            change = parse(user, fields, words)
-        except FormError as err:
-            form.error = str(err)
-            return await self._page(
-                hass,
-                ledger=ledger,
-                user=user,
-                key=key,
-                words=words,
-                form=form,
-                status=HTTPStatus.BAD_REQUEST,
+                hass, ledger=ledger, user=user, key=key, words=words, form=form, status=status
             )
         manager_words = await async_words(hass, pick_language(None, hass.config.language))
         apply(hass, entry, user, change, manager_words)
