@@ -29,6 +29,7 @@ from .balancing import BatteryReport, OutletInput, Settings, Strategy, StripInpu
 from .balancing.observe import OutletFacts, freshest, strip_input as observed_strip_input
 from .const import DEFAULT_BATTERY_MAX_AGE
 from .coordinator import SmartMultiData
+from .hints import NO_HINTS, OutletHints
 from .models import Outlet
 
 DEFAULT_BATTERY_MAX_AGE_S: Final = DEFAULT_BATTERY_MAX_AGE * 60.0
@@ -47,22 +48,6 @@ class StripSettings:
     strategy: Strategy = Strategy.SMART
     budget_w: float | None = None
     max_outlets: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutletHints:
-    """What the engine may know of an outlet's user; the users issue fills these in.
-
-    ``tier``: higher is served first; ``departure``: when the user usually leaves (the engine
-    aims to reach ``target_percent`` by then): both only while the user's session is open.
-    """
-
-    tier: int = 0
-    departure: datetime | None = None
-    target_percent: float = 100.0
-
-
-NO_HINTS = OutletHints()
 
 
 def agent_battery(outlet: Outlet, agent_now: float) -> BatteryReport | None:
@@ -200,6 +185,7 @@ def strip_input(
                 tier=hint.tier,
                 departure_at=departure_at,
                 target_percent=hint.target_percent,
+                held=hint.held,
             )
         )
     return observed_strip_input(

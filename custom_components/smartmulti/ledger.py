@@ -43,9 +43,9 @@ from homeassistant.util import dt as dt_util, ulid as ulid_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, IDLE_W, LOGGER
-from .inputs import OutletHints
+from .hints import OutletHints
+from .listeners import Listeners
 from .models import Outlet
-from .site import Listeners
 from .users import (
     SUBENTRY_USER,
     BillingSettings,

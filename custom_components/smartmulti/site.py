@@ -69,14 +69,15 @@ from .const import (
     LOGGER,
 )
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator, SmartMultiData
+from .hints import OutletHints
 from .inputs import (
     MAX_BATTERY_MAX_AGE_S,
-    OutletHints,
     StripSettings,
     absent_strip_input,
     balanced_outlets,
     strip_input,
 )
+from .listeners import Listeners
 
 SITE_KEY: HassKey[SiteBalancing] = HassKey(f"{DOMAIN}_site")
 # The root that holds several top-level circuits (two buildings, or circuits with no common
@@ -104,28 +105,6 @@ def async_get_site(hass: HomeAssistant) -> SiteBalancing:
     if (site := hass.data.get(SITE_KEY)) is None:
         site = hass.data[SITE_KEY] = SiteBalancing(hass)
     return site
-
-
-class Listeners:
-    """Entities that show balancing (or ledger) state subscribe here (as to a coordinator)."""
-
-    def __init__(self) -> None:
-        self._listeners: list[CALLBACK_TYPE] = []
-
-    @callback
-    def async_add_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        self._listeners.append(update_callback)
-
-        @callback
-        def remove() -> None:
-            self._listeners.remove(update_callback)
-
-        return remove
-
-    @callback
-    def async_update_listeners(self) -> None:
-        for update_callback in list(self._listeners):
-            update_callback()
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,12 @@ class Balancer:
         if scale != self._scale:
             self._offset += strip.now * (self._scale - scale)
             self._scale = scale
+        if any(o.held and not o.fault for o in strip.outlets):
+            # A held outlet is never switched on and counts at its rating while still on.
+            strip = replace(
+                strip,
+                outlets=tuple(replace(o, fault=True) if o.held else o for o in strip.outlets),
+            )
         if scale == 1.0 and self._offset == 0.0:
             return strip
         now = strip.now * scale + self._offset
@@ -226,6 +232,8 @@ class Balancer:
             reason = Reason.WAITING_TURN
         else:
             reason = bid.off_reason
+        if c.outlet.held and not on:
+            reason = Reason.LIMIT_REACHED
         lap = c.laptop
         target = min(1.0, c.outlet.target_percent / 100.0)
         present = bool(lap.present)

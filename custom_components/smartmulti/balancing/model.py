@@ -42,6 +42,7 @@ class Reason(StrEnum):
     UNKNOWN = "unknown"  # off: not observed yet (no battery report, never on)
     OVER_BUDGET = "over_budget"  # shed early: the budget dropped below what was on
     FAULT = "fault"  # the agent reports a fault: never switched on
+    LIMIT_REACHED = "limit_reached"  # off: its user reached a consumption limit with cut-off
 
 
 class ChargeState(StrEnum):
@@ -72,7 +73,9 @@ class OutletInput:
     recently; a stale, faulted or just-switched-on outlet counts at ``max_power_w``, as the
     agent's own admission check does. ``seconds_since_switch`` is None when the relay has not
     moved since the agent started (no minimum time applies). ``tier`` is the user's priority
-    tier, higher first; ``departure_at`` is on the ``StripInput.now`` clock.
+    tier, higher first; ``departure_at`` is on the ``StripInput.now`` clock. ``held`` means the
+    outlet's user reached a limit with cut-off: it is planned off like a faulted outlet, whatever
+    the strategy, so the plan stays the only writer of a billed outlet's relay.
     """
 
     outlet_id: int
@@ -87,6 +90,7 @@ class OutletInput:
     tier: int = 0
     departure_at: float | None = None
     target_percent: float = 100.0
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,8 @@ class OutletFacts:
     ``agent_report`` (the reporter's last post, aged on the agent's clock). From Home Assistant:
     ``sensor_report`` (a mapped battery sensor) and, while the outlet's user has a session open,
     their ``tier``, usual departure (``departure_at``, on the input's clock) and
-    ``target_percent``, the charge limit, when the user or a manager set one (full otherwise).
+    ``target_percent``, the charge limit, when the user or a manager set one (full otherwise),
+    and ``held``: the user reached a limit with cut-off.
     """
 
     outlet_id: int
@@ -51,6 +52,7 @@ class OutletFacts:
     tier: int = 0
     departure_at: float | None = None
     target_percent: float | None = None
+    held: bool = False
 
 
 def freshest(reports: Iterable[BatteryReport | None]) -> BatteryReport | None:
@@ -74,16 +76,17 @@ def outlet_input(facts: OutletFacts, *, stale: bool, battery_max_age_s: float) -
     """The engine's view of one outlet.
 
     An outlet forced on by hand is an exception to the engine (never switched, its draw comes
-    off the budget first). ``stale`` (the agent's state may be a poll old) makes the engine
+    off the budget first), even when its user's limit holds it: a person's command wins. ``stale`` (the agent's state may be a poll old) makes the engine
     count the outlet at its maximum.
     """
     limit = facts.target_percent
+    exception = facts.exception or facts.override is True
     return OutletInput(
         outlet_id=facts.outlet_id,
         relay_on=facts.relay_on,
         power_w=facts.power_w,
         max_power_w=facts.max_power_w,
-        exception=facts.exception or facts.override is True,
+        exception=exception,
         fault=facts.fault,
         stale=stale,
         seconds_since_switch=facts.seconds_since_switch,
@@ -91,6 +94,7 @@ def outlet_input(facts: OutletFacts, *, stale: bool, battery_max_age_s: float) -
         tier=facts.tier,
         departure_at=facts.departure_at,
         target_percent=FULL_PERCENT if limit is None else min(FULL_PERCENT, max(0.0, limit)),
+        held=facts.held and not exception,
     )
 
 
