@@ -134,7 +134,8 @@ async def async_setup_strip_billing(hass: HomeAssistant, entry: SmartMultiConfig
     ledger = async_get_ledger(hass)
     await ledger.async_load()
     runtime = entry.runtime_data
-    ledger.attach_strip(entry.entry_id, runtime.coordinator, runtime.balancing)
+    ledger.attach_strip(entry.entry_id, runtime.coordinator)
+    runtime.balancing.follow_hints(ledger)
 
     async def detach() -> None:
         await ledger.async_detach_strip(entry.entry_id)

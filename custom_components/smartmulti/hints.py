@@ -6,8 +6,10 @@ planned off, so the plan stays the only writer of a balanced outlet's relay.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +27,15 @@ class OutletHints:
 
 
 NO_HINTS = OutletHints()
+
+
+class HintsSource(Protocol):
+    """Where a strip's planner reads its outlets' hints (the ledger), and hears they changed."""
+
+    def outlet_hints(self, serial: str) -> Mapping[int, OutletHints]:
+        """The hints of the strip's outlets that have any, by outlet id."""
+
+    def async_add_hints_listener(
+        self, serial: str, changed: Callable[[], None]
+    ) -> Callable[[], None]:
+        """Call ``changed`` whenever the strip's hints change; returns the unsubscribe."""

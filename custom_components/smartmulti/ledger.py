@@ -26,7 +26,7 @@ show is new energy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util, ulid as ulid_util
@@ -56,7 +55,6 @@ from .users import (
 
 if TYPE_CHECKING:
     from .coordinator import SmartMultiCoordinator
-    from .site import StripBalancing
 
 LEDGER_KEY: HassKey[Ledger] = HassKey(f"{DOMAIN}_ledger")
 STORAGE_KEY: Final = f"{DOMAIN}.ledger"
@@ -113,7 +111,8 @@ class Meter:
     shown_wh: float  # the highest counter shown in this epoch (the energy sensors hold it)
     session: str | None = None  # the open session's id
     paired: str | None = None  # the last reporter user seen, to act on changes only
-    held_off: bool = False  # the ledger holds the relay off (a user's limit cut-off)
+    # Held off by a manual command of an earlier version's cut-off: given back to the plan once.
+    held_off: bool = False
     gone_since: datetime | None = field(default=None, compare=False)  # not saved
 
     def as_dict(self) -> dict[str, Any]:
@@ -359,7 +358,6 @@ class StripWatch:
 
     entry_id: str
     coordinator: SmartMultiCoordinator
-    balancing: StripBalancing
     unsub: CALLBACK_TYPE | None = None
     # The agent may have restarted since the ledger last counted: it was unreachable, or the
     # event stream connected again (or the ledger has not counted since it attached).
@@ -403,7 +401,8 @@ class Ledger(Listeners):
         self._loaded = False
         self._save_handle: asyncio.TimerHandle | None = None
         self._unsub_final_write: CALLBACK_TYPE | None = None
-        self._pending_relays: set[str] = set()
+        self._hints: dict[str, dict[int, OutletHints]] = {}  # by strip serial
+        self._hint_listeners: dict[str, list[Callable[[], None]]] = {}
         self._unsub_tick: CALLBACK_TYPE | None = None
         self._notify_handle: asyncio.TimerHandle | None = None
         self._pruned_on: str | None = None
@@ -527,11 +526,9 @@ class Ledger(Listeners):
     # ------------------------------------------------------------------ who is attached
 
     @callback
-    def attach_strip(
-        self, entry_id: str, coordinator: SmartMultiCoordinator, balancing: StripBalancing
-    ) -> None:
+    def attach_strip(self, entry_id: str, coordinator: SmartMultiCoordinator) -> None:
         """Follow a strip's states; what it counted while away is attributed now."""
-        watch = StripWatch(entry_id, coordinator, balancing)
+        watch = StripWatch(entry_id, coordinator)
         self.strips[entry_id] = watch
         watch.unsub = coordinator.async_add_listener(lambda: self._strip_updated(watch))
         self._start_ticking()
@@ -690,7 +687,8 @@ class Ledger(Listeners):
         for outlet in data.state.outlets.values():
             if self._follow_pairing(watch, outlet, now):
                 self._notify()
-        self._reconcile_cut_offs(watch)
+        self._release_old_cut_offs(watch)
+        self._update_hints(watch, now)
         if self._follow_presence(watch, now):
             self._notify()
         elif changed:
@@ -816,7 +814,7 @@ class Ledger(Listeners):
             totals.reached = True
             self._fire(EVENT_LIMIT_REACHED, user, totals, percent, 100.0)
             for watch in self._watches_of(user_id):
-                self._reconcile_cut_offs(watch)
+                self._update_hints(watch, now)
 
     def _fire(
         self, event: str, user: UserConfig, totals: Totals, percent: float, threshold: float
@@ -859,48 +857,23 @@ class Ledger(Listeners):
         )
 
     @callback
-    def _reconcile_cut_offs(self, watch: StripWatch) -> None:
-        """Hold off the outlets of users over their limit; give back the ones no longer.
+    def _release_old_cut_offs(self, watch: StripWatch) -> None:
+        """Give back to the plan an outlet an earlier version cut off with a manual command.
 
-        Only an outlet the ledger switched off is given back, and only while nobody changed its
-        manual command since: a manager's own command wins.
+        Cut-offs are now holds in the plan; a manual "off" left by the old way would otherwise
+        keep the outlet off after its user's limit resets. A manager's own command since wins.
         """
-        if not self.billing_attached or not watch.coordinator.last_update_success:
-            return
-        serial = watch.serial
         for outlet in watch.coordinator.data.state.outlets.values():
-            key = meter_key(serial, outlet.id)
-            if (meter := self.meters.get(key)) is None or key in self._pending_relays:
+            meter = self.meters.get(meter_key(watch.serial, outlet.id))
+            if meter is None or not meter.held_off:
                 continue
-            hold = self._holds(meter, outlet)
-            if hold and not meter.held_off and outlet.override is None:
-                self._send_relay(watch, outlet.id, False)
-            elif not hold and meter.held_off:
-                if outlet.override is False:
-                    self._send_relay(watch, outlet.id, None)
-                else:
-                    meter.held_off = False
-
-    @callback
-    def _send_relay(self, watch: StripWatch, outlet_id: int, on: bool | None) -> None:
-        key = meter_key(watch.serial, outlet_id)
-        self._pending_relays.add(key)
-
-        async def send() -> None:
-            try:
-                await watch.coordinator.async_set_relay(outlet_id, on)
-            except HomeAssistantError as err:
-                LOGGER.warning(
-                    "Cannot %s outlet %s: %s", "cut" if on is False else "restore", key, err
+            meter.held_off = False
+            self._schedule_save(0)
+            if outlet.override is False:
+                self._run(
+                    watch.coordinator.async_set_relay(outlet.id, None),
+                    f"{DOMAIN} release {watch.serial}/{outlet.id}",
                 )
-            else:
-                if (meter := self.meters.get(key)) is not None:
-                    meter.held_off = on is False
-                    self._schedule_save(0)
-            finally:
-                self._pending_relays.discard(key)
-
-        self._run(send(), f"{DOMAIN} cut-off {key}")
 
     def _run(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self.hass.async_create_task(coro, name, eager_start=False)
@@ -980,7 +953,6 @@ class Ledger(Listeners):
         self._roll_period(user.id, self.totals.setdefault(user.id, Totals()), now)
         LOGGER.debug("Session %s: %s on %s (%s)", session.id, user.name, session.place, reason)
         self._update_hints(watch, now)
-        self._reconcile_cut_offs(watch)
         self._schedule_save(0)
         return session
 
@@ -1003,7 +975,6 @@ class Ledger(Listeners):
         )
         if (watch := self._watch(session.strip)) is not None:
             self._update_hints(watch, now)
-            self._reconcile_cut_offs(watch)
         self._schedule_save(0)
 
     def _watch(self, serial: str) -> StripWatch | None:
@@ -1091,25 +1062,43 @@ class Ledger(Listeners):
             if watch.coordinator.data is not None and watch.coordinator.last_update_success:
                 self._follow_presence(watch, now)
             self._update_hints(watch, now)
-            self._reconcile_cut_offs(watch)
         self._notify()
 
     def _update_hints(self, watch: StripWatch, now: datetime) -> None:
-        """Users' priority tiers and usual departures, for the balancer."""
+        """Users' priority tiers, usual departures and limit holds, for the strip's planner."""
         hints: dict[int, OutletHints] = {}
-        if self.billing_attached:
-            for outlet_id in watch.coordinator.data.state.outlets:
-                session = self.session_at(watch.serial, outlet_id)
+        if self.billing_attached and watch.coordinator.data is not None:
+            for outlet in watch.coordinator.data.state.outlets.values():
+                session = self.session_at(watch.serial, outlet.id)
                 user = None if session is None else self.users.get(session.user_id)
                 if user is None:
                     continue
                 departure = user.departure_at(now)
-                if user.tier or departure is not None:
-                    hints[outlet_id] = OutletHints(tier=user.tier, departure=departure)
-        if hints != watch.balancing.hints:
-            watch.balancing.hints.clear()
-            watch.balancing.hints.update(hints)
-            watch.balancing.site.async_request_cycle()
+                meter = self.meters.get(meter_key(watch.serial, outlet.id))
+                held = meter is not None and self._holds(meter, outlet)
+                if user.tier or departure is not None or held:
+                    hints[outlet.id] = OutletHints(tier=user.tier, departure=departure, held=held)
+        if hints != self._hints.get(watch.serial, {}):
+            self._hints[watch.serial] = hints
+            for changed in list(self._hint_listeners.get(watch.serial, ())):
+                changed()
+
+    def outlet_hints(self, serial: str) -> Mapping[int, OutletHints]:
+        """The hints of a strip's outlets, by outlet id (``HintsSource``)."""
+        return self._hints.get(serial, {})
+
+    @callback
+    def async_add_hints_listener(self, serial: str, changed: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``changed`` whenever the strip's hints change (``HintsSource``)."""
+        self._hint_listeners.setdefault(serial, []).append(changed)
+
+        @callback
+        def remove() -> None:
+            listeners = self._hint_listeners.get(serial, [])
+            if changed in listeners:
+                listeners.remove(changed)
+
+        return remove
 
     # ------------------------------------------------------------------ diagnostics
 

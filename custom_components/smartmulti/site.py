@@ -69,7 +69,7 @@ from .const import (
     LOGGER,
 )
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator, SmartMultiData
-from .hints import OutletHints
+from .hints import HintsSource, OutletHints
 from .inputs import (
     MAX_BATTERY_MAX_AGE_S,
     StripSettings,
@@ -158,7 +158,8 @@ class StripBalancing(Listeners):
     """A strip's part in the site's balancing (``entry.runtime_data.balancing``).
 
     Its settings are changed by its entities (strategy, budget, max outlets, enabled) and by
-    services; each change starts a cycle. ``hints`` is where user tiers and departures are fed.
+    services; each change starts a cycle. The outlets' users (tiers, departures, limits that
+    hold an outlet off) are read from the hints source it follows (the ledger).
 
     ``closing`` is set while the strip is shut down (``smartmulti.shutdown``): every cycle then
     sends the agent a closed plan (nothing on, off at expiry) instead of the engine's.
@@ -178,7 +179,8 @@ class StripBalancing(Listeners):
         self.client = client
         self.site = async_get_site(hass)
         self.settings = StripSettings()
-        self.hints: dict[int, OutletHints] = {}
+        self._hints_source: HintsSource | None = None
+        self._unsub_hints: CALLBACK_TYPE | None = None
         self.result: StripBalance | None = None
         self.last_sent_budget_w: float | None = None
         self.interval = timedelta(seconds=DEFAULT_BALANCING_INTERVAL)
@@ -195,6 +197,22 @@ class StripBalancing(Listeners):
         self._send_reserve = True  # until an older agent refuses the field
         self._signature: object = None
         self._unsub_coordinator: CALLBACK_TYPE | None = None
+
+    @callback
+    def follow_hints(self, source: HintsSource) -> None:
+        """Read users' hints from ``source``; a change of them plans at once."""
+        if self._unsub_hints is not None:
+            self._unsub_hints()
+        self._hints_source = source
+        self._unsub_hints = source.async_add_hints_listener(
+            self.strip_id, self.site.async_request_cycle
+        )
+
+    @property
+    def hints(self) -> Mapping[int, OutletHints]:
+        if self._hints_source is None:
+            return {}
+        return self._hints_source.outlet_hints(self.strip_id)
 
     @property
     def strip_id(self) -> str:
@@ -378,7 +396,11 @@ class StripBalancing(Listeners):
             for outlet in data.state.outlets.values()
             if outlet.override is True and not outlet.exception
         ]
-        on = set(plan.on) if self.settings.enabled else set(balanced_outlets(data))
+        if self.settings.enabled:
+            on = set(plan.on)
+        else:  # every balanced outlet on, except those their user's limit holds off
+            hints = self.hints
+            on = {i for i in balanced_outlets(data) if not (i in hints and hints[i].held)}
         return Lease(
             on=tuple(sorted(on | set(plan.exceptions))),
             priority=(*forced_on, *(i for i in plan.priority if i not in forced_on)),
@@ -452,6 +474,9 @@ class StripBalancing(Listeners):
         if self._unsub_coordinator is not None:
             self._unsub_coordinator()
             self._unsub_coordinator = None
+        if self._unsub_hints is not None:
+            self._unsub_hints()
+            self._unsub_hints = None
         self.site.unregister_strip(self)
         self._closed = True  # no plan is sent from now on
         if not self.coordinator.last_update_success:

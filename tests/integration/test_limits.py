@@ -37,6 +37,11 @@ STEP_PERCENT = 15
 LAMP = 4
 
 
+def reason(hass: HomeAssistant, outlet: str) -> str | None:
+    state = hass.states.get(f"sensor.{outlet}_reason")
+    return None if state is None else state.state
+
+
 @pytest.mark.freeze_time("2025-04-15 21:59:40+00:00", tick=True)  # 23:59:40 in Paris
 async def test_limit_events_fire_once_per_period_at_their_thresholds(
     hass: HomeAssistant,
@@ -87,14 +92,32 @@ async def test_the_cut_off_switches_off_only_that_users_outlet_never_an_exceptio
     await start_session(hass, "Alice", outlet_device(hass, agent.serial, LAMP))
     await start_session(hass, "Bob", outlet_device(hass, agent.serial, 2))
 
-    await wait_for(lambda: controller.outlet(1).override is False)
-    await wait_for(lambda: not controller.outlet(1).relay_on)
+    # The plan holds it off: no manual command, and the reason says why.
+    await wait_for(lambda: not controller.outlet(1).relay_on, limit_s=10.0)
+    await wait_for(lambda: reason(hass, "desk_1") == "limit_reached")
 
+    assert controller.outlet(1).override is None
     assert controller.outlet(LAMP).override is None
     assert controller.outlet(LAMP).relay_on
     assert controller.outlet(2).override is None
     assert controller.outlet(2).relay_on
-    assert controller.outlet(3).override is None
+    assert reason(hass, "desk_2") != "limit_reached"
+
+    # A manager's own command wins over the hold.
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: "select.desk_1_control", "option": "on"},
+        blocking=True,
+    )
+    await wait_for(lambda: controller.outlet(1).relay_on)
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: "select.desk_1_control", "option": "auto"},
+        blocking=True,
+    )
+    await wait_for(lambda: reason(hass, "desk_1") == "limit_reached")
 
     # A higher limit gives Alice her outlet back.
     await hass.services.async_call(
@@ -103,4 +126,5 @@ async def test_the_cut_off_switches_off_only_that_users_outlet_never_an_exceptio
         {ATTR_ENTITY_ID: "number.alice_consumption_limit", "value": 100},
         blocking=True,
     )
-    await wait_for(lambda: controller.outlet(1).override is None)
+    await wait_for(lambda: reason(hass, "desk_1") != "limit_reached")
+    await wait_for(lambda: controller.outlet(1).relay_on, limit_s=10.0)

@@ -84,15 +84,16 @@ def places(ledger: Ledger, user_id: str) -> list[Place]:
                 Place(session.outlet_name, session.strip_name, None, None, None, None, 0.0)
             )
             continue
-        decision = (
-            None if watch.balancing.result is None else watch.balancing.result.decision(outlet.id)
-        )
+        planner = ledger.hass.config_entries.async_get_known_entry(
+            watch.entry_id
+        ).runtime_data.balancing
+        decision = None if planner.result is None else planner.result.decision(outlet.id)
         found.append(
             Place(
                 outlet=outlet.name,
                 strip=session.strip_name,
                 status=outlet.status.value,
-                reason=_reason(watch.balancing, outlet),
+                reason=_reason(planner, outlet),
                 battery=None if outlet.battery is None else outlet.battery.percent,
                 time_to_full_s=None
                 if decision is None or outlet.status is not OutletStatus.CHARGING
