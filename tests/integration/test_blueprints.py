@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime, timedelta
+import logging
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,10 +24,12 @@ from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import CoreState, HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
     async_mock_service,
 )
 
@@ -43,6 +46,7 @@ from .billing_support import (  # noqa: F401 (a fixture)
 )
 from .conftest import (
     FAST_CYCLES,
+    AgentFactory,
     circuit_entry,
     setup_entries,
     strip_entry,
@@ -157,6 +161,38 @@ async def stays(predicate: Callable[[], bool], seconds: float = 1.5) -> bool:
     return True
 
 
+def automation_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the automations logged as errors (a refused action, a failed run)."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.ERROR
+        and record.name.startswith("homeassistant.components.automation")
+    ]
+
+
+async def connects_late(hass: HomeAssistant, entry: MockConfigEntry, after_s: float) -> None:
+    """A strip whose agent answers only a few seconds after Home Assistant started."""
+    await asyncio.sleep(after_s)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+
+
+async def two_strips_one_connecting(
+    hass: HomeAssistant, agent: RunningAgent, start_test_agent: AgentFactory
+) -> tuple[RunningAgent, asyncio.Task[None]]:
+    """Two strips; the second is not running yet when Home Assistant starts (it had been set up
+    before, so its device and entities are known) and connects 3 s later."""
+    other = await start_test_agent("other")
+    first = await strip_in_paris(hass, agent)
+    second = strip_entry(hass, other, **FAST_CYCLES)
+    await setup_entries(hass, first, second)
+    assert await hass.config_entries.async_unload(second.entry_id)
+    # A background task: Home Assistant's start does not wait for it, as it does not wait for a
+    # strip retrying its set-up.
+    connecting = hass.async_create_background_task(connects_late(hass, second, 3), "connects late")
+    return other, connecting
+
+
 # ---------------------------------------------------------------------- closing hours
 
 
@@ -254,6 +290,26 @@ async def test_a_restart_in_the_closed_period_keeps_the_strips_shut(
     await wait_for(lambda: relays(agent)[LAMP] and hass.states.get(CLOSED).state == "off")
 
 
+@pytest.mark.freeze_time("2025-04-15 20:00:00+00:00", tick=True)  # Tuesday 22:00 in Paris
+async def test_a_restart_at_night_waits_for_a_strip_still_connecting_and_shuts_both(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    start_test_agent: AgentFactory,
+    blueprints: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    other, late = await two_strips_one_connecting(hass, agent, start_test_agent)
+    await opening_hours(hass)
+
+    await start_automation(hass, "closing_hours", {"calendar": CALENDAR})  # every strip
+    await late
+
+    await wait_for(lambda: all_balanced_off(agent) and all_balanced_off(other))
+    assert plan_is_closed(agent)
+    assert plan_is_closed(other)
+    assert automation_errors(caplog) == []  # not "could not be reached yet"
+
+
 @pytest.mark.freeze_time("2025-04-15 05:00:00+00:00", tick=True)  # Tuesday 07:00 in Paris
 async def test_a_restart_during_opening_hours_opens_strips_left_closed(
     hass: HomeAssistant, agent: RunningAgent, blueprints: None, freezer: Any
@@ -300,6 +356,68 @@ async def test_offpeak_schedule_sets_the_budget_at_start_up_and_at_each_change(
     await advance(hass, freezer, paris(16, 6, 0, 1))
     await wait_for(lambda: hass.states.get(budget).state == "400.0")
     await wait_for(lambda: plan_budget(agent) == 400.0, limit_s=15)
+
+
+@pytest.mark.freeze_time("2025-04-15 19:55:00+00:00", tick=True)  # Tuesday 21:55 in Paris
+async def test_offpeak_at_start_up_waits_for_a_strip_still_connecting_and_sets_both(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    start_test_agent: AgentFactory,
+    blueprints: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    other, late = await two_strips_one_connecting(hass, agent, start_test_agent)
+    targets = [strip_device(hass, agent), strip_device(hass, other)]
+
+    await start_automation(
+        hass, "offpeak_budget", {"targets": targets, "peak_budget": 400, "offpeak_budget": 1500}
+    )
+    await late
+
+    await wait_for(lambda: plan_budget(agent) == 400.0 and plan_budget(other) == 400.0)
+    assert automation_errors(caplog) == []  # not "not running in Home Assistant"
+
+
+async def test_offpeak_skips_a_strip_that_does_not_run_and_sets_the_others(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    start_test_agent: AgentFactory,
+    blueprints: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A strip whose agent stays unreachable is waited for two minutes (at start-up, or when
+    automations are reloaded), then skipped; the others get their budget and nothing is
+    reported as an error."""
+    other, late = await two_strips_one_connecting(hass, agent, start_test_agent)
+    late.cancel()
+    inputs = {
+        "targets": [strip_device(hass, agent), strip_device(hass, other)],
+        "peak_budget": 400,
+        "offpeak_budget": 1500,
+        "offpeak_start": "00:00:00",  # off peak all day (but its last second)
+        "offpeak_end": "23:59:59",
+    }
+    config = {
+        "id": "offpeak",
+        "alias": "offpeak",
+        "use_blueprint": {"path": "smartmulti/offpeak_budget.yaml", "input": inputs},
+    }
+    assert await async_setup_component(hass, "automation", {"automation": config})
+    await hass.async_block_till_done()
+
+    hass.bus.async_fire("automation_reloaded")
+    for _ in range(3):
+        await asyncio.sleep(0.1)
+    assert hass.states.get("automation.offpeak").attributes["current"] == 1  # waiting
+    # Two minutes pass: the timers of its two-second delays fire one after the other.
+    for _ in range(300):
+        if hass.states.get("automation.offpeak").attributes["current"] == 0:
+            break
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
+        await asyncio.sleep(0.05)
+    assert hass.states.get("automation.offpeak").attributes["current"] == 0
+    await wait_for(lambda: plan_budget(agent) == 1500.0)
+    assert automation_errors(caplog) == []
 
 
 async def test_offpeak_tariff_entity_drives_a_circuits_budget_and_the_strips_plan(
