@@ -28,6 +28,7 @@ import aiohttp
 
 from pi_agent.sim.fleet import OWNERS
 from scripts.demo_automations import install_automations, install_opening_hours
+from scripts.demo_brands import install_brand_placeholder
 from scripts.demo_dashboards import install_dashboards
 from scripts.demo_history import import_history, set_demo_price
 
@@ -186,6 +187,8 @@ class Demo:
                      "data": {"done": ["core_config"]}}
                 )
             )  # fmt: skip
+        # Offline, Home Assistant's own integrations get a neutral icon, not a broken image.
+        install_brand_placeholder(self.config_dir)
         components = self.config_dir / "custom_components"
         components.mkdir(exist_ok=True)
         link = components / DOMAIN

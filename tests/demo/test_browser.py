@@ -9,7 +9,6 @@ from pathlib import Path
 import shutil
 import threading
 import time
-import warnings
 
 import aiohttp
 import pytest
@@ -113,6 +112,31 @@ def open_page(driver: object, url: str, *needles: str, attempts: int = 3) -> str
     return text
 
 
+# Every image of the page (in shadow roots too): its address and its drawn width (0: broken).
+IMAGES = """
+const found = [];
+const walk = (node) => {
+  if (node.tagName === "IMG") found.push([node.src, node.complete ? node.naturalWidth : -1]);
+  if (node.shadowRoot) walk(node.shadowRoot);
+  for (const child of node.children) walk(child);
+};
+walk(document.body);
+return found;
+"""
+
+
+def wait_for_images(driver: object, within_s: float = 20) -> list[tuple[str, int]]:
+    """The page's images once each has loaded or failed."""
+    deadline = time.monotonic() + within_s
+    images: list[tuple[str, int]] = []
+    while time.monotonic() < deadline:
+        images = [tuple(image) for image in driver.execute_script(IMAGES)]  # type: ignore[attr-defined]
+        if images and all(width >= 0 for _, width in images):
+            break
+        time.sleep(0.5)
+    return images
+
+
 def log_in(driver: object, demo: Demo) -> None:
     """Type the demo's credentials into Home Assistant's login form, as a person would."""
     from selenium.webdriver.common.action_chains import ActionChains
@@ -159,6 +183,14 @@ def test_manager_logs_in_and_sees_the_strip_dashboard_and_an_outlet_page(
     device = f"config/devices/device/{summary['first_outlet_device']}"
     open_page(browser, f"{running.ha_url}/{device}", "Desk 1", "Power", "Energy")
     assert save(browser, tmp_path, "device.png").stat().st_size > 20_000
+
+    # Every device's integration icon is drawn, offline too: SmartMulti's from its brand
+    # folder, Home Assistant's own (Backup) from the demo's placeholder.
+    open_page(browser, f"{running.ha_url}/config/devices/dashboard", "Desk 1", "Backup")
+    images = wait_for_images(browser)
+    assert any("/api/brands/integration/smartmulti/" in src for src, _ in images)
+    assert [src for src, width in images if not width] == [], "broken images"
+    assert save(browser, tmp_path, "devices.png").stat().st_size > 20_000
 
 
 def test_closing_hours_are_set_up_from_the_blueprint_and_editable_in_the_ui(
@@ -313,7 +345,8 @@ def test_an_outlet_switched_off_by_hand_is_off_at_once(
         on = [
             entity_id
             for entity_id, state in asyncio.run(states()).items()
-            if entity_id.startswith("switch.desk_") and "_exception" not in entity_id
+            if entity_id.startswith("switch.desk_")
+            and "_exception" not in entity_id
             and state == "on"
         ]
         relay = on[0] if on else None

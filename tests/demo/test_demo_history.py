@@ -115,9 +115,7 @@ def test_the_dashboard_charts_consumption_per_user_and_the_strip_power() -> None
     devices = {"d1": {"name": "Amina"}}
     dashboard = build_dashboard([{**e, "device_id": "d1"} for e in ENTITIES], devices, names={})
     views = {view["path"]: view for view in dashboard["views"]}
-    users = [
-        row["entity"] for card in views["users"]["cards"] for row in card.get("entities", [])
-    ]
+    users = [row["entity"] for card in views["users"]["cards"] for row in card.get("entities", [])]
     assert not any("link" in entity for entity in users)
     charts = views["consumption"]["cards"]
     assert [(c["type"], c.get("period")) for c in charts] == [
