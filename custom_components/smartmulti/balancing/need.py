@@ -35,8 +35,9 @@ from enum import IntEnum
 import math
 
 from .candidates import Bid, Candidate, Want, at_target
-from .estimate import SECONDS_PER_HOUR, LaptopView
+from .estimate import SECONDS_PER_HOUR
 from .model import Settings, StripInput
+from .view import LaptopView
 
 
 class NeedLevel(IntEnum):
