@@ -73,7 +73,7 @@ class Observation:
     """
 
     strip: StripInput  # the input on the laptops' clock, held outlets marked faulted
-    cands: list[Candidate]  # the balanced outlets, in the input's order
+    candidates: list[Candidate]  # the balanced outlets, in the input's order
     bids: list[Bid]  # the strategy's ranking, best first
     by_id: dict[int, Candidate]  # outlet id -> its candidate
     rank: dict[int, int]  # outlet id -> its place in ``bids``
@@ -132,7 +132,7 @@ class Balancer:
 
     def _candidates(self, strip: StripInput) -> list[Candidate]:
         """Each balanced outlet's memory moved forward by this cycle, as a candidate."""
-        cands: list[Candidate] = []
+        candidates: list[Candidate] = []
         seen: dict[int, OutletMemory] = {}
         for outlet in strip.outlets:
             if outlet.exception:
@@ -146,9 +146,9 @@ class Balancer:
             mem = observe(mem, outlet, strip.now, self.settings)
             seen[outlet.outlet_id] = mem
             lap = view(mem, outlet, self.settings, strip.time_scale)
-            cands.append(candidate(outlet, mem, lap, strip, self.settings))
+            candidates.append(candidate(outlet, mem, lap, strip, self.settings))
         self._memory = seen
-        return cands
+        return candidates
 
     def memory(self, outlet_id: int) -> OutletMemory | None:
         """What the engine remembers of an outlet after the last cycle (None: not seen)."""
@@ -161,13 +161,13 @@ class Balancer:
         drained, gained and revealed since the last call).
         """
         physical = self._physical(strip)
-        cands = self._candidates(physical)
-        bids = RANKERS[strip.strategy](cands, physical, self.settings)
+        candidates = self._candidates(physical)
+        bids = RANKERS[strip.strategy](candidates, physical, self.settings)
         return Observation(
             physical,
-            cands,
+            candidates,
             bids,
-            {c.outlet_id: c for c in cands},
+            {c.outlet_id: c for c in candidates},
             {b.outlet_id: i for i, b in enumerate(bids)},
             sum(exception_draw_w(o, self.settings) for o in physical.outlets if o.exception),
         )
@@ -175,7 +175,7 @@ class Balancer:
     def demand(self, seen: Observation) -> Demand:
         """What the observed strip asks of its circuit, for ``split_budget``."""
         strip, settings, by_id = seen.strip, self.settings, seen.by_id
-        locked = [c for c in seen.cands if c.on and not c.can_off]
+        locked = [c for c in seen.candidates if c.on and not c.can_off]
         base = seen.exceptions_w + sum(c.draw_w for c in locked)
         wanted: list[tuple[Bid, Need]] = []
         for b in seen.bids:
@@ -201,7 +201,7 @@ class Balancer:
     def plan_within(self, seen: Observation, budget_w: float) -> StripPlan:
         """Decide which balanced outlets are on within ``budget_w``, their shedding order and
         why (``budget_w``: the strip's own budget, or its share of its circuit)."""
-        strip, cands, bids, rank = seen.strip, seen.cands, seen.bids, seen.rank
+        strip, candidates, bids, rank = seen.strip, seen.candidates, seen.bids, seen.rank
         exceptions = [o for o in strip.outlets if o.exception]
         exceptions_w = seen.exceptions_w
         room = min(budget_w, strip.hard_limit_w) - exceptions_w
@@ -212,9 +212,10 @@ class Balancer:
             if mem.last.planned_on != (oid in on):
                 self._memory[oid] = mem._replace(last=mem.last._replace(planned_on=oid in on))
         decisions = [
-            self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale) for c in cands
+            self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale)
+            for c in candidates
         ]
-        order = sorted(cands, key=lambda c: (c.outlet_id not in on, rank[c.outlet_id]))
+        order = sorted(candidates, key=lambda c: (c.outlet_id not in on, rank[c.outlet_id]))
         outlets = [*decisions, *(self._exception(o) for o in exceptions)]
         return StripPlan(
             strip_id=strip.strip_id,
@@ -227,7 +228,7 @@ class Balancer:
             outlets=tuple(sorted(outlets, key=lambda d: d.outlet_id)),
             reserve_w={
                 c.outlet_id: r
-                for c in cands
+                for c in candidates
                 if c.outlet_id in on and (r := c.reserve_w) is not None
             },
         )
@@ -316,12 +317,18 @@ class _Selection:
 
 def _select(seen: Observation, room: float, *, respect_locks: bool) -> _Selection:
     """Pick the outlets to have on, level by level; locks first when they are respected."""
-    strip, cands, bids, by_id, rank = seen.strip, seen.cands, seen.bids, seen.by_id, seen.rank
+    strip, candidates, bids, by_id, rank = (
+        seen.strip,
+        seen.candidates,
+        seen.bids,
+        seen.by_id,
+        seen.rank,
+    )
     max_on = strip.max_on if strip.strategy is Strategy.MAX_OUTLETS else None
     sel = _Selection([], 0.0, set(), set())
     if respect_locks:
         locked = sorted(
-            (c for c in cands if c.on and not c.can_off), key=lambda c: rank[c.outlet_id]
+            (c for c in candidates if c.on and not c.can_off), key=lambda c: rank[c.outlet_id]
         )
         for c in locked:
             sel.chosen.append(c.outlet_id)

@@ -28,13 +28,15 @@ _CHARGING_SHARE = 0.92  # a draw this close to the session's peak is still const
 _FULL_SHARE = 0.03  # a taper below this share of the charge power is full
 _FLAT_W = 0.6  # a draw moving less than this is flat
 _FLAT_S = 300.0  # flat and low for this long: full (idle draw only)
-_LEARN_DSOC = 0.05  # reports must move this much before capacity or use are learned
-_PLATEAU = 0.02  # a draw within this share of the plateau still belongs to it
+_LEARN_MIN_CHANGE = 0.05  # reports must move this much before capacity or use are learned
+_PLATEAU_TOLERANCE = 0.02  # a draw within this share of the plateau still belongs to it
 _PLATEAU_S = 540.0  # a plateau this long is constant power: even a slow taper falls 2 % in it
-_CC_REPORT_SOC = 0.7  # a reported charge below this is surely before the taper
-_CC_MAX_SHARE = 0.5  # a plateau above this share of the outlet maximum is a charger's, not idle
-_RISE_SOC = 0.03  # a reported charge rising this much under a flat draw: constant power
-_RISE_FLAT = 0.01  # ... flat meaning within this share
+_SURELY_CONSTANT_BELOW = 0.7  # a reported charge below this is surely before the taper
+_CHARGER_SHARE_OF_MAX = (
+    0.5  # a plateau above this share of the outlet maximum is a charger's, not idle
+)
+_RISE_MIN_CHANGE = 0.03  # a reported charge rising this much under a flat draw: constant power
+_RISE_TOLERANCE = 0.01  # ... flat meaning within this share
 
 
 def shed(memory: OutletMemory, outlet: OutletInput, now: float, time_scale: float) -> OutletMemory:
@@ -195,13 +197,13 @@ def _plateau(charger: LearnedCharger, power: float, now: float, max_w: float) ->
     """
     if (
         charger.plateau_since is None
-        or abs(power - charger.plateau_w) > _PLATEAU * charger.plateau_w
+        or abs(power - charger.plateau_w) > _PLATEAU_TOLERANCE * charger.plateau_w
     ):
         return charger._replace(plateau_w=power, plateau_since=now)
     plateau = max(charger.plateau_w, power)
     steady = now - charger.plateau_since >= _PLATEAU_S
     at_peak = plateau >= _CHARGING_SHARE * charger.peak_w
-    if steady and at_peak and plateau >= _CC_MAX_SHARE * max_w:
+    if steady and at_peak and plateau >= _CHARGER_SHARE_OF_MAX * max_w:
         return charger._replace(plateau_w=plateau, constant_w=max(charger.constant_w, plateau))
     return charger._replace(plateau_w=plateau)
 
@@ -211,12 +213,12 @@ def _rising(charger: LearnedCharger, power: float, soc: float) -> LearnedCharger
 
     In the taper the charger's part of the draw falls with (1 - charge), several percent per
     point of charge; only a draw that is nearly all the laptop's own use could stay within
-    ``_RISE_FLAT`` over ``_RISE_SOC``, and laptop chargers are far above their laptop's use.
+    ``_RISE_TOLERANCE`` over ``_RISE_MIN_CHANGE``, and laptop chargers are far above their laptop's use.
     """
     start = charger.plateau_charge
-    if start is None or abs(power - charger.plateau_w) > _RISE_FLAT * charger.plateau_w:
+    if start is None or abs(power - charger.plateau_w) > _RISE_TOLERANCE * charger.plateau_w:
         return charger._replace(plateau_w=power, plateau_charge=soc)
-    if soc - start >= _RISE_SOC and soc < 0.95:
+    if soc - start >= _RISE_MIN_CHANGE and soc < 0.95:
         return charger._replace(constant_w=max(charger.constant_w, charger.plateau_w, power))
     return charger
 
@@ -253,7 +255,7 @@ def _observe_report(
     cv = settings.default_cv_soc
     if power >= settings.present_w:
         charger = _rising(charger._replace(last_on_w=power, last_on_charge=soc), power, soc)
-        if soc < _CC_REPORT_SOC:
+        if soc < _SURELY_CONSTANT_BELOW:
             charger = charger._replace(constant_w=max(charger.constant_w, power))
     if soc >= 0.995:
         state = ChargeState.FULL
@@ -278,24 +280,24 @@ def _learn(
         return battery._replace(
             span_start=now, span_start_charge=soc, span_wh=0.0, span_on=outlet.relay_on
         )
-    dsoc = soc - battery.span_start_charge
+    change = soc - battery.span_start_charge
     hours = (now - battery.span_start) / SECONDS_PER_HOUR
     eff = settings.default_efficiency
     use = battery.use_w if battery.use_w is not None else settings.default_use_w
     cap = battery.capacity_wh or settings.default_capacity_wh
     if (
         battery.span_on
-        and dsoc >= _LEARN_DSOC
+        and change >= _LEARN_MIN_CHANGE
         and battery.span_start_charge < settings.default_cv_soc
     ):
         battery_wh = battery.span_wh * eff - use * hours
         if battery_wh > 0:
-            learned = min(200.0, max(10.0, battery_wh / dsoc))
+            learned = min(200.0, max(10.0, battery_wh / change))
             return battery._replace(
                 capacity_wh=learned, span_start=now, span_start_charge=soc, span_wh=0.0
             )
-    if not battery.span_on and -dsoc >= _LEARN_DSOC and hours > 0:
-        learned = min(150.0, max(1.0, -dsoc * cap / hours))
+    if not battery.span_on and -change >= _LEARN_MIN_CHANGE and hours > 0:
+        learned = min(150.0, max(1.0, -change * cap / hours))
         return battery._replace(use_w=learned, span_start=now, span_start_charge=soc, span_wh=0.0)
     return battery
 
@@ -350,13 +352,13 @@ def _observe_draw(
         # Constant power: below the knee. What it has taken so far bounds where it started.
         delta = 0.0 if new_session else (power * eff - use) * dt / SECONDS_PER_HOUR / cap
         gain = charge.gained + delta
-        cc_gain = max(charge.gained_at_constant_power, gain)
+        constant_gain = max(charge.gained_at_constant_power, gain)
         if prior.pinned and prior.expected is not None:
             soc = min(cv, prior.expected + delta)
             low = min(soc, (prior.low if prior.low is not None else prior.expected) + delta)
         else:
             floor = settings.unknown_soc
-            ceiling = max(floor, min(settings.prior_soc_high, cv - cc_gain))
+            ceiling = max(floor, min(settings.prior_soc_high, cv - constant_gain))
             soc = min(cv, 0.5 * (floor + ceiling) + gain)
             # The low end keeps its own history: it gains as a large battery would.
             slow = delta * cap / max(cap, settings.prior_capacity_high_wh)
@@ -365,7 +367,7 @@ def _observe_draw(
         return seen._replace(
             occupant=occupant._replace(state=ChargeState.CHARGING),
             charge=charge._replace(
-                expected=soc, low=low, gained=gain, gained_at_constant_power=cc_gain
+                expected=soc, low=low, gained=gain, gained_at_constant_power=constant_gain
             ),
         )
     if share <= _FULL_SHARE:

@@ -63,7 +63,8 @@ class Need:
 
     @classmethod
     def from_want(cls, want: Want) -> Need:
-        """The need of a split chunk that carries only a strategy level (older callers)."""
+        """The need of a split chunk that carries only a strategy level (a ``Demand`` built
+        without ``needs``)."""
         if want >= Want.URGENT:
             return cls(NeedLevel.ALIVE)
         if want >= Want.CHARGE:
