@@ -172,13 +172,13 @@ class Balancer:
             sum(exception_draw_w(o, self.settings) for o in physical.outlets if o.exception),
         )
 
-    def demand(self, seen: Observation) -> Demand:
+    def demand(self, observation: Observation) -> Demand:
         """What the observed strip asks of its circuit, for ``split_budget``."""
-        strip, settings, by_id = seen.strip, self.settings, seen.by_id
-        locked = [c for c in seen.candidates if c.on and not c.can_off]
-        base = seen.exceptions_w + sum(c.draw_w for c in locked)
+        strip, settings, by_id = observation.strip, self.settings, observation.by_id
+        locked = [c for c in observation.candidates if c.on and not c.can_off]
+        base = observation.exceptions_w + sum(c.draw_w for c in locked)
         wanted: list[tuple[Bid, Need]] = []
-        for b in seen.bids:
+        for b in observation.bids:
             c = by_id[b.outlet_id]
             if not ((c.can_off or not c.on) and (c.on or c.can_on)):
                 continue  # held on (counted in the base) or held off
@@ -198,15 +198,20 @@ class Balancer:
         """One whole cycle within the strip's own budget: ``observe``, then ``plan_within``."""
         return self.plan_within(self.observe(strip), strip.budget_w)
 
-    def plan_within(self, seen: Observation, budget_w: float) -> StripPlan:
+    def plan_within(self, observation: Observation, budget_w: float) -> StripPlan:
         """Decide which balanced outlets are on within ``budget_w``, their shedding order and
         why (``budget_w``: the strip's own budget, or its share of its circuit)."""
-        strip, candidates, bids, rank = seen.strip, seen.candidates, seen.bids, seen.rank
+        strip, candidates, bids, rank = (
+            observation.strip,
+            observation.candidates,
+            observation.bids,
+            observation.rank,
+        )
         exceptions = [o for o in strip.outlets if o.exception]
-        exceptions_w = seen.exceptions_w
+        exceptions_w = observation.exceptions_w
         room = min(budget_w, strip.hard_limit_w) - exceptions_w
-        real = _select(seen, room, respect_locks=True)
-        ideal = _select(seen, room, respect_locks=False)
+        real = _select(observation, room, respect_locks=True)
+        ideal = _select(observation, room, respect_locks=False)
         on = set(real.chosen)
         for oid, mem in self._memory.items():
             if mem.last.planned_on != (oid in on):
