@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 
+from custom_components.smartmulti.billing.users import CONF_PRICE, CONF_PRICE_PERCENT
 from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.users import CONF_PRICE, CONF_PRICE_PERCENT
 from tests.support.agent import RunningAgent
 
 from .billing_support import (  # noqa: F401 (a fixture)

@@ -19,7 +19,7 @@ from homeassistant.core import (
 )
 from homeassistant.helpers import config_validation as cv
 
-from ..billing_services import ATTR_USER, _ledger, _user
+from ..billing.services import ATTR_USER, _ledger, _user
 from ..compat import vol
 from ..const import DOMAIN
 from .entities import user_link

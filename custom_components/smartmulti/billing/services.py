@@ -41,12 +41,12 @@ from homeassistant.helpers import (
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
-from .billing import is_billing_entry, user_device_identifier
-from .billing_download import async_download_link, export_path
-from .compat import vol
-from .const import DOMAIN
-from .coordinator import outlet_device_identifier
+from ..compat import vol
+from ..const import DOMAIN
+from ..coordinator import outlet_device_identifier
+from .download import async_download_link, export_path
 from .ledger import EndReason, Ledger, Session, StartReason
+from .setup import is_billing_entry, user_device_identifier
 from .users import UserConfig
 
 SERVICE_START_SESSION: Final = "start_session"
