@@ -12,7 +12,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartmulti.billing.ledger import Ledger, Session, async_get_ledger
+from custom_components.smartmulti.billing.ledger import Ledger, async_get_ledger
+from custom_components.smartmulti.billing.sessions import Session
 from custom_components.smartmulti.billing.setup import BILLING_UNIQUE_ID
 from custom_components.smartmulti.billing.users import SUBENTRY_USER
 from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING

@@ -105,7 +105,7 @@ async def test_the_billing_csv_matches_the_sessions_exactly(
     await hass.async_block_till_done()
     month = f"smartmulti.sessions_{begin.astimezone(UTC):%Y_%m}"
     assert len(hass_storage[month]["data"]["sessions"]) == 3
-    assert not ledger(hass).closing
+    assert not ledger(hass).history.closing
     # The costs are the price's: Alice pays it in full, Bob half of it.
     for name, price in (("Alice", PRICE), ("Bob", PRICE * 0.5)):
         (user,) = [user for user in response["users"] if user["user"] == name]

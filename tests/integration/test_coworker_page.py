@@ -32,7 +32,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smartmulti.billing.ledger import EVENT_LIMIT_REACHED
+from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED
 from custom_components.smartmulti.billing.users import (
     CONF_CUT_OFF,
     CONF_LIMIT,

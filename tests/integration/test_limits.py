@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.smartmulti.billing.ledger import EVENT_LIMIT_REACHED, EVENT_LIMIT_WARNING
+from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED, EVENT_LIMIT_WARNING
 from custom_components.smartmulti.billing.users import CONF_CUT_OFF, CONF_LIMIT, CONF_LIMIT_PERIOD
 from tests.support.agent import RunningAgent
 

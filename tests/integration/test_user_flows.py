@@ -30,7 +30,7 @@ from syrupy.assertion import SnapshotAssertion
 import yaml
 
 from custom_components.smartmulti.billing import users
-from custom_components.smartmulti.billing.ledger import SETTLE_S, laptop_gone
+from custom_components.smartmulti.billing.presence import SETTLE_S, laptop_gone
 from custom_components.smartmulti.billing.setup import (
     BILLING_PLATFORMS,
     BILLING_UNIQUE_ID,

@@ -37,7 +37,9 @@ from ..const import DOMAIN
 from ..coordinator import SmartMultiCoordinator
 from ..entity import SmartMultiOutletEntity, WritesOnChange
 from ..metering import kwh
-from .ledger import EndReason, Ledger, StartReason, Totals, async_get_ledger
+from .ledger import Ledger, async_get_ledger
+from .limits import Totals
+from .sessions import EndReason, StartReason
 from .setup import BillingConfigEntry, billing_device_info, user_device_info
 from .users import CONF_LIMIT, NO_USER, UserConfig
 

@@ -45,7 +45,8 @@ from ..compat import vol
 from ..const import DOMAIN
 from ..coordinator import outlet_device_identifier
 from .download import async_download_link, export_path
-from .ledger import EndReason, Ledger, Session, StartReason
+from .ledger import Ledger
+from .sessions import EndReason, Session, StartReason
 from .setup import is_billing_entry, user_device_identifier
 from .users import UserConfig
 
