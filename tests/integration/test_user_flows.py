@@ -246,10 +246,10 @@ def test_every_error_of_users_and_billing_is_translated() -> None:
     strings = json.loads((package / "strings.json").read_text(encoding="utf-8"))
     keys = {
         key
-        for module in ("billing/services.py", "billing/entities.py")
+        for module in (package / "billing").glob("*.py")
         for key in re.findall(
             r'translation_domain=DOMAIN,\s+translation_key="(\w+)"',
-            (package / module).read_text(encoding="utf-8"),
+            module.read_text(encoding="utf-8"),
         )
     }
 
