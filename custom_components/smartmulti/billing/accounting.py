@@ -244,6 +244,12 @@ class Accounting:
         self._store.schedule(0)
         return session
 
+    def _pair_again(self, user: UserConfig) -> None:
+        """A laptop already paired under the user's name starts their session at its next state."""
+        for account in self.accounts.values():
+            if account.session is None and account.paired and user.answers_to(account.paired):
+                account.paired = None
+
     def _end(self, session: Session, reason: str, now: datetime) -> None:
         session.ended_at = now
         session.end_reason = reason

@@ -132,14 +132,7 @@ class Ledger(Accounting, Listeners):
             if self._last_users is not None and (
                 old is None or old.reporter != user.reporter or old.name != user.name
             ):
-                # A laptop already paired under this name starts the user's session now.
-                for account in self.accounts.values():
-                    if (
-                        account.session is None
-                        and account.paired
-                        and user.answers_to(account.paired)
-                    ):
-                        account.paired = None
+                self._pair_again(user)
         self._last_users = self.users
         self._start_ticking()
         self._refresh(now)
