@@ -1,4 +1,4 @@
-"""Issue 8's benchmarks; section 1 (balancing quality) lives in this package.
+"""The benchmarks of docs/benchmarks.md; section 1 (balancing quality) lives in this package.
 
 The engine is imported as the top-level package ``balancing`` straight from its folder inside
 the integration, so the benchmark runs without Home Assistant installed. It is loaded by path,

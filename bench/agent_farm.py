@@ -1,4 +1,5 @@
-"""Many real simulated agents in one process, for the scale benchmark (issue 8 section 3).
+"""Many real simulated agents in one process, for the scale benchmark (docs/benchmarks.md
+section 3).
 
 python -m bench.agent_farm --count 100 --dir /tmp/farm --out /tmp/farm/agents.json
 

@@ -1,4 +1,4 @@
-"""The offline upper bounds: issue 8's linear relaxation, solved with HiGHS (through scipy).
+"""The offline upper bounds: a linear relaxation of the day, solved with HiGHS (through scipy).
 
 Per device and step: on-fraction u in [0, 1], battery energy c >= 0, charge s. Charging is
 bounded by u times what the charger has left after the laptop's use (``pi_agent.sim.physics``),

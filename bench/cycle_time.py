@@ -1,4 +1,4 @@
-"""Engine cycle time and memory for N strips of 16 busy outlets (issue 8 section 3).
+"""Engine cycle time and memory for N strips of 16 busy outlets (docs/benchmarks.md section 3).
 
 python -m bench.cycle_time 1 10 50 100                 # the table of docs/benchmarks.md
 python -m bench.cycle_time --json out.json 1 10 100    # also the figures as JSON

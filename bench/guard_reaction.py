@@ -1,4 +1,5 @@
-"""Issue 8 section 2: how fast the agent's guard cuts an overload, in the real sampling loop.
+"""How fast the agent's guard cuts an overload, in the real sampling loop (docs/benchmarks.md
+section 2).
 
 A laptop's draw steps up so the strip's measured total passes its limit; we time from the first
 sample over the limit, plus the configured hold, to the relay switching off. The agent runs its

@@ -54,7 +54,8 @@ def recorded_inputs(name: str) -> list[StripInput]:
     return inputs
 
 
-def _child(name: str, plan: bool) -> None:
+def _plan_recorded(name: str, plan: bool) -> None:
+    """The process callgrind counts: record the day's inputs and, with ``plan``, plan them."""
     inputs = recorded_inputs(name)
     if plan:
         engine = Balancer()
@@ -95,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("days", nargs="*", default=["lecture", "random-1011"])
     args = parser.parse_args(argv)
     if args.child:
-        _child(args.child, args.plan)
+        _plan_recorded(args.child, args.plan)
         return 0
     for name in args.days:
         cycles = len(recorded_inputs(name))

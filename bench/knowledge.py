@@ -45,7 +45,9 @@ BATTERY_MAX_AGE_S = 600.0
 
 
 @dataclass(slots=True)
-class _Post:
+class _LastReport:
+    """A laptop's last battery report as posted: its percent and when (bench time)."""
+
     percent: float
     at: float
 
@@ -69,8 +71,8 @@ class Knowledge:
             self.paired_at[d.id] = -phase if d.arrival_s <= 0 else d.arrival_s + phase + PAIRING_S
             noisy = d.departure_s + rng.gauss(0.0, DEPARTURE_SD_S)
             self.usual_departure[d.id] = 60.0 * round(noisy / 60.0)
-        self.agent_post: dict[int, _Post] = {}
-        self.sensor_post: dict[int, _Post] = {}
+        self.agent_post: dict[int, _LastReport] = {}
+        self.sensor_post: dict[int, _LastReport] = {}
         self.history: dict[str, tuple[list[float], list[float]]] = {}
         self.here: dict[int, Device] = {}
 
@@ -96,13 +98,13 @@ class Knowledge:
                 if t < first:
                     continue
                 posted = first + REPORT_EVERY_S * int((t - first) // REPORT_EVERY_S)
-                self.agent_post[outlet] = _Post(_percent(soc[d.id]), posted)
+                self.agent_post[outlet] = _LastReport(_percent(soc[d.id]), posted)
             else:
                 times, levels = self.history.setdefault(d.id, ([], []))
                 times.append(t)
                 levels.append(soc[d.id])
                 seen = max(0, bisect.bisect_right(times, t - lag) - 1)
-                self.sensor_post[outlet] = _Post(_percent(levels[seen]), t)
+                self.sensor_post[outlet] = _LastReport(_percent(levels[seen]), t)
 
     def facts(
         self,
@@ -162,7 +164,7 @@ class Knowledge:
         )
 
 
-def _report(post: _Post | None, t: float, *, plugged: bool) -> BatteryReport | None:
+def _report(post: _LastReport | None, t: float, *, plugged: bool) -> BatteryReport | None:
     if post is None:
         return None
     return BatteryReport(percent=post.percent, plugged=plugged, age_s=max(0.0, t - post.at))

@@ -36,7 +36,7 @@ class EnginePolicy:
     def reset(self, scenario: Scenario) -> None:
         self._engine = Balancer(self.settings)
         if self.strategy is Strategy.MAX_OUTLETS and self.max_on is None:
-            self.max_on = sprint1_count(scenario)
+            self.max_on = count_for_budget(scenario)
 
     def decide(
         self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
@@ -46,8 +46,9 @@ class EnginePolicy:
         return Decision(frozenset(plan.on), plan.priority, dict(plan.reserve_w))
 
 
-def sprint1_count(scenario: Scenario) -> int:
-    """The brief's "N of M outlets" rule sized so N chargers at full power fit the budget."""
+def count_for_budget(scenario: Scenario) -> int:
+    """The "N of M outlets" rule (``max_outlets``) with N chargers at full power fitting the
+    budget."""
     room = min(w for _, w in scenario.budget_w) - scenario.exceptions_w()
     largest = max(d.spec.max_draw_w for d in scenario.devices)
     return max(1, math.floor(room / largest))
@@ -89,14 +90,14 @@ class FirstCome:
 
     count: bool = False
     name: str = "baseline:fcfs"
-    _n: int = 0
+    _max_on: int = 0
 
     def __post_init__(self) -> None:
         if self.count:
             self.name = "baseline:at_most_n"
 
     def reset(self, scenario: Scenario) -> None:
-        self._n = sprint1_count(scenario) if self.count else 10**6
+        self._max_on = count_for_budget(scenario) if self.count else 10**6
 
     def decide(
         self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
@@ -104,7 +105,7 @@ class FirstCome:
         room = strip.budget_w - scenario.exceptions_w()
         max_w = {o.outlet_id: o.max_power_w for o in strip.outlets}
         order = sorted(present, key=lambda p: (p.device.arrival_s, p.device.outlet))
-        on = _greedy(order, room, max_w)[: self._n]
+        on = _greedy(order, room, max_w)[: self._max_on]
         return Decision(
             frozenset(on), tuple(on) + tuple(o for o in _balanced(scenario) if o not in on)
         )

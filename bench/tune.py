@@ -53,7 +53,9 @@ def _scenario(name: str) -> Scenario:
     return generate(int(name)) if name.isdigit() else load(SCENARIOS / f"{name}.json")
 
 
-def _one(job: tuple[str, dict[str, Any], bool, list[float | None] | None]) -> dict[str, Any]:
+def _run_day(job: tuple[str, dict[str, Any], bool, list[float | None] | None]) -> dict[str, Any]:
+    """One day under the tuned settings (and the peers): (day, Settings overrides, peers too,
+    cached bounds or None)."""
     name, overrides, peers, cached = job
     scenario = _scenario(name)
     upper = cached[0] if cached else bound.solve(scenario).value_wh
@@ -86,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     runs = []
     with ProcessPoolExecutor(args.jobs) as pool:
-        for r in pool.map(_one, jobs):
+        for r in pool.map(_run_day, jobs):
             runs.append(r)
             cache[r["scenario"]] = r["bounds"]
             m = r["results"][DEFAULT]

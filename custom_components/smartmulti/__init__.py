@@ -18,7 +18,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import SmartMultiClient
-from .billing import (
+from .billing.setup import (
     async_remove_strip_billing,
     async_setup_billing_entry,
     async_setup_strip_billing,

@@ -15,7 +15,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .billing import is_billing_entry
+from .billing.setup import is_billing_entry
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiEntity
 from .site import StripBalancing, is_circuit_entry

@@ -10,7 +10,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .billing import is_billing_entry
+from .billing.setup import is_billing_entry
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
 from .coworker.entities import async_add_link_entities
 from .entity import SmartMultiEntity

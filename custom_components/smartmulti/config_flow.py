@@ -43,8 +43,9 @@ from .api import (
     SmartMultiForbiddenError,
     SmartMultiResponseError,
 )
-from .billing import BILLING_UNIQUE_ID, billing_title, is_billing_entry
-from .billing_flow import BillingOptionsFlow, UserSubentryFlow
+from .billing.flow import BillingOptionsFlow, UserSubentryFlow
+from .billing.setup import BILLING_UNIQUE_ID, billing_title, is_billing_entry
+from .billing.users import SUBENTRY_USER
 from .compat import vol
 from .const import (
     CONF_BALANCING_INTERVAL,
@@ -78,7 +79,6 @@ from .const import (
 from .inputs import MAX_BATTERY_MAX_AGE_S
 from .models import AgentInfo, Outlet
 from .site import circuit_options, is_circuit_entry
-from .users import SUBENTRY_USER
 
 PORT = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
 TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -196,7 +196,7 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_import(self, import_data: dict[str, Any]) -> ConfigFlowResult:
         """A circuit, created from a strip's options ("New circuit"): it is its own entry.
 
-        Or the "Users and billing" entry, created with the first strip (billing.py).
+        Or the "Users and billing" entry, created with the first strip (billing/setup.py).
         """
         if import_data.get(CONF_KIND) == KIND_BILLING:
             await self.async_set_unique_id(BILLING_UNIQUE_ID)

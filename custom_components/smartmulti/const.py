@@ -26,7 +26,7 @@ CONF_BATTERY_SENSOR: Final = "battery_sensor"
 # Entry kinds: a strip (its agent) has no kind; a circuit is an entry of its own.
 CONF_KIND: Final = "kind"
 KIND_CIRCUIT: Final = "circuit"
-KIND_BILLING: Final = "billing"  # the "Users and billing" entry (billing.py)
+KIND_BILLING: Final = "billing"  # the "Users and billing" entry (billing/setup.py)
 
 # Circuit entries: data has the name, options the rating and the parent circuit.
 CONF_MAX_POWER: Final = "max_power"

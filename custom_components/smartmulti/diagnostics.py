@@ -9,7 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
-from .billing import is_billing_entry
+from .billing.setup import is_billing_entry
 from .coordinator import SmartMultiConfigEntry
 from .site import CircuitBalancing, StripBalancing, is_circuit_entry
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .billing import BillingConfigEntry
+from .billing.setup import BillingConfigEntry
 from .coworker.entities import async_add_link_entities
 
 # Drawn from memory: nothing to wait for.

@@ -18,9 +18,9 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import UnitOfEnergy
 
+from .billing.ledger import Ledger, async_get_ledger
 from .coordinator import SmartMultiCoordinator
 from .entity import SmartMultiEntity, SmartMultiOutletEntity
-from .ledger import Ledger, async_get_ledger
 
 OUTLET_ENERGY = SensorEntityDescription(
     key="energy",
@@ -40,7 +40,7 @@ STRIP_ENERGY = SensorEntityDescription(
 
 
 def kwh(wh: float) -> float:
-    """A counter in Wh as an energy sensor shows it (also the users', user_entities.py)."""
+    """A counter in Wh as an energy sensor shows it (also the users', billing/entities.py)."""
     return round(wh / 1000, 4)
 
 

@@ -19,12 +19,12 @@ from homeassistant.const import EntityCategory, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .billing import is_billing_entry
+from .billing.entities import async_add_billing_numbers
+from .billing.setup import is_billing_entry
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiCircuitEntity, SmartMultiEntity
 from .orchestration import async_get_temporary_budgets
 from .site import CircuitBalancing, StripBalancing, is_circuit_entry
-from .user_entities import async_add_billing_numbers
 
 # Settings live in Home Assistant: setting one sends nothing by itself.
 PARALLEL_UPDATES = 0

@@ -38,10 +38,10 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from .billing.ledger import async_get_ledger
 from .compat import async_referenced_targets, device_entry_ids, vol
 from .const import CONF_KIND, DOMAIN, LOGGER
 from .coordinator import strip_device_identifier
-from .ledger import async_get_ledger
 from .site import (
     CircuitBalancing,
     Closing,

@@ -20,9 +20,9 @@ from homeassistant.helpers.selector import (
     NumberSelectorMode,
 )
 
+from .billing.users import CONF_OFFPEAK_PRICE, CONF_PRICE, CONF_PRICE_ENTITY
 from .compat import vol
 from .const import DOMAIN
-from .users import CONF_OFFPEAK_PRICE, CONF_PRICE, CONF_PRICE_ENTITY
 
 if TYPE_CHECKING:  # the current name of a repair flow's result, for types only
     from homeassistant.components.repairs import RepairsFlowResult

@@ -1,5 +1,5 @@
 """Selects: how an outlet is driven (automatic, or held on / off by hand), who uses it (its
-session's user, user_entities.py), and the strip's balancing strategy."""
+session's user, billing/entities.py), and the strip's balancing strategy."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .balancing import Strategy
+from .billing.entities import outlet_user_selects
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiEntity, SmartMultiOutletEntity
 from .site import StripBalancing
-from .user_entities import outlet_user_selects
 
 # One command at a time: the agent runs on a Raspberry Pi.
 PARALLEL_UPDATES = 1

@@ -27,7 +27,8 @@ from homeassistant.helpers.typing import StateType
 
 from .balancing import Reason
 from .battery import SmartMultiBatterySensor
-from .billing import is_billing_entry
+from .billing.entities import async_add_billing_sensors
+from .billing.setup import is_billing_entry
 from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
 from .entity import (
     BalancingEntityMixin,
@@ -39,7 +40,6 @@ from .metering import SmartMultiOutletEnergySensor, SmartMultiStripEnergySensor
 from .models import Outlet, OutletStatus, StripMode, StripState
 from .pairing import SmartMultiLastPairingSensor, SmartMultiPairedUserSensor
 from .site import CircuitBalancing, StripBalancing, is_circuit_entry
-from .user_entities import async_add_billing_sensors
 
 # The coordinator pushes the data: nothing to poll, no limit needed.
 PARALLEL_UPDATES = 0
@@ -275,7 +275,7 @@ async def async_setup_entry(
     entry: SmartMultiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Strip sensors, then each outlet's; or a circuit's; or the users' (user_entities.py)."""
+    """Strip sensors, then each outlet's; or a circuit's; or the users' (billing/entities.py)."""
     if is_billing_entry(entry):
         async_add_billing_sensors(entry, async_add_entities)
         return

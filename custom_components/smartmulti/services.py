@@ -11,7 +11,7 @@ from typing import Final
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.helpers import config_validation as cv
 
-from .billing_services import async_setup_billing_services
+from .billing.services import async_setup_billing_services
 from .const import DOMAIN
 from .coworker import async_setup_coworker
 from .orchestration import async_setup_orchestration_services
@@ -29,7 +29,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_PAIR_OUTLET, _async_pair_outlet, schema=PAIR_OUTLET_SCHEMA
     )
-    # Sessions, consumption and billing (billing_services.py).
+    # Sessions, consumption and billing (billing/services.py).
     async_setup_billing_services(hass)
     # Closing hours and budgets (orchestration.py).
     async_setup_orchestration_services(hass)

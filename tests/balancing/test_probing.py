@@ -82,8 +82,10 @@ def test_a_battery_report_resets_the_look_back_off_of_its_outlet() -> None:
         engine.plan(strip(laptop(0, on=True, since=120.0), budget=400, now=now + 120))
         engine.plan(strip(laptop(0, since=0.0), busy, budget=100, now=now + 180))
         now += 4000
-    assert engine._memory[0].empty_looks == 3
+    assert (memory := engine.memory(0)) is not None
+    assert memory.looks.empty_looks == 3
 
     engine.plan(strip(laptop(0, percent=40, since=4000.0), busy, budget=100, now=now))
 
-    assert engine._memory[0].empty_looks == 0
+    assert (memory := engine.memory(0)) is not None
+    assert memory.looks.empty_looks == 0

@@ -87,7 +87,7 @@ def test_a_first_come_strip_is_ranked_by_the_laptop_it_would_charge() -> None:
     late = replace(
         first_come, outlets=(laptop(0, percent=90), laptop(1, percent=10)), now=60.0, strip_id="a"
     )
-    demand = engine_a.demand(late)
+    demand = engine_a.demand(engine_a.observe(late))
     by_need = [n.order for n in demand.needs]
     # The strip's chunks keep its own order: the full first arrival, then the empty one.
     assert by_need == sorted(by_need, reverse=True)

@@ -12,11 +12,12 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartmulti.billing import BILLING_UNIQUE_ID
+from custom_components.smartmulti.billing.ledger import Ledger, async_get_ledger
+from custom_components.smartmulti.billing.sessions import Session
+from custom_components.smartmulti.billing.setup import BILLING_UNIQUE_ID
+from custom_components.smartmulti.billing.users import SUBENTRY_USER
 from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
 from custom_components.smartmulti.coordinator import outlet_device_identifier
-from custom_components.smartmulti.ledger import Ledger, Session, async_get_ledger
-from custom_components.smartmulti.users import SUBENTRY_USER
 from pi_agent.api.events import EventHub
 from tests.integration.devices import device_with
 

@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 
+from custom_components.smartmulti.billing.users import CONF_PRICE, CONF_PRICE_PERCENT
 from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.users import CONF_PRICE, CONF_PRICE_PERCENT
 from tests.support.agent import RunningAgent
 
 from .billing_support import (  # noqa: F401 (a fixture)
@@ -105,7 +105,7 @@ async def test_the_billing_csv_matches_the_sessions_exactly(
     await hass.async_block_till_done()
     month = f"smartmulti.sessions_{begin.astimezone(UTC):%Y_%m}"
     assert len(hass_storage[month]["data"]["sessions"]) == 3
-    assert not ledger(hass).closing
+    assert not ledger(hass).history.closing
     # The costs are the price's: Alice pays it in full, Bob half of it.
     for name, price in (("Alice", PRICE), ("Bob", PRICE * 0.5)):
         (user,) = [user for user in response["users"] if user["user"] == name]

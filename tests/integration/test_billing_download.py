@@ -12,8 +12,8 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 
+from custom_components.smartmulti.billing.users import CONF_PRICE
 from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.users import CONF_PRICE
 
 from .billing_support import billing_entry, set_up
 

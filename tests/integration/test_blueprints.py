@@ -33,7 +33,7 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.smartmulti.users import CONF_LIMIT, CONF_NOTIFY, CONF_NOTIFY_WARNING
+from custom_components.smartmulti.billing.users import CONF_LIMIT, CONF_NOTIFY, CONF_NOTIFY_WARNING
 from tests.support.agent import RunningAgent
 from tests.support.blueprints import install_blueprints
 

@@ -29,14 +29,14 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.users import (
+from custom_components.smartmulti.billing.users import (
     CONF_CUT_OFF,
     CONF_LIMIT,
     CONF_LIMIT_MAX,
     CONF_LIMIT_PERIOD,
     CONF_NOTIFY,
 )
+from custom_components.smartmulti.const import DOMAIN
 from tests.integration.statistics import energy_metadata
 from tests.support.agent import RunningAgent
 from tests.support.chromium import chromium, needs_chromium

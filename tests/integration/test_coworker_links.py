@@ -7,6 +7,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.smartmulti.billing.users import UserConfig
 from custom_components.smartmulti.coworker.form import FormError, parse
 from custom_components.smartmulti.coworker.i18n import Words, pick_language
 from custom_components.smartmulti.coworker.links import (
@@ -18,7 +19,6 @@ from custom_components.smartmulti.coworker.links import (
     CoworkerLinks,
     FailureLimiter,
 )
-from custom_components.smartmulti.users import UserConfig
 
 
 async def test_secrets_are_kept_renewed_and_forgotten_with_their_user(

@@ -32,10 +32,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.coworker import links as links_module
-from custom_components.smartmulti.ledger import EVENT_LIMIT_REACHED
-from custom_components.smartmulti.users import (
+from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED
+from custom_components.smartmulti.billing.users import (
     CONF_CUT_OFF,
     CONF_LIMIT,
     CONF_LIMIT_LOCKED,
@@ -43,6 +41,8 @@ from custom_components.smartmulti.users import (
     CONF_LIMIT_PERIOD,
     CONF_NOTIFY,
 )
+from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.coworker import links as links_module
 from tests.integration.statistics import energy_metadata
 from tests.support.agent import RunningAgent
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -12,8 +14,9 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.smartmulti.ledger import EVENT_LIMIT_REACHED, EVENT_LIMIT_WARNING
-from custom_components.smartmulti.users import CONF_CUT_OFF, CONF_LIMIT, CONF_LIMIT_PERIOD
+from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED, EVENT_LIMIT_WARNING
+from custom_components.smartmulti.billing.store import STORAGE_KEY as LEDGER_STORAGE_KEY
+from custom_components.smartmulti.billing.users import CONF_CUT_OFF, CONF_LIMIT, CONF_LIMIT_PERIOD
 from tests.support.agent import RunningAgent
 
 from .billing_support import (  # noqa: F401 (a fixture)
@@ -23,6 +26,7 @@ from .billing_support import (  # noqa: F401 (a fixture)
     outlet_device,
     set_up,
     start_session,
+    unload_all,
     user_ids,
 )
 from .conftest import wait_for
@@ -128,3 +132,46 @@ async def test_the_cut_off_switches_off_only_that_users_outlet_never_an_exceptio
     )
     await wait_for(lambda: reason(hass, "desk_1") != "limit_reached")
     await wait_for(lambda: controller.outlet(1).relay_on, limit_s=10.0)
+
+
+async def test_a_cut_off_an_older_version_left_as_a_manual_off_is_given_back_once(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Outlet 1 was cut off by an older version (a manual "off" and ``held_off``), outlet 2 is
+    off by a manager's own command: only the cut-off goes back to the plan, and only once."""
+    controller = agent.agent.controller
+    account = {"epoch": None, "counted_wh": 0.0, "shown_wh": 0.0, "session": None}
+    hass_storage[LEDGER_STORAGE_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": LEDGER_STORAGE_KEY,
+        "data": {
+            "meters": {
+                f"{agent.serial}:1": {**account, "held_off": True},
+                f"{agent.serial}:2": {**account, "held_off": False},
+            }
+        },
+    }
+    controller.set_override(1, False)
+    controller.set_override(2, False)
+
+    await set_up(hass, mock_config_entry, billing_entry(hass))
+    await wait_for(lambda: controller.outlet(1).override is None)
+
+    assert controller.outlet(2).override is False
+    assert not ledger(hass).accounts[f"{agent.serial}:1"].held_off
+    # A manual "off" since is a person's: the ledger leaves it, as it leaves outlet 2's.
+    controller.set_override(1, False)
+    await wait_for(lambda: hass.states.get("select.desk_1_control").state == "off")
+    counted = ledger(hass).unassigned.energy_wh  # the ledger reads the strip's states on
+    await wait_for(lambda: ledger(hass).unassigned.energy_wh > counted)
+    assert controller.outlet(1).override is False
+    assert controller.outlet(2).override is False
+
+    await unload_all(hass)
+    stored = hass_storage[LEDGER_STORAGE_KEY]["data"]["meters"]
+    assert stored[f"{agent.serial}:1"]["held_off"] is False
+    assert stored[f"{agent.serial}:2"]["held_off"] is False

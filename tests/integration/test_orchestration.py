@@ -13,9 +13,9 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.smartmulti.billing.sessions import EndReason
 from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.coordinator import strip_device_identifier
-from custom_components.smartmulti.ledger import EndReason
 from custom_components.smartmulti.site import CLOSED_LEASE_S, StripBalancing
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent

@@ -9,9 +9,9 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 
+from custom_components.smartmulti.billing.users import CONF_OFFPEAK_PRICE, CONF_PRICE
 from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.repairs import ISSUE_PRICE
-from custom_components.smartmulti.users import CONF_OFFPEAK_PRICE, CONF_PRICE
 
 from .billing_support import billing_entry, ledger, set_up
 

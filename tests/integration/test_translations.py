@@ -19,8 +19,8 @@ from custom_components.smartmulti import (
     select,
     sensor,
     switch,
-    user_entities,
 )
+from custom_components.smartmulti.billing import entities as user_entities
 from custom_components.smartmulti.const import NO_CIRCUIT
 
 PACKAGE = Path(sensor.__file__).parent

@@ -29,16 +29,14 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 import yaml
 
-from custom_components.smartmulti import users
-from custom_components.smartmulti.billing import (
+from custom_components.smartmulti.billing import users
+from custom_components.smartmulti.billing.presence import SETTLE_S, laptop_gone
+from custom_components.smartmulti.billing.setup import (
     BILLING_PLATFORMS,
     BILLING_UNIQUE_ID,
     user_device_identifier,
 )
-from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
-from custom_components.smartmulti.ledger import SETTLE_S, laptop_gone
-from custom_components.smartmulti.models import Outlet
-from custom_components.smartmulti.users import (
+from custom_components.smartmulti.billing.users import (
     CONF_LEAVE_AFTER,
     CONF_LIMIT,
     CONF_LIMIT_PERIOD,
@@ -53,6 +51,8 @@ from custom_components.smartmulti.users import (
     UserConfig,
     period_start,
 )
+from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
+from custom_components.smartmulti.models import Outlet
 from tests.integration.devices import device_with
 
 from .agent_json import outlet_json
@@ -86,7 +86,7 @@ async def test_user_entities_match_the_snapshot(
         ],
     )
     with (
-        patch("custom_components.smartmulti.billing.BILLING_PLATFORMS", [platform]),
+        patch("custom_components.smartmulti.billing.setup.BILLING_PLATFORMS", [platform]),
         # The QR code image's access token is random: the same one every run.
         patch.object(
             ImageEntity, "async_update_token", lambda self: self.access_tokens.append("0" * 64)
@@ -242,14 +242,14 @@ def test_a_laptop_is_gone_when_its_outlet_is_on_and_shows_none(
 
 
 def test_every_error_of_users_and_billing_is_translated() -> None:
-    package = Path(users.__file__).parent
+    package = Path(users.__file__).parent.parent
     strings = json.loads((package / "strings.json").read_text(encoding="utf-8"))
     keys = {
         key
-        for module in ("billing_services.py", "user_entities.py")
+        for module in (package / "billing").glob("*.py")
         for key in re.findall(
             r'translation_domain=DOMAIN,\s+translation_key="(\w+)"',
-            (package / module).read_text(encoding="utf-8"),
+            module.read_text(encoding="utf-8"),
         )
     }
 
@@ -258,7 +258,7 @@ def test_every_error_of_users_and_billing_is_translated() -> None:
 
 
 def test_every_action_field_is_translated() -> None:
-    package = Path(users.__file__).parent
+    package = Path(users.__file__).parent.parent
     strings = json.loads((package / "strings.json").read_text(encoding="utf-8"))["services"]
     actions = yaml.safe_load((package / "services.yaml").read_text(encoding="utf-8"))
 

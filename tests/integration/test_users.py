@@ -16,10 +16,12 @@ from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartmulti.billing import is_billing_entry, user_device_identifier
+from custom_components.smartmulti.billing.ledger import LEDGER_KEY
+from custom_components.smartmulti.billing.presence import PLUG_LAG_S
+from custom_components.smartmulti.billing.sessions import EndReason, StartReason
+from custom_components.smartmulti.billing.setup import is_billing_entry, user_device_identifier
+from custom_components.smartmulti.billing.users import CONF_LEAVE_AFTER, CONF_REPORTER, CONF_TIER
 from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.ledger import LEDGER_KEY, PLUG_LAG_S, EndReason, StartReason
-from custom_components.smartmulti.users import CONF_LEAVE_AFTER, CONF_REPORTER, CONF_TIER
 from pi_agent.storage import StateStore
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
@@ -354,7 +356,7 @@ async def test_removing_a_strip_ends_the_sessions_on_it(
     await hass.async_block_till_done()
 
     assert session.end_reason == EndReason.STRIP_REMOVED
-    assert not any(key.startswith(agent.serial) for key in ledger(hass).meters)
+    assert not any(key.startswith(agent.serial) for key in ledger(hass).accounts)
 
 
 async def test_the_ledger_counting_energy_does_not_rewrite_unchanged_entities(

@@ -1,11 +1,12 @@
 """SmartMulti's balancing engine: plain Python, no Home Assistant imports.
 
-Entry points: ``Balancer(settings).plan(StripInput) -> StripPlan`` for one strip, and
-``SiteBalancer`` / ``split_budget`` for strips sharing circuits.
+Entry points: ``Balancer(settings).plan(StripInput) -> StripPlan`` for one strip, in one call
+or in steps (``observe``, ``demand``, ``plan_within``), and ``SiteBalancer`` / ``split_budget``
+for strips sharing circuits.
 """
 
 from .circuits import Circuit, split_budget
-from .engine import Balancer, Demand
+from .engine import Balancer, Demand, Observation
 from .model import (
     BatteryReport,
     ChargeState,
@@ -18,7 +19,7 @@ from .model import (
     StripPlan,
 )
 from .need import Need, NeedLevel
-from .site import SiteBalancer, SitePlan
+from .site_balancer import SiteBalancer, SitePlan
 
 __all__ = [
     "Balancer",
@@ -28,6 +29,7 @@ __all__ = [
     "Demand",
     "Need",
     "NeedLevel",
+    "Observation",
     "OutletDecision",
     "OutletInput",
     "Reason",

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .estimate import LaptopView, OutletMemory, settled
+from .estimate import settled
+from .memory import OutletMemory
 from .model import OutletInput, Reason, Settings, StripInput
+from .view import LaptopView
 
 
 class Want(IntEnum):
@@ -95,7 +97,7 @@ def candidate(
     since = outlet.seconds_since_switch
     looking = (
         outlet.relay_on
-        and not memory.looked
+        and not memory.looks.meter_read
         and laptop.present is not True
         and not outlet.stale
         and not outlet.fault

@@ -16,7 +16,8 @@ import math
 
 from . import knapsack
 from .candidates import Bid, Candidate, Want, candidate, exception_draw_w
-from .estimate import OutletMemory, observe, shed, view
+from .estimate import observe, shed
+from .memory import OutletMemory
 from .model import (
     ChargeState,
     OutletDecision,
@@ -29,6 +30,7 @@ from .model import (
 )
 from .need import Need, need
 from .strategies import battery_priority, max_outlets, smart, total_cap
+from .view import view
 
 type Ranker = Callable[[Sequence[Candidate], StripInput, Settings], list[Bid]]
 
@@ -62,19 +64,30 @@ class Demand:
 
 
 @dataclass(frozen=True, slots=True)
-class _Observed:
-    """One cycle's facts about a strip, folded into memory and ranked (on the laptops' clock)."""
+class Observation:
+    """One cycle's facts about a strip, folded into the engine's memory and ranked.
 
-    strip: StripInput
-    cands: list[Candidate]
-    bids: list[Bid]
-    by_id: dict[int, Candidate]
+    Made by ``Balancer.observe``, once per cycle; ``Balancer.demand`` and
+    ``Balancer.plan_within`` read it without observing again. Times are on the laptops' clock
+    (``StripInput.time_scale``).
+    """
+
+    strip: StripInput  # the input on the laptops' clock, held outlets marked faulted
+    candidates: list[Candidate]  # the balanced outlets, in the input's order
+    bids: list[Bid]  # the strategy's ranking, best first
+    by_id: dict[int, Candidate]  # outlet id -> its candidate
     rank: dict[int, int]  # outlet id -> its place in ``bids``
     exceptions_w: float  # the exception outlets' counted draw
 
 
 class Balancer:
     """The engine for one strip: keeps what it learned of each outlet between cycles.
+
+    One cycle is ``observe`` (fold the cycle's facts into memory and rank them: call it once
+    per cycle, it moves the memory forward), then ``demand`` (what the strip asks of its
+    circuit, for ``split_budget``) if the strip shares a circuit, then ``plan_within`` (the
+    plan within the budget it was given). ``plan(strip)`` does all of it within the strip's
+    own budget.
 
     Deterministic: the same sequence of inputs gives the same plans; it never reads a clock.
     """
@@ -117,8 +130,9 @@ class Balancer:
         )
         return replace(strip, now=now, outlets=outlets)
 
-    def _observe(self, strip: StripInput) -> list[Candidate]:
-        cands: list[Candidate] = []
+    def _candidates(self, strip: StripInput) -> list[Candidate]:
+        """Each balanced outlet's memory moved forward by this cycle, as a candidate."""
+        candidates: list[Candidate] = []
         seen: dict[int, OutletMemory] = {}
         for outlet in strip.outlets:
             if outlet.exception:
@@ -132,34 +146,39 @@ class Balancer:
             mem = observe(mem, outlet, strip.now, self.settings)
             seen[outlet.outlet_id] = mem
             lap = view(mem, outlet, self.settings, strip.time_scale)
-            cands.append(candidate(outlet, mem, lap, strip, self.settings))
+            candidates.append(candidate(outlet, mem, lap, strip, self.settings))
         self._memory = seen
-        return cands
+        return candidates
 
-    def _rank(self, strip: StripInput) -> _Observed:
-        """Observe this cycle's facts once and rank them by the strip's strategy."""
+    def memory(self, outlet_id: int) -> OutletMemory | None:
+        """What the engine remembers of an outlet after the last cycle (None: not seen)."""
+        return self._memory.get(outlet_id)
+
+    def observe(self, strip: StripInput) -> Observation:
+        """Fold this cycle's facts into memory and rank them by the strip's strategy.
+
+        Call it once per cycle: it moves the memory forward (what each outlet's laptop
+        drained, gained and revealed since the last call).
+        """
         physical = self._physical(strip)
-        cands = self._observe(physical)
-        bids = RANKERS[strip.strategy](cands, physical, self.settings)
-        return _Observed(
+        candidates = self._candidates(physical)
+        bids = RANKERS[strip.strategy](candidates, physical, self.settings)
+        return Observation(
             physical,
-            cands,
+            candidates,
             bids,
-            {c.outlet_id: c for c in cands},
+            {c.outlet_id: c for c in candidates},
             {b.outlet_id: i for i, b in enumerate(bids)},
             sum(exception_draw_w(o, self.settings) for o in physical.outlets if o.exception),
         )
 
-    def demand(self, strip: StripInput) -> Demand:
-        """The strip's need for the circuit split (observes this cycle's facts)."""
-        return self._demand(self._rank(strip))
-
-    def _demand(self, seen: _Observed) -> Demand:
-        strip, settings, by_id = seen.strip, self.settings, seen.by_id
-        locked = [c for c in seen.cands if c.on and not c.can_off]
-        base = seen.exceptions_w + sum(c.draw_w for c in locked)
+    def demand(self, observation: Observation) -> Demand:
+        """What the observed strip asks of its circuit, for ``split_budget``."""
+        strip, settings, by_id = observation.strip, self.settings, observation.by_id
+        locked = [c for c in observation.candidates if c.on and not c.can_off]
+        base = observation.exceptions_w + sum(c.draw_w for c in locked)
         wanted: list[tuple[Bid, Need]] = []
-        for b in seen.bids:
+        for b in observation.bids:
             c = by_id[b.outlet_id]
             if not ((c.can_off or not c.on) and (c.on or c.can_on)):
                 continue  # held on (counted in the base) or held off
@@ -176,24 +195,32 @@ class Balancer:
         )
 
     def plan(self, strip: StripInput) -> StripPlan:
-        """Decide which balanced outlets are on, their shedding order and why."""
-        return self._plan(self._rank(strip), strip.budget_w)
+        """One whole cycle within the strip's own budget: ``observe``, then ``plan_within``."""
+        return self.plan_within(self.observe(strip), strip.budget_w)
 
-    def _plan(self, seen: _Observed, budget_w: float) -> StripPlan:
-        strip, cands, bids, rank = seen.strip, seen.cands, seen.bids, seen.rank
+    def plan_within(self, observation: Observation, budget_w: float) -> StripPlan:
+        """Decide which balanced outlets are on within ``budget_w``, their shedding order and
+        why (``budget_w``: the strip's own budget, or its share of its circuit)."""
+        strip, candidates, bids, rank = (
+            observation.strip,
+            observation.candidates,
+            observation.bids,
+            observation.rank,
+        )
         exceptions = [o for o in strip.outlets if o.exception]
-        exceptions_w = seen.exceptions_w
+        exceptions_w = observation.exceptions_w
         room = min(budget_w, strip.hard_limit_w) - exceptions_w
-        real = _select(seen, room, respect_locks=True)
-        ideal = _select(seen, room, respect_locks=False)
+        real = _select(observation, room, respect_locks=True)
+        ideal = _select(observation, room, respect_locks=False)
         on = set(real.chosen)
         for oid, mem in self._memory.items():
-            if mem.asked_on != (oid in on):
-                self._memory[oid] = mem._replace(asked_on=oid in on)
+            if mem.last.planned_on != (oid in on):
+                self._memory[oid] = mem._replace(last=mem.last._replace(planned_on=oid in on))
         decisions = [
-            self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale) for c in cands
+            self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale)
+            for c in candidates
         ]
-        order = sorted(cands, key=lambda c: (c.outlet_id not in on, rank[c.outlet_id]))
+        order = sorted(candidates, key=lambda c: (c.outlet_id not in on, rank[c.outlet_id]))
         outlets = [*decisions, *(self._exception(o) for o in exceptions)]
         return StripPlan(
             strip_id=strip.strip_id,
@@ -206,7 +233,7 @@ class Balancer:
             outlets=tuple(sorted(outlets, key=lambda d: d.outlet_id)),
             reserve_w={
                 c.outlet_id: r
-                for c in cands
+                for c in candidates
                 if c.outlet_id in on and (r := c.reserve_w) is not None
             },
         )
@@ -293,14 +320,20 @@ class _Selection:
     turn_limited: set[int]
 
 
-def _select(seen: _Observed, room: float, *, respect_locks: bool) -> _Selection:
+def _select(seen: Observation, room: float, *, respect_locks: bool) -> _Selection:
     """Pick the outlets to have on, level by level; locks first when they are respected."""
-    strip, cands, bids, by_id, rank = seen.strip, seen.cands, seen.bids, seen.by_id, seen.rank
+    strip, candidates, bids, by_id, rank = (
+        seen.strip,
+        seen.candidates,
+        seen.bids,
+        seen.by_id,
+        seen.rank,
+    )
     max_on = strip.max_on if strip.strategy is Strategy.MAX_OUTLETS else None
     sel = _Selection([], 0.0, set(), set())
     if respect_locks:
         locked = sorted(
-            (c for c in cands if c.on and not c.can_off), key=lambda c: rank[c.outlet_id]
+            (c for c in candidates if c.on and not c.can_off), key=lambda c: rank[c.outlet_id]
         )
         for c in locked:
             sel.chosen.append(c.outlet_id)

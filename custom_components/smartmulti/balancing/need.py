@@ -35,8 +35,9 @@ from enum import IntEnum
 import math
 
 from .candidates import Bid, Candidate, Want, at_target
-from .estimate import SECONDS_PER_HOUR, LaptopView
+from .estimate import SECONDS_PER_HOUR
 from .model import Settings, StripInput
+from .view import LaptopView
 
 
 class NeedLevel(IntEnum):
@@ -62,7 +63,8 @@ class Need:
 
     @classmethod
     def from_want(cls, want: Want) -> Need:
-        """The need of a split chunk that carries only a strategy level (older callers)."""
+        """The need of a split chunk that carries only a strategy level (a ``Demand`` built
+        without ``needs``)."""
         if want >= Want.URGENT:
             return cls(NeedLevel.ALIVE)
         if want >= Want.CHARGE:

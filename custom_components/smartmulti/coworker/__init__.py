@@ -19,7 +19,7 @@ from homeassistant.core import (
 )
 from homeassistant.helpers import config_validation as cv
 
-from ..billing_services import ATTR_USER, _ledger, _user
+from ..billing.lookups import ATTR_USER, find_user, loaded_ledger
 from ..compat import vol
 from ..const import DOMAIN
 from .entities import user_link
@@ -45,8 +45,8 @@ def async_setup_coworker(hass: HomeAssistant) -> None:
 
 async def _async_get_user_link(call: ServiceCall) -> ServiceResponse:
     """The user's link, as a path under ``/api/smartmulti/`` (with the secret as its query)."""
-    ledger = _ledger(call.hass)
-    user = _user(call.hass, ledger, call.data[ATTR_USER])
+    ledger = loaded_ledger(call.hass)
+    user = find_user(call.hass, ledger, call.data[ATTR_USER])
     links = async_get_links(call.hass)
     await links.async_load()
     return {"url": user_link(links, user.id)}

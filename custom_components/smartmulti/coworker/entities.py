@@ -21,11 +21,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 
-from ..billing import BillingConfigEntry, user_device_identifier
+from ..billing.entities import UserEntity
+from ..billing.ledger import Ledger
+from ..billing.setup import BillingConfigEntry, user_device_identifier
+from ..billing.users import UserConfig
 from ..const import DOMAIN
-from ..ledger import Ledger
-from ..user_entities import UserEntity
-from ..users import UserConfig
 from .charts import qr_code
 from .i18n import async_words, pick_language
 from .links import CoworkerLinks, async_get_links

@@ -19,11 +19,11 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
+from ..billing.ledger import Ledger
+from ..billing.users import LimitPeriod, UserConfig, period_start
 from ..const import DOMAIN
-from ..ledger import Ledger
 from ..models import OutletStatus
 from ..sensor import _reason
-from ..users import LimitPeriod, UserConfig, period_start
 
 DAYS: Final = 30
 WEEKS: Final = 12

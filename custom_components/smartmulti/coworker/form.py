@@ -18,15 +18,15 @@ from homeassistant.const import ATTR_DOMAIN, ATTR_ENTITY_ID, ATTR_NAME, EVENT_LO
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from ..const import DOMAIN
-from ..user_entities import MAX_LIMIT_KWH
-from ..users import (
+from ..billing.entities import MAX_LIMIT_KWH
+from ..billing.users import (
     CONF_LIMIT,
     CONF_LIMIT_PERIOD,
     CONF_NOTIFY_WARNING,
     LimitPeriod,
     UserConfig,
 )
+from ..const import DOMAIN
 from .figures import limit_ceiling
 from .i18n import Words
 

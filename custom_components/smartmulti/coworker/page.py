@@ -17,7 +17,7 @@ from typing import Final
 
 from homeassistant.util import dt as dt_util
 
-from ..users import LimitPeriod
+from ..billing.users import LimitPeriod
 from .charts import bar_chart
 from .figures import Bar, Figures, limit_ceiling
 from .i18n import LANGUAGES, Words

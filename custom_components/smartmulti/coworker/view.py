@@ -29,10 +29,10 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
-from ..billing import is_billing_entry
+from ..billing.ledger import Ledger
+from ..billing.setup import is_billing_entry
+from ..billing.users import UserConfig
 from ..const import DOMAIN
-from ..ledger import Ledger
-from ..users import UserConfig
 from .figures import async_figures
 from .form import FormError, apply, parse
 from .i18n import LANGUAGES, Words, async_words, pick_language

@@ -152,7 +152,7 @@ def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float)
         if unseen >= settings.probe_force:
             # Long unseen: a laptop without a report may be running flat there.
             return Bid(oid, Want.URGENT, Reason.PROBING, off_reason, unseen)
-        slot = cand.laptop.look_slot
+        slot = cand.laptop.look_counts_from
         overdue = (strip.now - (seen if slot is None else max(seen, slot))) / interval
         if overdue >= 1.0:
             value = settings.probe_worth_w * overdue + switch

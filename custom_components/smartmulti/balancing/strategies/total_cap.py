@@ -1,4 +1,4 @@
-"""``total_cap``: first come, first served under the budget (the brief's first sprint)."""
+"""``total_cap``: first come, first served under the budget."""
 
 from __future__ import annotations
 

@@ -33,12 +33,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .billing import BillingConfigEntry, billing_device_info, user_device_info
-from .const import DOMAIN
-from .coordinator import SmartMultiCoordinator
-from .entity import SmartMultiOutletEntity, WritesOnChange
-from .ledger import EndReason, Ledger, StartReason, Totals, async_get_ledger
-from .metering import kwh
+from ..const import DOMAIN
+from ..coordinator import SmartMultiCoordinator
+from ..entity import SmartMultiOutletEntity, WritesOnChange
+from ..metering import kwh
+from .ledger import Ledger, async_get_ledger
+from .limits import Totals
+from .sessions import EndReason, StartReason
+from .setup import BillingConfigEntry, billing_device_info, user_device_info
 from .users import CONF_LIMIT, NO_USER, UserConfig
 
 MAX_LIMIT_KWH = 10_000.0

@@ -1,6 +1,6 @@
 """Several strips on one circuit: the circuit split, judged on who gets charged.
 
-python -m bench.site --scenario bench/sites/two_strips_one_circuit.json --json out.json
+python -m bench.circuit_split --scenario bench/sites/two_strips_one_circuit.json --json out.json
 
 A site scenario is a list of strips, each a section-1 scenario (its own budget is the strip's
 configured budget) with a strategy and an optional configured outlet maximum, under one

@@ -16,12 +16,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
-from .billing_download import async_register_download
-from .compat import child_device_info, device_by_identifier
-from .const import CONF_KIND, DOMAIN, KIND_BILLING, MANUFACTURER
-from .coordinator import SmartMultiConfigEntry
+from ..compat import child_device_info, device_by_identifier
+from ..const import CONF_KIND, DOMAIN, KIND_BILLING, MANUFACTURER
+from ..coordinator import SmartMultiConfigEntry
+from ..repairs import async_check_price, async_forget_price
+from .download import async_register_download
 from .ledger import Ledger, async_get_ledger
-from .repairs import async_check_price, async_forget_price
 from .users import SUBENTRY_USER, UserConfig
 
 type BillingConfigEntry = ConfigEntry[Ledger]

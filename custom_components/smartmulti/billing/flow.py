@@ -26,7 +26,7 @@ from homeassistant.helpers.selector import (
     TimeSelector,
 )
 
-from .compat import vol
+from ..compat import vol
 from .users import (
     CONF_CUT_OFF,
     CONF_DEPARTURE,

@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final
 
 from .circuits import Circuit, split_budget
 from .engine import Balancer
 from .model import Settings, StripInput, StripPlan
 
 
-class _Keep(Enum):
-    ROOT = "root"
+class Tree(Enum):
+    """Which circuit tree a site cycle splits by when it is not given one."""
 
-
-_KEEP: Final = _Keep.ROOT
+    CONFIGURED = "configured"  # the ``SiteBalancer``'s own ``root``
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +46,7 @@ class SiteBalancer:
         return self._balancers[strip_id]
 
     def plan(
-        self, strips: Mapping[str, StripInput], *, root: Circuit | _Keep | None = _KEEP
+        self, strips: Mapping[str, StripInput], *, root: Circuit | Tree | None = Tree.CONFIGURED
     ) -> SitePlan:
         """One cycle for the whole site.
 
@@ -56,13 +54,15 @@ class SiteBalancer:
         used. Each strip's facts are observed once and serve both its need in the split and
         its plan.
         """
-        tree = self.root if isinstance(root, _Keep) else root
+        tree = self.root if root is Tree.CONFIGURED else root
         budgets = {sid: min(s.budget_w, s.hard_limit_w) for sid, s in strips.items()}
-        seen = {sid: self.balancer(sid)._rank(s) for sid, s in strips.items()}
+        seen = {sid: self.balancer(sid).observe(s) for sid, s in strips.items()}
         if tree is not None:
-            demands = {sid: self.balancer(sid)._demand(obs) for sid, obs in seen.items()}
+            demands = {sid: self.balancer(sid).demand(obs) for sid, obs in seen.items()}
             for sid, watts in split_budget(tree, demands, turn=self._turn).items():
                 budgets[sid] = min(budgets[sid], watts)
             self._turn += 1
-        plans = {sid: self.balancer(sid)._plan(obs, budgets[sid]) for sid, obs in seen.items()}
+        plans = {
+            sid: self.balancer(sid).plan_within(obs, budgets[sid]) for sid, obs in seen.items()
+        }
         return SitePlan(plans=plans, budgets=budgets)

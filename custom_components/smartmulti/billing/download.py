@@ -20,7 +20,7 @@ from homeassistant.components.http.auth import async_sign_path
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.http import HomeAssistantView
 
-from .const import DOMAIN
+from ..const import DOMAIN
 
 EXPORT_DIR: Final = DOMAIN  # under the configuration directory
 DOWNLOAD_PATH: Final = f"/api/{DOMAIN}/billing"

@@ -1,0 +1,129 @@
+"""The engine's picture of the laptop on an outlet this cycle, and the reserve it may be
+counted at while its outlet switches on: read from the outlet's memory, never written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+
+from .memory import OutletMemory
+from .model import ChargeState, OutletInput, Settings
+
+
+@dataclass(frozen=True, slots=True)
+class LaptopView:
+    """The engine's best picture of the laptop on an outlet this cycle."""
+
+    present: bool | None
+    state: ChargeState
+    soc: float | None
+    reported: bool
+    capacity_wh: float
+    use_w: float
+    charge_w: float  # into the battery at constant power
+    draw_w: float  # at the outlet at constant power
+    cv_soc: float
+    session_start: float | None
+    observed_at: float | None
+    soc_low: float | None = None  # pessimistic charge, for keeping it alive
+    reserve_w: float | None = None  # what the agent may count it at when switched on
+    reached: bool = False  # it reached its target this session (re-armed only below a band)
+    on_w: float | None = None  # what it drew when last on (this session), if known
+    empty_looks: int = 0  # looks in a row that found its outlet empty
+    look_counts_from: float | None = None  # its outlet's next look is due an interval after this
+
+    def hours_to(self, soc_goal: float) -> float:
+        """Hours of continuous charging from the current charge to ``soc_goal``."""
+        soc = self.soc if self.soc is not None else 0.0
+        if soc >= soc_goal or self.charge_w <= 0:
+            return 0.0
+        hours = 0.0
+        knee = self.cv_soc
+        if soc < knee:
+            hours += (min(soc_goal, knee) - soc) * self.capacity_wh / self.charge_w
+            soc = knee
+        if soc_goal > knee:
+            # Linear taper: d(soc)/dt = charge/cap * (1 - soc) / (1 - knee), exponential in time.
+            tau_h = self.capacity_wh * (1.0 - knee) / self.charge_w
+            goal = min(soc_goal, 0.99)
+            if goal > soc:
+                hours += tau_h * math.log((1.0 - soc) / (1.0 - goal))
+        return hours
+
+    def hours_flat(self) -> float:
+        """Hours until the battery is empty if the outlet stays off (pessimistic charge)."""
+        soc = self.soc_low if self.soc_low is not None else self.soc
+        if soc is None or self.use_w <= 0:
+            return math.inf
+        return max(0.0, soc) * self.capacity_wh / self.use_w
+
+
+def reserve_w(
+    memory: OutletMemory, outlet: OutletInput, settings: Settings, time_scale: float = 1.0
+) -> float | None:
+    """What the agent may count this outlet at while it switches on, or None (its maximum).
+
+    With a report: in the taper the draw is an idle part plus a part proportional to
+    (1 - charge), and below the knee it is constant, so from the draw at the last report on
+    it can grow at most by the ratio of (1 - charge) now to then (reports are whole percents:
+    half a percent either way is allowed for); capped by the constant-power draw once one is
+    evidenced (a draw read below 70 %, or one that held while the charge rose). Without a
+    report: the constant-power draw once a long plateau at the session's peak proved it, or the
+    peak itself while the charge cannot have fallen below where it was read
+    (``above_peak_wh``); but the laptop may have been swapped while its outlet was off, so
+    that lapses after ``reserve_hold_s`` off. A margin is added either way.
+    """
+    occupant, charger = memory.occupant, memory.charger
+    if not occupant.present or outlet.max_power_w <= 0:
+        return None
+    draw: float | None = charger.constant_w if charger.constant_w > 0 else None
+    if draw is None and not occupant.reported and charger.peak_w > 0 and charger.above_peak_wh >= 0:
+        draw = charger.peak_w
+    then, now = charger.last_on_charge, memory.charge.expected
+    if occupant.reported:
+        if then is not None and now is not None and charger.last_on_w > 0:
+            room_then = 1.0 - min(1.0, then + 0.005)
+            if room_then >= 0.02:
+                bound = charger.last_on_w * (1.0 - max(0.0, now - 0.005)) / room_then
+                draw = bound if draw is None else min(draw, bound)
+    elif not outlet.relay_on:
+        since = outlet.seconds_since_switch
+        if since is None or since * time_scale > settings.reserve_hold_s:
+            return None
+    if draw is None:
+        return None
+    watts = draw * (1.0 + settings.reserve_margin) + settings.reserve_margin_w
+    # Tenths of a watt, rounded up: the plan carries exactly what the engine counted.
+    return min(outlet.max_power_w, math.ceil(watts * 10.0) / 10.0)
+
+
+def view(
+    memory: OutletMemory, outlet: OutletInput, settings: Settings, time_scale: float = 1.0
+) -> LaptopView:
+    """The laptop picture the strategies rank on (``time_scale``: see ``StripInput``)."""
+    occupant, estimate, charger = memory.occupant, memory.charge, memory.charger
+    cap = memory.battery.capacity_wh or settings.default_capacity_wh
+    use = memory.battery.use_w if memory.battery.use_w is not None else settings.default_use_w
+    eff = settings.default_efficiency
+    draw = charger.peak_w if charger.peak_w > 0 else outlet.max_power_w
+    draw = min(draw, outlet.max_power_w) if outlet.max_power_w > 0 else draw
+    charge = max(1.0, draw * eff - use)
+    return LaptopView(
+        present=occupant.present,
+        state=occupant.state,
+        soc=estimate.expected,
+        reported=occupant.reported,
+        capacity_wh=cap,
+        use_w=use,
+        charge_w=charge,
+        draw_w=draw,
+        cv_soc=settings.default_cv_soc,
+        session_start=occupant.arrived_at,
+        observed_at=occupant.seen_at,
+        soc_low=estimate.low,
+        reserve_w=reserve_w(memory, outlet, settings, time_scale),
+        reached=occupant.reached_target,
+        on_w=charger.last_on_w if occupant.present and charger.last_on_w > 0 else None,
+        empty_looks=memory.looks.empty_looks,
+        look_counts_from=memory.looks.counts_from,
+    )

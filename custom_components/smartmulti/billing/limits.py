@@ -1,0 +1,139 @@
+"""Users' totals and limits: the period a limit counts over, its thresholds, and holds.
+
+Each threshold (the warning percent, then 100 %) fires its event once per period. A user who
+reached a limit with cut-off holds their outlets off: the ledger publishes that as a hint and
+the planner plans the outlet off, so the plan stays the only writer of the relay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from ..const import DOMAIN
+from .store import stored_datetime
+from .users import LimitPeriod, UserConfig, period_start
+
+EVENT_LIMIT_WARNING: Final = f"{DOMAIN}_limit_warning"
+EVENT_LIMIT_REACHED: Final = f"{DOMAIN}_limit_reached"
+
+
+@dataclass(slots=True)
+class Totals:
+    """A user's (or the unassigned) energy and cost, and the limit period's count."""
+
+    energy_wh: float = 0.0
+    cost: float = 0.0
+    period: str | None = None
+    period_start: datetime | None = None
+    period_wh: float = 0.0
+    warned: bool = False
+    reached: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "energy_wh": self.energy_wh,
+            "cost": self.cost,
+            "period": self.period,
+            "period_start": None if self.period_start is None else self.period_start.isoformat(),
+            "period_wh": self.period_wh,
+            "warned": self.warned,
+            "reached": self.reached,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Totals:
+        start = data.get("period_start")
+        return cls(
+            energy_wh=float(data.get("energy_wh", 0.0)),
+            cost=float(data.get("cost", 0.0)),
+            period=data.get("period"),
+            period_start=None if start is None else stored_datetime(start),
+            period_wh=float(data.get("period_wh", 0.0)),
+            warned=bool(data.get("warned", False)),
+            reached=bool(data.get("reached", False)),
+        )
+
+    def roll(self, user: UserConfig | None, now: datetime) -> bool:
+        """Start the user's new limit period when the calendar says so; returns whether it did.
+
+        Without the user (the billing entry is not loaded) the period it last had goes on.
+        """
+        if user is not None:
+            kind = user.limit_period
+        else:
+            try:
+                kind = LimitPeriod(self.period or LimitPeriod.MONTH)
+            except ValueError:
+                kind = LimitPeriod.MONTH
+        start = period_start(kind, now)
+        if self.period == kind and self.period_start == start:
+            return False
+        self.period, self.period_start = kind, start
+        self.period_wh, self.warned, self.reached = 0.0, False, False
+        return True
+
+    def period_wh_now(self, user: UserConfig, now: datetime) -> float:
+        """The user's energy in their limit period now (0 when a new one began)."""
+        if self.period != user.limit_period or self.period_start != period_start(
+            user.limit_period, now
+        ):
+            return 0.0
+        return self.period_wh
+
+    def rearm(self, user: UserConfig, warning_percent: float) -> None:
+        """A new limit: thresholds it puts above the usage can fire again in this period."""
+        if user.limit_wh is None:
+            self.warned = self.reached = False
+            return
+        percent = self.period_wh / user.limit_wh * 100.0
+        self.warned = self.warned and percent >= warning_percent
+        self.reached = self.reached and percent >= 100.0
+
+    def crossed(self, user: UserConfig, warning_percent: float) -> list[Crossing]:
+        """The thresholds the period's energy passed since they last fired (marked fired)."""
+        if user.limit_wh is None:
+            return []
+        percent = self.period_wh / user.limit_wh * 100.0
+        crossed: list[Crossing] = []
+        if not self.warned and percent >= warning_percent:
+            self.warned = True
+            crossed.append(Crossing(EVENT_LIMIT_WARNING, percent, warning_percent))
+        if not self.reached and percent >= 100.0:
+            self.reached = True
+            crossed.append(Crossing(EVENT_LIMIT_REACHED, percent, 100.0))
+        return crossed
+
+    def holds(self, user: UserConfig) -> bool:
+        """Whether the user's outlets are held off: a limit with cut-off, reached."""
+        return user.cut_off and user.limit_wh is not None and self.reached
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """A threshold the user's period energy just passed: the event to fire."""
+
+    event: str
+    percent: float
+    threshold: float
+
+    def event_data(self, user: UserConfig, totals: Totals, outlets: list[str]) -> dict[str, Any]:
+        """The event's data (blueprints and the coworker page read it)."""
+        return {
+            "user_id": user.id,
+            "user": user.name,
+            "person": user.person,
+            "notify": user.notify,
+            "period": user.limit_period.value,
+            "period_start": None
+            if totals.period_start is None
+            else totals.period_start.isoformat(),
+            "energy_kwh": round(totals.period_wh / 1000.0, 6),
+            "limit_kwh": user.limit_kwh,
+            "percent": round(self.percent, 1),
+            "threshold": self.threshold,
+            "cut_off": user.cut_off,
+            "notify_warning": user.notify_warning,
+            "outlets": outlets,
+        }
