@@ -3,6 +3,9 @@
 Everything goes through the product's real front doors: the agent is ``python -m pi_agent``,
 Home Assistant is ``hass -c``, onboarding and the integration's config flow are driven through
 Home Assistant's own HTTP API, and the dashboards are saved through its websocket API.
+
+Over 400 lines: one driver that reads top to bottom as the steps the demo takes (the
+dashboards, automations, history and icons have their own ``demo_*`` modules).
 """
 
 from __future__ import annotations
@@ -410,6 +413,19 @@ class Demo:
             finally:
                 await ws.close()
 
+    async def set_profile_language(self, ws: Websocket) -> None:
+        """The manager's profile in the demo's language, as its Language setting saves it: the
+        frontend (menus, forms, entity states) follows the profile, else the browser's language.
+        A language the manager chose since is kept."""
+        if (await ws.call("frontend/get_user_data", key="language")).get("value"):
+            return
+        await ws.call(
+            "frontend/set_user_data",
+            key="language",
+            value={"language": self.language, "number_format": "language",
+                   "time_format": "language", "date_format": "language"},
+        )  # fmt: skip
+
     async def websocket(self, session: aiohttp.ClientSession) -> Websocket:
         socket_ = await session.ws_connect(f"{self.ha_url}/api/websocket")
         await socket_.receive_json()
@@ -469,6 +485,7 @@ async def prepare(demo: Demo) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         await demo.add_integration(session)
         ws = await demo.websocket(session)
         try:
+            await demo.set_profile_language(ws)
             await demo.wait_for_entities(ws, 120)
             await demo.add_users(session, ws)
             entities = await demo.wait_for_entities(ws, 120)

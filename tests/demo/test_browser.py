@@ -52,7 +52,9 @@ def demo(
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[object]:
-    with chromium(tmp_path / "chromium", "--window-size=1400,1800") as driver:
+    """Chromium in English: the demo sets the manager's profile language, which the frontend
+    follows rather than the browser's."""
+    with chromium(tmp_path / "chromium", "--window-size=1400,1800", "--lang=en") as driver:
         yield driver
 
 
@@ -258,6 +260,11 @@ def test_a_french_speaking_manager_reads_french_everywhere(
         "Raison",
     )
     for english in ("Power budget", "Waiting laptops", "Strip power", "Reason"):
+        assert english not in text, english
+    # The states too, in the frontend's language.
+    text = wait_for_text(browser, "Piloté par Home Assistant", "Paramètres")
+    assert "En charge" in text or "En attente" in text
+    for english in ("Planned by Home Assistant", "Charging", "Waiting for power", "Settings"):
         assert english not in text, english
     assert save(browser, tmp_path, "dashboard_fr.png").stat().st_size > 20_000
 
