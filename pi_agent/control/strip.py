@@ -15,7 +15,7 @@ import time
 from typing import Any, Literal
 
 from pi_agent.config import AgentConfig
-from pi_agent.control.admission import Admission
+from pi_agent.control.admission import Admission, switch_on_w
 from pi_agent.control.failsafe import failsafe_targets
 from pi_agent.control.guard import (
     MIN_SHED_W,
@@ -349,14 +349,13 @@ class StripController:
 
     def _reserve(self, outlet: OutletState, now: float) -> float:
         return outlet.reserve_w(
-            now, self._stale_after_s, self.strip.settle_s, self._switch_on_w(outlet)
+            now, self._stale_after_s, self.strip.settle_s, self._expected_w(outlet)
         )
 
-    def _switch_on_w(self, outlet: OutletState) -> float:
-        """What admission counts for an outlet going on: the plan's estimate, capped at max."""
+    def _expected_w(self, outlet: OutletState) -> float | None:
+        """The plan's estimate of what the outlet draws once on, if it gives one."""
         plan = self.plan if self.mode == "planned" else None
-        expected = plan.reserve_w.get(outlet.id) if plan is not None else None
-        return outlet.max_power_w if expected is None else min(expected, outlet.max_power_w)
+        return plan.reserve_w.get(outlet.id) if plan is not None else None
 
     def _may_switch_on(self, outlet: OutletState, now: float) -> bool:
         """Minimum times keep automatic decisions from wearing the relay; a person's "on" (an
@@ -487,15 +486,15 @@ class StripController:
         for outlet in pending:
             if not self.admission.ready(now):
                 return
-            switch_on_w = self._switch_on_w(outlet)
+            cost_w = switch_on_w(outlet.max_power_w, self._expected_w(outlet))
             # Exception outlets are on whatever the budget (it is clamped to their draw), but
             # never past the hard limit; everything else fits under this sample's limit.
             limit = self.strip.hard_limit_w if outlet.exception else self.limit_w
-            if not self.admission.admit(now, reserved, switch_on_w, limit):
+            if not self.admission.admit(now, reserved, cost_w, limit):
                 continue
             if self._switch(outlet, True, now):
                 self.admission.switched_on(now)
-                reserved += switch_on_w
+                reserved += cost_w
                 outlet.guard_fault = None
 
     def _switch_on_order(self, now: float) -> list[OutletState]:
