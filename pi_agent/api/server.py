@@ -31,7 +31,7 @@ from pi_agent.api.validation import (
     read_json,
 )
 from pi_agent.auth import FailureThrottle, Scope, Tokens
-from pi_agent.control.pairing import (
+from pi_agent.control.pairing.coordinator import (
     PairingRefusedError,
     Session,
     UnknownPairingError,

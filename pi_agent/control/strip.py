@@ -25,7 +25,7 @@ from pi_agent.control.guard import (
     shed_order_from_priority,
 )
 from pi_agent.control.outlet import STUCK_W, BatteryReport, OutletState
-from pi_agent.control.pairing import PairingCoordinator, Room
+from pi_agent.control.pairing.coordinator import PairingCoordinator, Room
 from pi_agent.control.plan import Plan
 from pi_agent.hardware.base import MeterError, Reading, Relay, RelayError
 

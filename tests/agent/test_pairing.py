@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pi_agent.control.pairing import WINDOW_S, PairingRefusedError, Session
+from pi_agent.control.pairing.coordinator import WINDOW_S, PairingRefusedError, Session
 from pi_agent.control.plan import Plan
 from tests.support.agent import build_agent
 

@@ -5,7 +5,7 @@ One pairing at a time per strip, driven by the controller's clock (``tick`` ever
 - start: the candidate outlets are held as they are; once no relay among them has moved for
   ``ASK_AT_S`` the laptop is asked for its plugged flag (window 0, the baseline: it says on which
   side, on or off, its outlet is).
-- window n: some candidates are switched (a binary search, see ``pairing_search``), switch-ons
+- window n: some candidates are switched (a binary search, see ``search``), switch-ons
   staggered for inrush; the laptop is asked once every relay has been still for
   ``OBSERVE_AFTER_S`` and the window is ``ASK_AT_S`` old. The laptop's plugged flag lags its
   charger by up to about a second, so asking earlier could read the previous window. The answer
@@ -29,7 +29,7 @@ reports (a reporter given its outlet, one paired before, or Home Assistant relay
 
 The module is longer than most: a pairing's phases, its search and its end share the session and
 the held outlets, and splitting them would spread one state machine over several files (the
-search's arithmetic lives in ``pairing_search``, the credentials in ``credentials``).
+search's arithmetic lives in ``search``, the credentials in ``credentials``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from pi_agent.config import StripConfig
 from pi_agent.control.admission import Admission, fit_count, fits
 from pi_agent.control.credentials import LaptopCredentials
 from pi_agent.control.outlet import IDLE_W, OutletState
-from pi_agent.control.pairing_search import (
+from pi_agent.control.pairing.search import (
     INFEASIBLE,
     Answer,
     best_split,
