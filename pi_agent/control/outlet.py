@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 import math
 
@@ -83,3 +84,8 @@ class OutletState:
     @property
     def fault(self) -> str | None:
         return self.relay_fault or self.meter_fault or self.guard_fault
+
+
+def exceptions_max_w(outlets: Iterable[OutletState], *, excluding: int | None = None) -> float:
+    """What the exception outlets may draw together: they are on whatever the budget."""
+    return sum(o.max_power_w for o in outlets if o.exception and o.id != excluding)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pi_agent.api.views import outlet_view
 from pi_agent.control.plan import Plan
 from pi_agent.control.strip import StripController
 from pi_agent.sim.hardware import MeterFault, SimMeter, SimRelay
@@ -61,7 +62,7 @@ class SimStrip:
         return {o.id for o in self.controller.outlets if o.relay_on and not o.exception}
 
     def view(self, outlet_id: int) -> dict[str, object]:
-        return self.controller.outlet_view(self.controller.outlet(outlet_id), self.now)
+        return outlet_view(self.controller, self.controller.outlet(outlet_id), self.now)
 
 
 def charging_strip() -> SimStrip:

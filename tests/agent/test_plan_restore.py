@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pi_agent.api.views import strip_view
 from tests.support.agent import build_agent
 
 from .harness import WALL0, Harness
@@ -31,7 +32,9 @@ def test_a_closed_plan_restored_keeps_the_strip_closed_until_its_expiry_and_afte
     fresh.run(5)
     assert fresh.controller.mode == "planned"
     assert fresh.on() == {3}
-    assert fresh.controller.snapshot(fresh.now)["plan"]["expires_in_s"] == pytest.approx(533, abs=2)
+    assert strip_view(fresh.controller, fresh.now)["plan"]["expires_in_s"] == pytest.approx(
+        533, abs=2
+    )
     fresh = restarted(harness, away_s=3600)  # expired while the agent was down
     fresh.run(5)
     assert fresh.controller.mode == "off"

@@ -6,6 +6,8 @@ import itertools
 
 import pytest
 
+from pi_agent.api.views import outlet_view
+
 from .harness import Harness
 
 
@@ -161,7 +163,7 @@ def test_a_manual_on_skips_the_minimum_off_time_but_not_admission() -> None:
     harness.controller.set_override(2, True)
     harness.run(10)
     assert harness.on() == {1}
-    view = harness.controller.outlet_view(harness.controller.outlet(2), harness.now)
+    view = outlet_view(harness.controller, harness.controller.outlet(2), harness.now)
     assert view["state"] == "waiting"
     assert view["target"] is True
 
