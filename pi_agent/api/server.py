@@ -338,7 +338,7 @@ async def post_plan(request: web.Request) -> web.Response:
 
 def _plan_shape(saved: dict[str, Any] | None) -> dict[str, Any] | None:
     """A plan without its times: Home Assistant renews the same plan often, and only a change
-    of what it asks needs an immediate save (the lease's renewal rides the periodic save)."""
+    of what it asks needs an immediate save (a renewal, the same plan with a new ttl, rides the periodic save)."""
     if saved is None:
         return None
     return {k: v for k, v in saved.items() if k not in ("received_wall", "ttl_s")}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 OnExpiry = Literal["failsafe", "off"]
-MAX_TTL_S = 7 * 86400.0  # a shutdown lease may cover a long weekend
+MAX_TTL_S = 7 * 86400.0  # a plan sent at shutdown may cover a long weekend
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +51,12 @@ def plan_state(plan: Plan | None) -> dict[str, Any] | None:
 
 
 def restored_plan(saved: Mapping[str, Any], now: float, wall_now: float, count: int) -> Plan:
-    """A saved plan taken back; its lease runs on by the wall time the agent was away.
+    """A saved plan taken back; its ttl runs on by the wall time the agent was away.
 
-    The monotonic clock restarts with the process, so the lease's age comes from the wall
+    The monotonic clock restarts with the process, so the plan's age comes from the wall
     clock. A wall clock that went back (a Pi without a real-time clock booting in 1970)
-    cannot tell how long the agent was away: the lease counts as expired, which keeps a
-    closed strip closed (``on_expiry: off``) and never extends a lease.
+    cannot tell how long the agent was away: the plan counts as expired, which keeps a
+    closed strip closed (``on_expiry: off``) and never extends a plan.
     """
     on = [int(o) for o in saved["on"]]
     priority = [int(o) for o in saved["priority"]]

@@ -1,4 +1,4 @@
-"""A saved plan taken back after a restart: the lease runs on by the time the agent was away."""
+"""A saved plan taken back after a restart: its ttl runs on by the time the agent was away."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_a_closed_plan_restored_keeps_the_strip_closed_until_its_expiry_and_afte
     assert fresh.on() == {3}
 
 
-def test_a_wall_clock_gone_back_counts_the_lease_as_expired_and_never_extends_it() -> None:
+def test_a_wall_clock_gone_back_counts_the_plan_as_expired_and_never_extends_it() -> None:
     harness = Harness(3, exceptions=[3], loads={1: 50, 2: 50, 3: 40}, min_on_s=0)
     harness.plan([1, 2], budget_w=500, ttl_s=600)
     harness.run(2)

@@ -98,7 +98,7 @@ def test_plan_reserve_never_exceeds_the_outlet_max_power() -> None:
     assert harness.on() == {1}  # counted at 100 W (its max), not 500 W: the first one fits
 
 
-def test_lease_expiry_falls_back_to_failsafe() -> None:
+def test_plan_expiry_falls_back_to_failsafe() -> None:
     harness = Harness(3, loads={1: 90, 2: 90, 3: 90}, min_on_s=0, failsafe_budget_w=250)
     harness.plan([1], ttl_s=10)
     harness.run(5)
@@ -109,7 +109,7 @@ def test_lease_expiry_falls_back_to_failsafe() -> None:
     assert harness.on() == {1, 2}  # 90 + 90 measured; a third at 100 W max would pass 250
 
 
-def test_expired_lease_with_on_expiry_off_keeps_outlets_off() -> None:
+def test_expired_plan_with_on_expiry_off_keeps_outlets_off() -> None:
     harness = Harness(3, exceptions=[3], loads={1: 50, 3: 40}, min_on_s=0)
     harness.plan([], ttl_s=5, on_expiry="off")
     harness.run(10)
