@@ -1,6 +1,6 @@
 """Automatic pairing as Home Assistant shows and drives it.
 
-A laptop's reporter finds its outlet by itself (``pi_agent/control/pairing.py``): it starts the
+A laptop's reporter finds its outlet by itself (``pi_agent/control/pairing/``): it starts the
 pairing and answers each window with its plugged flag, which Home Assistant cannot do. What Home
 Assistant can do is forget who reports for an outlet: the agent then tells that outlet's reporter
 to pair again on its next battery report (within 30 s), and the reporter does. That is the
