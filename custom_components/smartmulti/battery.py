@@ -36,11 +36,11 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .client.models import Outlet
 from .coordinator import SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiOutletEntity
-from .inputs import BatterySource, outlet_battery
-from .models import Outlet
-from .site import StripBalancing
+from .planning.inputs import BatterySource, outlet_battery
+from .planning.strip import StripPlanner
 
 ATTR_SOURCE = "source"
 ATTR_AGE = "age"
@@ -62,23 +62,23 @@ class BatteryView:
 
 
 def battery_view(
-    balancing: StripBalancing, outlet: Outlet, *, monotonic_now: float | None = None
+    planner: StripPlanner, outlet: Outlet, *, monotonic_now: float | None = None
 ) -> BatteryView:
     """The outlet's battery now, by the rule the balancer follows at each cycle."""
     monotonic_now = time.monotonic() if monotonic_now is None else monotonic_now
-    entity_id = balancing.battery_sensors.get(outlet.id)
+    entity_id = planner.battery_sensors.get(outlet.id)
     reports = outlet_battery(
         outlet,
-        None if entity_id is None else balancing.hass.states.get(entity_id),
-        agent_now=balancing.data.agent_time(monotonic_now),
+        None if entity_id is None else planner.hass.states.get(entity_id),
+        agent_now=planner.data.agent_time(monotonic_now),
         utcnow=dt_util.utcnow(),
-        max_age_s=balancing.battery_max_age_s,
+        max_age_s=planner.battery_max_age_s,
     )
     latest = reports.latest
     age = None if latest is None else int(latest.age_s // 60)
     if (used := reports.used) is not None:
         return BatteryView(used.percent, reports.source, age, stale=False)
-    result = balancing.result
+    result = planner.result
     decision = None if result is None else result.decision(outlet.id)
     if decision is not None and decision.estimated and decision.percent is not None:
         return BatteryView(decision.percent, BatterySource.ESTIMATE, age, reports.stale)
@@ -120,12 +120,12 @@ class SmartMultiBatterySensor(BalancingEntityMixin, SmartMultiOutletEntity, Sens
     def __init__(
         self,
         coordinator: SmartMultiCoordinator,
-        balancing: StripBalancing,
+        planner: StripPlanner,
         outlet_id: int,
         description: SmartMultiBatterySensorEntityDescription = BATTERY_SENSOR,
     ) -> None:
         super().__init__(coordinator, outlet_id, description.key)
-        self.balancing = balancing
+        self.planner = planner
         self.entity_description = description
         self._view = BatteryView(None, None, None, stale=False)
         self._followed: str | None = None
@@ -147,7 +147,7 @@ class SmartMultiBatterySensor(BalancingEntityMixin, SmartMultiOutletEntity, Sens
 
     @callback
     def _refresh(self) -> None:
-        mapped = self.balancing.battery_sensors.get(self.outlet_id)
+        mapped = self.planner.battery_sensors.get(self.outlet_id)
         if mapped != self._followed:
             self._stop_following()
             self._followed = mapped
@@ -156,7 +156,7 @@ class SmartMultiBatterySensor(BalancingEntityMixin, SmartMultiOutletEntity, Sens
                     self.hass, mapped, self._mapped_sensor_changed
                 )
         if self.available:
-            self._view = battery_view(self.balancing, self.outlet)
+            self._view = battery_view(self.planner, self.outlet)
 
     @callback
     def _stop_following(self) -> None:

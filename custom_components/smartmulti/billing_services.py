@@ -41,11 +41,12 @@ from homeassistant.helpers import (
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
-from .billing import is_billing_entry, user_device_identifier
+from .billing import user_device_identifier
 from .billing_download import async_download_link, export_path
 from .compat import vol
 from .const import DOMAIN
 from .coordinator import outlet_device_identifier
+from .entry_kinds import is_billing_entry
 from .ledger import EndReason, Ledger, Session, StartReason
 from .users import UserConfig
 

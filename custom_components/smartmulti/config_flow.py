@@ -36,15 +36,16 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
-from .api import (
+from .billing import BILLING_UNIQUE_ID, billing_title
+from .billing_flow import BillingOptionsFlow, UserSubentryFlow
+from .client.api import (
     SmartMultiAuthError,
     SmartMultiClient,
     SmartMultiError,
     SmartMultiForbiddenError,
     SmartMultiResponseError,
 )
-from .billing import BILLING_UNIQUE_ID, billing_title, is_billing_entry
-from .billing_flow import BillingOptionsFlow, UserSubentryFlow
+from .client.models import AgentInfo, Outlet
 from .compat import vol
 from .const import (
     CONF_BALANCING_INTERVAL,
@@ -75,9 +76,9 @@ from .const import (
     NO_CIRCUIT,
     OUTLET_NAME_MAX_LENGTH,
 )
-from .inputs import MAX_BATTERY_MAX_AGE_S
-from .models import AgentInfo, Outlet
-from .site import circuit_options, is_circuit_entry
+from .entry_kinds import is_billing_entry, is_circuit_entry
+from .flows.circuits import circuit_options
+from .planning.inputs import MAX_BATTERY_MAX_AGE_S
 from .users import SUBENTRY_USER
 
 PORT = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))

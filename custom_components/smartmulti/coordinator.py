@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 import random
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
@@ -20,47 +20,16 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from . import const
-from .api import (
+from .client.api import (
     SmartMultiAuthError,
     SmartMultiClient,
     SmartMultiConnectionError,
     SmartMultiError,
     SmartMultiResponseError,
 )
+from .client.models import AgentInfo, IdleTracker, JsonObject, Outlet, SmartMultiData, StripState
 from .compat import device_by_identifier
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN, LOGGER
-from .models import AgentInfo, IdleTracker, JsonObject, Outlet, StripState
-
-if TYPE_CHECKING:
-    from .site import StripBalancing
-
-type SmartMultiConfigEntry = ConfigEntry[SmartMultiRuntimeData]
-
-
-@dataclass(slots=True)
-class SmartMultiRuntimeData:
-    """What a loaded strip entry holds (``entry.runtime_data``)."""
-
-    client: SmartMultiClient
-    coordinator: SmartMultiCoordinator
-    balancing: StripBalancing
-
-
-@dataclass(frozen=True, slots=True)
-class SmartMultiData:
-    """The coordinator's data: who the strip is and its latest state.
-
-    ``received_at`` (Home Assistant's monotonic clock) pairs with ``state.time`` (the agent's
-    wall clock) to tell the agent's time now without trusting the two clocks to agree.
-    """
-
-    info: AgentInfo
-    state: StripState
-    received_at: float = 0.0
-
-    def agent_time(self, monotonic_now: float) -> float:
-        """The agent's wall clock at ``monotonic_now`` (Home Assistant's monotonic clock)."""
-        return self.state.time + max(0.0, monotonic_now - self.received_at)
 
 
 class WrongDeviceError(SmartMultiError):
@@ -93,10 +62,10 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
     it is back. Retries in between log at debug level only.
     """
 
-    config_entry: SmartMultiConfigEntry
+    config_entry: ConfigEntry[Any]
 
     def __init__(
-        self, hass: HomeAssistant, entry: SmartMultiConfigEntry, client: SmartMultiClient
+        self, hass: HomeAssistant, entry: ConfigEntry[Any], client: SmartMultiClient
     ) -> None:
         self.poll_interval = timedelta(
             seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)

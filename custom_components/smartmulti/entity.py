@@ -19,6 +19,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .client.models import Outlet
 from .compat import child_device_info
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import (
@@ -26,8 +27,8 @@ from .coordinator import (
     outlet_device_identifier,
     strip_device_identifier,
 )
-from .models import Outlet
-from .site import CircuitBalancing, StripBalancing
+from .planning.circuits import CircuitPlanner
+from .planning.strip import StripPlanner
 
 
 def strip_device_info(coordinator: SmartMultiCoordinator) -> DeviceInfo:
@@ -135,14 +136,14 @@ class BalancingEntityMixin(CoordinatorEntity[SmartMultiCoordinator]):
     plan is in force.
     """
 
-    balancing: StripBalancing
+    planner: StripPlanner
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(self.balancing.async_add_listener(self._handle_coordinator_update))
+        self.async_on_remove(self.planner.async_add_listener(self._handle_coordinator_update))
 
 
-def circuit_device_info(circuit: CircuitBalancing) -> DeviceInfo:
+def circuit_device_info(circuit: CircuitPlanner) -> DeviceInfo:
     return DeviceInfo(
         identifiers={(DOMAIN, f"circuit_{circuit.circuit_id}")},
         manufacturer=MANUFACTURER,
@@ -157,7 +158,7 @@ class SmartMultiCircuitEntity(WritesOnChange):
     _attr_has_entity_name = True
     _attr_should_poll = False
 
-    def __init__(self, circuit: CircuitBalancing, key: str) -> None:
+    def __init__(self, circuit: CircuitPlanner, key: str) -> None:
         self.circuit = circuit
         self._attr_unique_id = f"circuit_{circuit.circuit_id}_{key}"
         self._attr_device_info = circuit_device_info(circuit)

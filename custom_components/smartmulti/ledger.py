@@ -41,10 +41,10 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util, ulid as ulid_util
 from homeassistant.util.hass_dict import HassKey
 
+from .client.models import Outlet
 from .const import DOMAIN, IDLE_W, LOGGER
 from .hints import OutletHints
 from .listeners import Listeners
-from .models import Outlet
 from .users import (
     SUBENTRY_USER,
     BillingSettings,

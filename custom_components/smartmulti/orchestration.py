@@ -1,6 +1,6 @@
 """Closing hours and budgets as service actions, for managers and blueprints.
 
-``smartmulti.shutdown`` / ``smartmulti.resume`` close and open strips (``StripBalancing``
+``smartmulti.shutdown`` / ``smartmulti.resume`` close and open strips (``StripPlanner``
 keeps the closed state, the site's storage keeps it across restarts); ``smartmulti.set_budget``
 sets a strip's or a circuit's budget, for a while if asked. The blueprints in
 ``blueprints/automation/smartmulti/`` call these (``docs/blueprints.md``).
@@ -39,16 +39,14 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .compat import async_referenced_targets, device_entry_ids, vol
-from .const import CONF_KIND, DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER
 from .coordinator import strip_device_identifier
+from .entry_kinds import is_circuit_entry, is_strip_entry, strip_entries
 from .ledger import async_get_ledger
-from .site import (
-    CircuitBalancing,
-    Closing,
-    StripBalancing,
-    async_get_site,
-    is_circuit_entry,
-)
+from .planning.circuits import CircuitPlanner
+from .planning.plan import Closing
+from .planning.scheduler import async_get_scheduler
+from .planning.strip import StripPlanner
 
 SERVICE_SHUTDOWN: Final = "shutdown"
 SERVICE_RESUME: Final = "resume"
@@ -78,7 +76,7 @@ BUDGETS_KEY: HassKey[TemporaryBudgets] = HassKey(f"{DOMAIN}_budgets")
 BUDGETS_STORAGE_KEY: Final = f"{DOMAIN}.budgets"
 BUDGETS_STORAGE_VERSION: Final = 1
 
-type BudgetHolder = StripBalancing | CircuitBalancing
+type BudgetHolder = StripPlanner | CircuitPlanner
 
 
 @callback
@@ -98,13 +96,13 @@ async def _async_shutdown(call: ServiceCall) -> None:
     hass = call.hass
     include_exceptions: bool = call.data[ATTR_INCLUDE_EXCEPTIONS]
     entries = _strip_targets(hass, call)
-    site = async_get_site(hass)
+    site = async_get_scheduler(hass)
     await site.async_load()
     pending: list[str] = []
     for entry in entries:
         if entry.state is ConfigEntryState.LOADED:
-            balancing: StripBalancing = entry.runtime_data.balancing
-            if not await balancing.async_shut_down(include_exceptions):
+            planner: StripPlanner = entry.runtime_data.planner
+            if not await planner.async_shut_down(include_exceptions):
                 pending.append(entry.title)
         else:  # set up later (its agent was offline at start-up): it starts closed
             if entry.entry_id not in site.closed:
@@ -124,14 +122,14 @@ async def _async_shutdown(call: ServiceCall) -> None:
 async def _async_resume(call: ServiceCall) -> None:
     """Open the targeted strips (all if none)."""
     hass = call.hass
-    site = async_get_site(hass)
+    site = async_get_scheduler(hass)
     await site.async_load()
     pending: list[str] = []
     for entry in _strip_targets(hass, call):
         if entry.state is ConfigEntryState.LOADED:
-            balancing: StripBalancing = entry.runtime_data.balancing
-            await balancing.async_resume()
-            if not balancing.coordinator.last_update_success:
+            planner: StripPlanner = entry.runtime_data.planner
+            await planner.async_resume()
+            if not planner.coordinator.last_update_success:
                 pending.append(entry.title)
         else:
             await site.async_set_closing(entry.entry_id, None)
@@ -143,14 +141,6 @@ async def _async_resume(call: ServiceCall) -> None:
         )
 
 
-def _strip_entries(hass: HomeAssistant) -> list[ConfigEntry[Any]]:
-    return [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
-        if CONF_KIND not in entry.data
-    ]
-
-
 @callback
 def _strip_targets(hass: HomeAssistant, call: ServiceCall) -> list[ConfigEntry[Any]]:
     """The strip entries a call targets: strip devices, their entities, areas; none is all.
@@ -159,7 +149,7 @@ def _strip_targets(hass: HomeAssistant, call: ServiceCall) -> list[ConfigEntry[A
     area are taken if they are strips and skipped if not.
     """
     if not any(call.data.get(key) for key in TARGET_KEYS):
-        return _strip_entries(hass)
+        return list(strip_entries(hass))
     strips: dict[str, ConfigEntry[Any]] = {}
     for device, named in referenced_devices(hass, call):
         if (entry := _own_entry(hass, device)) is not None and not is_circuit_entry(entry):
@@ -228,7 +218,7 @@ async def _async_set_budget(call: ServiceCall) -> None:
 
 
 def _max_budget(holder: BudgetHolder) -> float:
-    if isinstance(holder, CircuitBalancing):
+    if isinstance(holder, CircuitPlanner):
         return holder.rating_w
     return holder.data.state.hard_limit_w
 
@@ -251,7 +241,7 @@ def _budget_targets(
             key = "circuit_not_loaded" if is_circuit_entry(entry) else "strip_not_loaded"
             raise _error(key, name=entry.title)
         holder: BudgetHolder = (
-            entry.runtime_data if is_circuit_entry(entry) else entry.runtime_data.balancing
+            entry.runtime_data if is_circuit_entry(entry) else entry.runtime_data.planner
         )
         found[entry.entry_id] = (entry, holder)
     if not found:
@@ -268,7 +258,7 @@ def _own_entry(hass: HomeAssistant, device: dr.DeviceEntry) -> ConfigEntry[Any] 
         if is_circuit_entry(entry):
             if (DOMAIN, f"circuit_{entry.entry_id}") in device.identifiers:
                 return entry
-        elif CONF_KIND not in entry.data and (
+        elif is_strip_entry(entry) and (
             strip_device_identifier(entry.unique_id or "") in device.identifiers
         ):
             return entry
@@ -391,7 +381,7 @@ class TemporaryBudgets:
 
 def _budget_setting(holder: BudgetHolder) -> float | None:
     """The budget as set (None: none set, the strip's limit or the circuit's rating holds)."""
-    if isinstance(holder, CircuitBalancing):
+    if isinstance(holder, CircuitPlanner):
         return holder.budget_w
     return holder.settings.budget_w
 

@@ -30,16 +30,16 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .client.models import Outlet, PairingStatus, PairingView, StripState
 from .compat import device_entry_ids
-from .const import CONF_KIND, DOMAIN
+from .const import DOMAIN
 from .coordinator import (
-    SmartMultiConfigEntry,
     SmartMultiCoordinator,
     outlet_device_identifier,
     strip_device_identifier,
 )
 from .entity import SmartMultiEntity, SmartMultiOutletEntity
-from .models import Outlet, PairingStatus, PairingView, StripState
+from .entry_kinds import is_strip_entry
 from .orchestration import asked, device_name, referenced_devices
 
 # ---------------------------------------------------------------------- making laptops pair again
@@ -90,9 +90,9 @@ def _device_outlets(
 ) -> tuple[SmartMultiCoordinator, set[int]] | None:
     """The strip and outlets a device stands for; None if it is not a strip or an outlet."""
     for entry_id in device_entry_ids(device):
-        entry: SmartMultiConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+        entry = hass.config_entries.async_get_entry(entry_id)
         # Circuits and the users-and-billing entry have devices too, but no outlets to pair.
-        if entry is None or entry.domain != DOMAIN or CONF_KIND in entry.data:
+        if entry is None or not is_strip_entry(entry):
             continue
         if entry.state is not ConfigEntryState.LOADED:
             raise ServiceValidationError(

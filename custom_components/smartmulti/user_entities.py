@@ -33,10 +33,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .billing import BillingConfigEntry, billing_device_info, user_device_info
+from .billing import billing_device_info, user_device_info
 from .const import DOMAIN
 from .coordinator import SmartMultiCoordinator
 from .entity import SmartMultiOutletEntity, WritesOnChange
+from .entry_kinds import BillingConfigEntry
 from .ledger import EndReason, Ledger, StartReason, Totals, async_get_ledger
 from .metering import kwh
 from .users import CONF_LIMIT, NO_USER, UserConfig

@@ -23,9 +23,9 @@ from custom_components.smartmulti.const import (
     CONF_BALANCING_INTERVAL,
     CONF_BATTERY_SENSORS,
     CONF_CIRCUIT,
-    LEASE_CYCLES,
+    PLAN_TTL_CYCLES,
 )
-from custom_components.smartmulti.site import StripBalancing
+from custom_components.smartmulti.planning.strip import StripPlanner
 from tests.support.agent import RunningAgent
 
 from .conftest import (
@@ -55,10 +55,10 @@ async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
     )
 
 
-async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: object) -> StripBalancing:
+async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: object) -> StripPlanner:
     entry = strip_entry(hass, agent, **options)
     await setup_entries(hass, entry)
-    balancing: StripBalancing = entry.runtime_data.balancing
+    balancing: StripPlanner = entry.runtime_data.planner
     await wait_for(lambda: balancing.result is not None and balancing.result.sent)
     return balancing
 
@@ -84,7 +84,7 @@ async def test_setup_hands_the_agent_a_plan_with_a_lease_of_three_cycles(
 
     plan = agent.agent.controller.plan
     assert plan is not None
-    assert plan.ttl_s == LEASE_CYCLES * 10  # the default cycle: 10 s
+    assert plan.ttl_s == PLAN_TTL_CYCLES * 10  # the default cycle: 10 s
     assert set(plan.priority) == set(BALANCED)
     assert plan.budget_w == 2000.0  # no budget set: the strip's hard limit
     await wait_for(lambda: agent.agent.controller.mode == "planned")
@@ -233,7 +233,7 @@ async def test_an_agent_that_restarts_gets_its_plan_back_at_once(
     restored = back.agent.controller.plan
     await wait_for(lambda: back.agent.controller.plan not in (None, restored), limit_s=5.0)
     assert back.agent.controller.plan is not None
-    assert back.agent.controller.plan.ttl_s == LEASE_CYCLES * 10
+    assert back.agent.controller.plan.ttl_s == PLAN_TTL_CYCLES * 10
 
 
 async def test_settings_are_restored_after_a_restart(
@@ -271,14 +271,14 @@ async def test_a_reloaded_strip_is_planned_again_by_the_same_engine(
     hass: HomeAssistant, init_integration: MockConfigEntry, agent: RunningAgent
 ) -> None:
     """The engine lives at the site, not in the entry: a reload keeps what it learned."""
-    balancing = init_integration.runtime_data.balancing
+    balancing = init_integration.runtime_data.planner
     engine = balancing.site.engine
     learned = engine.balancer(balancing.strip_id)
 
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
 
-    again = init_integration.runtime_data.balancing
+    again = init_integration.runtime_data.planner
     assert again is not balancing
     assert again.site.engine is engine
     assert engine.balancer(again.strip_id) is learned
@@ -301,7 +301,7 @@ async def test_balancing_options_apply_without_reloading_the_strip(
     )
     await hass.async_block_till_done()
 
-    assert entry.runtime_data.balancing is balancing  # same entry, never reloaded
+    assert entry.runtime_data.planner is balancing  # same entry, never reloaded
     assert balancing.interval.total_seconds() == 1
     await wait_for(lambda: agent.agent.controller.limit_w <= 500.0)
     assert agent.agent.controller.mode == "planned"
@@ -324,7 +324,7 @@ async def test_diagnostics_show_the_settings_and_the_last_plan(
         "max_outlets": None,
     }
     assert about["last_cycle"]["sent"] is True
-    assert about["last_cycle"]["lease"]["ttl_s"] == LEASE_CYCLES * 10
+    assert about["last_cycle"]["lease"]["ttl_s"] == PLAN_TTL_CYCLES * 10
     assert about["site"]["strips"] == [agent.serial]
 
 
@@ -334,7 +334,7 @@ async def test_a_plan_carries_the_draw_expected_of_outlets_switching_on(
     balancing = await _strip(hass, agent)
     assert balancing.result is not None
 
-    sent = await balancing.async_send(replace(balancing.result.lease, reserve_w={1: 55.0}))
+    sent = await balancing.async_send(replace(balancing.result.plan, reserve_w={1: 55.0}))
 
     assert sent
     plan = agent.agent.controller.plan
@@ -349,7 +349,7 @@ async def test_an_agent_that_refuses_reserves_gets_its_plans_without_them(
     reserve for an outlet it does not have."""
     balancing = await _strip(hass, agent)
     assert balancing.result is not None
-    lease = replace(balancing.result.lease, budget_w=1234.0, reserve_w={99: 55.0})
+    lease = replace(balancing.result.plan, budget_w=1234.0, reserve_w={99: 55.0})
 
     sent = await balancing.async_send(lease)
 

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.balancing import BatteryReport
 from custom_components.smartmulti.const import CONF_BATTERY_MAX_AGE, CONF_BATTERY_SENSORS
-from custom_components.smartmulti.site import StripBalancing
+from custom_components.smartmulti.planning.strip import StripPlanner
 from pi_agent.control.outlet import BatteryReport as AgentBatteryReport
 from tests.support.agent import RunningAgent
 
@@ -27,10 +27,10 @@ MACBOOK = "sensor.macbook_battery_level"
 BATTERY_ATTRIBUTES = {"device_class": "battery", "unit_of_measurement": "%"}
 
 
-async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: Any) -> StripBalancing:
+async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: Any) -> StripPlanner:
     entry: MockConfigEntry = strip_entry(hass, agent, **FAST_CYCLES, **options)
     await setup_entries(hass, entry)
-    balancing: StripBalancing = entry.runtime_data.balancing
+    balancing: StripPlanner = entry.runtime_data.planner
     await wait_for(lambda: balancing.result is not None)
     return balancing
 
@@ -52,13 +52,13 @@ async def _switched_on_a_minute_ago(agent: RunningAgent, outlet_id: int) -> None
     outlet.last_switch_wall = time.time() - 60.0
 
 
-def _estimate(balancing: StripBalancing, outlet_id: int) -> float | None:
+def _estimate(balancing: StripPlanner, outlet_id: int) -> float | None:
     decision = balancing.result.decision(outlet_id) if balancing.result else None
     return decision.percent if decision is not None and decision.estimated else None
 
 
 async def _engine_battery(
-    balancing: StripBalancing, outlet_id: int, expected: BatteryReport | None
+    balancing: StripPlanner, outlet_id: int, expected: BatteryReport | None
 ) -> BatteryReport | None:
     """The battery the engine is given for the outlet, once a cycle gave it ``expected``'s
     percent (or nothing)."""
@@ -204,7 +204,7 @@ async def test_the_age_limit_is_a_strip_option_applied_without_a_reload(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {**FAST_CYCLES, CONF_BATTERY_MAX_AGE: 15}
-    assert entry.runtime_data.balancing is balancing
+    assert entry.runtime_data.planner is balancing
     given = await _engine_battery(balancing, 3, BatteryReport(57.0, True, 0.0))
     assert given is not None
     assert given.age_s >= 12 * 60

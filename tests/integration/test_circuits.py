@@ -20,7 +20,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_CIRCUIT, DOMAIN
 from custom_components.smartmulti.coordinator import strip_device_identifier
-from custom_components.smartmulti.site import STORAGE_KEY, StripBalancing
+from custom_components.smartmulti.planning.storage import STORAGE_KEY
+from custom_components.smartmulti.planning.strip import StripPlanner
 from pi_agent.config import StripConfig
 from pi_agent.sim.fleet import Laptop
 from tests.integration.devices import device_with
@@ -188,7 +189,7 @@ async def test_an_unreachable_strip_keeps_its_room_on_the_circuit(
     _, a, b = await _two_strips(hass, start_test_agent, 600.0)
     entry_b = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, b.serial)
     assert entry_b is not None
-    balancing_b: StripBalancing = entry_b.runtime_data.balancing
+    balancing_b: StripPlanner = entry_b.runtime_data.planner
 
     await b.stop()
     await wait_for(lambda: not balancing_b.ready)

@@ -10,8 +10,8 @@ from homeassistant.core import State
 import pytest
 
 from custom_components.smartmulti.balancing import BatteryReport, OutletInput, Strategy
-from custom_components.smartmulti.coordinator import SmartMultiData
-from custom_components.smartmulti.inputs import (
+from custom_components.smartmulti.client.models import AgentInfo, SmartMultiData, StripState
+from custom_components.smartmulti.planning.inputs import (
     OutletHints,
     StripSettings,
     absent_strip_input,
@@ -19,7 +19,6 @@ from custom_components.smartmulti.inputs import (
     sensor_battery,
     strip_input,
 )
-from custom_components.smartmulti.models import AgentInfo, StripState
 
 from .agent_json import AGENT_TIME, outlet_json, strip_json
 

@@ -16,7 +16,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.coordinator import strip_device_identifier
 from custom_components.smartmulti.ledger import EndReason
-from custom_components.smartmulti.site import CLOSED_LEASE_S, StripBalancing
+from custom_components.smartmulti.planning.plan import CLOSED_PLAN_TTL_S
+from custom_components.smartmulti.planning.strip import StripPlanner
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
@@ -72,7 +73,7 @@ async def test_shutdown_switches_balanced_outlets_off_keeps_exceptions_on_and_re
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
     entry = await strip(hass, agent)
-    balancing: StripBalancing = entry.runtime_data.balancing
+    balancing: StripPlanner = entry.runtime_data.planner
 
     await call(hass, "shutdown")  # no target: every strip
 
@@ -80,7 +81,7 @@ async def test_shutdown_switches_balanced_outlets_off_keeps_exceptions_on_and_re
     assert relays(agent)[LAMP]
     plan = agent.agent.controller.plan
     assert plan is not None
-    assert (plan.on_expiry, plan.exceptions_on, plan.ttl_s) == ("off", True, CLOSED_LEASE_S)
+    assert (plan.on_expiry, plan.exceptions_on, plan.ttl_s) == ("off", True, CLOSED_PLAN_TTL_S)
     state = hass.states.get(CLOSED)
     assert state.state == "on"
     assert state.attributes["exceptions_off"] is False
@@ -147,7 +148,7 @@ async def test_a_closed_strip_stays_closed_across_unload_and_setup(
     await hass.async_block_till_done()
 
     assert hass.states.get(CLOSED).state == "on"
-    balancing: StripBalancing = entry.runtime_data.balancing
+    balancing: StripPlanner = entry.runtime_data.planner
     cycles = balancing.site.cycles
     await wait_for(lambda: balancing.site.cycles >= cycles + 2)
     assert plan_is_closed(agent)

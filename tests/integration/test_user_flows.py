@@ -35,9 +35,9 @@ from custom_components.smartmulti.billing import (
     BILLING_UNIQUE_ID,
     user_device_identifier,
 )
+from custom_components.smartmulti.client.models import Outlet
 from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
 from custom_components.smartmulti.ledger import SETTLE_S, laptop_gone
-from custom_components.smartmulti.models import Outlet
 from custom_components.smartmulti.users import (
     CONF_LEAVE_AFTER,
     CONF_LIMIT,

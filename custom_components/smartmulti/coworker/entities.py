@@ -21,8 +21,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 
-from ..billing import BillingConfigEntry, user_device_identifier
+from ..billing import user_device_identifier
 from ..const import DOMAIN
+from ..entry_kinds import BillingConfigEntry
 from ..ledger import Ledger
 from ..user_entities import UserEntity
 from ..users import UserConfig

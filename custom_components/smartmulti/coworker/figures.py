@@ -19,9 +19,9 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
+from ..client.models import OutletStatus
 from ..const import DOMAIN
 from ..ledger import Ledger
-from ..models import OutletStatus
 from ..sensor import _reason
 from ..users import LimitPeriod, UserConfig, period_start
 
@@ -86,7 +86,7 @@ def places(ledger: Ledger, user_id: str) -> list[Place]:
             continue
         planner = ledger.hass.config_entries.async_get_known_entry(
             watch.entry_id
-        ).runtime_data.balancing
+        ).runtime_data.planner
         decision = None if planner.result is None else planner.result.decision(outlet.id)
         found.append(
             Place(

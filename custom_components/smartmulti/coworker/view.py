@@ -29,8 +29,8 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
-from ..billing import is_billing_entry
 from ..const import DOMAIN
+from ..entry_kinds import is_billing_entry
 from ..ledger import Ledger
 from ..users import UserConfig
 from .figures import async_figures

@@ -25,12 +25,11 @@ from typing import Final
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import State
 
-from .balancing import BatteryReport, OutletInput, Settings, Strategy, StripInput
-from .balancing.observe import OutletFacts, freshest, strip_input as observed_strip_input
-from .const import DEFAULT_BATTERY_MAX_AGE
-from .coordinator import SmartMultiData
-from .hints import NO_HINTS, OutletHints
-from .models import Outlet
+from ..balancing import BatteryReport, OutletInput, Settings, Strategy, StripInput
+from ..balancing.observe import OutletFacts, freshest, strip_input as observed_strip_input
+from ..client.models import Outlet, SmartMultiData
+from ..const import DEFAULT_BATTERY_MAX_AGE
+from ..hints import NO_HINTS, OutletHints
 
 DEFAULT_BATTERY_MAX_AGE_S: Final = DEFAULT_BATTERY_MAX_AGE * 60.0
 # The engine ignores older reports whatever Home Assistant gives it: the option stops there.

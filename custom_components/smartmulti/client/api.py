@@ -14,7 +14,7 @@ from typing import Any, Literal
 import aiohttp
 from yarl import URL
 
-from .const import REQUEST_TIMEOUT_S, STREAM_READ_TIMEOUT_S
+from ..const import REQUEST_TIMEOUT_S, STREAM_READ_TIMEOUT_S
 from .models import AgentInfo, Outlet, StripState
 
 API_PREFIX = "/api/v1"
