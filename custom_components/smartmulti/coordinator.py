@@ -45,8 +45,16 @@ def strip_device_identifier(serial: str) -> tuple[str, str]:
     return (DOMAIN, serial)
 
 
+def outlet_identifier_prefix(serial: str) -> str:
+    return f"{serial}_outlet_"
+
+
 def outlet_device_identifier(serial: str, outlet_id: int) -> tuple[str, str]:
-    return (DOMAIN, f"{serial}_outlet_{outlet_id}")
+    return (DOMAIN, f"{outlet_identifier_prefix(serial)}{outlet_id}")
+
+
+def circuit_device_identifier(entry_id: str) -> tuple[str, str]:
+    return (DOMAIN, f"circuit_{entry_id}")
 
 
 class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):

@@ -21,9 +21,10 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .client.models import Outlet
 from .compat import child_device_info
-from .const import DOMAIN, MANUFACTURER
+from .const import MANUFACTURER
 from .coordinator import (
     SmartMultiCoordinator,
+    circuit_device_identifier,
     outlet_device_identifier,
     strip_device_identifier,
 )
@@ -145,7 +146,7 @@ class BalancingEntityMixin(CoordinatorEntity[SmartMultiCoordinator]):
 
 def circuit_device_info(circuit: CircuitPlanner) -> DeviceInfo:
     return DeviceInfo(
-        identifiers={(DOMAIN, f"circuit_{circuit.circuit_id}")},
+        identifiers={circuit_device_identifier(circuit.circuit_id)},
         manufacturer=MANUFACTURER,
         model="Circuit",
         name=circuit.name,
