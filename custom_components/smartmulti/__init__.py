@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .billing import (
@@ -23,7 +22,6 @@ from .billing import (
     async_setup_strip_billing,
     async_unload_billing_entry,
 )
-from .client import SmartMultiClient
 from .const import BALANCING_OPTIONS, DOMAIN
 from .coordinator import (
     SmartMultiCoordinator,
@@ -100,13 +98,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> No
 
 async def _async_setup_strip(hass: HomeAssistant, entry: StripConfigEntry) -> bool:
     """Connect to the agent, create the entities, follow its event stream, then balance it."""
-    client = SmartMultiClient(
-        entry.data[CONF_HOST],
-        entry.data[CONF_PORT],
-        entry.data[CONF_TOKEN],
-        session=async_get_clientsession(hass),
-    )
-    coordinator = SmartMultiCoordinator(hass, entry, client)
+    coordinator = SmartMultiCoordinator(hass, entry)
+    client = coordinator.client
     await coordinator.async_config_entry_first_refresh()
     scheduler = async_get_scheduler(hass)
     await scheduler.async_load()

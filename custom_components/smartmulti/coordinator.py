@@ -12,9 +12,11 @@ import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -72,21 +74,25 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
 
     config_entry: ConfigEntry[Any]
 
-    def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry[Any], client: SmartMultiClient
-    ) -> None:
+    def __init__(self, hass: HomeAssistant, config_entry: ConfigEntry[Any]) -> None:
         self.poll_interval = timedelta(
-            seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            seconds=config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
         )
         super().__init__(
             hass,
             LOGGER,
-            config_entry=entry,
+            config_entry=config_entry,
             name=DOMAIN,
             update_interval=self.poll_interval,
         )
-        self.client = client
-        self.serial = entry.unique_id
+        data = config_entry.data
+        self.client = SmartMultiClient(
+            data[CONF_HOST],
+            data[CONF_PORT],
+            data[CONF_TOKEN],
+            session=async_get_clientsession(hass),
+        )
+        self.serial = config_entry.unique_id
         self.stream_connected = False
         self.stream_connections = 0
         self._wake = asyncio.Event()
