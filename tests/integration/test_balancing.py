@@ -357,3 +357,48 @@ async def test_an_agent_that_refuses_reserves_gets_its_plans_without_them(
     plan = agent.agent.controller.plan
     assert plan is not None
     assert (plan.budget_w, plan.reserve_w) == (1234.0, {})
+
+
+async def test_a_battery_percent_reported_to_the_agent_is_planned_at_once(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    """A new percent starts a cycle as a plug change does, not at the next interval."""
+    await report_battery(hass, agent, 1, 60)
+    balancing = await _strip(hass, agent, **{CONF_BALANCING_INTERVAL: 300})
+    await wait_for(lambda: balancing.data.state.outlets[1].battery is not None)
+    cycles = balancing.site.cycles
+
+    await report_battery(hass, agent, 1, 35)
+
+    def percent() -> float | None:
+        decision = balancing.result.decision(1) if balancing.result else None
+        return None if decision is None else decision.percent
+
+    await wait_for(lambda: percent() == 35.0)
+    assert balancing.site.cycles > cycles
+
+
+async def test_a_mapped_battery_sensor_change_is_planned_at_once(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    attributes = {"device_class": "battery", "unit_of_measurement": "%"}
+    hass.states.async_set("sensor.macbook_battery_level", "23", attributes)
+    balancing = await _strip(
+        hass,
+        agent,
+        **{
+            CONF_BALANCING_INTERVAL: 300,
+            CONF_BATTERY_SENSORS: {"2": "sensor.macbook_battery_level"},
+        },
+    )
+    cycles = balancing.site.cycles
+
+    hass.states.async_set("sensor.macbook_battery_level", "31", attributes)
+
+    def percent() -> float | None:
+        decision = balancing.result.decision(2) if balancing.result else None
+        return None if decision is None else decision.percent
+
+    await wait_for(lambda: percent() == 31.0)
+    assert balancing.site.cycles > cycles
+    assert hass.states.get("sensor.desk_2_battery").state == "31.0"

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
 from ..balancing import Strategy, StripInput, StripPlan
-from ..client import SmartMultiClient, SmartMultiError, SmartMultiResponseError
-from ..client.models import SmartMultiData
+from ..balancing.observe import OutletFacts
+from ..client import SmartMultiClient, SmartMultiError
+from ..client.models import Outlet, SmartMultiData
 from ..const import (
     CONF_BALANCING_INTERVAL,
     CONF_BATTERY_MAX_AGE,
@@ -32,8 +34,16 @@ from ..const import (
 from ..coordinator import SmartMultiCoordinator
 from ..hints import HintsSource, OutletHints
 from ..listeners import Listeners
-from .inputs import MAX_BATTERY_MAX_AGE_S, StripSettings, balanced_outlets, strip_input
+from .inputs import (
+    MAX_BATTERY_MAX_AGE_S,
+    StripSettings,
+    balanced_outlets,
+    cycle_triggers,
+    outlet_facts,
+    strip_input,
+)
 from .plan import CLOSED_PLAN_TTL_S, Closing, CycleResult, Plan
+from .sender import PlanSender
 
 # Releasing a plan at unload must not hold the unload long: the plan expires anyway.
 RELEASE_TIMEOUT_S: Final = 3.0
@@ -81,6 +91,7 @@ class StripPlanner(Listeners):
         self.entry_id = entry.entry_id
         self.coordinator = coordinator
         self.client = client
+        self.sender = PlanSender(client, coordinator.serial or entry.entry_id)
         self.site = site
         self.settings = StripSettings()
         self._hints_source: HintsSource | None = None
@@ -93,14 +104,13 @@ class StripPlanner(Listeners):
         self.battery_max_age_s = DEFAULT_BATTERY_MAX_AGE * 60.0
         self.last_input: StripInput | None = None  # what the engine was given last cycle
         self.options: dict[str, Any] = {}  # as last applied, to tell what an update changed
+        self._unsub_coordinator: CALLBACK_TYPE | None = None
+        self._unsub_sensors: CALLBACK_TYPE | None = None
         self.apply_options(entry.options)
         self._lock = asyncio.Lock()
         self.closing: Closing | None = site.closed.get(entry.entry_id)
         self._closed = False
-        self._send_failed = False
-        self._send_reserve = True  # until an older agent refuses the field
         self._triggers: object = None
-        self._unsub_coordinator: CALLBACK_TYPE | None = None
 
     @callback
     def follow_hints(self, source: HintsSource) -> None:
@@ -176,6 +186,8 @@ class StripPlanner(Listeners):
             60.0 * options.get(CONF_BATTERY_MAX_AGE, DEFAULT_BATTERY_MAX_AGE),
             MAX_BATTERY_MAX_AGE_S,  # the engine ignores older reports anyway
         )
+        if self._unsub_coordinator is not None:  # started: the mapped sensors may have changed
+            self._follow_battery_sensors()
 
     # ------------------------------------------------------------------ settings
 
@@ -238,16 +250,52 @@ class StripPlanner(Listeners):
     @callback
     def async_start(self) -> None:
         """Join the site's cycle, and start one when the agent reports a change that matters."""
-        self._triggers = cycle_triggers(self.coordinator)
+        self._triggers = self._cycle_triggers()
         self._unsub_coordinator = self.coordinator.async_add_listener(self._strip_updated)
+        self._follow_battery_sensors()
         self.site.register_strip(self)
+
+    def _cycle_triggers(self) -> object:
+        coordinator = self.coordinator
+        return cycle_triggers(
+            coordinator.data,
+            available=coordinator.last_update_success,
+            connections=coordinator.stream_connections,
+        )
 
     @callback
     def _strip_updated(self) -> None:
-        triggers = cycle_triggers(self.coordinator)
+        triggers = self._cycle_triggers()
         if triggers != self._triggers:
             self._triggers = triggers
             self.site.async_request_cycle()
+
+    @callback
+    def _follow_battery_sensors(self) -> None:
+        if self._unsub_sensors is not None:
+            self._unsub_sensors()
+            self._unsub_sensors = None
+        if entity_ids := sorted(set(self.battery_sensors.values())):
+            self._unsub_sensors = async_track_state_change_event(
+                self.hass, entity_ids, self._battery_sensor_changed
+            )
+
+    @callback
+    def _battery_sensor_changed(self, _event: Event[EventStateChangedData]) -> None:
+        """A mapped sensor's report is shown and planned at once, as the agent's reports are."""
+        self.async_update_listeners()
+        self.site.async_request_cycle()
+
+    def outlet_facts(self, outlet: Outlet, monotonic_now: float) -> OutletFacts:
+        """One outlet as the engine would be given it now (its user's hints aside)."""
+        entity_id = self.battery_sensors.get(outlet.id)
+        return outlet_facts(
+            outlet,
+            sensor=None if entity_id is None else self.hass.states.get(entity_id),
+            agent_now=self.data.agent_time(monotonic_now),
+            monotonic_now=monotonic_now,
+            utcnow=dt_util.utcnow(),
+        )
 
     def strip_input(self, monotonic_now: float, utcnow: datetime) -> StripInput:
         sensors = {
@@ -326,47 +374,10 @@ class StripPlanner(Listeners):
                 # Planned before a shutdown and sent after it: closed is what holds now. (A
                 # closed plan sent just after a resume is followed by the resume's own cycle.)
                 plan = self.closed_plan(plan.budget_w)
-            try:
-                await self._async_post(plan)
-            except SmartMultiError as err:
-                if not self._send_failed:
-                    LOGGER.warning(
-                        "Cannot send the balancing plan to SmartMulti strip %s: %s; it keeps "
-                        "its last plan for up to %.0f s, then runs its own failsafe",
-                        self.strip_id,
-                        err,
-                        self.ttl_s,
-                    )
-                self._send_failed = True
+            if not await self.sender.async_send(plan, kept_for_s=self.ttl_s):
                 return False
-            if self._send_failed:
-                LOGGER.info("SmartMulti strip %s accepts balancing plans again", self.strip_id)
-                self._send_failed = False
             self.last_sent_budget_w = plan.budget_w
             return True
-
-    async def _async_post(self, plan: Plan) -> None:
-        reserve = plan.reserve_w if self._send_reserve else None
-        try:
-            await self.client.send_plan(
-                on=plan.on,
-                priority=plan.priority,
-                budget_w=plan.budget_w,
-                ttl_s=plan.ttl_s,
-                on_expiry=plan.on_expiry,
-                exceptions_on=plan.exceptions_on,
-                reserve_w=reserve,
-            )
-        except SmartMultiResponseError as err:
-            if not reserve or err.status != 422 or not (err.field or "").startswith("reserve_w"):
-                raise
-            LOGGER.info(
-                "SmartMulti strip %s does not take reserves in plans (agent too old): "
-                "its admission counts outlets switching on at their maximum",
-                self.strip_id,
-            )
-            self._send_reserve = False
-            await self._async_post(plan)
 
     @callback
     def async_set_result(self, result: CycleResult) -> None:
@@ -381,6 +392,9 @@ class StripPlanner(Listeners):
         if self._unsub_hints is not None:
             self._unsub_hints()
             self._unsub_hints = None
+        if self._unsub_sensors is not None:
+            self._unsub_sensors()
+            self._unsub_sensors = None
         self.site.unregister_strip(self)
         self._closed = True  # no plan is sent from now on
         if not self.coordinator.last_update_success:
@@ -396,34 +410,3 @@ class StripPlanner(Listeners):
         else:  # its failsafe runs now: that is all its circuit needs to keep for it
             state = self.data.state
             self.site.footprints[self.entry_id] = min(state.hard_limit_w, state.failsafe_budget_w)
-
-
-def cycle_triggers(coordinator: SmartMultiCoordinator) -> object:
-    """The facts whose change is worth a cycle now rather than at the next interval.
-
-    Not the power readings (they move all the time; the interval follows them), but a laptop
-    appearing or leaving on an outlet that is on, relays, settings, faults, reporters, the
-    agent's mode, and the connection: an agent back after an outage, or that restarted, may
-    have lost its plan.
-    """
-    state = coordinator.data.state
-    return (
-        coordinator.last_update_success,
-        coordinator.stream_connections,
-        state.mode,
-        state.hard_limit_w,
-        state.plan is None,
-        tuple(
-            (
-                outlet.id,
-                outlet.relay,
-                outlet.exception,
-                outlet.override,
-                outlet.fault is not None,
-                outlet.idle,
-                outlet.max_power_w,
-                None if outlet.battery is None else outlet.battery.plugged,
-            )
-            for outlet in state.outlets.values()
-        ),
-    )
