@@ -3,7 +3,7 @@
 Devices: one device per strip, and one sub-device per outlet linked to it (``via_device_id``).
 
 Why outlets are sub-devices rather than entities of the strip device: an outlet is what a
-manager thinks about and acts on — a desk, with its own relay, meter, energy counter and (later)
+manager thinks about and acts on — a desk, with its own relay, meter, energy counter,
 its user and laptop. As sub-devices, each outlet gets its own page with its handful of entities
 instead of one strip page with 16 × 10 entities; it can be put in its own area (a strip may
 serve two rooms); its name is the one set on the agent ("Desk 3", "Window lamp"), so renaming an

@@ -32,7 +32,7 @@ type SmartMultiConfigEntry = StripConfigEntry | CircuitConfigEntry | BillingConf
 
 
 def is_strip_entry(entry: ConfigEntry[Any]) -> TypeIs[StripConfigEntry]:
-    """Strip entries are the ones with no kind: the first kind, from before there were others."""
+    """Strip entries are the ones with no ``kind`` in their data."""
     return entry.domain == DOMAIN and CONF_KIND not in entry.data
 
 

@@ -218,7 +218,7 @@ async def report_battery(
     plugged: bool = True,
     user: str | None = None,
 ) -> dict[str, Any]:
-    """What a laptop's reporter does (issue 5): post its battery to the agent.
+    """What a laptop's reporter does: post its battery to the agent.
 
     The reporter holds its outlet's credential, as a manager issues it for a laptop whose outlet
     is known (``user`` names it; another user gets a new one, which revokes the previous one);

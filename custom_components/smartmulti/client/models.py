@@ -290,7 +290,7 @@ class Guard:
 
 @dataclass(frozen=True, slots=True)
 class PlanView:
-    """The plan (lease) the agent is following, if any."""
+    """The plan the agent is following, if any."""
 
     on: tuple[int, ...]
     priority: tuple[int, ...]

@@ -220,7 +220,7 @@ def cycle_triggers(data: SmartMultiData, *, available: bool, connections: int) -
 def absent_strip_input(strip_id: str, monotonic_now: float, watts: float) -> StripInput:
     """A strip Home Assistant cannot plan now (unreachable, or its entry unloaded).
 
-    Its agent runs on its own (the lease, then the failsafe) and may draw up to ``watts``: it is
+    Its agent runs on its own (its last plan until it expires, then the failsafe) and may draw up to ``watts``: it is
     given to the circuit split as one exception outlet drawing that, so its circuit keeps room
     for it and the other strips do not take it.
     """
