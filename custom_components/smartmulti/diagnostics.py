@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 
 from .entry_kinds import (
     SmartMultiConfigEntry,
+    StripConfigEntry,
     is_billing_entry,
     is_circuit_entry,
     is_strip_entry,
@@ -30,16 +31,19 @@ async def async_get_config_entry_diagnostics(
         "data": async_redact_data(entry.data, TO_REDACT),
         "options": dict(entry.options),
     }
-    if is_billing_entry(entry):
-        # Users by id: their names, persons and notify targets are personal data.
-        return {"entry": about_entry, "ledger": entry.runtime_data.diagnostics()}
+    if is_strip_entry(entry):
+        return {"entry": about_entry, **_strip(hass, entry)}
     if is_circuit_entry(entry):
         return {"entry": about_entry, "circuit": _circuit(entry.runtime_data)}
-    assert is_strip_entry(entry)
+    assert is_billing_entry(entry)
+    # Users by id: their names, persons and notify targets are personal data.
+    return {"entry": about_entry, "ledger": entry.runtime_data.diagnostics()}
+
+
+def _strip(hass: HomeAssistant, entry: StripConfigEntry) -> dict[str, Any]:
     coordinator = entry.runtime_data.coordinator
     data = coordinator.data
     return {
-        "entry": about_entry,
         "connection": {
             "available": coordinator.last_update_success,
             "stream_connected": coordinator.stream_connected,

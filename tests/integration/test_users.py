@@ -16,8 +16,9 @@ from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartmulti.billing import is_billing_entry, user_device_identifier
+from custom_components.smartmulti.billing import user_device_identifier
 from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.entry_kinds import is_billing_entry
 from custom_components.smartmulti.ledger import LEDGER_KEY, PLUG_LAG_S, EndReason, StartReason
 from custom_components.smartmulti.users import CONF_LEAVE_AFTER, CONF_REPORTER, CONF_TIER
 from pi_agent.storage import StateStore
