@@ -99,12 +99,13 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> No
 async def _async_setup_strip(hass: HomeAssistant, entry: StripConfigEntry) -> bool:
     """Connect to the agent, create the entities, follow its event stream, then balance it."""
     coordinator = SmartMultiCoordinator(hass, entry)
-    client = coordinator.client
     await coordinator.async_config_entry_first_refresh()
     scheduler = async_get_scheduler(hass)
     await scheduler.async_load()
-    planner = StripPlanner(hass, entry, coordinator, client, scheduler)
-    entry.runtime_data = StripRuntimeData(client=client, coordinator=coordinator, planner=planner)
+    planner = StripPlanner(hass, entry, coordinator, scheduler)
+    entry.runtime_data = StripRuntimeData(
+        client=coordinator.client, coordinator=coordinator, planner=planner
+    )
     # Energy is attributed to users (or to nobody) from the first state on.
     await async_setup_strip_billing(hass, entry)
 

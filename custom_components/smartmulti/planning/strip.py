@@ -19,7 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from ..balancing import Strategy, StripInput, StripPlan
 from ..balancing.observe import OutletFacts
-from ..client import SmartMultiClient, SmartMultiError
+from ..client import SmartMultiError
 from ..client.models import Outlet, SmartMultiData
 from ..const import (
     CONF_BALANCING_INTERVAL,
@@ -83,15 +83,14 @@ class StripPlanner(Listeners):
         hass: HomeAssistant,
         entry: ConfigEntry[Any],
         coordinator: SmartMultiCoordinator,
-        client: SmartMultiClient,
         site: Site,
     ) -> None:
         super().__init__()
         self.hass = hass
         self.entry_id = entry.entry_id
         self.coordinator = coordinator
-        self.client = client
-        self.sender = PlanSender(client, coordinator.serial or entry.entry_id)
+        self.client = coordinator.client
+        self.sender = PlanSender(coordinator.client, coordinator.serial or entry.entry_id)
         self.site = site
         self.settings = StripSettings()
         self._hints_source: HintsSource | None = None
