@@ -49,9 +49,9 @@ BALANCING_OPTIONS: Final = frozenset(
 DEFAULT_BALANCING_INTERVAL: Final = 10  # seconds
 MIN_BALANCING_INTERVAL: Final = 1
 MAX_BALANCING_INTERVAL: Final = 300
-# A plan's lease covers this many cycles: two lost plans in a row do not hand the strip to the
+# A plan is valid for this many cycles: two lost plans in a row do not hand the strip to the
 # failsafe; three do.
-LEASE_CYCLES: Final = 3
+PLAN_TTL_CYCLES: Final = 3
 # Changes (a relay, a budget, a setting) start a cycle at once, then at most one per cooldown.
 CYCLE_COOLDOWN_S: Final = 1.0
 OUTLET_NAME_MAX_LENGTH: Final = 64  # the agent's limit (pi_agent/openapi.json, OutletPatch)

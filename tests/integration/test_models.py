@@ -7,9 +7,14 @@ from typing import Any
 
 import pytest
 
-from custom_components.smartmulti.api import EventStreamParser, SmartMultiConnectionError
+from custom_components.smartmulti.client.api import EventStreamParser, SmartMultiConnectionError
+from custom_components.smartmulti.client.models import (
+    IdleTracker,
+    OutletStatus,
+    StripMode,
+    StripState,
+)
 from custom_components.smartmulti.const import FULL_AFTER
-from custom_components.smartmulti.models import IdleTracker, OutletStatus, StripMode, StripState
 
 from .agent_json import outlet_json, strip_json
 

@@ -51,8 +51,8 @@ from custom_components.smartmulti.billing.users import (
     UserConfig,
     period_start,
 )
+from custom_components.smartmulti.client.models import Outlet
 from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
-from custom_components.smartmulti.models import Outlet
 from tests.integration.devices import device_with
 
 from .agent_json import outlet_json

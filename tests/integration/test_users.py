@@ -250,7 +250,7 @@ async def test_a_reporter_naming_a_user_starts_their_session_and_another_claims_
     )
     await set_up(hass, mock_config_entry, billing)
     ids = user_ids(billing)
-    balancing = mock_config_entry.runtime_data.balancing
+    balancing = mock_config_entry.runtime_data.planner
 
     await report_battery(hass, agent, 2, user="alice-laptop")
     await wait_for(lambda: ledger(hass).open_sessions(ids["Alice"]))

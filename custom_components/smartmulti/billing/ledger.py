@@ -26,10 +26,10 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from ..client.models import Outlet
 from ..const import DOMAIN
 from ..hints import OutletHints
 from ..listeners import Listeners
-from ..models import Outlet
 from .accounting import Accounting
 from .accounts import account_key, account_serial
 from .presence import laptop_gone, paired_user

@@ -18,8 +18,9 @@ from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
 from ..coordinator import outlet_device_identifier
+from ..entry_kinds import is_billing_entry
 from .ledger import Ledger
-from .setup import is_billing_entry, user_device_identifier
+from .setup import user_device_identifier
 from .users import UserConfig
 
 ATTR_USER: Final = "user"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from ..client.models import Outlet
 from ..const import IDLE_W
-from ..models import Outlet
 
 # A relay just switched on draws nothing for a moment (the charger negotiates).
 SETTLE_S: Final = 5.0

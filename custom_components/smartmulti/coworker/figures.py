@@ -21,8 +21,8 @@ from homeassistant.util import dt as dt_util
 
 from ..billing.ledger import Ledger
 from ..billing.users import LimitPeriod, UserConfig, period_start
+from ..client.models import OutletStatus
 from ..const import DOMAIN
-from ..models import OutletStatus
 from ..sensor import _reason
 
 DAYS: Final = 30
@@ -86,7 +86,7 @@ def places(ledger: Ledger, user_id: str) -> list[Place]:
             continue
         planner = ledger.hass.config_entries.async_get_known_entry(
             watch.entry_id
-        ).runtime_data.balancing
+        ).runtime_data.planner
         decision = None if planner.result is None else planner.result.decision(outlet.id)
         found.append(
             Place(

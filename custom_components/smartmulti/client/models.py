@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from .const import FULL_AFTER, FULL_BATTERY_PERCENT, IDLE_W
+from ..const import FULL_AFTER, FULL_BATTERY_PERCENT, IDLE_W
 
 type JsonObject = Mapping[str, Any]
 
@@ -290,7 +290,7 @@ class Guard:
 
 @dataclass(frozen=True, slots=True)
 class PlanView:
-    """The plan (lease) the agent is following, if any."""
+    """The plan the agent is following, if any."""
 
     on: tuple[int, ...]
     priority: tuple[int, ...]
@@ -379,3 +379,20 @@ def _strip_mode(value: object) -> StripMode | None:
         return StripMode(str(value))
     except ValueError:  # a mode this version does not know: shown as unknown
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class SmartMultiData:
+    """The coordinator's data: who the strip is and its latest state.
+
+    ``received_at`` (Home Assistant's monotonic clock) pairs with ``state.time`` (the agent's
+    wall clock) to tell the agent's time now without trusting the two clocks to agree.
+    """
+
+    info: AgentInfo
+    state: StripState
+    received_at: float = 0.0
+
+    def agent_time(self, monotonic_now: float) -> float:
+        """The agent's wall clock at ``monotonic_now`` (Home Assistant's monotonic clock)."""
+        return self.state.time + max(0.0, monotonic_now - self.received_at)
