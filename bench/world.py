@@ -9,7 +9,7 @@ must fit the limit); and the guard sheds from the end of the plan's priority whe
 exceeds the limit, after its hold. World steps are ``step_s`` long and the algorithm is asked
 once per step.
 
-The engine's input is built by ``balancing.observe``, the construction Home Assistant uses,
+The engine's input is built by ``balancing.facts``, the construction Home Assistant uses,
 from what a real strip would hold (``bench.knowledge``): the agent's relays, meters and
 configured ratings, battery reports as reporters and Home Assistant sensors deliver them, and
 users' usual departures while their session is open.

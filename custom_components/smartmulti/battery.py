@@ -1,6 +1,6 @@
 """Each outlet's battery sensor: the percent the balancer uses, where it comes from, how old.
 
-Sources, by the balancer's own rule (``balancing.observe``): the laptop's reporter (through
+Sources, by the balancer's own rule (``balancing.facts``): the laptop's reporter (through
 the agent) or a Home Assistant battery sensor mapped to the outlet, whichever reported last; when
 neither has a fresh report, the engine's estimate from the measured power (``OutletDecision``
 with ``estimated``), as of the last balancing cycle.
@@ -34,7 +34,7 @@ from homeassistant.const import PERCENTAGE
 from homeassistant.core import callback
 from homeassistant.helpers.typing import StateType
 
-from .balancing.observe import freshest, usable_report
+from .balancing.facts import freshest, usable_report
 from .client.models import Outlet
 from .coordinator import SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiOutletEntity

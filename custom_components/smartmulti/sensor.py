@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -25,7 +24,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .balancing import Reason
 from .battery import SmartMultiBatterySensor
 from .billing.entities import async_add_billing_sensors
 from .client.models import Outlet, OutletStatus, StripMode, StripState
@@ -46,6 +44,7 @@ from .entry_kinds import (
 from .metering import SmartMultiOutletEnergySensor, SmartMultiStripEnergySensor
 from .pairing import SmartMultiLastPairingSensor, SmartMultiPairedUserSensor
 from .planning.circuits import CircuitPlanner
+from .planning.explain import REASON_OPTIONS, outlet_reason, time_to_full, waiting_laptops
 from .planning.strip import StripPlanner
 
 # The coordinator pushes the data: nothing to poll, no limit needed.
@@ -85,62 +84,6 @@ class SmartMultiCircuitSensorEntityDescription(SensorEntityDescription):
     """A sensor of a circuit's device."""
 
     value_fn: Callable[[CircuitPlanner], StateType]
-
-
-# The engine's reasons as sensor states; "unknown" would read as Home Assistant's own
-# unknown state, so it is shown as "not_observed". A reason a newer engine adds shows as
-# unknown until it is translated here.
-REASON_STATES: Final[dict[Reason, str]] = {
-    reason: "not_observed" if reason is Reason.UNKNOWN else reason.value for reason in Reason
-}
-MANUAL: Final = "manual"  # held on or off by hand (the control select)
-BALANCING_OFF: Final = "balancing_off"  # the strip's balancing switch is off
-CLOSED: Final = "closed"  # the strip is shut down (smartmulti.shutdown)
-
-
-def _reason(planner: StripPlanner, outlet: Outlet) -> str | None:
-    if outlet.override is not None:
-        return MANUAL
-    if (closing := planner.closing) is not None and (
-        not outlet.exception or closing.include_exceptions
-    ):
-        return CLOSED
-    if (result := planner.result) is None:
-        return None
-    if not result.enabled and not outlet.exception:
-        return BALANCING_OFF
-    if (decision := result.decision(outlet.id)) is None:
-        return None
-    return REASON_STATES.get(decision.reason)
-
-
-# Past this the estimate says only "not today": a laptop in its slow last percent, or one that
-# draws almost nothing, would read thousands of minutes.
-MAX_TIME_TO_FULL_S = 12 * 3600
-
-
-def _time_to_full(planner: StripPlanner, outlet: Outlet) -> float | None:
-    """How long the laptop needs to be full while it charges; unknown while it waits (that
-    depends on its turn, shown by the reason) or when it is not within the day."""
-    if planner.result is None or (decision := planner.result.decision(outlet.id)) is None:
-        return None
-    ttf = decision.time_to_full_s
-    if ttf is None or not decision.on or ttf > MAX_TIME_TO_FULL_S:
-        return None
-    return round(ttf)
-
-
-def _waiting(planner: StripPlanner) -> int | None:
-    """Laptops wanting charge with their outlet off; balancing off, the ones the guard holds."""
-    if (result := planner.result) is None:
-        return None
-    if result.enabled:
-        return result.strip_plan.waiting
-    return sum(
-        1
-        for outlet in planner.data.state.outlets.values()
-        if not outlet.exception and outlet.status is OutletStatus.WAITING
-    )
 
 
 STRIP_SENSORS: tuple[SmartMultiStripSensorEntityDescription, ...] = (
@@ -192,7 +135,7 @@ BALANCING_SENSORS: tuple[SmartMultiBalancingSensorEntityDescription, ...] = (
         key="waiting",
         translation_key="waiting",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_waiting,
+        value_fn=waiting_laptops,
     ),
 )
 
@@ -201,8 +144,8 @@ OUTLET_BALANCING_SENSORS: tuple[SmartMultiOutletBalancingSensorEntityDescription
         key="reason",
         translation_key="reason",
         device_class=SensorDeviceClass.ENUM,
-        options=[*REASON_STATES.values(), MANUAL, BALANCING_OFF, CLOSED],
-        value_fn=_reason,
+        options=REASON_OPTIONS,
+        value_fn=outlet_reason,
     ),
     SmartMultiOutletBalancingSensorEntityDescription(
         key="time_to_full",
@@ -211,7 +154,7 @@ OUTLET_BALANCING_SENSORS: tuple[SmartMultiOutletBalancingSensorEntityDescription
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=0,
-        value_fn=_time_to_full,
+        value_fn=time_to_full,
     ),
 )
 

@@ -1,8 +1,8 @@
 """Routes of ``/api/v1``. A request is validated whole before it may change anything.
 
 The app, its middleware and every route with the token scope it requires (``access``); the
-JSON the routes answer with is built in ``views``. Reading what each route accepts and who may
-call it means reading this one file.
+JSON the routes answer with is built in ``views``. Over 400 lines on purpose: reading what each
+route accepts and who may call it means reading this one file.
 """
 
 from __future__ import annotations

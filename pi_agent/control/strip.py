@@ -6,8 +6,8 @@ rotation or a manual command wants, within minimum on/off times, stagger and adm
 
 A sample's readings are taken in ``readings``, the manager's settings checked in ``settings``,
 the plan saved and restored in ``plan``, and the state's JSON is built by ``pi_agent.api.views``.
-The module is still a little over 400 lines: the step, the guard's shedding and reconciliation
-share the outlets' state and their order is the safety argument, so they read best in one file.
+Over 400 lines on purpose: the step, the guard's shedding and reconciliation share the outlets'
+state and their order is the safety argument, so they read best in one file.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from homeassistant.core import State
 import pytest
 
 from custom_components.smartmulti.balancing import BatteryReport, OutletInput, Strategy
-from custom_components.smartmulti.balancing.observe import freshest
+from custom_components.smartmulti.balancing.facts import freshest
 from custom_components.smartmulti.client.models import AgentInfo, SmartMultiData, StripState
 from custom_components.smartmulti.hints import OutletHints
 from custom_components.smartmulti.planning.inputs import (

@@ -23,7 +23,7 @@ from ..billing.ledger import Ledger
 from ..billing.users import LimitPeriod, UserConfig, period_start
 from ..client.models import OutletStatus
 from ..const import DOMAIN
-from ..sensor import _reason
+from ..planning.explain import outlet_reason
 
 DAYS: Final = 30
 WEEKS: Final = 12
@@ -93,7 +93,7 @@ def places(ledger: Ledger, user_id: str) -> list[Place]:
                 outlet=outlet.name,
                 strip=session.strip_name,
                 status=outlet.status.value,
-                reason=_reason(planner, outlet),
+                reason=outlet_reason(planner, outlet),
                 battery=None if outlet.battery is None else outlet.battery.percent,
                 time_to_full_s=None
                 if decision is None or outlet.status is not OutletStatus.CHARGING

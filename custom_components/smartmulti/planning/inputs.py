@@ -2,7 +2,7 @@
 
 Pure functions of the agent's state, Home Assistant's battery sensor states and the strip's
 settings; no ``hass``, no I/O, so every rule here is tested on its own. The construction itself
-(which report wins, what is stale, which outlets the engine sees) is ``balancing.observe``'s,
+(which report wins, what is stale, which outlets the engine sees) is ``balancing.facts``'s,
 shared with the benchmark, so the engine is measured on what this code gives it; this module
 only reads Home Assistant's types into it.
 
@@ -26,7 +26,7 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import State
 
 from ..balancing import BatteryReport, OutletInput, Settings, Strategy, StripInput
-from ..balancing.observe import OutletFacts, strip_input as observed_strip_input
+from ..balancing.facts import OutletFacts, strip_input as observed_strip_input
 from ..client.models import Outlet, SmartMultiData
 from ..const import DEFAULT_BATTERY_MAX_AGE
 from ..hints import NO_HINTS, OutletHints
@@ -94,7 +94,7 @@ def outlet_facts(
     utcnow: datetime,
 ) -> OutletFacts:
     """One outlet as Home Assistant knows it, on its monotonic clock: the engine's input and
-    the battery sensor are both read from this (``balancing.observe`` applies the battery rule).
+    the battery sensor are both read from this (``balancing.facts`` applies the battery rule).
     """
     departure_at = (
         None

@@ -6,7 +6,7 @@ runs its own failsafe (``on_expiry="failsafe"``) or stays off (``"off"``, a clos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
@@ -35,6 +35,45 @@ class Plan:
     @property
     def closed(self) -> bool:
         return self.on_expiry == "off"
+
+
+def open_plan(
+    strip_plan: StripPlan,
+    *,
+    balanced: Sequence[int] | None,
+    forced_on: Sequence[int],
+    ttl_s: float,
+) -> Plan:
+    """The engine's plan as the agent is sent it.
+
+    ``balanced`` (balancing off) are switched on instead of the engine's choice. The budget is
+    the strip's share either way, which the agent's guard enforces; outlets forced on by hand
+    come first in the priority (shed last).
+    """
+    on = set(strip_plan.on) if balanced is None else set(balanced)
+    return Plan(
+        on=tuple(sorted(on | set(strip_plan.exceptions))),
+        priority=(*forced_on, *(i for i in strip_plan.priority if i not in forced_on)),
+        budget_w=round(strip_plan.budget_w, 1),
+        ttl_s=ttl_s,
+        reserve_w={
+            outlet: round(watts, 1)
+            for outlet, watts in sorted(strip_plan.reserve_w.items())
+            if outlet in on and watts > 0
+        },
+    )
+
+
+def closed_plan(budget_w: float, *, exceptions_on: bool) -> Plan:
+    """Nothing balanced on, and nothing on when the plan expires either (not the failsafe)."""
+    return Plan(
+        on=(),
+        priority=(),
+        budget_w=round(budget_w, 1),
+        ttl_s=CLOSED_PLAN_TTL_S,
+        on_expiry="off",
+        exceptions_on=exceptions_on,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 
 from ..balancing import Strategy, StripInput, StripPlan
-from ..balancing.observe import OutletFacts
+from ..balancing.facts import OutletFacts
 from ..client import SmartMultiError
 from ..client.models import Outlet, SmartMultiData
 from ..const import (
@@ -42,7 +42,7 @@ from .inputs import (
     outlet_facts,
     strip_input,
 )
-from .plan import CLOSED_PLAN_TTL_S, Closing, CycleResult, Plan
+from .plan import Closing, CycleResult, Plan, closed_plan, open_plan
 from .sender import PlanSender
 
 # Releasing a plan at unload must not hold the unload long: the plan expires anyway.
@@ -324,44 +324,29 @@ class StripPlanner(Listeners):
         """
         if budget_w is None:
             budget_w = self.last_sent_budget_w
-        return Plan(
-            on=(),
-            priority=(),
-            budget_w=round(self.budget_w if budget_w is None else budget_w, 1),
-            ttl_s=CLOSED_PLAN_TTL_S,
-            on_expiry="off",
+        return closed_plan(
+            self.budget_w if budget_w is None else budget_w,
             exceptions_on=self.closing is None or not self.closing.include_exceptions,
         )
 
     def plan_to_send(self, plan: StripPlan) -> Plan:
-        """What to send: the plan, with balancing off every balanced outlet on, closed none.
-
-        Either way the budget is the strip's share, which the agent's guard enforces. Outlets
-        forced on by hand come first in the priority (shed last).
-        """
+        """What to send: the engine's plan; with balancing off every balanced outlet on but
+        those their user's limit holds off; closed, none."""
         if self.closing is not None:
             return self.closed_plan(plan.budget_w)
         data = self.data
-        forced_on = [
-            outlet.id
-            for outlet in data.state.outlets.values()
-            if outlet.override is True and not outlet.exception
-        ]
-        if self.settings.enabled:
-            on = set(plan.on)
-        else:  # every balanced outlet on, except those their user's limit holds off
-            hints = self.hints
-            on = {i for i in balanced_outlets(data) if not (i in hints and hints[i].held)}
-        return Plan(
-            on=tuple(sorted(on | set(plan.exceptions))),
-            priority=(*forced_on, *(i for i in plan.priority if i not in forced_on)),
-            budget_w=round(plan.budget_w, 1),
+        hints = self.hints
+        return open_plan(
+            plan,
+            balanced=None
+            if self.settings.enabled
+            else [i for i in balanced_outlets(data) if not (i in hints and hints[i].held)],
+            forced_on=[
+                outlet.id
+                for outlet in data.state.outlets.values()
+                if outlet.override is True and not outlet.exception
+            ],
             ttl_s=self.ttl_s,
-            reserve_w={
-                outlet: round(watts, 1)
-                for outlet, watts in sorted(plan.reserve_w.items())
-                if outlet in on and watts > 0
-            },
         )
 
     async def async_send(self, plan: Plan) -> bool:
