@@ -23,11 +23,7 @@ from .billing.setup import (
     async_unload_billing_entry,
 )
 from .const import BALANCING_OPTIONS, DOMAIN
-from .coordinator import (
-    SmartMultiCoordinator,
-    outlet_device_identifier,
-    strip_device_identifier,
-)
+from .coordinator import SmartMultiCoordinator
 from .entity import strip_device_info
 from .entry_kinds import (
     CircuitConfigEntry,
@@ -37,6 +33,7 @@ from .entry_kinds import (
     is_circuit_entry,
 )
 from .faults import FaultIssues
+from .identifiers import outlet_device_identifier, strip_device_identifier
 from .orchestration import async_get_temporary_budgets
 from .planning.circuits import CircuitPlanner
 from .planning.scheduler import async_get_scheduler

@@ -32,6 +32,7 @@ from .client.api import (
 from .client.models import AgentInfo, IdleTracker, JsonObject, Outlet, SmartMultiData, StripState
 from .compat import device_by_identifier
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN, LOGGER
+from .identifiers import outlet_device_identifier, strip_device_identifier
 
 
 class WrongDeviceError(SmartMultiError):
@@ -41,22 +42,6 @@ class WrongDeviceError(SmartMultiError):
         super().__init__(f"expected strip {expected}, found {found}")
         self.expected = expected
         self.found = found
-
-
-def strip_device_identifier(serial: str) -> tuple[str, str]:
-    return (DOMAIN, serial)
-
-
-def outlet_identifier_prefix(serial: str) -> str:
-    return f"{serial}_outlet_"
-
-
-def outlet_device_identifier(serial: str, outlet_id: int) -> tuple[str, str]:
-    return (DOMAIN, f"{outlet_identifier_prefix(serial)}{outlet_id}")
-
-
-def circuit_device_identifier(entry_id: str) -> tuple[str, str]:
-    return (DOMAIN, f"circuit_{entry_id}")
 
 
 class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):

@@ -22,8 +22,8 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .client.models import Outlet
 from .compat import child_device_info
 from .const import MANUFACTURER
-from .coordinator import (
-    SmartMultiCoordinator,
+from .coordinator import SmartMultiCoordinator
+from .identifiers import (
     circuit_device_identifier,
     outlet_device_identifier,
     strip_device_identifier,

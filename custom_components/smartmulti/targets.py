@@ -2,7 +2,8 @@
 
 A call names devices, entities, areas, floors or labels (``cv.TARGET_SERVICE_FIELDS``); an
 action acts on SmartMulti strips, outlets, circuits or users. ``async_resolve_targets`` turns the
-first into the second, with one rule for every action:
+first into the second, and ``async_resolve_one`` a single device or entity id given in a plain
+field, with one rule for every action:
 
 - a target that does not exist is refused (``unknown_key``, placeholder ``target``);
 - a device named in the call (directly, or through one of its entities) must be of a kind the
@@ -35,16 +36,15 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .compat import async_referenced_targets, device_entry_ids
 from .const import DOMAIN
-from .coordinator import (
+from .entry_kinds import is_billing_entry, is_circuit_entry, is_strip_entry
+from .identifiers import (
+    USER_IDENTIFIER_PREFIX,
     circuit_device_identifier,
     outlet_identifier_prefix,
     strip_device_identifier,
 )
-from .entry_kinds import is_billing_entry, is_circuit_entry, is_strip_entry
 
 TARGET_KEYS: Final = (ATTR_DEVICE_ID, ATTR_ENTITY_ID, ATTR_AREA_ID, ATTR_FLOOR_ID, ATTR_LABEL_ID)
-# billing.user_device_identifier's: a user's device (DOMAIN, "user_<user id>").
-USER_IDENTIFIER_PREFIX: Final = "user_"
 
 
 class TargetKind(StrEnum):
@@ -97,6 +97,19 @@ def async_resolve_targets(
     if not targets:
         raise validation_error(refused_key, target=asked(call))
     return targets
+
+
+@callback
+def async_resolve_one(hass: HomeAssistant, value: str) -> Target | None:
+    """What one device id, or one entity id of a device, stands for (an action's plain field,
+    e.g. billing's ``outlet`` and ``user``); None when it is not a SmartMulti device."""
+    device_id: str | None = value
+    if (entity := er.async_get(hass).async_get(value)) is not None:
+        device_id = entity.device_id
+    device = None if device_id is None else dr.async_get(hass).async_get(device_id)
+    if not isinstance(device, dr.DeviceEntry):  # none, or a part of another's device
+        return None
+    return device_target(hass, device)
 
 
 @callback

@@ -19,7 +19,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_CIRCUIT, DOMAIN
-from custom_components.smartmulti.coordinator import strip_device_identifier
+from custom_components.smartmulti.identifiers import strip_device_identifier
 from custom_components.smartmulti.planning.storage import STORAGE_KEY
 from custom_components.smartmulti.planning.strip import StripPlanner
 from pi_agent.config import StripConfig

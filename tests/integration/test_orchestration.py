@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.billing.sessions import EndReason
 from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.coordinator import strip_device_identifier
+from custom_components.smartmulti.identifiers import strip_device_identifier
 from custom_components.smartmulti.planning.plan import CLOSED_PLAN_TTL_S
 from custom_components.smartmulti.planning.strip import StripPlanner
 from tests.integration.devices import device_with

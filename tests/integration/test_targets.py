@@ -17,13 +17,13 @@ from homeassistant.helpers import (
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartmulti.billing import user_device_identifier
 from custom_components.smartmulti.compat import vol
 from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.coordinator import (
+from custom_components.smartmulti.identifiers import (
     circuit_device_identifier,
     outlet_device_identifier,
     strip_device_identifier,
+    user_device_identifier,
 )
 from custom_components.smartmulti.targets import Target, TargetKind, async_resolve_targets
 

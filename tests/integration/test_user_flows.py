@@ -31,11 +31,7 @@ import yaml
 
 from custom_components.smartmulti.billing import users
 from custom_components.smartmulti.billing.presence import SETTLE_S, laptop_gone
-from custom_components.smartmulti.billing.setup import (
-    BILLING_PLATFORMS,
-    BILLING_UNIQUE_ID,
-    user_device_identifier,
-)
+from custom_components.smartmulti.billing.setup import BILLING_PLATFORMS, BILLING_UNIQUE_ID
 from custom_components.smartmulti.billing.users import (
     CONF_LEAVE_AFTER,
     CONF_LIMIT,
@@ -53,6 +49,7 @@ from custom_components.smartmulti.billing.users import (
 )
 from custom_components.smartmulti.client.models import Outlet
 from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
+from custom_components.smartmulti.identifiers import user_device_identifier
 from tests.integration.devices import device_with
 
 from .agent_json import outlet_json

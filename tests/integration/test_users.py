@@ -19,9 +19,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartmulti.billing.ledger import LEDGER_KEY
 from custom_components.smartmulti.billing.presence import PLUG_LAG_S
 from custom_components.smartmulti.billing.sessions import EndReason, StartReason
-from custom_components.smartmulti.billing.setup import is_billing_entry, user_device_identifier
 from custom_components.smartmulti.billing.users import CONF_LEAVE_AFTER, CONF_REPORTER, CONF_TIER
 from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.entry_kinds import is_billing_entry
+from custom_components.smartmulti.identifiers import user_device_identifier
 from pi_agent.storage import StateStore
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent

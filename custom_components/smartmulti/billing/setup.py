@@ -19,6 +19,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from ..compat import child_device_info, device_by_identifier
 from ..const import CONF_KIND, DOMAIN, KIND_BILLING, MANUFACTURER
 from ..entry_kinds import BillingConfigEntry, StripConfigEntry, is_billing_entry, is_strip_entry
+from ..identifiers import user_device_identifier
 from ..repairs import async_check_price, async_forget_price
 from .download import async_register_download
 from .ledger import async_get_ledger
@@ -42,10 +43,6 @@ def billing_title(hass: HomeAssistant) -> str:
 
 def billing_device_identifier(entry_id: str) -> tuple[str, str]:
     return (DOMAIN, f"billing_{entry_id}")
-
-
-def user_device_identifier(user_id: str) -> tuple[str, str]:
-    return (DOMAIN, f"user_{user_id}")
 
 
 def billing_device_info(entry: ConfigEntry[Any]) -> DeviceInfo:
