@@ -64,8 +64,7 @@ STREAM_READ_TIMEOUT_S: Final = 45.0
 RECONNECT_MIN_S: Final = 1.0
 RECONNECT_MAX_S: Final = 30.0
 
-# Outlet state derived in Home Assistant: an outlet that is on but draws less than IDLE_W
-# (the agent's own idle threshold) for FULL_AFTER holds a full laptop (or nothing at all).
-IDLE_W: Final = 2.0
+# Outlet state derived in Home Assistant: an outlet the agent reports idle (on, drawing under
+# its idle threshold) for FULL_AFTER holds a full laptop (or nothing at all).
 FULL_AFTER: Final = timedelta(minutes=2)
 FULL_BATTERY_PERCENT: Final = 99.0

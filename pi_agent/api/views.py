@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pi_agent.control.outlet import OutletState
+from pi_agent.control.outlet import IDLE_W, OutletState
 from pi_agent.control.pairing.registry import Paired
 from pi_agent.control.pairing.run import MAX_WINDOWS, PairingRun
 from pi_agent.control.pairing.search import consistent
@@ -89,6 +89,8 @@ def outlet_view(controller: StripController, outlet: OutletState, now: float) ->
         "target": outlet.target_on,
         "override": outlet.override,
         "power_w": round(reading.power_w, 2) if reading and outlet.relay_on else 0.0,
+        # The agent owns the idle threshold: Home Assistant reads "full" and "gone" from it.
+        "idle": outlet.relay_on and (reading is None or reading.power_w < IDLE_W),
         "current_a": round(reading.current_a, 4) if reading and outlet.relay_on else 0.0,
         "voltage_v": round(reading.voltage_v, 2) if reading else None,
         "energy_wh": round(controller.shown_energy_wh(outlet), 6),
