@@ -72,7 +72,7 @@ class Policy(Protocol):
 
 @dataclass(slots=True)
 class Outcome:
-    """One algorithm's run on one scenario: issue 8's metrics and a trace for the plots."""
+    """One algorithm's run on one scenario: the bench's metrics and a trace for the plots."""
 
     delivered_wh: float = 0.0
     initial_wh: float = 0.0
