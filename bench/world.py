@@ -95,7 +95,7 @@ class StripWorld:
     """One strip's world and its agent, stepped by the caller: ``observe`` what the engine
     sees, then ``step`` with a plan and the limit the agent enforces.
 
-    ``run`` drives one strip alone; ``bench.site`` drives several on one circuit. Outlets may
+    ``run`` drives one strip alone; ``bench.circuit_split`` drives several on one circuit. Outlets may
     be given a configured maximum (``max_w``) other than the scenario's ratings.
     """
 
