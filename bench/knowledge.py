@@ -1,7 +1,7 @@
 """What a real strip and its Home Assistant know of a simulated day, and nothing more.
 
 The world holds the truth; this turns it into the facts the product would hold and hands them
-to ``balancing.observe``, the construction the integration uses:
+to ``balancing.facts``, the construction the integration uses:
 
 - the agent's relays, meters (draw of outlets that are on) and the outlets' configured
   ratings, never the chargers' true draws;
@@ -33,7 +33,7 @@ import math
 import random
 
 from balancing import BatteryReport, StripInput
-from balancing.observe import OutletFacts, strip_input
+from balancing.facts import OutletFacts, strip_input
 
 from .scenario import Device, Scenario
 

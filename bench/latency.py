@@ -1,5 +1,8 @@
 """Push latency: an agent's relay change to Home Assistant's entity state, against polling.
 
+Over 400 lines on purpose: the two agents, the polling proxy, Home Assistant and the timing
+of one change are one experiment, read top to bottom.
+
 python -m bench.latency --changes 200 --json bench/results/latency.json   (scripts/bench latency)
 
 One run, two real agents (``python -m pi_agent --simulate --config``: no minimum on/off time,

@@ -2,13 +2,14 @@
 
 Every algorithm runs through the same agent model, so none is credited with switching the
 real agent would refuse: a plan that switches an outlet off before its minimum on time (or on
-before its minimum off time) waits; a switch-on is admitted only if the counted draw (measured
-for settled outlets, the plan's reserve or else ``max_power_w`` for ones switched on this step)
-plus the outlet's own fits the limit; switch-ons are staggered; and the guard sheds from the
-end of the plan's priority when the draw exceeds the limit, after its hold. World steps are
-``step_s`` long and the algorithm is asked once per step.
+before its minimum off time) waits; a switch-on is admitted and staggered by the agent's own
+rule (``pi_agent.control.admission``: the counted draw, measured for settled outlets and the
+plan's reserve or else ``max_power_w`` for ones switched on this step, plus the outlet's own
+must fit the limit); and the guard sheds from the end of the plan's priority when the draw
+exceeds the limit, after its hold. World steps are ``step_s`` long and the algorithm is asked
+once per step.
 
-The engine's input is built by ``balancing.observe``, the construction Home Assistant uses,
+The engine's input is built by ``balancing.facts``, the construction Home Assistant uses,
 from what a real strip would hold (``bench.knowledge``): the agent's relays, meters and
 configured ratings, battery reports as reporters and Home Assistant sensors deliver them, and
 users' usual departures while their session is open.
@@ -23,6 +24,7 @@ from typing import Protocol
 
 from balancing import StripInput
 
+from pi_agent.control.admission import Admission, counted_w, fits, switch_on_w
 from pi_agent.sim.physics import SECONDS_PER_HOUR, step
 
 from .knowledge import Knowledge
@@ -31,6 +33,8 @@ from .scenario import Device, Scenario
 MIN_ON_S = 60.0
 MIN_OFF_S = 30.0
 STAGGER_S = 0.5
+# The agent's samples as the bench models them: switch-ons land one stagger apart.
+SAMPLE_PERIOD_S = STAGGER_S
 GUARD_HOLD_S = 2.0
 
 
@@ -68,7 +72,7 @@ class Policy(Protocol):
 
 @dataclass(slots=True)
 class Outcome:
-    """One algorithm's run on one scenario: issue 8's metrics and a trace for the plots."""
+    """One algorithm's run on one scenario: the bench's metrics and a trace for the plots."""
 
     delivered_wh: float = 0.0
     initial_wh: float = 0.0
@@ -91,7 +95,7 @@ class StripWorld:
     """One strip's world and its agent, stepped by the caller: ``observe`` what the engine
     sees, then ``step`` with a plan and the limit the agent enforces.
 
-    ``run`` drives one strip alone; ``bench.site`` drives several on one circuit. Outlets may
+    ``run`` drives one strip alone; ``bench.circuit_split`` drives several on one circuit. Outlets may
     be given a configured maximum (``max_w``) other than the scenario's ratings.
     """
 
@@ -152,7 +156,7 @@ class StripWorld:
         rank = {o: i for i, o in enumerate(decision.priority)}
         # What admission counts for an outlet switching on or settling: the plan's reserve
         # when it gives one (never above the outlet's maximum), else the maximum.
-        reserve = {o: min(max_w[o], decision.reserve_w.get(o, max_w[o])) for o in relay}
+        reserve = {o: switch_on_w(max_w[o], decision.reserve_w.get(o)) for o in relay}
         for o, pilot in decision.pilot_w.items():
             reserve[o] = pilot
         pilots = decision.pilot_w
@@ -169,15 +173,15 @@ class StripWorld:
             if relay[o] or not _elapsed(since[o], MIN_OFF_S):
                 continue
             counted = sum(
-                reserve[x] if x in switched_on else self.measured[x] for x in relay if relay[x]
+                counted_w(self.measured[x], x in switched_on, reserve[x]) for x in relay if relay[x]
             )
-            if counted + reserve[o] <= limit + 1e-9:
+            if fits(counted, reserve[o], limit):
                 relay[o], since[o] = True, 0.0
                 switched_on.append(o)
                 out.switches += 1
 
         # Physics, with the guard shedding from the end of the priority on an overload.
-        delays = {o: STAGGER_S * (i + 1) for i, o in enumerate(switched_on)}
+        delays = _switch_on_delays(switched_on)
         draws, after = _physics(
             here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=self.lamps, pilots=pilots
         )
@@ -258,6 +262,13 @@ def run(scenario: Scenario, policy: Policy) -> Outcome:
         world.out.seconds_in_policy += time.perf_counter() - started
         world.step(decision, limit)
     return world.finish()
+
+
+def _switch_on_delays(switched_on: Sequence[int]) -> dict[int, float]:
+    """When each outlet admitted this step goes on, from the step's start, by the agent's
+    stagger; a step is far longer than its switch-ons take, so each step's starts afresh."""
+    times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(0.0, len(switched_on))
+    return dict(zip(switched_on, times, strict=True))
 
 
 def _elapsed(since: float | None, minimum: float) -> bool:

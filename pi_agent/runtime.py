@@ -20,6 +20,7 @@ import uuid
 from aiohttp import web
 
 from pi_agent import __version__
+from pi_agent.api import views
 from pi_agent.api.connections import ConnectionGuard, GuardedRunner
 from pi_agent.api.events import EventHub
 from pi_agent.api.server import create_app
@@ -180,7 +181,7 @@ class Agent:
         self._sampled.set()
         self._sampled = asyncio.Event()
         if self.hub.has_subscribers:
-            self.hub.publish(self.controller.snapshot(now), now)
+            self.hub.publish(views.strip_view(self.controller, now), now)
 
     async def run_sampling(self) -> None:
         """Samples on absolute deadlines, so a slow sample does not shift all later ones."""

@@ -7,7 +7,7 @@ What is real: Home Assistant 2025.4.4 (its test instance: core, config entries, 
 device registries, state machine, executor; no recorder, no frontend, no HTTP server), the
 integration as shipped (one config entry per strip set up through ``async_setup``, its
 coordinators holding each agent's event stream, its entities, and the site cycle of
-``custom_components/smartmulti/site.py``: inputs from the coordinators, the engine in the
+``custom_components/smartmulti/planning/scheduler.py``: inputs from the coordinators, the engine in the
 executor, a plan POSTed to every agent), and N real simulated agents (``bench.agent_farm``:
 the agent runtime over loopback HTTP, in one separate process). What is not: the agents share
 one process; the strips are all on one circuit entry of 320 W per strip; the balancing
@@ -53,7 +53,7 @@ from custom_components.smartmulti.const import (
     CONF_CIRCUIT,
     DOMAIN,
 )
-from custom_components.smartmulti.site import SITE_KEY, SiteBalancing
+from custom_components.smartmulti.planning.scheduler import SCHEDULER_KEY, SiteScheduler
 from tests.integration.conftest import circuit_entry, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,7 +157,7 @@ class Load:
 class Recorder:
     """Wraps the site's cycle and its parts to time each natural cycle."""
 
-    def __init__(self, site: SiteBalancing) -> None:
+    def __init__(self, site: SiteScheduler) -> None:
         self.cycles: list[float] = []
         self.engine: list[float] = []
         self.sends: list[float] = []
@@ -185,7 +185,7 @@ class Recorder:
         site._async_send = timed_send  # type: ignore[method-assign]
 
 
-async def set_up(hass: HomeAssistant, agents: list[dict[str, Any]]) -> SiteBalancing:
+async def set_up(hass: HomeAssistant, agents: list[dict[str, Any]]) -> SiteScheduler:
     # Home Assistant's test harness runs asyncio in debug mode (a traceback kept for every task
     # and callback); Home Assistant itself does not.
     asyncio.get_running_loop().set_debug(False)
@@ -207,10 +207,10 @@ async def set_up(hass: HomeAssistant, agents: list[dict[str, Any]]) -> SiteBalan
     await wait_for(
         lambda: all(e.runtime_data.coordinator.stream_connected for e in entries), limit_s=120
     )
-    return hass.data[SITE_KEY]
+    return hass.data[SCHEDULER_KEY]
 
 
-async def cycles_done(site: SiteBalancing, count: int, limit_s: float) -> None:
+async def cycles_done(site: SiteScheduler, count: int, limit_s: float) -> None:
     target = site.cycles + count
     await wait_for(lambda: site.cycles >= target, limit_s=limit_s)
 

@@ -11,39 +11,35 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import SmartMultiClient
 from .billing.setup import (
     async_remove_strip_billing,
     async_setup_billing_entry,
     async_setup_strip_billing,
     async_unload_billing_entry,
-    is_billing_entry,
 )
 from .const import BALANCING_OPTIONS, DOMAIN
-from .coordinator import (
-    SmartMultiConfigEntry,
-    SmartMultiCoordinator,
-    SmartMultiRuntimeData,
-    outlet_device_identifier,
-    strip_device_identifier,
-)
+from .coordinator import SmartMultiCoordinator
 from .entity import strip_device_info
-from .faults import FaultIssues
-from .orchestration import async_get_temporary_budgets
-from .services import async_setup_services
-from .site import (
-    CircuitBalancing,
+from .entry_kinds import (
     CircuitConfigEntry,
-    StripBalancing,
-    async_get_site,
+    SmartMultiConfigEntry,
+    StripConfigEntry,
+    is_billing_entry,
     is_circuit_entry,
 )
+from .faults import FaultIssues
+from .identifiers import outlet_device_identifier, strip_device_identifier
+from .orchestration import async_get_temporary_budgets
+from .planning.circuits import CircuitPlanner
+from .planning.scheduler import async_get_scheduler
+from .planning.strip import StripPlanner
+from .runtime import StripRuntimeData
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -77,40 +73,35 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
         return await async_unload_billing_entry(hass, entry)
     if is_circuit_entry(entry):
         if unloaded := await hass.config_entries.async_unload_platforms(entry, CIRCUIT_PLATFORMS):
-            async_get_site(hass).unregister_circuit(entry.runtime_data)
+            async_get_scheduler(hass).unregister_circuit(entry.runtime_data)
             async_get_temporary_budgets(hass).async_detach(entry.entry_id)
         return unloaded
     # The event stream is a background task of the entry: unloading cancels it. The plan is
-    # released so the agent's failsafe takes over now rather than when the lease ends.
+    # released so the agent's failsafe takes over now rather than when the plan expires.
     if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         async_get_temporary_budgets(hass).async_detach(entry.entry_id)
-        await entry.runtime_data.balancing.async_release()
+        await entry.runtime_data.planner.async_release()
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """A removed strip no longer needs room on its circuit."""
-    site = async_get_site(hass)
-    await site.async_load()
-    await site.async_forget(entry.entry_id)
+    scheduler = async_get_scheduler(hass)
+    await scheduler.async_load()
+    await scheduler.async_forget(entry.entry_id)
     await async_get_temporary_budgets(hass).async_forget([entry.entry_id])
     await async_remove_strip_billing(hass, entry)  # its sessions end
 
 
-async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
+async def _async_setup_strip(hass: HomeAssistant, entry: StripConfigEntry) -> bool:
     """Connect to the agent, create the entities, follow its event stream, then balance it."""
-    client = SmartMultiClient(
-        entry.data[CONF_HOST],
-        entry.data[CONF_PORT],
-        entry.data[CONF_TOKEN],
-        session=async_get_clientsession(hass),
-    )
-    coordinator = SmartMultiCoordinator(hass, entry, client)
+    coordinator = SmartMultiCoordinator(hass, entry)
     await coordinator.async_config_entry_first_refresh()
-    await async_get_site(hass).async_load()
-    balancing = StripBalancing(hass, entry, coordinator, client)
-    entry.runtime_data = SmartMultiRuntimeData(
-        client=client, coordinator=coordinator, balancing=balancing
+    scheduler = async_get_scheduler(hass)
+    await scheduler.async_load()
+    planner = StripPlanner(hass, entry, coordinator, scheduler)
+    entry.runtime_data = StripRuntimeData(
+        client=coordinator.client, coordinator=coordinator, planner=planner
     )
     # Energy is attributed to users (or to nobody) from the first state on.
     await async_setup_strip_billing(hass, entry)
@@ -124,16 +115,16 @@ async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
     # The entities restore the balancing settings (budget, strategy...) before the first cycle.
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # A budget set for a while (smartmulti.set_budget) comes back even across a restart.
-    await async_get_temporary_budgets(hass).async_attach(entry.entry_id, balancing)
+    await async_get_temporary_budgets(hass).async_attach(entry.entry_id, planner)
     coordinator.async_start_stream()
-    balancing.async_start()
+    planner.async_start()
     faults = FaultIssues(hass, coordinator)
     faults.async_update()
     entry.async_on_unload(coordinator.async_add_listener(faults.async_update))
     entry.async_on_unload(faults.async_stop)
     set_up_with = dict(entry.data)
 
-    async def updated(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> None:
+    async def updated(hass: HomeAssistant, entry: StripConfigEntry) -> None:
         """A new address or token needs a reload; balancing options apply in place."""
         if dict(entry.data) != set_up_with:
             hass.config_entries.async_schedule_reload(entry.entry_id)
@@ -146,23 +137,24 @@ async def _async_setup_strip(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
 
 async def _async_setup_circuit(hass: HomeAssistant, entry: CircuitConfigEntry) -> bool:
     """A circuit talks to nothing: its budget entity restores, then the site plans with it."""
-    await async_get_site(hass).async_load()
-    entry.runtime_data = CircuitBalancing(hass, entry)
+    scheduler = async_get_scheduler(hass)
+    await scheduler.async_load()
+    entry.runtime_data = CircuitPlanner(entry, scheduler.async_request_cycle)
     await hass.config_entries.async_forward_entry_setups(entry, CIRCUIT_PLATFORMS)
     await async_get_temporary_budgets(hass).async_attach(entry.entry_id, entry.runtime_data)
-    async_get_site(hass).register_circuit(entry.runtime_data)
+    scheduler.register_circuit(entry.runtime_data)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
 
 
-async def _async_options_updated(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> None:
+async def _async_options_updated(hass: HomeAssistant, entry: StripConfigEntry) -> None:
     """Balancing options apply in place (a reload would hand the strip to its failsafe)."""
-    balancing = entry.runtime_data.balancing
-    before, after = balancing.options, entry.options
+    planner = entry.runtime_data.planner
+    before, after = planner.options, entry.options
     changed = {key for key in {*before, *after} if before.get(key) != after.get(key)}
     if changed <= BALANCING_OPTIONS:
-        balancing.apply_options(after)
-        balancing.site.async_request_cycle()
+        planner.apply_options(after)
+        planner.site.async_request_cycle()
         return
     hass.config_entries.async_schedule_reload(entry.entry_id)
 
@@ -173,7 +165,7 @@ async def _async_reload(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
 
 @callback
 def _async_remove_stale_outlets(
-    hass: HomeAssistant, entry: SmartMultiConfigEntry, coordinator: SmartMultiCoordinator
+    hass: HomeAssistant, entry: StripConfigEntry, coordinator: SmartMultiCoordinator
 ) -> None:
     """Outlet devices the strip no longer has (it was rebuilt with fewer outlets)."""
     serial = coordinator.data.info.serial

@@ -1,6 +1,6 @@
 """Each outlet's battery sensor: the percent the balancer uses, where it comes from, how old.
 
-Sources, by the balancer's own rule (``inputs.outlet_battery``): the laptop's reporter (through
+Sources, by the balancer's own rule (``balancing.facts``): the laptop's reporter (through
 the agent) or a Home Assistant battery sensor mapped to the outlet, whichever reported last; when
 neither has a fresh report, the engine's estimate from the measured power (``OutletDecision``
 with ``estimated``), as of the last balancing cycle.
@@ -31,16 +31,15 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE
-from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, callback
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.core import callback
 from homeassistant.helpers.typing import StateType
-from homeassistant.util import dt as dt_util
 
+from .balancing.facts import freshest, usable_report
+from .client.models import Outlet
 from .coordinator import SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiOutletEntity
-from .inputs import BatterySource, outlet_battery
-from .models import Outlet
-from .site import StripBalancing
+from .planning.inputs import BatterySource
+from .planning.strip import StripPlanner
 
 ATTR_SOURCE = "source"
 ATTR_AGE = "age"
@@ -62,27 +61,25 @@ class BatteryView:
 
 
 def battery_view(
-    balancing: StripBalancing, outlet: Outlet, *, monotonic_now: float | None = None
+    planner: StripPlanner, outlet: Outlet, *, monotonic_now: float | None = None
 ) -> BatteryView:
-    """The outlet's battery now, by the rule the balancer follows at each cycle."""
-    monotonic_now = time.monotonic() if monotonic_now is None else monotonic_now
-    entity_id = balancing.battery_sensors.get(outlet.id)
-    reports = outlet_battery(
-        outlet,
-        None if entity_id is None else balancing.hass.states.get(entity_id),
-        agent_now=balancing.data.agent_time(monotonic_now),
-        utcnow=dt_util.utcnow(),
-        max_age_s=balancing.battery_max_age_s,
+    """The outlet's battery now, read as the engine reads it at each cycle."""
+    facts = planner.outlet_facts(
+        outlet, time.monotonic() if monotonic_now is None else monotonic_now
     )
-    latest = reports.latest
+    latest = freshest((facts.agent_report, facts.sensor_report))
     age = None if latest is None else int(latest.age_s // 60)
-    if (used := reports.used) is not None:
-        return BatteryView(used.percent, reports.source, age, stale=False)
-    result = balancing.result
+    if (used := usable_report(facts, planner.battery_max_age_s)) is not None:
+        source = (
+            BatterySource.REPORTER if used is facts.agent_report else BatterySource.HOME_ASSISTANT
+        )
+        return BatteryView(used.percent, source, age, stale=False)
+    stale = latest is not None
+    result = planner.result
     decision = None if result is None else result.decision(outlet.id)
     if decision is not None and decision.estimated and decision.percent is not None:
-        return BatteryView(decision.percent, BatterySource.ESTIMATE, age, reports.stale)
-    return BatteryView(None, None, age, reports.stale)
+        return BatteryView(decision.percent, BatterySource.ESTIMATE, age, stale)
+    return BatteryView(None, None, age, stale)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,30 +107,24 @@ BATTERY_SENSOR = SmartMultiBatterySensorEntityDescription(
 
 
 class SmartMultiBatterySensor(BalancingEntityMixin, SmartMultiOutletEntity, SensorEntity):
-    """Follows the agent, each balancing cycle and the mapped Home Assistant sensor.
-
-    The mapped sensor can change in the options without a reload: the subscription follows it.
-    """
+    """Follows the agent and the planner (each cycle, and each change of a mapped sensor)."""
 
     entity_description: SmartMultiBatterySensorEntityDescription
 
     def __init__(
         self,
         coordinator: SmartMultiCoordinator,
-        balancing: StripBalancing,
+        planner: StripPlanner,
         outlet_id: int,
         description: SmartMultiBatterySensorEntityDescription = BATTERY_SENSOR,
     ) -> None:
         super().__init__(coordinator, outlet_id, description.key)
-        self.balancing = balancing
+        self.planner = planner
         self.entity_description = description
         self._view = BatteryView(None, None, None, stale=False)
-        self._followed: str | None = None
-        self._unsub_mapped: CALLBACK_TYPE | None = None
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(self._stop_following)
         self._refresh()
 
     @callback
@@ -142,28 +133,9 @@ class SmartMultiBatterySensor(BalancingEntityMixin, SmartMultiOutletEntity, Sens
         super()._handle_coordinator_update()
 
     @callback
-    def _mapped_sensor_changed(self, _event: Event[EventStateChangedData]) -> None:
-        self._handle_coordinator_update()
-
-    @callback
     def _refresh(self) -> None:
-        mapped = self.balancing.battery_sensors.get(self.outlet_id)
-        if mapped != self._followed:
-            self._stop_following()
-            self._followed = mapped
-            if mapped is not None:
-                self._unsub_mapped = async_track_state_change_event(
-                    self.hass, mapped, self._mapped_sensor_changed
-                )
         if self.available:
-            self._view = battery_view(self.balancing, self.outlet)
-
-    @callback
-    def _stop_following(self) -> None:
-        if self._unsub_mapped is not None:
-            self._unsub_mapped()
-            self._unsub_mapped = None
-        self._followed = None
+            self._view = battery_view(self.planner, self.outlet)
 
     @property
     def native_value(self) -> StateType:

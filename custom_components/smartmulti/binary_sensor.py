@@ -15,10 +15,10 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .billing.setup import is_billing_entry
-from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
+from .coordinator import SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiEntity
-from .site import StripBalancing, is_circuit_entry
+from .entry_kinds import StripConfigEntry
+from .planning.strip import StripPlanner
 
 # State lives in Home Assistant: nothing is sent by reading it.
 PARALLEL_UPDATES = 0
@@ -28,13 +28,11 @@ CLOSED = BinarySensorEntityDescription(key="closed", translation_key="closed")
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: SmartMultiConfigEntry,
+    entry: StripConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    if is_billing_entry(entry) or is_circuit_entry(entry):
-        return
     data = entry.runtime_data
-    async_add_entities([SmartMultiClosedSensor(data.coordinator, data.balancing)])
+    async_add_entities([SmartMultiClosedSensor(data.coordinator, data.planner)])
 
 
 class SmartMultiClosedSensor(BalancingEntityMixin, SmartMultiEntity, BinarySensorEntity):
@@ -42,9 +40,9 @@ class SmartMultiClosedSensor(BalancingEntityMixin, SmartMultiEntity, BinarySenso
 
     entity_description = CLOSED
 
-    def __init__(self, coordinator: SmartMultiCoordinator, balancing: StripBalancing) -> None:
+    def __init__(self, coordinator: SmartMultiCoordinator, planner: StripPlanner) -> None:
         super().__init__(coordinator, CLOSED.key)
-        self.balancing = balancing
+        self.planner = planner
 
     @property
     def available(self) -> bool:
@@ -53,11 +51,11 @@ class SmartMultiClosedSensor(BalancingEntityMixin, SmartMultiEntity, BinarySenso
 
     @property
     def is_on(self) -> bool:
-        return self.balancing.closing is not None
+        return self.planner.closing is not None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        closing = self.balancing.closing
+        closing = self.planner.closing
         return {
             "since": None if closing is None else closing.since,
             "exceptions_off": None if closing is None else closing.include_exceptions,

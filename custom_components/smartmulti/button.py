@@ -10,10 +10,10 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .billing.setup import is_billing_entry
-from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
+from .coordinator import SmartMultiCoordinator
 from .coworker.entities import async_add_link_entities
 from .entity import SmartMultiEntity
+from .entry_kinds import SmartMultiConfigEntry, is_billing_entry, is_strip_entry
 from .pairing import async_pair_again
 
 # Each press is requests to the agent: one at a time.
@@ -44,12 +44,12 @@ async def async_setup_entry(
     entry: SmartMultiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    if is_billing_entry(entry):
+    if is_strip_entry(entry):
+        coordinator = entry.runtime_data.coordinator
+        async_add_entities(SmartMultiButton(coordinator, description) for description in BUTTONS)
+    elif is_billing_entry(entry):
         # Each user's personal link: renew it, send it.
         await async_add_link_entities(hass, entry, async_add_entities, "button")
-        return
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(SmartMultiButton(coordinator, description) for description in BUTTONS)
 
 
 class SmartMultiButton(SmartMultiEntity, ButtonEntity):

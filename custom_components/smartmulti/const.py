@@ -49,9 +49,9 @@ BALANCING_OPTIONS: Final = frozenset(
 DEFAULT_BALANCING_INTERVAL: Final = 10  # seconds
 MIN_BALANCING_INTERVAL: Final = 1
 MAX_BALANCING_INTERVAL: Final = 300
-# A plan's lease covers this many cycles: two lost plans in a row do not hand the strip to the
+# A plan is valid for this many cycles: two lost plans in a row do not hand the strip to the
 # failsafe; three do.
-LEASE_CYCLES: Final = 3
+PLAN_TTL_CYCLES: Final = 3
 # Changes (a relay, a budget, a setting) start a cycle at once, then at most one per cooldown.
 CYCLE_COOLDOWN_S: Final = 1.0
 OUTLET_NAME_MAX_LENGTH: Final = 64  # the agent's limit (pi_agent/openapi.json, OutletPatch)
@@ -64,8 +64,7 @@ STREAM_READ_TIMEOUT_S: Final = 45.0
 RECONNECT_MIN_S: Final = 1.0
 RECONNECT_MAX_S: Final = 30.0
 
-# Outlet state derived in Home Assistant: an outlet that is on but draws less than IDLE_W
-# (the agent's own idle threshold) for FULL_AFTER holds a full laptop (or nothing at all).
-IDLE_W: Final = 2.0
+# Outlet state derived in Home Assistant: an outlet the agent reports idle (on, drawing under
+# its idle threshold) for FULL_AFTER holds a full laptop (or nothing at all).
 FULL_AFTER: Final = timedelta(minutes=2)
 FULL_BATTERY_PERCENT: Final = 99.0

@@ -5,62 +5,34 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 import random
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from . import const
-from .api import (
+from .client.api import (
     SmartMultiAuthError,
     SmartMultiClient,
     SmartMultiConnectionError,
     SmartMultiError,
     SmartMultiResponseError,
 )
+from .client.models import AgentInfo, IdleTracker, JsonObject, Outlet, SmartMultiData, StripState
 from .compat import device_by_identifier
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN, LOGGER
-from .models import AgentInfo, IdleTracker, JsonObject, Outlet, StripState
-
-if TYPE_CHECKING:
-    from .site import StripBalancing
-
-type SmartMultiConfigEntry = ConfigEntry[SmartMultiRuntimeData]
-
-
-@dataclass(slots=True)
-class SmartMultiRuntimeData:
-    """What a loaded strip entry holds (``entry.runtime_data``)."""
-
-    client: SmartMultiClient
-    coordinator: SmartMultiCoordinator
-    balancing: StripBalancing
-
-
-@dataclass(frozen=True, slots=True)
-class SmartMultiData:
-    """The coordinator's data: who the strip is and its latest state.
-
-    ``received_at`` (Home Assistant's monotonic clock) pairs with ``state.time`` (the agent's
-    wall clock) to tell the agent's time now without trusting the two clocks to agree.
-    """
-
-    info: AgentInfo
-    state: StripState
-    received_at: float = 0.0
-
-    def agent_time(self, monotonic_now: float) -> float:
-        """The agent's wall clock at ``monotonic_now`` (Home Assistant's monotonic clock)."""
-        return self.state.time + max(0.0, monotonic_now - self.received_at)
+from .identifiers import outlet_device_identifier, strip_device_identifier
 
 
 class WrongDeviceError(SmartMultiError):
@@ -70,14 +42,6 @@ class WrongDeviceError(SmartMultiError):
         super().__init__(f"expected strip {expected}, found {found}")
         self.expected = expected
         self.found = found
-
-
-def strip_device_identifier(serial: str) -> tuple[str, str]:
-    return (DOMAIN, serial)
-
-
-def outlet_device_identifier(serial: str, outlet_id: int) -> tuple[str, str]:
-    return (DOMAIN, f"{serial}_outlet_{outlet_id}")
 
 
 class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
@@ -93,23 +57,27 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
     it is back. Retries in between log at debug level only.
     """
 
-    config_entry: SmartMultiConfigEntry
+    config_entry: ConfigEntry[Any]
 
-    def __init__(
-        self, hass: HomeAssistant, entry: SmartMultiConfigEntry, client: SmartMultiClient
-    ) -> None:
+    def __init__(self, hass: HomeAssistant, config_entry: ConfigEntry[Any]) -> None:
         self.poll_interval = timedelta(
-            seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+            seconds=config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
         )
         super().__init__(
             hass,
             LOGGER,
-            config_entry=entry,
+            config_entry=config_entry,
             name=DOMAIN,
             update_interval=self.poll_interval,
         )
-        self.client = client
-        self.serial = entry.unique_id
+        data = config_entry.data
+        self.client = SmartMultiClient(
+            data[CONF_HOST],
+            data[CONF_PORT],
+            data[CONF_TOKEN],
+            session=async_get_clientsession(hass),
+        )
+        self.serial = config_entry.unique_id
         self.stream_connected = False
         self.stream_connections = 0
         self._wake = asyncio.Event()

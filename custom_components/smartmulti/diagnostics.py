@@ -9,9 +9,16 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
-from .billing.setup import is_billing_entry
-from .coordinator import SmartMultiConfigEntry
-from .site import CircuitBalancing, StripBalancing, is_circuit_entry
+from .entry_kinds import (
+    SmartMultiConfigEntry,
+    StripConfigEntry,
+    is_billing_entry,
+    is_circuit_entry,
+    is_strip_entry,
+)
+from .planning.circuits import CircuitPlanner
+from .planning.scheduler import SiteScheduler, async_get_scheduler
+from .planning.strip import StripPlanner
 
 TO_REDACT = {CONF_TOKEN}
 
@@ -24,15 +31,19 @@ async def async_get_config_entry_diagnostics(
         "data": async_redact_data(entry.data, TO_REDACT),
         "options": dict(entry.options),
     }
-    if is_billing_entry(entry):
-        # Users by id: their names, persons and notify targets are personal data.
-        return {"entry": about_entry, "ledger": entry.runtime_data.diagnostics()}
+    if is_strip_entry(entry):
+        return {"entry": about_entry, **_strip(hass, entry)}
     if is_circuit_entry(entry):
         return {"entry": about_entry, "circuit": _circuit(entry.runtime_data)}
+    assert is_billing_entry(entry)
+    # Users by id: their names, persons and notify targets are personal data.
+    return {"entry": about_entry, "ledger": entry.runtime_data.diagnostics()}
+
+
+def _strip(hass: HomeAssistant, entry: StripConfigEntry) -> dict[str, Any]:
     coordinator = entry.runtime_data.coordinator
     data = coordinator.data
     return {
-        "entry": about_entry,
         "connection": {
             "available": coordinator.last_update_success,
             "stream_connected": coordinator.stream_connected,
@@ -47,26 +58,25 @@ async def async_get_config_entry_diagnostics(
         "outlet_status": {
             outlet_id: outlet.status.value for outlet_id, outlet in data.state.outlets.items()
         },
-        "balancing": _balancing(entry.runtime_data.balancing),
+        "balancing": _planning(entry.runtime_data.planner, async_get_scheduler(hass)),
     }
 
 
-def _balancing(balancing: StripBalancing) -> dict[str, Any]:
-    result = balancing.result
-    site = balancing.site
+def _planning(planner: StripPlanner, site: SiteScheduler) -> dict[str, Any]:
+    result = planner.result
     return {
-        "settings": asdict(balancing.settings),
-        "interval_s": balancing.interval.total_seconds(),
-        "circuit": balancing.circuit_id,
-        "battery_sensors": balancing.battery_sensors,
-        "last_sent_budget_w": balancing.last_sent_budget_w,
+        "settings": asdict(planner.settings),
+        "interval_s": planner.interval.total_seconds(),
+        "circuit": planner.circuit_id,
+        "battery_sensors": planner.battery_sensors,
+        "last_sent_budget_w": planner.last_sent_budget_w,
         "last_cycle": None
         if result is None
         else {
             "planned_at": result.planned_at.isoformat(),
             "sent": result.sent,
-            "lease": asdict(result.lease),
-            "plan": asdict(result.plan),
+            "lease": asdict(result.plan),
+            "plan": asdict(result.strip_plan),
         },
         "site": {
             "cycles": site.cycles,
@@ -76,7 +86,7 @@ def _balancing(balancing: StripBalancing) -> dict[str, Any]:
     }
 
 
-def _circuit(circuit: CircuitBalancing) -> dict[str, Any]:
+def _circuit(circuit: CircuitPlanner) -> dict[str, Any]:
     return {
         "rating_w": circuit.rating_w,
         "budget_w": circuit.budget_w,

@@ -3,7 +3,7 @@
 Devices: one device per strip, and one sub-device per outlet linked to it (``via_device_id``).
 
 Why outlets are sub-devices rather than entities of the strip device: an outlet is what a
-manager thinks about and acts on — a desk, with its own relay, meter, energy counter and (later)
+manager thinks about and acts on — a desk, with its own relay, meter, energy counter,
 its user and laptop. As sub-devices, each outlet gets its own page with its handful of entities
 instead of one strip page with 16 × 10 entities; it can be put in its own area (a strip may
 serve two rooms); its name is the one set on the agent ("Desk 3", "Window lamp"), so renaming an
@@ -19,15 +19,17 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .client.models import Outlet
 from .compat import child_device_info
-from .const import DOMAIN, MANUFACTURER
-from .coordinator import (
-    SmartMultiCoordinator,
+from .const import MANUFACTURER
+from .coordinator import SmartMultiCoordinator
+from .identifiers import (
+    circuit_device_identifier,
     outlet_device_identifier,
     strip_device_identifier,
 )
-from .models import Outlet
-from .site import CircuitBalancing, StripBalancing
+from .planning.circuits import CircuitPlanner
+from .planning.strip import StripPlanner
 
 
 def strip_device_info(coordinator: SmartMultiCoordinator) -> DeviceInfo:
@@ -135,16 +137,16 @@ class BalancingEntityMixin(CoordinatorEntity[SmartMultiCoordinator]):
     plan is in force.
     """
 
-    balancing: StripBalancing
+    planner: StripPlanner
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(self.balancing.async_add_listener(self._handle_coordinator_update))
+        self.async_on_remove(self.planner.async_add_listener(self._handle_coordinator_update))
 
 
-def circuit_device_info(circuit: CircuitBalancing) -> DeviceInfo:
+def circuit_device_info(circuit: CircuitPlanner) -> DeviceInfo:
     return DeviceInfo(
-        identifiers={(DOMAIN, f"circuit_{circuit.circuit_id}")},
+        identifiers={circuit_device_identifier(circuit.circuit_id)},
         manufacturer=MANUFACTURER,
         model="Circuit",
         name=circuit.name,
@@ -157,7 +159,7 @@ class SmartMultiCircuitEntity(WritesOnChange):
     _attr_has_entity_name = True
     _attr_should_poll = False
 
-    def __init__(self, circuit: CircuitBalancing, key: str) -> None:
+    def __init__(self, circuit: CircuitPlanner, key: str) -> None:
         self.circuit = circuit
         self._attr_unique_id = f"circuit_{circuit.circuit_id}_{key}"
         self._attr_device_info = circuit_device_info(circuit)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .billing.setup import BillingConfigEntry
 from .coworker.entities import async_add_link_entities
+from .entry_kinds import BillingConfigEntry
 
 # Drawn from memory: nothing to wait for.
 PARALLEL_UPDATES = 0

@@ -20,11 +20,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .billing.entities import async_add_billing_numbers
-from .billing.setup import is_billing_entry
-from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
+from .coordinator import SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiCircuitEntity, SmartMultiEntity
+from .entry_kinds import (
+    SmartMultiConfigEntry,
+    is_billing_entry,
+    is_circuit_entry,
+    is_strip_entry,
+)
 from .orchestration import async_get_temporary_budgets
-from .site import CircuitBalancing, StripBalancing, is_circuit_entry
+from .planning.circuits import CircuitPlanner
+from .planning.strip import StripPlanner
 
 # Settings live in Home Assistant: setting one sends nothing by itself.
 PARALLEL_UPDATES = 0
@@ -34,9 +40,9 @@ PARALLEL_UPDATES = 0
 class SmartMultiNumberEntityDescription(NumberEntityDescription):
     """A balancing setting of a strip; ``max_fn`` follows the strip (its limit, its outlets)."""
 
-    value_fn: Callable[[StripBalancing], float]
-    max_fn: Callable[[StripBalancing], float]
-    set_fn: Callable[[StripBalancing, float], None]
+    value_fn: Callable[[StripPlanner], float]
+    max_fn: Callable[[StripPlanner], float]
+    set_fn: Callable[[StripPlanner, float], None]
     # Set by hand, it cancels the return of a temporary budget (smartmulti.set_budget with a
     # duration; orchestration.py): the latest decision wins.
     ends_temporary: bool = False
@@ -52,9 +58,9 @@ STRIP_NUMBERS: tuple[SmartMultiNumberEntityDescription, ...] = (
         native_min_value=0,
         native_step=1,
         mode=NumberMode.BOX,
-        value_fn=lambda balancing: balancing.budget_w,
-        max_fn=lambda balancing: balancing.data.state.hard_limit_w,
-        set_fn=lambda balancing, value: balancing.async_set_budget(value),
+        value_fn=lambda planner: planner.budget_w,
+        max_fn=lambda planner: planner.data.state.hard_limit_w,
+        set_fn=lambda planner, value: planner.async_set_budget(value),
         ends_temporary=True,
     ),
     # Only read by the max_outlets strategy; unset it is the outlet count (no limit).
@@ -65,9 +71,9 @@ STRIP_NUMBERS: tuple[SmartMultiNumberEntityDescription, ...] = (
         native_min_value=1,
         native_step=1,
         mode=NumberMode.BOX,
-        value_fn=lambda balancing: balancing.max_outlets,
-        max_fn=lambda balancing: len(balancing.data.state.outlets),
-        set_fn=lambda balancing, value: balancing.async_set_max_outlets(int(value)),
+        value_fn=lambda planner: planner.max_outlets,
+        max_fn=lambda planner: len(planner.data.state.outlets),
+        set_fn=lambda planner, value: planner.async_set_max_outlets(int(value)),
     ),
 )
 
@@ -87,17 +93,16 @@ async def async_setup_entry(
     entry: SmartMultiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    if is_billing_entry(entry):
-        async_add_billing_numbers(entry, async_add_entities)  # users' limits
-        return
-    if is_circuit_entry(entry):
+    if is_strip_entry(entry):
+        data = entry.runtime_data
+        async_add_entities(
+            SmartMultiStripNumber(data.coordinator, data.planner, description)
+            for description in STRIP_NUMBERS
+        )
+    elif is_circuit_entry(entry):
         async_add_entities([SmartMultiCircuitBudget(entry.runtime_data)])
-        return
-    data = entry.runtime_data
-    async_add_entities(
-        SmartMultiStripNumber(data.coordinator, data.balancing, description)
-        for description in STRIP_NUMBERS
-    )
+    elif is_billing_entry(entry):
+        async_add_billing_numbers(entry, async_add_entities)  # users' limits
 
 
 async def _async_restored_value(number: RestoreNumber) -> float | None:
@@ -114,30 +119,30 @@ class SmartMultiStripNumber(BalancingEntityMixin, SmartMultiEntity, RestoreNumbe
     def __init__(
         self,
         coordinator: SmartMultiCoordinator,
-        balancing: StripBalancing,
+        planner: StripPlanner,
         description: SmartMultiNumberEntityDescription,
     ) -> None:
         super().__init__(coordinator, description.key)
-        self.balancing = balancing
+        self.planner = planner
         self.entity_description = description
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         if (value := await _async_restored_value(self)) is not None:
-            self.entity_description.set_fn(self.balancing, value)
+            self.entity_description.set_fn(self.planner, value)
 
     @property
     def native_value(self) -> float:
-        return self.entity_description.value_fn(self.balancing)
+        return self.entity_description.value_fn(self.planner)
 
     @property
     def native_max_value(self) -> float:
-        return self.entity_description.max_fn(self.balancing)
+        return self.entity_description.max_fn(self.planner)
 
     async def async_set_native_value(self, value: float) -> None:
         if self.entity_description.ends_temporary:
-            await async_get_temporary_budgets(self.hass).async_cancel(self.balancing.entry_id)
-        self.entity_description.set_fn(self.balancing, value)
+            await async_get_temporary_budgets(self.hass).async_cancel(self.planner.entry_id)
+        self.entity_description.set_fn(self.planner, value)
 
 
 class SmartMultiCircuitBudget(SmartMultiCircuitEntity, RestoreNumber):
@@ -145,7 +150,7 @@ class SmartMultiCircuitBudget(SmartMultiCircuitEntity, RestoreNumber):
 
     entity_description = CIRCUIT_BUDGET
 
-    def __init__(self, circuit: CircuitBalancing) -> None:
+    def __init__(self, circuit: CircuitPlanner) -> None:
         super().__init__(circuit, CIRCUIT_BUDGET.key)
         self._attr_native_max_value = circuit.rating_w
 

@@ -1,6 +1,6 @@
 """Closing hours and budgets as service actions, for managers and blueprints.
 
-``smartmulti.shutdown`` / ``smartmulti.resume`` close and open strips (``StripBalancing``
+``smartmulti.shutdown`` / ``smartmulti.resume`` close and open strips (``StripPlanner``
 keeps the closed state, the site's storage keeps it across restarts); ``smartmulti.set_budget``
 sets a strip's or a circuit's budget, for a while if asked. The blueprints in
 ``blueprints/automation/smartmulti/`` call these (``docs/blueprints.md``).
@@ -19,19 +19,10 @@ from functools import partial
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.const import (
-    ATTR_AREA_ID,
-    ATTR_DEVICE_ID,
-    ATTR_ENTITY_ID,
-    ATTR_FLOOR_ID,
-    ATTR_LABEL_ID,
-)
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     config_validation as cv,
-    device_registry as dr,
-    entity_registry as er,
 )
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
@@ -39,16 +30,14 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .billing.ledger import async_get_ledger
-from .compat import async_referenced_targets, device_entry_ids, vol
-from .const import CONF_KIND, DOMAIN, LOGGER
-from .coordinator import strip_device_identifier
-from .site import (
-    CircuitBalancing,
-    Closing,
-    StripBalancing,
-    async_get_site,
-    is_circuit_entry,
-)
+from .compat import vol
+from .const import DOMAIN, LOGGER
+from .entry_kinds import is_circuit_entry, strip_entries
+from .planning.circuits import CircuitPlanner
+from .planning.plan import Closing
+from .planning.scheduler import async_get_scheduler
+from .planning.strip import StripPlanner
+from .targets import TargetKind, async_resolve_targets, has_targets, validation_error
 
 SERVICE_SHUTDOWN: Final = "shutdown"
 SERVICE_RESUME: Final = "resume"
@@ -72,13 +61,11 @@ SET_BUDGET_SCHEMA: Final = TARGETS_SCHEMA.extend(
     }
 )
 
-TARGET_KEYS: Final = (ATTR_DEVICE_ID, ATTR_ENTITY_ID, ATTR_AREA_ID, ATTR_FLOOR_ID, ATTR_LABEL_ID)
-
 BUDGETS_KEY: HassKey[TemporaryBudgets] = HassKey(f"{DOMAIN}_budgets")
 BUDGETS_STORAGE_KEY: Final = f"{DOMAIN}.budgets"
 BUDGETS_STORAGE_VERSION: Final = 1
 
-type BudgetHolder = StripBalancing | CircuitBalancing
+type BudgetHolder = StripPlanner | CircuitPlanner
 
 
 @callback
@@ -98,13 +85,13 @@ async def _async_shutdown(call: ServiceCall) -> None:
     hass = call.hass
     include_exceptions: bool = call.data[ATTR_INCLUDE_EXCEPTIONS]
     entries = _strip_targets(hass, call)
-    site = async_get_site(hass)
+    site = async_get_scheduler(hass)
     await site.async_load()
     pending: list[str] = []
     for entry in entries:
         if entry.state is ConfigEntryState.LOADED:
-            balancing: StripBalancing = entry.runtime_data.balancing
-            if not await balancing.async_shut_down(include_exceptions):
+            planner: StripPlanner = entry.runtime_data.planner
+            if not await planner.async_shut_down(include_exceptions):
                 pending.append(entry.title)
         else:  # set up later (its agent was offline at start-up): it starts closed
             if entry.entry_id not in site.closed:
@@ -124,14 +111,14 @@ async def _async_shutdown(call: ServiceCall) -> None:
 async def _async_resume(call: ServiceCall) -> None:
     """Open the targeted strips (all if none)."""
     hass = call.hass
-    site = async_get_site(hass)
+    site = async_get_scheduler(hass)
     await site.async_load()
     pending: list[str] = []
     for entry in _strip_targets(hass, call):
         if entry.state is ConfigEntryState.LOADED:
-            balancing: StripBalancing = entry.runtime_data.balancing
-            await balancing.async_resume()
-            if not balancing.coordinator.last_update_success:
+            planner: StripPlanner = entry.runtime_data.planner
+            await planner.async_resume()
+            if not planner.coordinator.last_update_success:
                 pending.append(entry.title)
         else:
             await site.async_set_closing(entry.entry_id, None)
@@ -143,65 +130,14 @@ async def _async_resume(call: ServiceCall) -> None:
         )
 
 
-def _strip_entries(hass: HomeAssistant) -> list[ConfigEntry[Any]]:
-    return [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
-        if CONF_KIND not in entry.data
-    ]
-
-
 @callback
 def _strip_targets(hass: HomeAssistant, call: ServiceCall) -> list[ConfigEntry[Any]]:
-    """The strip entries a call targets: strip devices, their entities, areas; none is all.
-
-    Devices named (directly or through an entity) must be strips; devices found through an
-    area are taken if they are strips and skipped if not.
-    """
-    if not any(call.data.get(key) for key in TARGET_KEYS):
-        return _strip_entries(hass)
-    strips: dict[str, ConfigEntry[Any]] = {}
-    for device, named in referenced_devices(hass, call):
-        if (entry := _own_entry(hass, device)) is not None and not is_circuit_entry(entry):
-            strips[entry.entry_id] = entry
-        elif named:
-            raise _error("not_a_strip", target=device_name(device))
-    if not strips:
-        raise _error("not_a_strip", target=asked(call))
+    """The strip entries a call targets: strip devices, their entities, areas; none is all."""
+    if not has_targets(call):
+        return list(strip_entries(hass))
+    targets = async_resolve_targets(hass, call, {TargetKind.STRIP}, refused_key="not_a_strip")
+    strips = {target.entry.entry_id: target.entry for target in targets}
     return sorted(strips.values(), key=lambda entry: (entry.title, entry.entry_id))
-
-
-@callback
-def referenced_devices(
-    hass: HomeAssistant, call: ServiceCall, unknown: str = "unknown_device"
-) -> list[tuple[dr.DeviceEntry, bool]]:
-    """Every device a call refers to, and whether it was named (not found through an area).
-
-    A target that does not exist is refused with the translation key ``unknown``.
-    """
-    selected = async_referenced_targets(hass, call)
-    if missing := (
-        selected.missing_devices
-        | selected.missing_areas
-        | selected.missing_floors
-        | selected.missing_labels
-    ):
-        raise _error(unknown, target=", ".join(sorted(missing)))
-    named = set(_as_list(call.data.get(ATTR_DEVICE_ID)))
-    entities = er.async_get(hass)
-    for entity_id in sorted(selected.referenced):
-        entity = entities.async_get(entity_id)
-        if entity is None or entity.device_id is None:
-            raise _error(unknown, target=entity_id)
-        named.add(entity.device_id)
-    registry = dr.async_get(hass)
-    devices: list[tuple[dr.DeviceEntry, bool]] = []
-    for device_id in sorted(named | selected.referenced_devices):
-        if (device := registry.async_get(device_id)) is None:
-            raise _error(unknown, target=device_id)
-        if isinstance(device, dr.DeviceEntry):  # not a part of another integration's device
-            devices.append((device, device_id in named))
-    return devices
 
 
 # ---------------------------------------------------------------------- budgets
@@ -216,7 +152,7 @@ async def _async_set_budget(call: ServiceCall) -> None:
     for entry, holder in holders:  # every target is checked before any is changed
         highest = _max_budget(holder)
         if watts > highest:
-            raise _error(
+            raise validation_error(
                 "budget_too_high",
                 name=entry.title,
                 power=f"{watts:g}",
@@ -228,7 +164,7 @@ async def _async_set_budget(call: ServiceCall) -> None:
 
 
 def _max_budget(holder: BudgetHolder) -> float:
-    if isinstance(holder, CircuitBalancing):
+    if isinstance(holder, CircuitPlanner):
         return holder.rating_w
     return holder.data.state.hard_limit_w
 
@@ -238,41 +174,21 @@ def _budget_targets(
     hass: HomeAssistant, call: ServiceCall
 ) -> list[tuple[ConfigEntry[Any], BudgetHolder]]:
     """The strips and circuits a call targets (their devices, or entities of them)."""
-    if not any(call.data.get(key) for key in TARGET_KEYS):
-        raise _error("no_budget_target")
+    if not has_targets(call):
+        raise validation_error("no_budget_target")
     found: dict[str, tuple[ConfigEntry[Any], BudgetHolder]] = {}
-    for device, named in referenced_devices(hass, call):
-        entry = _own_entry(hass, device)
-        if entry is None:
-            if named:
-                raise _error("not_a_budget_target", target=device_name(device))
-            continue
+    for target in async_resolve_targets(
+        hass, call, {TargetKind.STRIP, TargetKind.CIRCUIT}, refused_key="not_a_budget_target"
+    ):
+        entry = target.entry
         if entry.state is not ConfigEntryState.LOADED:
             key = "circuit_not_loaded" if is_circuit_entry(entry) else "strip_not_loaded"
-            raise _error(key, name=entry.title)
+            raise validation_error(key, name=entry.title)
         holder: BudgetHolder = (
-            entry.runtime_data if is_circuit_entry(entry) else entry.runtime_data.balancing
+            entry.runtime_data if is_circuit_entry(entry) else entry.runtime_data.planner
         )
         found[entry.entry_id] = (entry, holder)
-    if not found:
-        raise _error("not_a_budget_target", target=asked(call))
     return sorted(found.values(), key=lambda item: (item[0].title, item[0].entry_id))
-
-
-def _own_entry(hass: HomeAssistant, device: dr.DeviceEntry) -> ConfigEntry[Any] | None:
-    """The strip or circuit entry whose own device this is (not an outlet's, not a user's)."""
-    for entry_id in device_entry_ids(device):
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
-            continue
-        if is_circuit_entry(entry):
-            if (DOMAIN, f"circuit_{entry.entry_id}") in device.identifiers:
-                return entry
-        elif CONF_KIND not in entry.data and (
-            strip_device_identifier(entry.unique_id or "") in device.identifiers
-        ):
-            return entry
-    return None
 
 
 @dataclass(slots=True)
@@ -391,7 +307,7 @@ class TemporaryBudgets:
 
 def _budget_setting(holder: BudgetHolder) -> float | None:
     """The budget as set (None: none set, the strip's limit or the circuit's rating holds)."""
-    if isinstance(holder, CircuitBalancing):
+    if isinstance(holder, CircuitPlanner):
         return holder.budget_w
     return holder.settings.budget_w
 
@@ -401,30 +317,3 @@ def async_get_temporary_budgets(hass: HomeAssistant) -> TemporaryBudgets:
     if (budgets := hass.data.get(BUDGETS_KEY)) is None:
         budgets = hass.data[BUDGETS_KEY] = TemporaryBudgets(hass)
     return budgets
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def device_name(device: dr.DeviceEntry) -> str:
-    return device.name_by_user or device.name or device.id
-
-
-def asked(call: ServiceCall) -> str:
-    """What a call targets, as given (for an error that found nothing)."""
-    asked = [item for key in TARGET_KEYS for item in _as_list(call.data.get(key))]
-    return ", ".join(asked) or "-"
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(item) for item in value] if isinstance(value, list | tuple | set) else [str(value)]
-
-
-def _error(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )

@@ -1,6 +1,6 @@
 """Automatic pairing as Home Assistant shows and drives it.
 
-A laptop's reporter finds its outlet by itself (``pi_agent/control/pairing.py``): it starts the
+A laptop's reporter finds its outlet by itself (``pi_agent/control/pairing/``): it starts the
 pairing and answers each window with its plugged flag, which Home Assistant cannot do. What Home
 Assistant can do is forget who reports for an outlet: the agent then tells that outlet's reporter
 to pair again on its next battery report (within 30 s), and the reporter does. That is the
@@ -25,22 +25,16 @@ from homeassistant.components.sensor import (
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .compat import device_entry_ids
-from .const import CONF_KIND, DOMAIN
+from .client.models import Outlet, PairingStatus, PairingView, StripState
 from .coordinator import (
-    SmartMultiConfigEntry,
     SmartMultiCoordinator,
-    outlet_device_identifier,
-    strip_device_identifier,
 )
 from .entity import SmartMultiEntity, SmartMultiOutletEntity
-from .models import Outlet, PairingStatus, PairingView, StripState
-from .orchestration import asked, device_name, referenced_devices
+from .entry_kinds import StripConfigEntry
+from .targets import TargetKind, asked, async_resolve_targets, device_name, validation_error
 
 # ---------------------------------------------------------------------- making laptops pair again
 
@@ -64,59 +58,31 @@ class PairingTarget:
 
 @callback
 def async_pairing_targets(hass: HomeAssistant, call: ServiceCall) -> list[PairingTarget]:
-    """The outlets a call targets: an outlet's device, or a strip's (all its outlets).
-
-    Devices named in the call (directly or through one of their entities) must be SmartMulti
-    strips or outlets; devices found through an area are taken if they are and skipped if not.
-    """
+    """The outlets a call targets: an outlet's device, or a strip's (all its outlets)."""
     targets: dict[str, PairingTarget] = {}
-    for device, named in referenced_devices(hass, call, "unknown_target"):
-        if (found := _device_outlets(hass, device)) is None:
-            if named:
-                raise _unknown_target(device_name(device))
-            continue
-        coordinator, outlet_ids = found
-        target = targets.setdefault(
-            coordinator.config_entry.entry_id, PairingTarget(coordinator, set())
-        )
-        target.outlet_ids |= outlet_ids
-    if not targets:
-        raise _unknown_target(asked(call))
-    return list(targets.values())
-
-
-def _device_outlets(
-    hass: HomeAssistant, device: dr.DeviceEntry
-) -> tuple[SmartMultiCoordinator, set[int]] | None:
-    """The strip and outlets a device stands for; None if it is not a strip or an outlet."""
-    for entry_id in device_entry_ids(device):
-        entry: SmartMultiConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-        # Circuits and the users-and-billing entry have devices too, but no outlets to pair.
-        if entry is None or entry.domain != DOMAIN or CONF_KIND in entry.data:
-            continue
+    for target in async_resolve_targets(
+        hass,
+        call,
+        {TargetKind.STRIP, TargetKind.OUTLET},
+        refused_key="unknown_target",
+        unknown_key="unknown_target",
+    ):
+        entry: StripConfigEntry = target.entry
         if entry.state is not ConfigEntryState.LOADED:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="strip_not_loaded",
-                translation_placeholders={"name": entry.title},
-            )
+            raise validation_error("strip_not_loaded", name=entry.title)
         coordinator = entry.runtime_data.coordinator
-        serial = coordinator.data.info.serial
-        outlets = coordinator.data.state.outlets
-        if strip_device_identifier(serial) in device.identifiers:
-            return coordinator, set(outlets)
-        for outlet_id in outlets:
-            if outlet_device_identifier(serial, outlet_id) in device.identifiers:
-                return coordinator, {outlet_id}
-    return None
-
-
-def _unknown_target(target: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key="unknown_target",
-        translation_placeholders={"target": target},
-    )
+        outlets = set(coordinator.data.state.outlets)
+        if target.outlet_id is not None:
+            outlets &= {target.outlet_id}
+        if not outlets:  # an outlet the strip no longer has
+            if target.named:
+                raise validation_error("unknown_target", target=device_name(target.device))
+            continue
+        pairing = targets.setdefault(entry.entry_id, PairingTarget(coordinator, set()))
+        pairing.outlet_ids |= outlets
+    if not targets:
+        raise validation_error("unknown_target", target=asked(call))
+    return list(targets.values())
 
 
 # ---------------------------------------------------------------------- sensors

@@ -13,9 +13,10 @@ from homeassistant.helpers.restore_state import RestoreEntity
 
 from .balancing import Strategy
 from .billing.entities import outlet_user_selects
-from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
+from .coordinator import SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiEntity, SmartMultiOutletEntity
-from .site import StripBalancing
+from .entry_kinds import StripConfigEntry
+from .planning.strip import StripPlanner
 
 # One command at a time: the agent runs on a Raspberry Pi.
 PARALLEL_UPDATES = 1
@@ -34,12 +35,12 @@ STRATEGY = SelectEntityDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: SmartMultiConfigEntry,
+    entry: StripConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     coordinator = entry.runtime_data.coordinator
     entities: list[SelectEntity] = [
-        SmartMultiStrategySelect(coordinator, entry.runtime_data.balancing)
+        SmartMultiStrategySelect(coordinator, entry.runtime_data.planner)
     ]
     entities.extend(
         SmartMultiControlSelect(coordinator, outlet_id)
@@ -75,18 +76,18 @@ class SmartMultiStrategySelect(BalancingEntityMixin, SmartMultiEntity, SelectEnt
 
     entity_description = STRATEGY
 
-    def __init__(self, coordinator: SmartMultiCoordinator, balancing: StripBalancing) -> None:
+    def __init__(self, coordinator: SmartMultiCoordinator, planner: StripPlanner) -> None:
         super().__init__(coordinator, STRATEGY.key)
-        self.balancing = balancing
+        self.planner = planner
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         if (last := await self.async_get_last_state()) is not None and last.state in set(Strategy):
-            self.balancing.async_set_strategy(Strategy(last.state))
+            self.planner.async_set_strategy(Strategy(last.state))
 
     @property
     def current_option(self) -> str:
-        return self.balancing.settings.strategy.value
+        return self.planner.settings.strategy.value
 
     async def async_select_option(self, option: str) -> None:
-        self.balancing.async_set_strategy(Strategy(option))
+        self.planner.async_set_strategy(Strategy(option))

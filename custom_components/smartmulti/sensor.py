@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -25,21 +24,28 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .balancing import Reason
 from .battery import SmartMultiBatterySensor
 from .billing.entities import async_add_billing_sensors
-from .billing.setup import is_billing_entry
-from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
+from .client.models import Outlet, OutletStatus, StripMode, StripState
+from .coordinator import SmartMultiCoordinator
 from .entity import (
     BalancingEntityMixin,
     SmartMultiCircuitEntity,
     SmartMultiEntity,
     SmartMultiOutletEntity,
 )
+from .entry_kinds import (
+    SmartMultiConfigEntry,
+    StripConfigEntry,
+    is_billing_entry,
+    is_circuit_entry,
+    is_strip_entry,
+)
 from .metering import SmartMultiOutletEnergySensor, SmartMultiStripEnergySensor
-from .models import Outlet, OutletStatus, StripMode, StripState
 from .pairing import SmartMultiLastPairingSensor, SmartMultiPairedUserSensor
-from .site import CircuitBalancing, StripBalancing, is_circuit_entry
+from .planning.circuits import CircuitPlanner
+from .planning.explain import REASON_OPTIONS, outlet_reason, time_to_full, waiting_laptops
+from .planning.strip import StripPlanner
 
 # The coordinator pushes the data: nothing to poll, no limit needed.
 PARALLEL_UPDATES = 0
@@ -63,77 +69,21 @@ class SmartMultiOutletSensorEntityDescription(SensorEntityDescription):
 class SmartMultiBalancingSensorEntityDescription(SensorEntityDescription):
     """A sensor of the strip device that shows the last balancing cycle."""
 
-    value_fn: Callable[[StripBalancing], StateType]
+    value_fn: Callable[[StripPlanner], StateType]
 
 
 @dataclass(frozen=True, kw_only=True)
 class SmartMultiOutletBalancingSensorEntityDescription(SensorEntityDescription):
     """A sensor of an outlet's device that shows the last balancing cycle's decision."""
 
-    value_fn: Callable[[StripBalancing, Outlet], StateType]
+    value_fn: Callable[[StripPlanner, Outlet], StateType]
 
 
 @dataclass(frozen=True, kw_only=True)
 class SmartMultiCircuitSensorEntityDescription(SensorEntityDescription):
     """A sensor of a circuit's device."""
 
-    value_fn: Callable[[CircuitBalancing], StateType]
-
-
-# The engine's reasons as sensor states; "unknown" would read as Home Assistant's own
-# unknown state, so it is shown as "not_observed". A reason a newer engine adds shows as
-# unknown until it is translated here.
-REASON_STATES: Final[dict[Reason, str]] = {
-    reason: "not_observed" if reason is Reason.UNKNOWN else reason.value for reason in Reason
-}
-MANUAL: Final = "manual"  # held on or off by hand (the control select)
-BALANCING_OFF: Final = "balancing_off"  # the strip's balancing switch is off
-CLOSED: Final = "closed"  # the strip is shut down (smartmulti.shutdown)
-
-
-def _reason(balancing: StripBalancing, outlet: Outlet) -> str | None:
-    if outlet.override is not None:
-        return MANUAL
-    if (closing := balancing.closing) is not None and (
-        not outlet.exception or closing.include_exceptions
-    ):
-        return CLOSED
-    if (result := balancing.result) is None:
-        return None
-    if not result.enabled and not outlet.exception:
-        return BALANCING_OFF
-    if (decision := result.decision(outlet.id)) is None:
-        return None
-    return REASON_STATES.get(decision.reason)
-
-
-# Past this the estimate says only "not today": a laptop in its slow last percent, or one that
-# draws almost nothing, would read thousands of minutes.
-MAX_TIME_TO_FULL_S = 12 * 3600
-
-
-def _time_to_full(balancing: StripBalancing, outlet: Outlet) -> float | None:
-    """How long the laptop needs to be full while it charges; unknown while it waits (that
-    depends on its turn, shown by the reason) or when it is not within the day."""
-    if balancing.result is None or (decision := balancing.result.decision(outlet.id)) is None:
-        return None
-    ttf = decision.time_to_full_s
-    if ttf is None or not decision.on or ttf > MAX_TIME_TO_FULL_S:
-        return None
-    return round(ttf)
-
-
-def _waiting(balancing: StripBalancing) -> int | None:
-    """Laptops wanting charge with their outlet off; balancing off, the ones the guard holds."""
-    if (result := balancing.result) is None:
-        return None
-    if result.enabled:
-        return result.plan.waiting
-    return sum(
-        1
-        for outlet in balancing.data.state.outlets.values()
-        if not outlet.exception and outlet.status is OutletStatus.WAITING
-    )
+    value_fn: Callable[[CircuitPlanner], StateType]
 
 
 STRIP_SENSORS: tuple[SmartMultiStripSensorEntityDescription, ...] = (
@@ -185,7 +135,7 @@ BALANCING_SENSORS: tuple[SmartMultiBalancingSensorEntityDescription, ...] = (
         key="waiting",
         translation_key="waiting",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_waiting,
+        value_fn=waiting_laptops,
     ),
 )
 
@@ -194,8 +144,8 @@ OUTLET_BALANCING_SENSORS: tuple[SmartMultiOutletBalancingSensorEntityDescription
         key="reason",
         translation_key="reason",
         device_class=SensorDeviceClass.ENUM,
-        options=[*REASON_STATES.values(), MANUAL, BALANCING_OFF, CLOSED],
-        value_fn=_reason,
+        options=REASON_OPTIONS,
+        value_fn=outlet_reason,
     ),
     SmartMultiOutletBalancingSensorEntityDescription(
         key="time_to_full",
@@ -204,7 +154,7 @@ OUTLET_BALANCING_SENSORS: tuple[SmartMultiOutletBalancingSensorEntityDescription
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=0,
-        value_fn=_time_to_full,
+        value_fn=time_to_full,
     ),
 )
 
@@ -276,30 +226,33 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Strip sensors, then each outlet's; or a circuit's; or the users' (billing/entities.py)."""
-    if is_billing_entry(entry):
-        async_add_billing_sensors(entry, async_add_entities)
-        return
-    if is_circuit_entry(entry):
+    if is_strip_entry(entry):
+        async_add_entities(_strip_sensors(entry))
+    elif is_circuit_entry(entry):
         async_add_entities(
             SmartMultiCircuitSensor(entry.runtime_data, description)
             for description in CIRCUIT_SENSORS
         )
-        return
+    elif is_billing_entry(entry):
+        async_add_billing_sensors(entry, async_add_entities)
+
+
+def _strip_sensors(entry: StripConfigEntry) -> list[SensorEntity]:
     coordinator = entry.runtime_data.coordinator
-    balancing = entry.runtime_data.balancing
+    planner = entry.runtime_data.planner
     entities: list[SensorEntity] = [
         SmartMultiStripSensor(coordinator, description) for description in STRIP_SENSORS
     ]
     # Energy counters never shown going back (metering.py).
     entities.append(SmartMultiStripEnergySensor(coordinator))
     entities.extend(
-        SmartMultiBalancingSensor(coordinator, balancing, description)
+        SmartMultiBalancingSensor(coordinator, planner, description)
         for description in BALANCING_SENSORS
     )
     entities.append(SmartMultiLastPairingSensor(coordinator))
     for outlet_id in coordinator.data.state.outlets:
         # The battery the balancer uses (battery.py), who reports it (pairing.py).
-        entities.append(SmartMultiBatterySensor(coordinator, balancing, outlet_id))
+        entities.append(SmartMultiBatterySensor(coordinator, planner, outlet_id))
         entities.append(SmartMultiPairedUserSensor(coordinator, outlet_id))
         entities.append(SmartMultiOutletEnergySensor(coordinator, outlet_id))
         entities.extend(
@@ -307,10 +260,10 @@ async def async_setup_entry(
             for description in OUTLET_SENSORS
         )
         entities.extend(
-            SmartMultiOutletBalancingSensor(coordinator, balancing, outlet_id, description)
+            SmartMultiOutletBalancingSensor(coordinator, planner, outlet_id, description)
             for description in OUTLET_BALANCING_SENSORS
         )
-    async_add_entities(entities)
+    return entities
 
 
 class SmartMultiStripSensor(SmartMultiEntity, SensorEntity):
@@ -352,16 +305,16 @@ class SmartMultiBalancingSensor(BalancingEntityMixin, SmartMultiEntity, SensorEn
     def __init__(
         self,
         coordinator: SmartMultiCoordinator,
-        balancing: StripBalancing,
+        planner: StripPlanner,
         description: SmartMultiBalancingSensorEntityDescription,
     ) -> None:
         super().__init__(coordinator, description.key)
-        self.balancing = balancing
+        self.planner = planner
         self.entity_description = description
 
     @property
     def native_value(self) -> StateType:
-        return self.entity_description.value_fn(self.balancing)
+        return self.entity_description.value_fn(self.planner)
 
 
 class SmartMultiOutletBalancingSensor(BalancingEntityMixin, SmartMultiOutletEntity, SensorEntity):
@@ -370,24 +323,24 @@ class SmartMultiOutletBalancingSensor(BalancingEntityMixin, SmartMultiOutletEnti
     def __init__(
         self,
         coordinator: SmartMultiCoordinator,
-        balancing: StripBalancing,
+        planner: StripPlanner,
         outlet_id: int,
         description: SmartMultiOutletBalancingSensorEntityDescription,
     ) -> None:
         super().__init__(coordinator, outlet_id, description.key)
-        self.balancing = balancing
+        self.planner = planner
         self.entity_description = description
 
     @property
     def native_value(self) -> StateType:
-        return self.entity_description.value_fn(self.balancing, self.outlet)
+        return self.entity_description.value_fn(self.planner, self.outlet)
 
 
 class SmartMultiCircuitSensor(SmartMultiCircuitEntity, SensorEntity):
     entity_description: SmartMultiCircuitSensorEntityDescription
 
     def __init__(
-        self, circuit: CircuitBalancing, description: SmartMultiCircuitSensorEntityDescription
+        self, circuit: CircuitPlanner, description: SmartMultiCircuitSensorEntityDescription
     ) -> None:
         super().__init__(circuit, description.key)
         self.entity_description = description

@@ -17,10 +17,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .coordinator import SmartMultiConfigEntry, SmartMultiCoordinator
+from .client.models import Outlet
+from .coordinator import SmartMultiCoordinator
 from .entity import BalancingEntityMixin, SmartMultiEntity, SmartMultiOutletEntity
-from .models import Outlet
-from .site import StripBalancing
+from .entry_kinds import StripConfigEntry
+from .planning.strip import StripPlanner
 
 # One command at a time: the agent runs on a Raspberry Pi.
 PARALLEL_UPDATES = 1
@@ -66,12 +67,12 @@ BALANCING = SwitchEntityDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: SmartMultiConfigEntry,
+    entry: StripConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     coordinator = entry.runtime_data.coordinator
     entities: list[SwitchEntity] = [
-        SmartMultiBalancingSwitch(coordinator, entry.runtime_data.balancing)
+        SmartMultiBalancingSwitch(coordinator, entry.runtime_data.planner)
     ]
     entities.extend(
         SmartMultiSwitch(coordinator, outlet_id, description)
@@ -115,21 +116,21 @@ class SmartMultiBalancingSwitch(
 
     entity_description = BALANCING
 
-    def __init__(self, coordinator: SmartMultiCoordinator, balancing: StripBalancing) -> None:
+    def __init__(self, coordinator: SmartMultiCoordinator, planner: StripPlanner) -> None:
         super().__init__(coordinator, BALANCING.key)
-        self.balancing = balancing
+        self.planner = planner
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         if (last := await self.async_get_last_state()) is not None and last.state == STATE_OFF:
-            self.balancing.async_set_enabled(False)
+            self.planner.async_set_enabled(False)
 
     @property
     def is_on(self) -> bool:
-        return self.balancing.settings.enabled
+        return self.planner.settings.enabled
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        self.balancing.async_set_enabled(True)
+        self.planner.async_set_enabled(True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        self.balancing.async_set_enabled(False)
+        self.planner.async_set_enabled(False)

@@ -1,25 +1,26 @@
 """Routes of ``/api/v1``. A request is validated whole before it may change anything.
 
-The module is longer than most: it is the one place where every route meets its token check,
-so reading what each route accepts means reading one file.
+The app, its middleware and every route with the token scope it requires (``access``); the
+JSON the routes answer with is built in ``views``. Over 400 lines on purpose: reading what each
+route accepts and who may call it means reading this one file.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 import contextlib
 import json
 import logging
 from pathlib import Path
 import time
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
-from pi_agent.api.connections import ConnectionGuard
+from pi_agent.api import views
+from pi_agent.api.access import LAPTOP, SCOPE, requires
+from pi_agent.api.context import CONTEXT, AgentContext, Handler
 from pi_agent.api.errors import ApiError, from_http_exception, invalid, unknown_outlet
-from pi_agent.api.events import EventHub
 from pi_agent.api.validation import (
     BATTERY,
     CREDENTIAL,
@@ -30,15 +31,15 @@ from pi_agent.api.validation import (
     RELAY,
     read_json,
 )
-from pi_agent.auth import FailureThrottle, Scope, Tokens
-from pi_agent.control.pairing import (
+from pi_agent.control.pairing.run import (
     PairingRefusedError,
-    Session,
+    PairingRun,
     UnknownPairingError,
     WrongWindowError,
 )
 from pi_agent.control.plan import Plan
-from pi_agent.control.strip import SettingsError, StripController, UnknownOutletError
+from pi_agent.control.settings import SettingsError
+from pi_agent.control.strip import UnknownOutletError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,98 +49,7 @@ MAX_BODY_BYTES = 64 * 1024
 KEEPALIVE_S = 15.0
 # A pairing answer is held until the laptop has something to do; a window is done well before.
 LONG_POLL_S = 5.0
-SCOPE = "smartmulti.scope"  # the granted token scope, stored on the request
-LAPTOP = "smartmulti.laptop"  # for a laptop credential: (its outlet, revoked)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class AgentContext(Protocol):
-    """What the API needs from the running agent."""
-
-    controller: StripController
-    tokens: Tokens
-    hub: EventHub
-    throttle: FailureThrottle
-    connections: ConnectionGuard
-
-    def info(self) -> dict[str, Any]: ...
-
-    def now(self) -> float: ...
-
-    def settings_changed(self) -> None: ...
-
-    async def save_settings(self) -> bool: ...
-
-    async def next_sample(self) -> None: ...
-
-
-CONTEXT: web.AppKey[AgentContext] = web.AppKey("context")
 OPENAPI: web.AppKey[bytes] = web.AppKey("openapi", bytes)
-
-
-def requires(scope: Scope) -> Callable[[Handler], Handler]:
-    """Bearer-token check; ``reporter`` and ``laptop`` routes also accept the admin token.
-
-    ``reporter`` (the token every coworker's reporter shares) only starts and answers
-    pairings; ``laptop`` (a credential a pairing issued for one outlet) only reports that
-    outlet's battery, which the handler checks.
-    """
-
-    def decorate(handler: Handler) -> Handler:
-        async def checked(request: web.Request) -> web.StreamResponse:
-            context = request.app[CONTEXT]
-            client = request.remote or "?"
-            wait = context.throttle.wait_before_checking(client, time.monotonic())
-            if wait is None:
-                raise ApiError(
-                    429,
-                    "too_many_attempts",
-                    "too many invalid tokens presented to this strip; try again later",
-                    retry_after_s=context.throttle.max_wait_s,
-                )
-            if wait:
-                await asyncio.sleep(wait)
-            header = request.headers.get("Authorization", "")
-            scheme, _, presented = header.partition(" ")
-            # RFC 9110: the scheme is case-insensitive ("bearer" is "Bearer").
-            bearer = scheme.lower() == "bearer"
-            presented = presented.strip()
-            granted = context.tokens.scope_of(presented) if bearer else None
-            if granted is None and bearer and presented:
-                laptop = context.controller.pairing.credentials.lookup(presented)
-                if laptop is not None:
-                    granted = "laptop"
-                    request[LAPTOP] = laptop
-            if granted is None:
-                delay = context.throttle.failed(client, time.monotonic())
-                if delay:
-                    await asyncio.sleep(delay)
-                raise ApiError(401, "unauthorized", "missing or invalid bearer token")
-            if granted == "admin":  # every coworker holds the reporter token: no pass for it
-                context.throttle.succeeded(client)
-            context.connections.authenticated(request)
-            if scope == "admin" and granted != "admin":
-                raise ApiError(403, "forbidden", "this token may only report battery data and pair")
-            if scope == "reporter" and granted == "laptop":
-                raise ApiError(
-                    403, "forbidden", "a laptop credential only reports its outlet's battery"
-                )
-            if scope == "laptop" and granted == "reporter":
-                raise ApiError(
-                    403,
-                    "credential_required",
-                    "the shared reporter token only starts a pairing: battery reports need the "
-                    "credential the pairing gave this laptop",
-                )
-            request[SCOPE] = granted
-            return await handler(request)
-
-        checked.__name__ = handler.__name__
-        checked.__doc__ = handler.__doc__
-        return checked
-
-    return decorate
 
 
 @web.middleware
@@ -208,7 +118,9 @@ async def _saved(context: AgentContext) -> None:
 
 def _outlet_response(context: AgentContext, outlet_id: int) -> web.Response:
     controller = context.controller
-    return web.json_response(controller.outlet_view(controller.outlet(outlet_id), context.now()))
+    return web.json_response(
+        views.outlet_view(controller, controller.outlet(outlet_id), context.now())
+    )
 
 
 async def get_info(request: web.Request) -> web.Response:
@@ -223,7 +135,7 @@ async def get_openapi(request: web.Request) -> web.Response:
 @requires("admin")
 async def get_state(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
-    return web.json_response(context.controller.snapshot(context.now()))
+    return web.json_response(views.strip_view(context.controller, context.now()))
 
 
 @requires("admin")
@@ -273,11 +185,8 @@ async def post_battery(request: web.Request) -> web.Response:
                 403, "wrong_outlet", f"this laptop's credential is for outlet {credential_outlet}"
             )
         if revoked:  # the laptop left (or another paired): nothing it says is recorded
-            outlet = context.controller.outlet_view(
-                context.controller.outlet(outlet_id), context.now()
-            )
             return web.json_response(
-                {"id": outlet_id, "battery": outlet["battery"], "pair_again": True}
+                views.battery_answer(context.controller, outlet_id, context.now(), pair_again=True)
             )
     pair_again = context.controller.report_battery(
         outlet_id,
@@ -287,9 +196,8 @@ async def post_battery(request: web.Request) -> web.Response:
         user=body.get("user"),
         from_laptop=from_laptop,
     )
-    outlet = context.controller.outlet_view(context.controller.outlet(outlet_id), context.now())
     return web.json_response(
-        {"id": outlet_id, "battery": outlet["battery"], "pair_again": pair_again}
+        views.battery_answer(context.controller, outlet_id, context.now(), pair_again=pair_again)
     )
 
 
@@ -306,9 +214,7 @@ async def post_outlet_credential(request: web.Request) -> web.Response:
     user = body.get("user")
     credential = context.controller.pairing.issue_credential(outlet_id, user, context.now())
     context.settings_changed()
-    return web.json_response(
-        {"outlet": outlet_id, "user": user, "credential": credential}, status=201
-    )
+    return web.json_response(views.credential_answer(outlet_id, user, credential), status=201)
 
 
 @requires("admin")
@@ -321,7 +227,7 @@ async def delete_outlet_pairing(request: web.Request) -> web.Response:
     return _outlet_response(context, outlet_id)
 
 
-def _pairing(request: web.Request) -> Session:
+def _pairing(request: web.Request) -> PairingRun:
     try:
         return request.app[CONTEXT].controller.pairing.get(request.match_info["pairing_id"])
     except UnknownPairingError:
@@ -329,24 +235,23 @@ def _pairing(request: web.Request) -> Session:
 
 
 async def _pairing_response(
-    context: AgentContext, session: Session, status: int = 200
+    context: AgentContext, run: PairingRun, status: int = 200
 ) -> web.Response:
     """Answer once the laptop has something to do: read its plugged flag, or read the result.
 
     Holding the answer until the relays have settled means the laptop never reads its flag too
     early, whatever the network's delay, and needs no clock of its own.
     """
-    pairing = context.controller.pairing
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LONG_POLL_S
-    view = pairing.view(session, for_reporter=True)
+    view = views.pairing_view(run, for_reporter=True)
     while view["status"] == "running" and not view["observe"]:
         remaining = deadline - loop.time()
         if remaining <= 0:
             break
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(context.next_sample(), remaining)
-        view = pairing.view(session, for_reporter=True)
+        view = views.pairing_view(run, for_reporter=True)
     return web.json_response(view, status=status)
 
 
@@ -356,43 +261,40 @@ async def post_pairing(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     body = await read_json(request, PAIRING_START)
     try:
-        session = context.controller.pairing.start(
+        run = context.controller.pairing.start(
             plugged=body["plugged"], user=body.get("user"), now=context.now()
         )
     except PairingRefusedError as refusal:
         raise ApiError(
             409, refusal.code, refusal.message, retry_after_s=refusal.retry_after_s
         ) from None
-    return await _pairing_response(context, session, status=201)
+    return await _pairing_response(context, run, status=201)
 
 
 @requires("reporter")
 async def get_pairing(request: web.Request) -> web.Response:
-    context = request.app[CONTEXT]
-    return web.json_response(context.controller.pairing.view(_pairing(request), for_reporter=True))
+    return web.json_response(views.pairing_view(_pairing(request), for_reporter=True))
 
 
 @requires("reporter")
 async def post_pairing_answer(request: web.Request) -> web.Response:
     """The laptop's plugged flag for the window it was asked about."""
     context = request.app[CONTEXT]
-    session = _pairing(request)
+    run = _pairing(request)
     body = await read_json(request, PAIRING_ANSWER)
     try:
-        context.controller.pairing.observe(
-            session.id, body["window"], body["plugged"], context.now()
-        )
+        context.controller.pairing.observe(run.id, body["window"], body["plugged"], context.now())
     except WrongWindowError as err:
         raise ApiError(409, "wrong_window", str(err)) from None
-    return await _pairing_response(context, session)
+    return await _pairing_response(context, run)
 
 
 @requires("reporter")
 async def delete_pairing(request: web.Request) -> web.Response:
     """Stop a pairing (the reporter is quitting); its relays go back as they were."""
     context = request.app[CONTEXT]
-    session = context.controller.pairing.cancel(_pairing(request).id, context.now())
-    return web.json_response(context.controller.pairing.view(session, for_reporter=True))
+    run = context.controller.pairing.cancel(_pairing(request).id, context.now())
+    return web.json_response(views.pairing_view(run, for_reporter=True))
 
 
 @requires("admin")
@@ -431,20 +333,12 @@ async def post_plan(request: web.Request) -> web.Response:
     # The exception outlets stay on whatever the budget: a budget below their draw is clamped.
     exceptions_w = controller.exceptions_draw_w(now) if plan.exceptions_on else 0.0
     limit_w = min(controller.strip.hard_limit_w, max(plan.budget_w, exceptions_w))
-    return web.json_response(
-        {
-            "accepted": True,
-            "expires_at": plan.received_wall + plan.ttl_s,
-            "ttl_s": plan.ttl_s,
-            "limit_w": round(limit_w, 2),
-            "limit_clamped": limit_w > min(plan.budget_w, controller.strip.hard_limit_w),
-        }
-    )
+    return web.json_response(views.plan_answer(plan, limit_w, controller.strip.hard_limit_w))
 
 
 def _plan_shape(saved: dict[str, Any] | None) -> dict[str, Any] | None:
     """A plan without its times: Home Assistant renews the same plan often, and only a change
-    of what it asks needs an immediate save (the lease's renewal rides the periodic save)."""
+    of what it asks needs an immediate save (a renewal, the same plan with a new ttl, rides the periodic save)."""
     if saved is None:
         return None
     return {k: v for k, v in saved.items() if k not in ("received_wall", "ttl_s")}
@@ -470,7 +364,7 @@ async def get_events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    queue, first = context.hub.subscribe(context.controller.snapshot(context.now()))
+    queue, first = context.hub.subscribe(views.strip_view(context.controller, context.now()))
     try:
         await response.write(first)
         while True:

@@ -10,7 +10,7 @@ from aiohttp import web
 import voluptuous as vol
 
 from pi_agent.api.errors import ApiError, invalid
-from pi_agent.control.pairing import MAX_WINDOWS
+from pi_agent.control.pairing.run import MAX_WINDOWS
 from pi_agent.control.plan import MAX_TTL_S
 from pi_agent.validators import NAME, boolean, integer, is_unknown_key, number
 

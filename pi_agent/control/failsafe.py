@@ -1,6 +1,6 @@
 """What the strip does alone: fair turns for every outlet under the failsafe budget.
 
-Used at start-up and whenever Home Assistant's plan lease has expired. It knows nothing about
+Used at start-up and whenever Home Assistant's plan has expired. It knows nothing about
 batteries or users, so it is a plain round robin, like a charge point's default profile: the
 outlet that has waited longest goes next, a turn lasts ``rotation_s`` when someone is waiting,
 and any headroom left by idle or tapering laptops is given to the next in line.

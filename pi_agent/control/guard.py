@@ -14,7 +14,7 @@ class Guard:
     """Decides when an overload has lasted long enough to act on.
 
     Like Tasmota's MaxPowerHold, a short excursion above the limit (a charger's inrush, a noisy
-    sample) is tolerated for ``hold_s``; a lowered limit (a smaller budget, the lease expiring)
+    sample) is tolerated for ``hold_s``; a lowered limit (a smaller budget, the plan expiring)
     is enforced at once, since the new limit is someone else's circuit protection.
     """
 

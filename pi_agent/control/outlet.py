@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 import math
 
+from pi_agent.control.admission import counted_w, switch_on_w
 from pi_agent.hardware.base import Reading
 
 # Below this an outlet is idle: nothing plugged, or a laptop that is full and asleep.
@@ -65,17 +67,14 @@ class OutletState:
         return self.max_power_w if measured is None else measured
 
     def reserve_w(
-        self, now: float, stale_after_s: float, settle_s: float, switch_on_w: float | None = None
+        self, now: float, stale_after_s: float, settle_s: float, expected_w: float | None = None
     ) -> float:
-        """Draw as admission counts it: a just-switched outlet also counts at its max.
-
-        A charger negotiates for a second or two before drawing its full power, so a fresh
-        reading right after switch-on would under-count it and let too many outlets on.
-        """
-        draw = self.guard_w(now, stale_after_s)
-        if self.relay_on and now - self.last_switch_at < settle_s:
-            return max(draw, self.max_power_w if switch_on_w is None else switch_on_w)
-        return draw
+        """Draw as admission counts it (``admission.counted_w``): an outlet still settling after
+        its switch-on counts at least at ``expected_w`` (the plan's estimate), or its max."""
+        settling = self.relay_on and now - self.last_switch_at < settle_s
+        return counted_w(
+            self.guard_w(now, stale_after_s), settling, switch_on_w(self.max_power_w, expected_w)
+        )
 
     def can_switch(self, on: bool, now: float, min_on_s: float, min_off_s: float) -> bool:
         """Minimum on/off times protect relays and laptops from flapping."""
@@ -85,3 +84,8 @@ class OutletState:
     @property
     def fault(self) -> str | None:
         return self.relay_fault or self.meter_fault or self.guard_fault
+
+
+def exceptions_max_w(outlets: Iterable[OutletState], *, excluding: int | None = None) -> float:
+    """What the exception outlets may draw together: they are on whatever the budget."""
+    return sum(o.max_power_w for o in outlets if o.exception and o.id != excluding)

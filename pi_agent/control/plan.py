@@ -1,13 +1,17 @@
-"""Home Assistant's plan: which balanced outlets to power, in what priority, for how long."""
+"""Home Assistant's plan: which balanced outlets to power, in what priority, for how long.
+
+The plan is saved with the counters and taken back after a restart, so a strip closed for the
+night stays closed when its agent restarts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 OnExpiry = Literal["failsafe", "off"]
-MAX_TTL_S = 7 * 86400.0  # a shutdown lease may cover a long weekend
+MAX_TTL_S = 7 * 86400.0  # a plan sent at shutdown may cover a long weekend
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +32,53 @@ class Plan:
     @property
     def expires_at(self) -> float:
         return self.received_at + self.ttl_s
+
+
+def plan_state(plan: Plan | None) -> dict[str, Any] | None:
+    """The plan as saved with the counters: a closed strip must stay closed after a restart."""
+    if plan is None:
+        return None
+    return {
+        "on": sorted(plan.on),
+        "priority": list(plan.priority),
+        "budget_w": plan.budget_w,
+        "ttl_s": plan.ttl_s,
+        "received_wall": plan.received_wall,
+        "on_expiry": plan.on_expiry,
+        "exceptions_on": plan.exceptions_on,
+        "reserve_w": {str(k): v for k, v in plan.reserve_w.items()},
+    }
+
+
+def restored_plan(saved: Mapping[str, Any], now: float, wall_now: float, count: int) -> Plan:
+    """A saved plan taken back; its ttl runs on by the wall time the agent was away.
+
+    The monotonic clock restarts with the process, so the plan's age comes from the wall
+    clock. A wall clock that went back (a Pi without a real-time clock booting in 1970)
+    cannot tell how long the agent was away: the plan counts as expired, which keeps a
+    closed strip closed (``on_expiry: off``) and never extends a plan.
+    """
+    on = [int(o) for o in saved["on"]]
+    priority = [int(o) for o in saved["priority"]]
+    reserve = {int(k): float(v) for k, v in dict(saved.get("reserve_w", {})).items()}
+    if any(not 1 <= oid <= count for oid in (*on, *priority, *reserve)):
+        raise ValueError("the saved plan names an outlet this strip does not have")
+    on_expiry = saved.get("on_expiry", "failsafe")
+    if on_expiry not in ("failsafe", "off"):
+        raise ValueError(f"unknown on_expiry {on_expiry!r}")
+    ttl = float(saved["ttl_s"])
+    received_wall = float(saved["received_wall"])
+    elapsed = wall_now - received_wall
+    if not 0 <= elapsed <= ttl:
+        elapsed = ttl
+    return Plan(
+        on=frozenset(on),
+        priority=tuple(priority),
+        budget_w=float(saved["budget_w"]),
+        ttl_s=ttl,
+        received_at=now - elapsed,
+        received_wall=received_wall,
+        on_expiry=on_expiry,
+        exceptions_on=bool(saved.get("exceptions_on", True)),
+        reserve_w=reserve,
+    )

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from pi_agent.api.events import EventHub
+from pi_agent.api.views import strip_view
 from pi_agent.runtime import Agent
 from pi_agent.simulation import SIM_STRIP
 from tests.support.agent import build_agent
@@ -97,7 +98,7 @@ async def test_relay_change_arrives_from_the_sample_that_makes_it(
 async def test_unchanged_samples_send_nothing(stepped: tuple[Agent, str]) -> None:
     agent, _ = stepped
     hub = EventHub(refresh_s=3600)
-    snapshot = agent.controller.snapshot(agent.now())
+    snapshot = strip_view(agent.controller, agent.now())
     queue, _ = hub.subscribe(snapshot)
     hub.publish(snapshot, 1.0)
     assert queue.empty()
@@ -108,7 +109,7 @@ async def test_measurement_wobble_inside_the_deadband_is_not_sent(
 ) -> None:
     agent, _ = stepped
     hub = EventHub(refresh_s=3600)
-    snapshot = agent.controller.snapshot(agent.now())
+    snapshot = strip_view(agent.controller, agent.now())
     queue, _ = hub.subscribe(snapshot)
     wobbled = json.loads(json.dumps(snapshot))
     wobbled["outlets"][0]["power_w"] += 0.3
@@ -124,7 +125,7 @@ async def test_slow_reader_is_dropped_rather_than_slowing_the_agent(
 ) -> None:
     agent, _ = stepped
     hub = EventHub(refresh_s=0.0)
-    snapshot = agent.controller.snapshot(agent.now())
+    snapshot = strip_view(agent.controller, agent.now())
     queue, _ = hub.subscribe(snapshot)
     for second in range(1, 400):
         snapshot["total_power_w"] = float(second * 10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pi_agent.api.views import outlet_view
 from pi_agent.control.plan import Plan
 from pi_agent.control.strip import StripController
 from pi_agent.sim.hardware import MeterFault, SimMeter, SimRelay
@@ -61,7 +62,7 @@ class SimStrip:
         return {o.id for o in self.controller.outlets if o.relay_on and not o.exception}
 
     def view(self, outlet_id: int) -> dict[str, object]:
-        return self.controller.outlet_view(self.controller.outlet(outlet_id), self.now)
+        return outlet_view(self.controller, self.controller.outlet(outlet_id), self.now)
 
 
 def charging_strip() -> SimStrip:
@@ -126,24 +127,24 @@ def test_a_welded_relay_is_reported_and_its_draw_counted() -> None:
     assert strip.view(welded)["fault"] is None
 
 
-def test_a_clock_jump_neither_inflates_energy_nor_breaks_the_lease() -> None:
+def test_a_clock_jump_neither_inflates_energy_nor_breaks_the_plans_expiry() -> None:
     strip = charging_strip()
     before = strip.controller.energy_total_wh()
     strip.step(dt=7200)  # suspended for two hours
     assert strip.controller.energy_total_wh() - before <= 600 * 5 / 3600
-    assert strip.controller.mode == "failsafe"  # the hour's lease ran out while suspended
+    assert strip.controller.mode == "failsafe"  # the hour's plan ran out while suspended
     assert strip.true_totals[-1] <= STRIP.failsafe_budget_w
     strip.step(dt=-30)  # and backwards
     assert strip.controller.energy_total_wh() >= before
 
 
-def test_lease_expiry_falls_back_to_failsafe_within_the_ttl_and_back_on_a_new_plan() -> None:
+def test_plan_expiry_falls_back_to_failsafe_within_the_ttl_and_back_on_a_new_plan() -> None:
     strip = SimStrip()
     strip.plan(list(range(1, 16)), budget_w=600, ttl_s=30)
     strip.run(29.8)
     assert strip.controller.mode == "planned"
     strip.run(0.4)
-    assert strip.controller.mode == "failsafe"  # at the first sample past the lease
+    assert strip.controller.mode == "failsafe"  # at the first sample past the plan's ttl
     strip.true_totals.clear()
     strip.run(120)
     assert max(strip.true_totals) <= STRIP.failsafe_budget_w

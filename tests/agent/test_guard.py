@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pi_agent.api.views import outlet_view
 from pi_agent.control.guard import Guard
 from pi_agent.hardware.base import MeterError
 
@@ -89,7 +90,7 @@ def test_shed_outlet_is_not_switched_back_on_during_backoff() -> None:
     harness.loads[2] = 300
     harness.run(30)
     assert harness.on() == {1}
-    assert harness.controller.outlet_view(harness.controller.outlet(2), harness.now)["state"] == (
+    assert outlet_view(harness.controller, harness.controller.outlet(2), harness.now)["state"] == (
         "waiting"
     )
     harness.run(35)
@@ -125,5 +126,5 @@ def test_a_lowered_budget_cuts_the_outlets_the_plan_dropped_first_without_a_trip
     harness.step()
     assert harness.on() == {1, 3}
     assert harness.controller.guard.trips == 0
-    view = harness.controller.outlet_view(harness.controller.outlet(2), harness.now)
+    view = outlet_view(harness.controller, harness.controller.outlet(2), harness.now)
     assert view["state"] == "off"  # not held off by a guard back-off: the plan wants it off

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pi_agent.api.views import outlet_state_name, strip_view
 from pi_agent.config import ConfigError, parse_config
-from pi_agent.control.strip import SettingsError
+from pi_agent.control.settings import SettingsError
 
 from .harness import Harness
 
@@ -55,7 +56,7 @@ def test_a_budget_below_the_exceptions_draw_is_clamped_and_balanced_outlets_get_
     harness.plan([1, 2], budget_w=0)
     harness.run(2)
     assert harness.on() == {3}  # the lamp stays on: the budget is clamped to its 40 W
-    snapshot = harness.controller.snapshot(harness.now)
+    snapshot = strip_view(harness.controller, harness.now)
     assert snapshot["budget_w"] == 0
     assert snapshot["limit_w"] == pytest.approx(40)
     assert snapshot["limit_clamped"] is True
@@ -85,7 +86,7 @@ def test_the_guard_sheds_exception_outlets_last_rather_than_exceed_the_hard_limi
     assert totals[-1] <= 1000
     assert harness.controller.outlet(3).fault is not None
     assert harness.controller.outlet(4).fault is None
-    assert harness.controller.outlet_state_name(harness.controller.outlet(3)) == "fault"
+    assert outlet_state_name(harness.controller, harness.controller.outlet(3)) == "fault"
     harness.loads[3] = 100  # repaired: back on after the back-off, and the fault clears
     harness.run(65)
     assert 3 in harness.on()

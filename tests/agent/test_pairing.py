@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from pi_agent.control.pairing import WINDOW_S, PairingRefusedError, Session
+from pi_agent.api.views import pairing_view, strip_view
+from pi_agent.control.pairing.run import WINDOW_S, PairingRefusedError, PairingRun
 from pi_agent.control.plan import Plan
 from tests.support.agent import build_agent
 
@@ -82,18 +83,18 @@ async def planned_strip(data_dir: Path, on: Iterable[int]) -> Strip:
 
 async def pair(strip: Strip, laptop: Laptop, *, answers: int | None = None) -> dict[str, Any]:
     """Run a pairing until its relays are released; stop answering after ``answers``."""
-    session = strip.pairing.start(plugged=laptop.plugged(), user="Amina", now=strip.now)
+    run = strip.pairing.start(plugged=laptop.plugged(), user="Amina", now=strip.now)
     given = 0
     for _ in range(round(60 / strip.controller.strip.sample_period_s)):
         if not strip.pairing.active:
             break
-        view = strip.pairing.view(session)
+        view = pairing_view(run)
         if view["observe"] and (answers is None or given < answers):
-            strip.pairing.observe(session.id, view["window"], laptop.plugged(), strip.now)
+            strip.pairing.observe(run.id, view["window"], laptop.plugged(), strip.now)
             given += 1
         await strip.step()
     assert not strip.pairing.active
-    return strip.pairing.view(session)
+    return pairing_view(run)
 
 
 def others(outlet: int) -> list[int]:
@@ -135,23 +136,23 @@ async def test_every_window_is_answered_within_three_seconds_of_its_start(
 ) -> None:
     strip = await planned_strip(tmp_path, others(9)[:5])
     laptop = Laptop(strip, 9)
-    session: Session = strip.pairing.start(plugged=laptop.plugged(), user=None, now=strip.now)
+    run: PairingRun = strip.pairing.start(plugged=laptop.plugged(), user=None, now=strip.now)
     durations = []
     while strip.pairing.active:
-        view = strip.pairing.view(session)
+        view = pairing_view(run)
         if view["observe"]:
-            durations.append(strip.now - session.window.started_at)
-            strip.pairing.observe(session.id, view["window"], laptop.plugged(), strip.now)
+            durations.append(strip.now - run.window.started_at)
+            strip.pairing.observe(run.id, view["window"], laptop.plugged(), strip.now)
         await strip.step()
-    assert session.status == "paired"
-    assert len(durations) == session.flips + 1  # the baseline, then each window
+    assert run.status == "paired"
+    assert len(durations) == run.flips + 1  # the baseline, then each window
     assert max(durations) <= WINDOW_S
 
 
 async def test_paired_user_confidence_and_windows_are_in_the_state(tmp_path: Path) -> None:
     strip = await planned_strip(tmp_path, [3, 4, 5, 6, 7])
     await pair(strip, Laptop(strip, 6))
-    state = strip.controller.snapshot(strip.now)
+    state = strip_view(strip.controller, strip.now)
     assert state["pairing"]["status"] == "paired"
     assert state["pairing"]["outlet"] == 6
     assert 1 <= state["pairing"]["windows"] <= 5
@@ -192,9 +193,9 @@ async def test_pairing_is_refused_when_only_exception_outlets_are_on(tmp_path: P
 async def test_outlets_that_have_a_reporter_take_no_part(tmp_path: Path) -> None:
     strip = await planned_strip(tmp_path, [1, 2, 3, 4, 5])
     strip.controller.report_battery(2, 50, True, strip.now, user="Bastien", from_laptop=True)
-    session = strip.pairing.start(plugged=True, user=None, now=strip.now)
-    assert 2 not in session.group
-    assert LAMP not in session.group
+    run = strip.pairing.start(plugged=True, user=None, now=strip.now)
+    assert 2 not in run.group
+    assert LAMP not in run.group
 
 
 async def test_outlet_that_took_part_within_the_last_minute_is_refused_until_it_cools_down(
@@ -297,11 +298,11 @@ async def test_guard_sheds_held_outlets_when_the_budget_drops_mid_window(
 ) -> None:
     strip = await planned_strip(tmp_path, [1, 2, 3, 4, 5])
     laptop = Laptop(strip, 11)  # off: its window switches outlets on
-    session = strip.pairing.start(plugged=laptop.plugged(), user=None, now=strip.now)
-    while session.window.number < 1:  # answer the baseline: window 1 starts
-        view = strip.pairing.view(session)
+    run = strip.pairing.start(plugged=laptop.plugged(), user=None, now=strip.now)
+    while run.window.number < 1:  # answer the baseline: window 1 starts
+        view = pairing_view(run)
         if view["observe"]:
-            strip.pairing.observe(session.id, view["window"], laptop.plugged(), strip.now)
+            strip.pairing.observe(run.id, view["window"], laptop.plugged(), strip.now)
         await strip.step()
     await strip.run(1)  # the window's switch-ons are under way
     held_on = {o.id for o in strip.controller.outlets if o.held and o.relay_on}
@@ -313,12 +314,12 @@ async def test_guard_sheds_held_outlets_when_the_budget_drops_mid_window(
     assert shed  # the guard switched off outlets the pairing held
     strip.over_limit.clear()
     while strip.pairing.active:
-        view = strip.pairing.view(session)
+        view = pairing_view(run)
         if view["observe"]:
-            strip.pairing.observe(session.id, view["window"], laptop.plugged(), strip.now)
+            strip.pairing.observe(run.id, view["window"], laptop.plugged(), strip.now)
         await strip.step()
     assert strip.over_limit == []
-    assert session.outlet in (None, 11)
+    assert run.outlet in (None, 11)
 
 
 # ---------------------------------------------------------------------- after pairing
@@ -380,17 +381,17 @@ async def test_a_pairing_delays_the_plans_switch_ons_by_at_most_one_window(
         strip = await planned_strip(data_dir, [9, 10, 11, 12])
         for outlet in (1, 2, 3, 4):  # these laptops have reporters: outside any pairing
             strip.controller.report_battery(outlet, 50, False, strip.now, from_laptop=True)
-        session = None
+        run = None
         if pairing:
-            session = strip.pairing.start(plugged=True, user=None, now=strip.now)
+            run = strip.pairing.start(plugged=True, user=None, now=strip.now)
         strip.plan(sorted(wanted), reserve_w=dict.fromkeys(wanted, 40.0))
         asked = strip.now
         while not new <= strip.on() and strip.now - asked < 30:
-            if session is not None:
-                view = strip.pairing.view(session)
+            if run is not None:
+                view = pairing_view(run)
                 if view["observe"]:
                     plugged = strip.world.relay(9)
-                    strip.pairing.observe(session.id, view["window"], plugged, strip.now)
+                    strip.pairing.observe(run.id, view["window"], plugged, strip.now)
             await strip.step()
         assert new <= strip.on()
         return strip.now - asked

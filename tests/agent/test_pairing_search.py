@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pi_agent.control.pairing_search import (
+from pi_agent.control.pairing.search import (
     INFEASIBLE,
     OUTSIDE,
     Answer,

@@ -1,4 +1,4 @@
-"""A saved plan taken back after a restart: the lease runs on by the time the agent was away."""
+"""A saved plan taken back after a restart: its ttl runs on by the time the agent was away."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pi_agent.api.views import strip_view
 from tests.support.agent import build_agent
 
 from .harness import WALL0, Harness
@@ -31,14 +32,16 @@ def test_a_closed_plan_restored_keeps_the_strip_closed_until_its_expiry_and_afte
     fresh.run(5)
     assert fresh.controller.mode == "planned"
     assert fresh.on() == {3}
-    assert fresh.controller.snapshot(fresh.now)["plan"]["expires_in_s"] == pytest.approx(533, abs=2)
+    assert strip_view(fresh.controller, fresh.now)["plan"]["expires_in_s"] == pytest.approx(
+        533, abs=2
+    )
     fresh = restarted(harness, away_s=3600)  # expired while the agent was down
     fresh.run(5)
     assert fresh.controller.mode == "off"
     assert fresh.on() == {3}
 
 
-def test_a_wall_clock_gone_back_counts_the_lease_as_expired_and_never_extends_it() -> None:
+def test_a_wall_clock_gone_back_counts_the_plan_as_expired_and_never_extends_it() -> None:
     harness = Harness(3, exceptions=[3], loads={1: 50, 2: 50, 3: 40}, min_on_s=0)
     harness.plan([1, 2], budget_w=500, ttl_s=600)
     harness.run(2)

@@ -11,6 +11,7 @@ import sys
 from gpiozero.pins.mock import MockFactory
 import pytest
 
+from pi_agent.api.views import outlet_view
 from pi_agent.auth import Tokens
 from pi_agent.config import load_config
 from pi_agent.hardware.build import build_hardware
@@ -53,7 +54,7 @@ async def test_real_hardware_path_reads_ina219s_and_drives_gpio(tmp_path: Path) 
     lamp = agent.controller.outlet(16)
     assert lamp.relay_on  # exception outlet on at the first sample
     assert not factory.pin(26).state  # active-low: its pin is driven low
-    view = agent.controller.outlet_view(agent.controller.outlet(1), agent.now())
+    view = outlet_view(agent.controller, agent.controller.outlet(1), agent.now())
     assert view["voltage_v"] == pytest.approx(20.0, abs=0.01)
     agent.shutdown_hardware()
 

@@ -6,6 +6,8 @@ import itertools
 
 import pytest
 
+from pi_agent.api.views import outlet_view
+
 from .harness import Harness
 
 
@@ -96,7 +98,7 @@ def test_plan_reserve_never_exceeds_the_outlet_max_power() -> None:
     assert harness.on() == {1}  # counted at 100 W (its max), not 500 W: the first one fits
 
 
-def test_lease_expiry_falls_back_to_failsafe() -> None:
+def test_plan_expiry_falls_back_to_failsafe() -> None:
     harness = Harness(3, loads={1: 90, 2: 90, 3: 90}, min_on_s=0, failsafe_budget_w=250)
     harness.plan([1], ttl_s=10)
     harness.run(5)
@@ -107,7 +109,7 @@ def test_lease_expiry_falls_back_to_failsafe() -> None:
     assert harness.on() == {1, 2}  # 90 + 90 measured; a third at 100 W max would pass 250
 
 
-def test_expired_lease_with_on_expiry_off_keeps_outlets_off() -> None:
+def test_expired_plan_with_on_expiry_off_keeps_outlets_off() -> None:
     harness = Harness(3, exceptions=[3], loads={1: 50, 3: 40}, min_on_s=0)
     harness.plan([], ttl_s=5, on_expiry="off")
     harness.run(10)
@@ -161,7 +163,7 @@ def test_a_manual_on_skips_the_minimum_off_time_but_not_admission() -> None:
     harness.controller.set_override(2, True)
     harness.run(10)
     assert harness.on() == {1}
-    view = harness.controller.outlet_view(harness.controller.outlet(2), harness.now)
+    view = outlet_view(harness.controller, harness.controller.outlet(2), harness.now)
     assert view["state"] == "waiting"
     assert view["target"] is True
 

@@ -18,6 +18,7 @@ def outlet_json(outlet_id: int = 1, **fields: Any) -> dict[str, Any]:
         "target": True,
         "override": None,
         "power_w": 60.0,
+        "idle": False,
         "current_a": 0.26,
         "voltage_v": 230.0,
         "energy_wh": 12.5,

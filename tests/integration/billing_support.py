@@ -17,7 +17,8 @@ from custom_components.smartmulti.billing.sessions import Session
 from custom_components.smartmulti.billing.setup import BILLING_UNIQUE_ID
 from custom_components.smartmulti.billing.users import SUBENTRY_USER
 from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
-from custom_components.smartmulti.coordinator import outlet_device_identifier
+from custom_components.smartmulti.entry_kinds import is_strip_entry
+from custom_components.smartmulti.identifiers import outlet_device_identifier
 from pi_agent.api.events import EventHub
 from tests.integration.devices import device_with
 
@@ -69,7 +70,7 @@ async def set_up(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
     await hass.async_block_till_done()
     for entry in entries:
         assert entry.state is ConfigEntryState.LOADED
-        if entry.data.get(CONF_KIND) is None:
+        if is_strip_entry(entry):
             coordinator = entry.runtime_data.coordinator
             await wait_for(lambda coordinator=coordinator: coordinator.stream_connected)
 

@@ -30,6 +30,7 @@ from custom_components.smartmulti.const import (
     DOMAIN,
     KIND_CIRCUIT,
 )
+from custom_components.smartmulti.entry_kinds import is_strip_entry
 from pi_agent.config import StripConfig
 from tests.support.agent import RunningAgent, start_agent
 
@@ -204,7 +205,7 @@ async def setup_entries(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
             assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     for entry in entries:
-        if entry.data.get(CONF_KIND) != KIND_CIRCUIT:
+        if is_strip_entry(entry):
             coordinator = entry.runtime_data.coordinator
             await wait_for(lambda coordinator=coordinator: coordinator.stream_connected)
 
@@ -218,7 +219,7 @@ async def report_battery(
     plugged: bool = True,
     user: str | None = None,
 ) -> dict[str, Any]:
-    """What a laptop's reporter does (issue 5): post its battery to the agent.
+    """What a laptop's reporter does: post its battery to the agent.
 
     The reporter holds its outlet's credential, as a manager issues it for a laptop whose outlet
     is known (``user`` names it; another user gets a new one, which revokes the previous one);

@@ -23,9 +23,9 @@ from custom_components.smartmulti.const import (
     CONF_BALANCING_INTERVAL,
     CONF_BATTERY_SENSORS,
     CONF_CIRCUIT,
-    LEASE_CYCLES,
+    PLAN_TTL_CYCLES,
 )
-from custom_components.smartmulti.site import StripBalancing
+from custom_components.smartmulti.planning.strip import StripPlanner
 from tests.support.agent import RunningAgent
 
 from .conftest import (
@@ -55,12 +55,12 @@ async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
     )
 
 
-async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: object) -> StripBalancing:
+async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: object) -> StripPlanner:
     entry = strip_entry(hass, agent, **options)
     await setup_entries(hass, entry)
-    balancing: StripBalancing = entry.runtime_data.balancing
-    await wait_for(lambda: balancing.result is not None and balancing.result.sent)
-    return balancing
+    planner: StripPlanner = entry.runtime_data.planner
+    await wait_for(lambda: planner.result is not None and planner.result.sent)
+    return planner
 
 
 async def _strip_with_three_laptops(hass: HomeAssistant, agent: RunningAgent) -> None:
@@ -80,15 +80,15 @@ def _on(agent: RunningAgent) -> set[int]:
 async def test_setup_hands_the_agent_a_plan_with_a_lease_of_three_cycles(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
-    balancing = await _strip(hass, agent)
+    planner = await _strip(hass, agent)
 
     plan = agent.agent.controller.plan
     assert plan is not None
-    assert plan.ttl_s == LEASE_CYCLES * 10  # the default cycle: 10 s
+    assert plan.ttl_s == PLAN_TTL_CYCLES * 10  # the default cycle: 10 s
     assert set(plan.priority) == set(BALANCED)
     assert plan.budget_w == 2000.0  # no budget set: the strip's hard limit
     await wait_for(lambda: agent.agent.controller.mode == "planned")
-    assert balancing.site.cycles >= 1
+    assert planner.site.cycles >= 1
 
 
 async def test_a_new_budget_is_in_force_within_one_cycle(
@@ -181,16 +181,16 @@ async def test_a_mapped_battery_sensor_reaches_the_engine(
         "23",
         {"device_class": "battery", "unit_of_measurement": "%"},
     )
-    balancing = await _strip(
+    planner = await _strip(
         hass, agent, **FAST_CYCLES, **{CONF_BATTERY_SENSORS: {"2": "sensor.macbook_battery_level"}}
     )
 
     def percent() -> float | None:
-        decision = balancing.result.decision(2) if balancing.result else None
+        decision = planner.result.decision(2) if planner.result else None
         return None if decision is None else decision.percent
 
     await wait_for(lambda: percent() == 23.0)
-    decision = balancing.result.decision(2)
+    decision = planner.result.decision(2)
     assert decision is not None
     assert not decision.estimated
 
@@ -205,8 +205,8 @@ async def test_a_mapped_battery_sensor_reaches_the_engine(
 async def test_unloading_hands_the_strip_to_its_failsafe_at_once(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
-    balancing = await _strip(hass, agent)
-    entry = hass.config_entries.async_get_entry(balancing.entry_id)
+    planner = await _strip(hass, agent)
+    entry = hass.config_entries.async_get_entry(planner.entry_id)
     assert entry is not None
     await wait_for(lambda: agent.agent.controller.mode == "planned")
 
@@ -214,26 +214,26 @@ async def test_unloading_hands_the_strip_to_its_failsafe_at_once(
 
     assert agent.agent.controller.plan is None
     await wait_for(lambda: agent.agent.controller.mode == "failsafe")
-    assert not balancing.site.strips
+    assert not planner.site.strips
 
 
 @pytest.mark.usefixtures("fast_reconnect")
 async def test_an_agent_that_restarts_gets_its_plan_back_at_once(
     hass: HomeAssistant, agent: RunningAgent, start_test_agent: AgentFactory
 ) -> None:
-    balancing = await _strip(hass, agent)  # cycles every 10 s: the restart must not wait
+    planner = await _strip(hass, agent)  # cycles every 10 s: the restart must not wait
     port = agent.port
     await agent.stop()
     await wait_for(lambda: hass.states.get(BUDGET).state == STATE_UNAVAILABLE)
-    assert not balancing.ready  # nothing is sent to it: its lease ends, its failsafe runs
+    assert not planner.ready  # nothing is sent to it: its plan expires, its failsafe runs
 
     back = await start_test_agent(port=port)  # same data dir and serial: the agent restarted
 
-    # The agent took back the plan it had saved (its lease runs on); a fresh one comes at once.
+    # The agent took back the plan it had saved (it has not expired); a fresh one comes at once.
     restored = back.agent.controller.plan
     await wait_for(lambda: back.agent.controller.plan not in (None, restored), limit_s=5.0)
     assert back.agent.controller.plan is not None
-    assert back.agent.controller.plan.ttl_s == LEASE_CYCLES * 10
+    assert back.agent.controller.plan.ttl_s == PLAN_TTL_CYCLES * 10
 
 
 async def test_settings_are_restored_after_a_restart(
@@ -257,11 +257,11 @@ async def test_settings_are_restored_after_a_restart(
         ],
     )
 
-    balancing = await _strip(hass, agent)
+    planner = await _strip(hass, agent)
 
-    assert balancing.settings.budget_w == 320.0
-    assert balancing.settings.strategy == "battery_priority"
-    assert not balancing.settings.enabled
+    assert planner.settings.budget_w == 320.0
+    assert planner.settings.strategy == "battery_priority"
+    assert not planner.settings.enabled
     plan = agent.agent.controller.plan
     assert plan is not None
     assert plan.budget_w == 320.0  # the very first plan already
@@ -271,15 +271,15 @@ async def test_a_reloaded_strip_is_planned_again_by_the_same_engine(
     hass: HomeAssistant, init_integration: MockConfigEntry, agent: RunningAgent
 ) -> None:
     """The engine lives at the site, not in the entry: a reload keeps what it learned."""
-    balancing = init_integration.runtime_data.balancing
-    engine = balancing.site.engine
-    learned = engine.balancer(balancing.strip_id)
+    planner = init_integration.runtime_data.planner
+    engine = planner.site.engine
+    learned = engine.balancer(planner.strip_id)
 
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
 
-    again = init_integration.runtime_data.balancing
-    assert again is not balancing
+    again = init_integration.runtime_data.planner
+    assert again is not planner
     assert again.site.engine is engine
     assert engine.balancer(again.strip_id) is learned
     await wait_for(lambda: again.result is not None and again.result.sent)
@@ -290,8 +290,8 @@ async def test_balancing_options_apply_without_reloading_the_strip(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
     """A reload would release the plan: the strip would fall to its failsafe for a moment."""
-    balancing = await _strip(hass, agent)
-    entry = hass.config_entries.async_get_entry(balancing.entry_id)
+    planner = await _strip(hass, agent)
+    entry = hass.config_entries.async_get_entry(planner.entry_id)
     assert entry is not None
     room = circuit_entry(hass, "Room", 500.0)
     await setup_entries(hass, room)
@@ -301,8 +301,8 @@ async def test_balancing_options_apply_without_reloading_the_strip(
     )
     await hass.async_block_till_done()
 
-    assert entry.runtime_data.balancing is balancing  # same entry, never reloaded
-    assert balancing.interval.total_seconds() == 1
+    assert entry.runtime_data.planner is planner  # same entry, never reloaded
+    assert planner.interval.total_seconds() == 1
     await wait_for(lambda: agent.agent.controller.limit_w <= 500.0)
     assert agent.agent.controller.mode == "planned"
 
@@ -310,8 +310,8 @@ async def test_balancing_options_apply_without_reloading_the_strip(
 async def test_diagnostics_show_the_settings_and_the_last_plan(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, agent: RunningAgent
 ) -> None:
-    balancing = await _strip(hass, agent)
-    entry = hass.config_entries.async_get_entry(balancing.entry_id)
+    planner = await _strip(hass, agent)
+    entry = hass.config_entries.async_get_entry(planner.entry_id)
     assert entry is not None
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
@@ -324,17 +324,17 @@ async def test_diagnostics_show_the_settings_and_the_last_plan(
         "max_outlets": None,
     }
     assert about["last_cycle"]["sent"] is True
-    assert about["last_cycle"]["lease"]["ttl_s"] == LEASE_CYCLES * 10
+    assert about["last_cycle"]["lease"]["ttl_s"] == PLAN_TTL_CYCLES * 10
     assert about["site"]["strips"] == [agent.serial]
 
 
 async def test_a_plan_carries_the_draw_expected_of_outlets_switching_on(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
-    balancing = await _strip(hass, agent)
-    assert balancing.result is not None
+    planner = await _strip(hass, agent)
+    assert planner.result is not None
 
-    sent = await balancing.async_send(replace(balancing.result.lease, reserve_w={1: 55.0}))
+    sent = await planner.async_send(replace(planner.result.plan, reserve_w={1: 55.0}))
 
     assert sent
     plan = agent.agent.controller.plan
@@ -347,13 +347,58 @@ async def test_an_agent_that_refuses_reserves_gets_its_plans_without_them(
 ) -> None:
     """Agents before the reserve_w field refuse it (422 on that field), as this one refuses a
     reserve for an outlet it does not have."""
-    balancing = await _strip(hass, agent)
-    assert balancing.result is not None
-    lease = replace(balancing.result.lease, budget_w=1234.0, reserve_w={99: 55.0})
+    planner = await _strip(hass, agent)
+    assert planner.result is not None
+    lease = replace(planner.result.plan, budget_w=1234.0, reserve_w={99: 55.0})
 
-    sent = await balancing.async_send(lease)
+    sent = await planner.async_send(lease)
 
     assert sent
     plan = agent.agent.controller.plan
     assert plan is not None
     assert (plan.budget_w, plan.reserve_w) == (1234.0, {})
+
+
+async def test_a_battery_percent_reported_to_the_agent_is_planned_at_once(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    """A new percent starts a cycle as a plug change does, not at the next interval."""
+    await report_battery(hass, agent, 1, 60)
+    planner = await _strip(hass, agent, **{CONF_BALANCING_INTERVAL: 300})
+    await wait_for(lambda: planner.data.state.outlets[1].battery is not None)
+    cycles = planner.site.cycles
+
+    await report_battery(hass, agent, 1, 35)
+
+    def percent() -> float | None:
+        decision = planner.result.decision(1) if planner.result else None
+        return None if decision is None else decision.percent
+
+    await wait_for(lambda: percent() == 35.0)
+    assert planner.site.cycles > cycles
+
+
+async def test_a_mapped_battery_sensor_change_is_planned_at_once(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    attributes = {"device_class": "battery", "unit_of_measurement": "%"}
+    hass.states.async_set("sensor.macbook_battery_level", "23", attributes)
+    planner = await _strip(
+        hass,
+        agent,
+        **{
+            CONF_BALANCING_INTERVAL: 300,
+            CONF_BATTERY_SENSORS: {"2": "sensor.macbook_battery_level"},
+        },
+    )
+    cycles = planner.site.cycles
+
+    hass.states.async_set("sensor.macbook_battery_level", "31", attributes)
+
+    def percent() -> float | None:
+        decision = planner.result.decision(2) if planner.result else None
+        return None if decision is None else decision.percent
+
+    await wait_for(lambda: percent() == 31.0)
+    assert planner.site.cycles > cycles
+    assert hass.states.get("sensor.desk_2_battery").state == "31.0"

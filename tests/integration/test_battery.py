@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.balancing import BatteryReport
 from custom_components.smartmulti.const import CONF_BATTERY_MAX_AGE, CONF_BATTERY_SENSORS
-from custom_components.smartmulti.site import StripBalancing
+from custom_components.smartmulti.planning.strip import StripPlanner
 from pi_agent.control.outlet import BatteryReport as AgentBatteryReport
 from tests.support.agent import RunningAgent
 
@@ -27,12 +27,12 @@ MACBOOK = "sensor.macbook_battery_level"
 BATTERY_ATTRIBUTES = {"device_class": "battery", "unit_of_measurement": "%"}
 
 
-async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: Any) -> StripBalancing:
+async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: Any) -> StripPlanner:
     entry: MockConfigEntry = strip_entry(hass, agent, **FAST_CYCLES, **options)
     await setup_entries(hass, entry)
-    balancing: StripBalancing = entry.runtime_data.balancing
-    await wait_for(lambda: balancing.result is not None)
-    return balancing
+    planner: StripPlanner = entry.runtime_data.planner
+    await wait_for(lambda: planner.result is not None)
+    return planner
 
 
 def _report_from_the_past(
@@ -52,19 +52,19 @@ async def _switched_on_a_minute_ago(agent: RunningAgent, outlet_id: int) -> None
     outlet.last_switch_wall = time.time() - 60.0
 
 
-def _estimate(balancing: StripBalancing, outlet_id: int) -> float | None:
-    decision = balancing.result.decision(outlet_id) if balancing.result else None
+def _estimate(planner: StripPlanner, outlet_id: int) -> float | None:
+    decision = planner.result.decision(outlet_id) if planner.result else None
     return decision.percent if decision is not None and decision.estimated else None
 
 
 async def _engine_battery(
-    balancing: StripBalancing, outlet_id: int, expected: BatteryReport | None
+    planner: StripPlanner, outlet_id: int, expected: BatteryReport | None
 ) -> BatteryReport | None:
     """The battery the engine is given for the outlet, once a cycle gave it ``expected``'s
     percent (or nothing)."""
 
     def given() -> BatteryReport | None:
-        strip = balancing.last_input
+        strip = planner.last_input
         if strip is None:
             return None
         return next(o.battery for o in strip.outlets if o.outlet_id == outlet_id)
@@ -110,9 +110,9 @@ async def test_a_fresher_mapped_sensor_is_used_by_the_balancer_and_shown_as_the_
 ) -> None:
     _report_from_the_past(agent, 2, 80.0, age_s=180.0)
     hass.states.async_set(MACBOOK, "23", BATTERY_ATTRIBUTES)
-    balancing = await _strip(hass, agent, **{CONF_BATTERY_SENSORS: {"2": MACBOOK}})
+    planner = await _strip(hass, agent, **{CONF_BATTERY_SENSORS: {"2": MACBOOK}})
 
-    given = await _engine_battery(balancing, 2, BatteryReport(23.0, True, 0.0))
+    given = await _engine_battery(planner, 2, BatteryReport(23.0, True, 0.0))
 
     assert given is not None
     assert given.age_s < 60.0
@@ -123,11 +123,11 @@ async def test_the_agents_report_is_used_when_it_is_fresher_than_the_mapped_sens
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
     hass.states.async_set(MACBOOK, "23", BATTERY_ATTRIBUTES, timestamp=time.time() - 240.0)
-    balancing = await _strip(hass, agent, **{CONF_BATTERY_SENSORS: {"2": MACBOOK}})
+    planner = await _strip(hass, agent, **{CONF_BATTERY_SENSORS: {"2": MACBOOK}})
 
     await report_battery(hass, agent, 2, 64.0)
 
-    await _engine_battery(balancing, 2, BatteryReport(64.0, True, 0.0))
+    await _engine_battery(planner, 2, BatteryReport(64.0, True, 0.0))
     await wait_for(lambda: _battery(hass, "desk_2")[0] == "64.0")
     assert _shown(hass, "desk_2") == ("64.0", "reporter", 0, False)
 
@@ -136,10 +136,10 @@ async def test_the_estimate_is_shown_when_there_is_no_report(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
     await _switched_on_a_minute_ago(agent, 1)
-    balancing = await _strip(hass, agent)
+    planner = await _strip(hass, agent)
 
-    await wait_for(lambda: _estimate(balancing, 1) is not None)
-    await wait_for(lambda: _battery(hass, "desk_1")[0] == str(_estimate(balancing, 1)))
+    await wait_for(lambda: _estimate(planner, 1) is not None)
+    await wait_for(lambda: _battery(hass, "desk_1")[0] == str(_estimate(planner, 1)))
 
     assert _battery(hass, "desk_1")[1] == {
         "source": "estimate",
@@ -157,12 +157,12 @@ async def test_a_stale_agent_report_is_ignored_by_the_balancer_and_shown_as_stal
 ) -> None:
     await _switched_on_a_minute_ago(agent, 3)
     _report_from_the_past(agent, 3, 57.0, age_s=20 * 60)
-    balancing = await _strip(hass, agent)
+    planner = await _strip(hass, agent)
     await report_battery(hass, agent, 2, 42.0)  # a fresh one beside it: the cycles did see both
-    await _engine_battery(balancing, 2, BatteryReport(42.0, True, 0.0))
+    await _engine_battery(planner, 2, BatteryReport(42.0, True, 0.0))
 
-    assert await _engine_battery(balancing, 3, None) is None
-    await wait_for(lambda: _battery(hass, "desk_3")[0] == str(_estimate(balancing, 3)))
+    assert await _engine_battery(planner, 3, None) is None
+    await wait_for(lambda: _battery(hass, "desk_3")[0] == str(_estimate(planner, 3)))
     assert _shown(hass, "desk_3")[1:] == ("estimate", 20, True)
 
 
@@ -171,12 +171,12 @@ async def test_a_mapped_sensor_not_updated_for_longer_is_ignored_by_the_balancer
 ) -> None:
     await _switched_on_a_minute_ago(agent, 2)
     hass.states.async_set(MACBOOK, "23", BATTERY_ATTRIBUTES, timestamp=time.time() - 11 * 60)
-    balancing = await _strip(hass, agent, **{CONF_BATTERY_SENSORS: {"2": MACBOOK}})
+    planner = await _strip(hass, agent, **{CONF_BATTERY_SENSORS: {"2": MACBOOK}})
     await report_battery(hass, agent, 1, 42.0)
-    await _engine_battery(balancing, 1, BatteryReport(42.0, True, 0.0))
+    await _engine_battery(planner, 1, BatteryReport(42.0, True, 0.0))
 
-    assert await _engine_battery(balancing, 2, None) is None
-    await wait_for(lambda: _battery(hass, "desk_2")[0] == str(_estimate(balancing, 2)))
+    assert await _engine_battery(planner, 2, None) is None
+    await wait_for(lambda: _battery(hass, "desk_2")[0] == str(_estimate(planner, 2)))
     assert _shown(hass, "desk_2")[1:] == ("estimate", 11, True)
 
 
@@ -184,9 +184,9 @@ async def test_the_age_limit_is_a_strip_option_applied_without_a_reload(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
     _report_from_the_past(agent, 3, 57.0, age_s=12 * 60)
-    balancing = await _strip(hass, agent)
-    assert await _engine_battery(balancing, 3, None) is None  # 10 minutes by default
-    entry = hass.config_entries.async_get_entry(balancing.entry_id)
+    planner = await _strip(hass, agent)
+    assert await _engine_battery(planner, 3, None) is None  # 10 minutes by default
+    entry = hass.config_entries.async_get_entry(planner.entry_id)
     assert entry is not None
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -204,8 +204,8 @@ async def test_the_age_limit_is_a_strip_option_applied_without_a_reload(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {**FAST_CYCLES, CONF_BATTERY_MAX_AGE: 15}
-    assert entry.runtime_data.balancing is balancing
-    given = await _engine_battery(balancing, 3, BatteryReport(57.0, True, 0.0))
+    assert entry.runtime_data.planner is planner
+    given = await _engine_battery(planner, 3, BatteryReport(57.0, True, 0.0))
     assert given is not None
     assert given.age_s >= 12 * 60
     await wait_for(lambda: _shown(hass, "desk_3") == ("57.0", "reporter", 12, False))

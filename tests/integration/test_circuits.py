@@ -19,8 +19,9 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_CIRCUIT, DOMAIN
-from custom_components.smartmulti.coordinator import strip_device_identifier
-from custom_components.smartmulti.site import STORAGE_KEY, StripBalancing
+from custom_components.smartmulti.identifiers import strip_device_identifier
+from custom_components.smartmulti.planning.storage import STORAGE_KEY
+from custom_components.smartmulti.planning.strip import StripPlanner
 from pi_agent.config import StripConfig
 from pi_agent.sim.fleet import Laptop
 from tests.integration.devices import device_with
@@ -188,12 +189,12 @@ async def test_an_unreachable_strip_keeps_its_room_on_the_circuit(
     _, a, b = await _two_strips(hass, start_test_agent, 600.0)
     entry_b = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, b.serial)
     assert entry_b is not None
-    balancing_b: StripBalancing = entry_b.runtime_data.balancing
+    planner_b: StripPlanner = entry_b.runtime_data.planner
 
     await b.stop()
-    await wait_for(lambda: not balancing_b.ready)
+    await wait_for(lambda: not planner_b.ready)
 
-    room_for_b = balancing_b.footprint_w  # its last plan's budget, or its failsafe's
+    room_for_b = planner_b.footprint_w  # its last plan's budget, or its failsafe's
     assert room_for_b >= 150.0
     await wait_for(lambda: hass.states.get("switch.strip_b_balancing").state == STATE_UNAVAILABLE)
     await wait_for(lambda: _limit(a) <= 600.0 - room_for_b + 0.1)
@@ -232,8 +233,8 @@ async def test_the_circuit_budget_number_stops_at_the_circuit_rating(
 async def test_a_strip_not_loaded_since_a_restart_keeps_its_room_on_the_circuit(
     hass: HomeAssistant, start_test_agent: AgentFactory, hass_storage: dict[str, Any]
 ) -> None:
-    """B's agent runs whether or not Home Assistant has loaded it: its last plan for a lease's
-    length after start-up (up to its hard limit), then its failsafe."""
+    """B's agent runs whether or not Home Assistant has loaded it: its last plan for a plan's ttl
+    after start-up (up to its hard limit), then its failsafe."""
     a = await start_test_agent("a", strip=_strip_config("Strip A"))
     circuit = circuit_entry(hass, "Room", 600.0)
     entry_a = strip_entry(hass, a, **FAST_CYCLES, **{CONF_CIRCUIT: circuit.entry_id})
@@ -255,7 +256,7 @@ async def test_a_strip_not_loaded_since_a_restart_keeps_its_room_on_the_circuit(
     await setup_entries(hass, circuit, entry_a)
 
     assert _limit(a) <= 600.0 - 400.0  # B may still follow its last plan
-    await wait_for(lambda: _limit(a) == 600.0 - 150.0)  # the lease is over: B's failsafe
+    await wait_for(lambda: _limit(a) == 600.0 - 150.0)  # the plan has expired: B's failsafe
 
 
 async def test_a_closed_strip_leaves_its_share_of_the_circuit_to_the_open_one(

@@ -13,7 +13,6 @@ from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartmulti.config_flow import NEW_CIRCUIT
 from custom_components.smartmulti.const import (
     CONF_BALANCING_INTERVAL,
     CONF_BATTERY_SENSOR,
@@ -29,6 +28,7 @@ from custom_components.smartmulti.const import (
     KIND_CIRCUIT,
     NO_CIRCUIT,
 )
+from custom_components.smartmulti.flows.circuits import NEW_CIRCUIT
 from tests.support.agent import RunningAgent, free_port
 
 from .conftest import AgentFactory, circuit_entry
@@ -120,7 +120,7 @@ async def test_user_step_shows_unknown_on_an_unexpected_error(
     flow_id = await _user_flow(hass)
 
     with patch(
-        "custom_components.smartmulti.config_flow.SmartMultiClient.info",
+        "custom_components.smartmulti.client.api.SmartMultiClient.info",
         side_effect=RuntimeError("boom"),
     ):
         result = await hass.config_entries.flow.async_configure(flow_id, _address(agent))

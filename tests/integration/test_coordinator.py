@@ -223,7 +223,7 @@ async def test_an_outlet_idle_for_a_while_turns_full_on_its_own(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     with (
-        patch("custom_components.smartmulti.models.IDLE_W", 10_000.0),  # every outlet is idle
-        patch("custom_components.smartmulti.models.FULL_AFTER", timedelta(milliseconds=300)),
+        patch("pi_agent.api.views.IDLE_W", 10_000.0),  # the agent reports every outlet idle
+        patch("custom_components.smartmulti.client.models.FULL_AFTER", timedelta(milliseconds=300)),
     ):
         await wait_for(lambda: hass.states.get("sensor.desk_1_state").state == "full")

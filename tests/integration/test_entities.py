@@ -113,7 +113,7 @@ async def test_energy_is_the_agents_counter_in_kwh(
 async def test_a_laptop_reporting_a_full_battery_shows_full(
     hass: HomeAssistant, init_integration: MockConfigEntry, agent: RunningAgent
 ) -> None:
-    await report_battery(hass, agent, 3, 100.0)  # a laptop's reporter (issue 5)
+    await report_battery(hass, agent, 3, 100.0)  # a laptop's reporter
 
     await wait_for(lambda: hass.states.get("sensor.desk_3_state").state == "full")
     assert hass.states.get("sensor.desk_3_battery").state == "100.0"

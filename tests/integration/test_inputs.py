@@ -10,16 +10,15 @@ from homeassistant.core import State
 import pytest
 
 from custom_components.smartmulti.balancing import BatteryReport, OutletInput, Strategy
-from custom_components.smartmulti.coordinator import SmartMultiData
-from custom_components.smartmulti.inputs import (
-    OutletHints,
+from custom_components.smartmulti.balancing.facts import freshest
+from custom_components.smartmulti.client.models import AgentInfo, SmartMultiData, StripState
+from custom_components.smartmulti.hints import OutletHints
+from custom_components.smartmulti.planning.inputs import (
     StripSettings,
     absent_strip_input,
-    freshest,
     sensor_battery,
     strip_input,
 )
-from custom_components.smartmulti.models import AgentInfo, StripState
 
 from .agent_json import AGENT_TIME, outlet_json, strip_json
 

@@ -7,9 +7,14 @@ from typing import Any
 
 import pytest
 
-from custom_components.smartmulti.api import EventStreamParser, SmartMultiConnectionError
+from custom_components.smartmulti.client.api import EventStreamParser, SmartMultiConnectionError
+from custom_components.smartmulti.client.models import (
+    IdleTracker,
+    OutletStatus,
+    StripMode,
+    StripState,
+)
 from custom_components.smartmulti.const import FULL_AFTER
-from custom_components.smartmulti.models import IdleTracker, OutletStatus, StripMode, StripState
 
 from .agent_json import outlet_json, strip_json
 
@@ -68,7 +73,7 @@ def test_a_laptop_reporting_a_full_battery_is_full() -> None:
 
 def test_an_outlet_idle_for_a_while_turns_full_and_says_when() -> None:
     tracker = IdleTracker()
-    idle = _state(_outlet(1, power_w=0.8))
+    idle = _state(_outlet(1, power_w=0.8, idle=True))
 
     state, due = tracker.apply(idle, START)
     assert state.outlets[1].status is OutletStatus.CHARGING
@@ -84,13 +89,13 @@ def test_an_outlet_idle_for_a_while_turns_full_and_says_when() -> None:
 
 def test_drawing_again_starts_the_idle_wait_over() -> None:
     tracker = IdleTracker()
-    tracker.apply(_state(_outlet(1, power_w=0.8)), START)
+    tracker.apply(_state(_outlet(1, power_w=0.8, idle=True)), START)
 
-    state, due = tracker.apply(_state(_outlet(1, power_w=45.0)), START + FULL_AFTER)
+    state, due = tracker.apply(_state(_outlet(1, power_w=45.0, idle=False)), START + FULL_AFTER)
     assert state.outlets[1].status is OutletStatus.CHARGING
     assert due is None
 
-    state, due = tracker.apply(_state(_outlet(1, power_w=0.5)), START + 2 * FULL_AFTER)
+    state, due = tracker.apply(_state(_outlet(1, power_w=0.5, idle=True)), START + 2 * FULL_AFTER)
     assert state.outlets[1].status is OutletStatus.CHARGING
     assert due == START + 3 * FULL_AFTER
 

@@ -15,8 +15,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.billing.sessions import EndReason
 from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.coordinator import strip_device_identifier
-from custom_components.smartmulti.site import CLOSED_LEASE_S, StripBalancing
+from custom_components.smartmulti.identifiers import strip_device_identifier
+from custom_components.smartmulti.planning.plan import CLOSED_PLAN_TTL_S
+from custom_components.smartmulti.planning.strip import StripPlanner
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
@@ -39,7 +40,7 @@ def all_balanced_off(running: RunningAgent) -> bool:
 
 
 def plan_budget(agent: RunningAgent) -> float | None:
-    """The budget of the agent's plan; None for the moment a lease ends before the next plan
+    """The budget of the agent's plan; None for the moment a plan expires before the next one
     (a slow cycle on a busy machine)."""
     plan = agent.agent.controller.plan
     return None if plan is None else plan.budget_w
@@ -68,11 +69,11 @@ async def strip(hass: HomeAssistant, running: RunningAgent) -> MockConfigEntry:
     return entry
 
 
-async def test_shutdown_switches_balanced_outlets_off_keeps_exceptions_on_and_renews_the_lease(
+async def test_shutdown_switches_balanced_outlets_off_keeps_exceptions_on_and_renews_the_plan(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
     entry = await strip(hass, agent)
-    balancing: StripBalancing = entry.runtime_data.balancing
+    planner: StripPlanner = entry.runtime_data.planner
 
     await call(hass, "shutdown")  # no target: every strip
 
@@ -80,16 +81,16 @@ async def test_shutdown_switches_balanced_outlets_off_keeps_exceptions_on_and_re
     assert relays(agent)[LAMP]
     plan = agent.agent.controller.plan
     assert plan is not None
-    assert (plan.on_expiry, plan.exceptions_on, plan.ttl_s) == ("off", True, CLOSED_LEASE_S)
+    assert (plan.on_expiry, plan.exceptions_on, plan.ttl_s) == ("off", True, CLOSED_PLAN_TTL_S)
     state = hass.states.get(CLOSED)
     assert state.state == "on"
     assert state.attributes["exceptions_off"] is False
     assert hass.states.get("sensor.desk_1_reason").state == "closed"
     assert hass.states.get("sensor.lamp_reason").state == "exception"
     # Cycles go on renewing the closed plan; nothing is switched on meanwhile.
-    cycles = balancing.site.cycles
+    cycles = planner.site.cycles
     received = plan.received_at
-    await wait_for(lambda: balancing.site.cycles >= cycles + 2)
+    await wait_for(lambda: planner.site.cycles >= cycles + 2)
     await wait_for(lambda: agent.agent.controller.plan.received_at > received)
     assert plan_is_closed(agent)
     assert all_balanced_off(agent)
@@ -147,9 +148,9 @@ async def test_a_closed_strip_stays_closed_across_unload_and_setup(
     await hass.async_block_till_done()
 
     assert hass.states.get(CLOSED).state == "on"
-    balancing: StripBalancing = entry.runtime_data.balancing
-    cycles = balancing.site.cycles
-    await wait_for(lambda: balancing.site.cycles >= cycles + 2)
+    planner: StripPlanner = entry.runtime_data.planner
+    cycles = planner.site.cycles
+    await wait_for(lambda: planner.site.cycles >= cycles + 2)
     assert plan_is_closed(agent)
     assert all_balanced_off(agent)
 

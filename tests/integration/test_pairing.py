@@ -20,7 +20,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
+from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.entry_kinds import is_billing_entry
 from custom_components.smartmulti.services import SERVICE_PAIR_OUTLET
 from tests.integration.devices import device_with
 from tests.support.agent import REPO, RunningAgent
@@ -292,11 +293,7 @@ async def test_pair_outlet_on_the_users_and_billing_device_is_refused(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     await hass.async_block_till_done()
-    billing = next(
-        e
-        for e in hass.config_entries.async_entries(DOMAIN)
-        if e.data.get(CONF_KIND) == KIND_BILLING
-    )
+    billing = next(e for e in hass.config_entries.async_entries(DOMAIN) if is_billing_entry(e))
     device = dr.async_entries_for_config_entry(dr.async_get(hass), billing.entry_id)[0]
 
     with pytest.raises(ServiceValidationError) as raised:

@@ -108,9 +108,17 @@ def test_every_error_raised_by_the_coordinator_is_translated() -> None:
     assert {key for key in keys if f"exceptions.{key}.message" not in STRINGS} == set()
 
 
-def test_every_error_raised_by_the_pairing_actions_is_translated() -> None:
-    source = (PACKAGE / "pairing.py").read_text(encoding="utf-8")
+def _raised_keys(module: str) -> set[str]:
+    """Translation keys a module raises: directly, through targets.py, or as a target rule."""
+    source = (PACKAGE / module).read_text(encoding="utf-8")
     keys = set(re.findall(r'translation_domain=DOMAIN,\s+translation_key="(\w+)"', source))
+    keys |= set(re.findall(r'_error\(\s*"(\w+)"', source))
+    keys |= set(re.findall(r'(?:refused|unknown)_key="(\w+)"', source))
+    return keys
+
+
+def test_every_error_raised_by_the_pairing_actions_is_translated() -> None:
+    keys = _raised_keys("pairing.py")
 
     assert keys == {"strip_not_loaded", "unknown_target"}
     assert {key for key in keys if f"exceptions.{key}.message" not in STRINGS} == set()
@@ -140,10 +148,15 @@ def test_every_icon_belongs_to_a_translated_entity_and_state() -> None:
                 assert f"entity.{platform}.{key}.state.{state}" in STRINGS, f"{key}: {state}"
 
 
+def test_every_error_raised_by_the_target_resolver_is_translated() -> None:
+    keys = _raised_keys("targets.py") | {"unknown_device"}  # its default for unknown targets
+
+    assert {key for key in keys if f"exceptions.{key}.message" not in STRINGS} == set()
+
+
 def test_every_error_raised_by_the_orchestration_actions_is_translated() -> None:
     source = (PACKAGE / "orchestration.py").read_text(encoding="utf-8")
-    keys = set(re.findall(r'translation_key="(\w+)"', source))
-    keys |= set(re.findall(r'_error\(\s*"(\w+)"', source))
+    keys = _raised_keys("orchestration.py") | set(re.findall(r'translation_key="(\w+)"', source))
     keys |= set(re.findall(r'"(\w+_not_loaded)"', source))
 
     assert {"not_a_strip", "budget_too_high", "shutdown_pending", "circuit_not_loaded"} <= keys

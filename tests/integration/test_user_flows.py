@@ -31,11 +31,7 @@ import yaml
 
 from custom_components.smartmulti.billing import users
 from custom_components.smartmulti.billing.presence import SETTLE_S, laptop_gone
-from custom_components.smartmulti.billing.setup import (
-    BILLING_PLATFORMS,
-    BILLING_UNIQUE_ID,
-    user_device_identifier,
-)
+from custom_components.smartmulti.billing.setup import BILLING_PLATFORMS, BILLING_UNIQUE_ID
 from custom_components.smartmulti.billing.users import (
     CONF_LEAVE_AFTER,
     CONF_LIMIT,
@@ -51,8 +47,9 @@ from custom_components.smartmulti.billing.users import (
     UserConfig,
     period_start,
 )
+from custom_components.smartmulti.client.models import Outlet
 from custom_components.smartmulti.const import CONF_KIND, DOMAIN, KIND_BILLING
-from custom_components.smartmulti.models import Outlet
+from custom_components.smartmulti.identifiers import user_device_identifier
 from tests.integration.devices import device_with
 
 from .agent_json import outlet_json
@@ -226,13 +223,22 @@ def _battery(plugged: bool, reported_at: float) -> dict[str, Any]:
     ("fields", "gone"),
     [
         ({}, False),  # drawing
-        ({"power_w": 0.5}, True),  # on, nothing drawn
-        ({"power_w": 0.5, "last_switch_at": NOW - SETTLE_S / 2}, False),  # the charger starts
+        ({"power_w": 0.5, "idle": True}, True),  # on, nothing drawn
+        (
+            {"power_w": 0.5, "idle": True, "last_switch_at": NOW - SETTLE_S / 2},
+            False,
+        ),  # the charger starts
         ({"relay": False, "power_w": 0.0}, False),  # off: an outlet off shows nothing
         ({"battery": _battery(False, NOW - 5)}, True),  # the laptop says it is unplugged
-        ({"power_w": 0.5, "battery": _battery(True, NOW - 5)}, False),  # full and asleep
+        (
+            {"power_w": 0.5, "idle": True, "battery": _battery(True, NOW - 5)},
+            False,
+        ),  # full and asleep
         ({"battery": _battery(False, NOW - 61)}, False),  # reported before the relay switched
-        ({"power_w": 0.5, "battery": _battery(True, NOW - 3600)}, True),  # a stale report
+        (
+            {"power_w": 0.5, "idle": True, "battery": _battery(True, NOW - 3600)},
+            True,
+        ),  # a stale report
     ],
 )
 def test_a_laptop_is_gone_when_its_outlet_is_on_and_shows_none(

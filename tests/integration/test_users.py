@@ -19,9 +19,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartmulti.billing.ledger import LEDGER_KEY
 from custom_components.smartmulti.billing.presence import PLUG_LAG_S
 from custom_components.smartmulti.billing.sessions import EndReason, StartReason
-from custom_components.smartmulti.billing.setup import is_billing_entry, user_device_identifier
 from custom_components.smartmulti.billing.users import CONF_LEAVE_AFTER, CONF_REPORTER, CONF_TIER
 from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.entry_kinds import is_billing_entry
+from custom_components.smartmulti.identifiers import user_device_identifier
 from pi_agent.storage import StateStore
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
@@ -250,7 +251,7 @@ async def test_a_reporter_naming_a_user_starts_their_session_and_another_claims_
     )
     await set_up(hass, mock_config_entry, billing)
     ids = user_ids(billing)
-    balancing = mock_config_entry.runtime_data.balancing
+    balancing = mock_config_entry.runtime_data.planner
 
     await report_battery(hass, agent, 2, user="alice-laptop")
     await wait_for(lambda: ledger(hass).open_sessions(ids["Alice"]))

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from pi_agent.api.views import outlet_view, strip_view
 from pi_agent.storage import StateStore
 from smartmulti_reporter.backoff import Backoff
 from smartmulti_reporter.battery import Battery, BatteryReading
@@ -100,7 +101,7 @@ def credential_for(agent: RunningAgent, outlet_id: int, user: str = "Amina") -> 
 
 def outlet_state(agent: RunningAgent, outlet_id: int) -> dict[str, Any]:
     controller = agent.agent.controller
-    return controller.outlet_view(controller.outlet(outlet_id), agent.agent.now())
+    return outlet_view(controller, controller.outlet(outlet_id), agent.agent.now())
 
 
 def battery_of(agent: RunningAgent, outlet_id: int) -> dict[str, Any] | None:
@@ -219,7 +220,7 @@ async def test_reporter_without_an_outlet_pairs_then_reports_for_its_outlet(
     credential = reporter.credential
     assert credential is not None
     assert agent.agent.controller.pairing.credentials.lookup(credential) == (outlet, False)
-    assert agent.agent.controller.snapshot(agent.agent.now())["pairing"]["credential"] is None
+    assert strip_view(agent.agent.controller, agent.agent.now())["pairing"]["credential"] is None
     shared = AgentClient(agent.url, agent.reporter_token)
     with pytest.raises(AgentRefused) as refused:
         await asyncio.to_thread(shared.report_battery, outlet, 3.0, True, "Mallory")

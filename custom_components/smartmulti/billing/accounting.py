@@ -20,9 +20,9 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from ..client.models import AgentInfo, Outlet
 from ..const import LOGGER
 from ..hints import OutletHints
-from ..models import AgentInfo, Outlet
 from .accounts import OutletAccount, account_key
 from .history import SessionHistory
 from .limits import EVENT_LIMIT_REACHED, Totals

@@ -36,11 +36,12 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN
 from ..coordinator import SmartMultiCoordinator
 from ..entity import SmartMultiOutletEntity, WritesOnChange
+from ..entry_kinds import BillingConfigEntry
 from ..metering import kwh
 from .ledger import Ledger, async_get_ledger
 from .limits import Totals
 from .sessions import EndReason, StartReason
-from .setup import BillingConfigEntry, billing_device_info, user_device_info
+from .setup import billing_device_info, user_device_info
 from .users import CONF_LIMIT, NO_USER, UserConfig
 
 MAX_LIMIT_KWH = 10_000.0

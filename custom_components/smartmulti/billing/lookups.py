@@ -13,13 +13,12 @@ from typing import Final
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
-from ..coordinator import outlet_device_identifier
+from ..entry_kinds import is_billing_entry
+from ..targets import TargetKind, async_resolve_one
 from .ledger import Ledger
-from .setup import is_billing_entry, user_device_identifier
 from .users import UserConfig
 
 ATTR_USER: Final = "user"
@@ -38,10 +37,9 @@ def loaded_ledger(hass: HomeAssistant) -> Ledger:
 
 def find_user(hass: HomeAssistant, ledger: Ledger, value: str) -> UserConfig:
     """A user by device id (the UI's device picker) or by name (YAML, a tag's automation)."""
-    if (device := dr.async_get(hass).async_get(value)) is not None:
-        for user_id, user in ledger.users.items():
-            if user_device_identifier(user_id) in device.identifiers:
-                return user
+    target = async_resolve_one(hass, value)
+    if target is not None and target.kind is TargetKind.USER and target.user_id in ledger.users:
+        return ledger.users[target.user_id]
     if (named := ledger.user_named(value)) is not None:
         return named
     raise ServiceValidationError(
@@ -52,17 +50,17 @@ def find_user(hass: HomeAssistant, ledger: Ledger, value: str) -> UserConfig:
 
 
 def find_outlet(hass: HomeAssistant, ledger: Ledger, value: str) -> tuple[str, int]:
-    """(strip entry id, outlet id) of an outlet device, or of one of its entities."""
-    device_id: str | None = value
-    if (entity := er.async_get(hass).async_get(value)) is not None:
-        device_id = entity.device_id
-    device = dr.async_get(hass).async_get(device_id) if device_id else None
-    if device is not None:
-        for entry_id, watch in ledger.strips.items():
-            serial = watch.serial
-            for outlet_id in watch.coordinator.data.state.outlets:
-                if outlet_device_identifier(serial, outlet_id) in device.identifiers:
-                    return entry_id, outlet_id
+    """(strip entry id, outlet id) of an outlet device, or of one of its entities, on a strip
+    the ledger follows (a loaded one)."""
+    target = async_resolve_one(hass, value)
+    if (
+        target is not None
+        and target.kind is TargetKind.OUTLET
+        and target.outlet_id is not None
+        and (watch := ledger.strips.get(target.entry.entry_id)) is not None
+        and target.outlet_id in watch.coordinator.data.state.outlets
+    ):
+        return target.entry.entry_id, target.outlet_id
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="unknown_outlet",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..const import IDLE_W
-from ..models import Outlet
+from ..client.models import Outlet
 
 # A relay just switched on draws nothing for a moment (the charger negotiates).
 SETTLE_S: Final = 5.0
@@ -43,4 +42,4 @@ def laptop_gone(outlet: Outlet, agent_now: float) -> bool:
         return not battery.plugged
     if switched is not None and agent_now - switched < SETTLE_S:
         return False
-    return outlet.power_w < IDLE_W
+    return outlet.idle_draw

@@ -8,7 +8,7 @@ rules. See ``docs/users.md``.
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
 from homeassistant.config_entries import SOURCE_IMPORT, ConfigEntry
 from homeassistant.const import Platform
@@ -18,13 +18,12 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
 from ..compat import child_device_info, device_by_identifier
 from ..const import CONF_KIND, DOMAIN, KIND_BILLING, MANUFACTURER
-from ..coordinator import SmartMultiConfigEntry
+from ..entry_kinds import BillingConfigEntry, StripConfigEntry, is_billing_entry, is_strip_entry
+from ..identifiers import user_device_identifier
 from ..repairs import async_check_price, async_forget_price
 from .download import async_register_download
-from .ledger import Ledger, async_get_ledger
+from .ledger import async_get_ledger
 from .users import SUBENTRY_USER, UserConfig
-
-type BillingConfigEntry = ConfigEntry[Ledger]
 
 BILLING_UNIQUE_ID: Final = "users_and_billing"
 BILLING_PLATFORMS: Final[list[Platform]] = [
@@ -38,20 +37,12 @@ BILLING_PLATFORMS: Final[list[Platform]] = [
 BILLING_TITLES: Final = {"en": "Users and billing", "fr": "Utilisateurs et facturation"}
 
 
-def is_billing_entry(entry: ConfigEntry[Any]) -> TypeGuard[BillingConfigEntry]:
-    return entry.data.get(CONF_KIND) == KIND_BILLING
-
-
 def billing_title(hass: HomeAssistant) -> str:
     return BILLING_TITLES.get(hass.config.language.split("-")[0], BILLING_TITLES["en"])
 
 
 def billing_device_identifier(entry_id: str) -> tuple[str, str]:
     return (DOMAIN, f"billing_{entry_id}")
-
-
-def user_device_identifier(user_id: str) -> tuple[str, str]:
-    return (DOMAIN, f"user_{user_id}")
 
 
 def billing_device_info(entry: ConfigEntry[Any]) -> DeviceInfo:
@@ -125,7 +116,7 @@ async def async_unload_billing_entry(hass: HomeAssistant, entry: BillingConfigEn
 # ---------------------------------------------------------------------- strips
 
 
-async def async_setup_strip_billing(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> None:
+async def async_setup_strip_billing(hass: HomeAssistant, entry: StripConfigEntry) -> None:
     """The ledger follows the strip's counters from now until the entry unloads.
 
     The first strip also creates the billing entry (unless the manager disabled or ignored it):
@@ -135,7 +126,7 @@ async def async_setup_strip_billing(hass: HomeAssistant, entry: SmartMultiConfig
     await ledger.async_load()
     runtime = entry.runtime_data
     ledger.attach_strip(entry.entry_id, runtime.coordinator)
-    runtime.balancing.follow_hints(ledger)
+    runtime.planner.follow_hints(ledger)
 
     async def detach() -> None:
         await ledger.async_detach_strip(entry.entry_id)
@@ -158,7 +149,7 @@ async def async_setup_strip_billing(hass: HomeAssistant, entry: SmartMultiConfig
 
 async def async_remove_strip_billing(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """A removed strip's sessions end; its counters are forgotten."""
-    if entry.data.get(CONF_KIND) is not None or entry.unique_id is None:
+    if not is_strip_entry(entry) or entry.unique_id is None:
         return  # a circuit or the billing entry
     ledger = async_get_ledger(hass)
     await ledger.async_load()

@@ -23,9 +23,10 @@ from homeassistant.util import dt as dt_util
 
 from ..billing.entities import UserEntity
 from ..billing.ledger import Ledger
-from ..billing.setup import BillingConfigEntry, user_device_identifier
 from ..billing.users import UserConfig
 from ..const import DOMAIN
+from ..entry_kinds import BillingConfigEntry
+from ..identifiers import user_device_identifier
 from .charts import qr_code
 from .i18n import async_words, pick_language
 from .links import CoworkerLinks, async_get_links

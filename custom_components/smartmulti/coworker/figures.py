@@ -21,9 +21,9 @@ from homeassistant.util import dt as dt_util
 
 from ..billing.ledger import Ledger
 from ..billing.users import LimitPeriod, UserConfig, period_start
+from ..client.models import OutletStatus
 from ..const import DOMAIN
-from ..models import OutletStatus
-from ..sensor import _reason
+from ..planning.explain import outlet_reason
 
 DAYS: Final = 30
 WEEKS: Final = 12
@@ -86,14 +86,14 @@ def places(ledger: Ledger, user_id: str) -> list[Place]:
             continue
         planner = ledger.hass.config_entries.async_get_known_entry(
             watch.entry_id
-        ).runtime_data.balancing
+        ).runtime_data.planner
         decision = None if planner.result is None else planner.result.decision(outlet.id)
         found.append(
             Place(
                 outlet=outlet.name,
                 strip=session.strip_name,
                 status=outlet.status.value,
-                reason=_reason(planner, outlet),
+                reason=outlet_reason(planner, outlet),
                 battery=None if outlet.battery is None else outlet.battery.percent,
                 time_to_full_s=None
                 if decision is None or outlet.status is not OutletStatus.CHARGING

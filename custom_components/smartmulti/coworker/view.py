@@ -30,9 +30,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from ..billing.ledger import Ledger
-from ..billing.setup import is_billing_entry
 from ..billing.users import UserConfig
 from ..const import DOMAIN
+from ..entry_kinds import is_billing_entry
 from .figures import async_figures
 from .form import FormError, apply, parse
 from .i18n import LANGUAGES, Words, async_words, pick_language

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import aiohttp
 from yarl import URL
 
-from .const import REQUEST_TIMEOUT_S, STREAM_READ_TIMEOUT_S
+from ..const import REQUEST_TIMEOUT_S, STREAM_READ_TIMEOUT_S
 from .models import AgentInfo, Outlet, StripState
 
 API_PREFIX = "/api/v1"
@@ -128,7 +128,7 @@ class SmartMultiClient:
         exceptions_on: bool = True,
         reserve_w: Mapping[int, float] | None = None,
     ) -> float:
-        """Hand the agent a plan with a lease; returns when it expires (agent wall time).
+        """Hand the agent a plan valid for ``ttl_s``; returns when it expires (agent wall time).
 
         ``reserve_w``: what an outlet switching on is expected to draw, counted by the agent's
         admission instead of the outlet's maximum (agents before 0.2 refuse the field).

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from .const import FULL_AFTER, FULL_BATTERY_PERCENT, IDLE_W
+from ..const import FULL_AFTER, FULL_BATTERY_PERCENT
 
 type JsonObject = Mapping[str, Any]
 
@@ -186,6 +186,10 @@ class Outlet:
     # Agents before automatic pairing send neither.
     paired: Paired | None = None
     in_pairing: bool = False
+    # On and drawing under the agent's idle threshold (nothing charging); the agent owns the
+    # threshold. An agent that does not send it is never seen idle: "full" then comes from
+    # the laptop's report alone.
+    idle_draw: bool = False
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
@@ -201,6 +205,7 @@ class Outlet:
             target=bool(data["target"]),
             override=None if override is None else bool(override),
             power_w=float(data["power_w"]),
+            idle_draw=bool(data.get("idle", False)),
             current_a=float(data["current_a"]),
             voltage_v=None if voltage is None else float(voltage),
             energy_wh=float(data["energy_wh"]),
@@ -217,8 +222,8 @@ class Outlet:
 
     @property
     def idle(self) -> bool:
-        """On, and drawing so little that nothing is charging."""
-        return self.agent_state == "on" and self.power_w < IDLE_W
+        """A balanced outlet on, drawing so little that nothing is charging."""
+        return self.agent_state == "on" and self.idle_draw
 
 
 def derive_status(
@@ -228,7 +233,7 @@ def derive_status(
 
     The agent reports on / off / waiting / exception / fault. Home Assistant splits "on" into
     charging and full: full when the laptop says so, or when the outlet has been idle (on, under
-    ``IDLE_W``) for ``FULL_AFTER`` — a charger negotiating or a short pause is not "full".
+    the agent's idle threshold) for ``FULL_AFTER`` — a charger negotiating or a short pause is not "full".
     An empty outlet that is on also ends up "full": there is nothing left to charge on it.
     """
     match outlet.agent_state:
@@ -290,7 +295,7 @@ class Guard:
 
 @dataclass(frozen=True, slots=True)
 class PlanView:
-    """The plan (lease) the agent is following, if any."""
+    """The plan the agent is following, if any."""
 
     on: tuple[int, ...]
     priority: tuple[int, ...]
@@ -379,3 +384,20 @@ def _strip_mode(value: object) -> StripMode | None:
         return StripMode(str(value))
     except ValueError:  # a mode this version does not know: shown as unknown
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class SmartMultiData:
+    """The coordinator's data: who the strip is and its latest state.
+
+    ``received_at`` (Home Assistant's monotonic clock) pairs with ``state.time`` (the agent's
+    wall clock) to tell the agent's time now without trusting the two clocks to agree.
+    """
+
+    info: AgentInfo
+    state: StripState
+    received_at: float = 0.0
+
+    def agent_time(self, monotonic_now: float) -> float:
+        """The agent's wall clock at ``monotonic_now`` (Home Assistant's monotonic clock)."""
+        return self.state.time + max(0.0, monotonic_now - self.received_at)

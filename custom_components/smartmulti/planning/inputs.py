@@ -2,7 +2,7 @@
 
 Pure functions of the agent's state, Home Assistant's battery sensor states and the strip's
 settings; no ``hass``, no I/O, so every rule here is tested on its own. The construction itself
-(which report wins, what is stale, which outlets the engine sees) is ``balancing.observe``'s,
+(which report wins, what is stale, which outlets the engine sees) is ``balancing.facts``'s,
 shared with the benchmark, so the engine is measured on what this code gives it; this module
 only reads Home Assistant's types into it.
 
@@ -25,12 +25,11 @@ from typing import Final
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import State
 
-from .balancing import BatteryReport, OutletInput, Settings, Strategy, StripInput
-from .balancing.observe import OutletFacts, freshest, strip_input as observed_strip_input
-from .const import DEFAULT_BATTERY_MAX_AGE
-from .coordinator import SmartMultiData
-from .hints import NO_HINTS, OutletHints
-from .models import Outlet
+from ..balancing import BatteryReport, OutletInput, Settings, Strategy, StripInput
+from ..balancing.facts import OutletFacts, strip_input as observed_strip_input
+from ..client.models import Outlet, SmartMultiData
+from ..const import DEFAULT_BATTERY_MAX_AGE
+from ..hints import NO_HINTS, OutletHints
 
 DEFAULT_BATTERY_MAX_AGE_S: Final = DEFAULT_BATTERY_MAX_AGE * 60.0
 # The engine ignores older reports whatever Home Assistant gives it: the option stops there.
@@ -39,7 +38,7 @@ MAX_BATTERY_MAX_AGE_S: Final = Settings().report_max_age_s
 
 @dataclass(slots=True)
 class StripSettings:
-    """A strip's balancing settings, changed at run time by its entities (and later services).
+    """A strip's balancing settings, changed at run time by its entities and by services.
 
     ``budget_w`` None means "the strip's hard limit"; ``max_outlets`` None means "no limit".
     """
@@ -85,45 +84,41 @@ class BatterySource(StrEnum):
     ESTIMATE = "estimate"  # the engine's estimate from the measured power
 
 
-@dataclass(frozen=True, slots=True)
-class OutletBattery:
-    """An outlet's battery reports at one instant: the latest of any age, and whether it is
-    fresh enough for the balancer (``used``)."""
-
-    latest: BatteryReport | None
-    source: BatterySource | None  # of ``latest``
-    max_age_s: float
-
-    @property
-    def used(self) -> BatteryReport | None:
-        """What the engine is given: the latest report, unless it is stale."""
-        return self.latest if not self.stale else None
-
-    @property
-    def stale(self) -> bool:
-        return self.latest is not None and self.latest.age_s > self.max_age_s
-
-
-def outlet_battery(
+def outlet_facts(
     outlet: Outlet,
-    sensor: State | None,
     *,
+    sensor: State | None,
+    hint: OutletHints = NO_HINTS,
     agent_now: float,
+    monotonic_now: float,
     utcnow: datetime,
-    max_age_s: float,
-) -> OutletBattery:
-    """The battery rule for one outlet; the balancer and the battery sensor both use it.
-
-    The fresher of the two sources wins even when it is stale: an older report from the other
-    source would say even less about the laptop on the outlet now.
+) -> OutletFacts:
+    """One outlet as Home Assistant knows it, on its monotonic clock: the engine's input and
+    the battery sensor are both read from this (``balancing.facts`` applies the battery rule).
     """
-    agent = agent_battery(outlet, agent_now)
-    mapped = sensor_battery(sensor, utcnow, plugged=outlet.relay)
-    latest = freshest((agent, mapped))
-    if latest is None:
-        return OutletBattery(None, None, max_age_s)
-    source = BatterySource.REPORTER if latest is agent else BatterySource.HOME_ASSISTANT
-    return OutletBattery(latest, source, max_age_s)
+    departure_at = (
+        None
+        if hint.departure is None
+        else monotonic_now + (hint.departure - utcnow).total_seconds()
+    )
+    return OutletFacts(
+        outlet_id=outlet.id,
+        relay_on=outlet.relay,
+        power_w=outlet.power_w,
+        max_power_w=outlet.max_power_w,
+        exception=outlet.exception,
+        override=outlet.override,
+        fault=outlet.fault is not None,
+        seconds_since_switch=None
+        if outlet.last_switch_at is None
+        else max(0.0, agent_now - outlet.last_switch_at),
+        agent_report=agent_battery(outlet, agent_now),
+        sensor_report=sensor_battery(sensor, utcnow, plugged=outlet.relay),
+        tier=hint.tier,
+        departure_at=departure_at,
+        target_percent=hint.target_percent,
+        held=hint.held,
+    )
 
 
 def balanced_outlets(data: SmartMultiData) -> list[int]:
@@ -160,34 +155,17 @@ def strip_input(
     """
     state = data.state
     agent_now = data.agent_time(monotonic_now)
-    facts = []
-    for outlet in state.outlets.values():
-        hint = hints.get(outlet.id, NO_HINTS)
-        departure_at = (
-            None
-            if hint.departure is None
-            else monotonic_now + (hint.departure - utcnow).total_seconds()
+    facts = [
+        outlet_facts(
+            outlet,
+            sensor=sensors.get(outlet.id),
+            hint=hints.get(outlet.id, NO_HINTS),
+            agent_now=agent_now,
+            monotonic_now=monotonic_now,
+            utcnow=utcnow,
         )
-        facts.append(
-            OutletFacts(
-                outlet_id=outlet.id,
-                relay_on=outlet.relay,
-                power_w=outlet.power_w,
-                max_power_w=outlet.max_power_w,
-                exception=outlet.exception,
-                override=outlet.override,
-                fault=outlet.fault is not None,
-                seconds_since_switch=None
-                if outlet.last_switch_at is None
-                else max(0.0, agent_now - outlet.last_switch_at),
-                agent_report=agent_battery(outlet, agent_now),
-                sensor_report=sensor_battery(sensors.get(outlet.id), utcnow, plugged=outlet.relay),
-                tier=hint.tier,
-                departure_at=departure_at,
-                target_percent=hint.target_percent,
-                held=hint.held,
-            )
-        )
+        for outlet in state.outlets.values()
+    ]
     return observed_strip_input(
         facts,
         strip_id=strip_id,
@@ -205,10 +183,44 @@ def strip_input(
     )
 
 
+def cycle_triggers(data: SmartMultiData, *, available: bool, connections: int) -> object:
+    """The facts whose change is worth a cycle now rather than at the next interval.
+
+    Not the power readings (they move all the time; the interval follows them), but a laptop
+    appearing or leaving on an outlet that is on, relays, settings, faults, battery reports
+    (plugged and percent), the agent's mode, and the connection: an agent back after an outage,
+    or that restarted, may have lost its plan (``available``, ``connections``: the event
+    stream's count of connections). The scheduler's cooldown bounds how often the
+    changes start a cycle.
+    """
+    state = data.state
+    return (
+        available,
+        connections,
+        state.mode,
+        state.hard_limit_w,
+        state.plan is None,
+        tuple(
+            (
+                outlet.id,
+                outlet.relay,
+                outlet.exception,
+                outlet.override,
+                outlet.fault is not None,
+                outlet.idle,
+                outlet.max_power_w,
+                None if outlet.battery is None else outlet.battery.plugged,
+                None if outlet.battery is None else outlet.battery.percent,
+            )
+            for outlet in state.outlets.values()
+        ),
+    )
+
+
 def absent_strip_input(strip_id: str, monotonic_now: float, watts: float) -> StripInput:
     """A strip Home Assistant cannot plan now (unreachable, or its entry unloaded).
 
-    Its agent runs on its own (the lease, then the failsafe) and may draw up to ``watts``: it is
+    Its agent runs on its own (its last plan until it expires, then the failsafe) and may draw up to ``watts``: it is
     given to the circuit split as one exception outlet drawing that, so its circuit keeps room
     for it and the other strips do not take it.
     """

@@ -1,0 +1,114 @@
+"""Circuits: a circuit entry's run-time budget, and the tree the engine splits budgets over.
+
+A circuit entry is a node of the site's electrical tree with a rating (``max_power``) and a
+parent; strips sit under circuits by their ``circuit`` option (``docs/circuits.md``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import callback
+
+from ..balancing import Circuit
+from ..const import CONF_MAX_POWER
+from ..listeners import Listeners
+
+# The root that holds several top-level circuits (two buildings, or circuits with no common
+# parent): it adds no limit of its own.
+SITE_ROOT: Final = "site"
+
+
+class CircuitPlanner(Listeners):
+    """A circuit entry's run-time state (``entry.runtime_data``): its budget and its figures.
+
+    The rating (``max_power`` option) is the most the circuit may carry; the budget, set at run
+    time, may only be lower. ``power_w`` (measured) and ``allocated_w`` (the strips' shares)
+    are the sums over the strips below it at the last cycle. A change of budget asks the site
+    for a cycle (``request_cycle``).
+    """
+
+    def __init__(self, entry: ConfigEntry[Any], request_cycle: Callable[[], None]) -> None:
+        super().__init__()
+        self.circuit_id = entry.entry_id
+        self.name = entry.title
+        self.rating_w = float(entry.options.get(CONF_MAX_POWER, 0.0))
+        self.budget_w: float | None = None
+        self.power_w: float | None = None
+        self.allocated_w: float | None = None
+        self._request_cycle = request_cycle
+
+    @property
+    def limit_w(self) -> float:
+        """What the engine gives the circuit: its budget, never above its rating."""
+        budget = self.rating_w if self.budget_w is None else self.budget_w
+        return max(0.0, min(budget, self.rating_w))
+
+    @callback
+    def async_set_budget(self, watts: float | None) -> None:
+        self.budget_w = watts
+        self.async_update_listeners()
+        self._request_cycle()
+
+    @callback
+    def async_set_figures(self, power_w: float, allocated_w: float) -> None:
+        if (power_w, allocated_w) != (self.power_w, self.allocated_w):
+            self.power_w, self.allocated_w = power_w, allocated_w
+            self.async_update_listeners()
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitNode:
+    """A circuit as configured: its title (the order of siblings), its parent, its limit."""
+
+    title: str
+    parent: str | None
+    limit_w: float
+
+
+def circuit_tree(
+    circuits: Mapping[str, CircuitNode], placement: Mapping[str, str | None]
+) -> Circuit | None:
+    """The engine's tree of ``circuits`` (by id), with each strip under its ``placement``.
+
+    A parent that is not a known circuit makes a top-level circuit; a loop of parents (never
+    offered by the flow) is cut. Several top-level circuits hang under ``SITE_ROOT``.
+    """
+    if not circuits:
+        return None
+    parents: dict[str, str | None] = {
+        cid: node.parent if node.parent in circuits else None for cid, node in circuits.items()
+    }
+    for cid in sorted(circuits):
+        seen: set[str] = set()
+        walker: str | None = cid
+        while walker is not None:
+            if walker in seen:
+                parents[walker] = None
+                break
+            seen.add(walker)
+            walker = parents[walker]
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for cid in sorted(circuits, key=lambda c: (circuits[c].title, c)):
+        children[parents[cid]].append(cid)
+    strips: dict[str, list[str]] = defaultdict(list)
+    for strip_id, circuit_id in placement.items():
+        if circuit_id is not None and circuit_id in circuits:
+            strips[circuit_id].append(strip_id)
+
+    def build(cid: str) -> Circuit:
+        return Circuit(
+            circuit_id=cid,
+            max_power_w=circuits[cid].limit_w,
+            children=tuple(build(child) for child in children[cid]),
+            strips=tuple(strips[cid]),
+        )
+
+    tops = [build(cid) for cid in children[None]]
+    if len(tops) == 1:
+        return tops[0]
+    return Circuit(SITE_ROOT, sum(top.max_power_w for top in tops), children=tuple(tops))

@@ -1,0 +1,65 @@
+"""Posting a strip's plans to its agent (``POST /api/v1/plan``).
+
+A failure is logged once per outage and is otherwise harmless: the agent keeps its last plan
+until it expires, then runs its own failsafe. An agent too old to take reserves (``reserve_w``)
+is sent its plans without them from then on.
+"""
+
+from __future__ import annotations
+
+from ..client import SmartMultiClient, SmartMultiError, SmartMultiResponseError
+from ..const import LOGGER
+from .plan import Plan
+
+
+class PlanSender:
+    """One strip's link for plans; the caller sends one plan at a time."""
+
+    def __init__(self, client: SmartMultiClient, strip_id: str) -> None:
+        self.client = client
+        self.strip_id = strip_id
+        self._failed = False
+        self._with_reserve = True  # until an older agent refuses the field
+
+    async def async_send(self, plan: Plan, *, kept_for_s: float) -> bool:
+        """Send a plan; ``kept_for_s`` (how long the last plan holds) is for the warning."""
+        try:
+            await self._async_post(plan)
+        except SmartMultiError as err:
+            if not self._failed:
+                LOGGER.warning(
+                    "Cannot send the balancing plan to SmartMulti strip %s: %s; it keeps "
+                    "its last plan for up to %.0f s, then runs its own failsafe",
+                    self.strip_id,
+                    err,
+                    kept_for_s,
+                )
+            self._failed = True
+            return False
+        if self._failed:
+            LOGGER.info("SmartMulti strip %s accepts balancing plans again", self.strip_id)
+            self._failed = False
+        return True
+
+    async def _async_post(self, plan: Plan) -> None:
+        reserve = plan.reserve_w if self._with_reserve else None
+        try:
+            await self.client.send_plan(
+                on=plan.on,
+                priority=plan.priority,
+                budget_w=plan.budget_w,
+                ttl_s=plan.ttl_s,
+                on_expiry=plan.on_expiry,
+                exceptions_on=plan.exceptions_on,
+                reserve_w=reserve,
+            )
+        except SmartMultiResponseError as err:
+            if not reserve or err.status != 422 or not (err.field or "").startswith("reserve_w"):
+                raise
+            LOGGER.info(
+                "SmartMulti strip %s does not take reserves in plans (agent too old): "
+                "its admission counts outlets switching on at their maximum",
+                self.strip_id,
+            )
+            self._with_reserve = False
+            await self._async_post(plan)

@@ -1,0 +1,110 @@
+"""The manager's outlet settings (names, exception outlets, maxima), always within the hard limit.
+
+Exception outlets are on whatever the budget, so together they may never be allowed to draw
+more than the strip's hard limit: a change that would let them is refused, and a saved setting
+that would (the configuration changed meanwhile) is dropped when the state file is read back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pi_agent.config import AgentConfig
+from pi_agent.control.outlet import OutletState, exceptions_max_w
+
+
+class SettingsError(ValueError):
+    """A setting the strip cannot honour; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def update_outlet(
+    outlets: Sequence[OutletState],
+    outlet: OutletState,
+    hard_limit_w: float,
+    *,
+    name: str | None = None,
+    exception: bool | None = None,
+    max_power_w: float | None = None,
+) -> None:
+    """Change ``outlet``'s settings, or raise ``SettingsError`` and change nothing."""
+    if max_power_w is not None and max_power_w > hard_limit_w:
+        raise SettingsError(
+            "max_power_w",
+            f"{max_power_w:g} W exceeds the strip's hard limit ({hard_limit_w:g} W)",
+        )
+    will_be_exception = outlet.exception if exception is None else exception
+    if will_be_exception:
+        others = exceptions_max_w(outlets, excluding=outlet.id)
+        own = outlet.max_power_w if max_power_w is None else max_power_w
+        if others + own > hard_limit_w:
+            raise SettingsError(
+                "exception" if exception else "max_power_w",
+                f"exception outlets are always on: with this outlet they may draw "
+                f"{others + own:g} W, more than the strip's hard limit "
+                f"({hard_limit_w:g} W)",
+            )
+    if name is not None:
+        outlet.name = name
+    if exception is not None:
+        outlet.exception = exception
+    if max_power_w is not None:
+        outlet.max_power_w = max_power_w
+
+
+def outlets_state(outlets: Sequence[OutletState]) -> dict[int, dict[str, Any]]:
+    """What must survive a crash: counters, and the manager's settings and overrides."""
+    return {
+        o.id: {
+            "energy_wh": o.energy_wh,
+            "name": o.name,
+            "exception": o.exception,
+            "max_power_w": o.max_power_w,
+            "override": o.override,
+        }
+        for o in outlets
+    }
+
+
+def restore_outlets(
+    outlets: Sequence[OutletState], saved: Mapping[int, Mapping[str, Any]], config: AgentConfig
+) -> list[str]:
+    """Counters and manager settings from the state file, before the first step.
+
+    Returns what could not be restored: a saved setting that no longer fits under the hard
+    limit (the configuration changed meanwhile) is dropped rather than let the exception
+    outlets alone exceed it.
+    """
+    hard_limit_w = config.strip.hard_limit_w
+    dropped: list[str] = []
+    for outlet in outlets:
+        data = saved.get(outlet.id)
+        if not data:
+            continue
+        outlet.energy_wh = max(outlet.energy_wh, float(data.get("energy_wh", 0.0)))
+        outlet.name = str(data.get("name", outlet.name))
+        max_power = float(data.get("max_power_w", outlet.max_power_w))
+        if 0 < max_power <= hard_limit_w:
+            outlet.max_power_w = max_power
+        override = data.get("override")
+        outlet.override = override if isinstance(override, bool) else None
+    for outlet in outlets:
+        data = saved.get(outlet.id) or {}
+        exception = bool(data.get("exception", outlet.exception))
+        if exception == outlet.exception:
+            continue
+        if exception and exceptions_max_w(outlets) + outlet.max_power_w > hard_limit_w:
+            dropped.append(f"outlet {outlet.id}: exception (would exceed the hard limit)")
+            continue
+        outlet.exception = exception
+    if exceptions_max_w(outlets) > hard_limit_w:
+        for outlet in reversed(outlets):  # configured exceptions that grew too large
+            if outlet.exception and exceptions_max_w(outlets) > hard_limit_w:
+                outlet.max_power_w = config.outlet(outlet.id).max_power_w
+                dropped.append(f"outlet {outlet.id}: max_power_w (back to the configured value)")
+    return dropped
