@@ -29,7 +29,8 @@ from .client.api import (
     SmartMultiError,
     SmartMultiResponseError,
 )
-from .client.models import AgentInfo, IdleTracker, JsonObject, Outlet, SmartMultiData, StripState
+from .client.models import AgentInfo, JsonObject, Outlet, SmartMultiData, StripState
+from .client.status import IdleTracker
 from .compat import device_by_identifier
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN, LOGGER
 from .identifiers import outlet_device_identifier, strip_device_identifier

@@ -64,11 +64,6 @@ def test_a_restart_leaves_the_logbook_quiet(tmp_path: Path, socket_enabled: None
     assert len(again) <= AT_MOST, summary(again)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Home Assistant reloads the Users and billing entry for each user added (its update "
-    "listener), so each user's entities go unavailable and back once per user added after them",
-)
 def test_adding_the_users_leaves_the_others_available(tmp_path: Path, socket_enabled: None) -> None:
     """The first start adds 32 users one by one through the "Add user" flow, as a manager does
     in the UI: the users already there stay available."""

@@ -374,7 +374,7 @@ async def test_renewing_or_removing_the_user_kills_the_link_and_nothing_leaks(
 
     alice_id = user_ids(billing)["Alice"]
     hass.config_entries.async_remove_subentry(billing, alice_id)
-    assert (await client.get(new)).status == 404  # at once, before the entry reloads
+    assert (await client.get(new)).status == 404  # at once, as the user goes
     await hass.async_block_till_done()
     assert (await client.get(new)).status == 404
     assert (await client.get(bob)).status == 200

@@ -9,11 +9,11 @@ import pytest
 
 from custom_components.smartmulti.client.api import EventStreamParser, SmartMultiConnectionError
 from custom_components.smartmulti.client.models import (
-    IdleTracker,
     OutletStatus,
     StripMode,
     StripState,
 )
+from custom_components.smartmulti.client.status import IdleTracker
 from custom_components.smartmulti.const import FULL_AFTER
 
 from .agent_json import outlet_json, strip_json

@@ -8,10 +8,11 @@ ledger has counted every state the coordinator published.
 from __future__ import annotations
 
 import time
+from types import MappingProxyType
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -19,7 +20,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartmulti.billing.ledger import LEDGER_KEY
 from custom_components.smartmulti.billing.presence import PLUG_LAG_S
 from custom_components.smartmulti.billing.sessions import EndReason, StartReason
-from custom_components.smartmulti.billing.users import CONF_LEAVE_AFTER, CONF_REPORTER, CONF_TIER
+from custom_components.smartmulti.billing.users import (
+    CONF_LEAVE_AFTER,
+    CONF_REPORTER,
+    CONF_TIER,
+    SUBENTRY_USER,
+)
 from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.entry_kinds import is_billing_entry
 from custom_components.smartmulti.identifiers import user_device_identifier
@@ -344,6 +350,39 @@ async def test_removing_a_user_ends_their_sessions_and_removes_their_device(
     assert device_with(hass, user_device_identifier(alice)) is None
     assert hass.states.get("sensor.alice_energy") is None
     assert hass.states.get("select.desk_1_user").attributes["options"] == ["none", "Bob"]
+
+
+async def test_adding_a_user_gives_them_entities_and_leaves_the_others_available(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    """A user is added in place: the users already there stay available (a reload of the entry
+    would make each of their entities unavailable and back, in the logbook too)."""
+    billing = billing_entry(hass, {"Alice": {}})
+    await set_up(hass, mock_config_entry, billing)
+    alice = ["sensor.alice_energy", "number.alice_consumption_limit", "image.alice_personal_link"]
+    seen: list[str] = []
+
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None:
+            seen.append(new.state)
+
+    async_track_state_change_event(hass, alice, record)
+
+    hass.config_entries.async_add_subentry(
+        billing,
+        ConfigSubentry(
+            data=MappingProxyType({}), subentry_type=SUBENTRY_USER, title="Bob", unique_id=None
+        ),
+    )
+    await hass.async_block_till_done()
+
+    assert "unavailable" not in seen
+    assert billing.state is ConfigEntryState.LOADED
+    assert device_with(hass, user_device_identifier(user_ids(billing)["Bob"])) is not None
+    assert hass.states.get("sensor.bob_energy").state == "0.0"
+    assert hass.states.get("button.bob_renew_personal_link") is not None
+    assert hass.states.get("select.desk_1_user").attributes["options"] == ["none", "Alice", "Bob"]
 
 
 async def test_removing_a_strip_ends_the_sessions_on_it(

@@ -41,7 +41,7 @@ from ..metering import kwh
 from .ledger import Ledger, async_get_ledger
 from .limits import Totals
 from .sessions import EndReason, StartReason
-from .setup import billing_device_info, user_device_info
+from .setup import async_add_user_entities, billing_device_info, user_device_info
 from .users import CONF_LIMIT, NO_USER, UserConfig
 
 MAX_LIMIT_KWH = 10_000.0
@@ -143,19 +143,25 @@ def async_add_billing_sensors(
 ) -> None:
     ledger = entry.runtime_data
     async_add_entities([UnassignedEnergySensor(entry, ledger)])
-    for user in ledger.users.values():
-        async_add_entities(
+    async_add_user_entities(
+        entry,
+        lambda user: async_add_entities(
             [UserSensor(entry, ledger, user, description) for description in USER_SENSORS],
             config_subentry_id=user.id,
-        )
+        ),
+    )
 
 
 def async_add_billing_numbers(
     entry: BillingConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     ledger = entry.runtime_data
-    for user in ledger.users.values():
-        async_add_entities([UserLimitNumber(entry, ledger, user)], config_subentry_id=user.id)
+    async_add_user_entities(
+        entry,
+        lambda user: async_add_entities(
+            [UserLimitNumber(entry, ledger, user)], config_subentry_id=user.id
+        ),
+    )
 
 
 class BillingEntity(WritesOnChange):

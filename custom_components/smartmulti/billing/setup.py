@@ -8,13 +8,15 @@ rules. See ``docs/users.md``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from homeassistant.config_entries import SOURCE_IMPORT, ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 
 from ..compat import child_device_info, device_by_identifier
 from ..const import CONF_KIND, DOMAIN, KIND_BILLING, MANUFACTURER
@@ -81,13 +83,12 @@ async def async_setup_billing_entry(hass: HomeAssistant, entry: BillingConfigEnt
     ledger.attach_billing(entry)
     async_check_price(hass, entry)
     async_register_download(hass)
-    users = set(entry.subentries)
 
     async def updated(hass: HomeAssistant, entry: BillingConfigEntry) -> None:
-        """A user added or removed needs its device (a reload); the rest applies in place."""
-        if set(entry.subentries) != users:
-            hass.config_entries.async_schedule_reload(entry.entry_id)
-            return
+        """Users and settings apply in place, with no reload (which would make every user's
+        entities unavailable and back). A user added gets their device and entities from the
+        platforms (``async_add_user_entities``); a user removed loses theirs with their
+        subentry (Home Assistant removes a subentry's devices and entities)."""
         dr.async_get(hass).async_get_or_create(
             config_entry_id=entry.entry_id, **billing_device_info(entry)
         )
@@ -100,10 +101,38 @@ async def async_setup_billing_entry(hass: HomeAssistant, entry: BillingConfigEnt
                 )
             ):
                 dr.async_get(hass).async_update_device(device.id, name=subentry.title)
+        async_dispatcher_send(hass, _users_signal(entry.entry_id))
 
     entry.async_on_unload(entry.add_update_listener(updated))
     await hass.config_entries.async_forward_entry_setups(entry, BILLING_PLATFORMS)
     return True
+
+
+def _users_signal(entry_id: str) -> str:
+    return f"{DOMAIN}_users_{entry_id}"
+
+
+@callback
+def async_add_user_entities(
+    entry: BillingConfigEntry, add_user: Callable[[UserConfig], None]
+) -> None:
+    """Call ``add_user`` (a platform adding a user's entities) for each user, and for each user
+    added later while the entry runs."""
+    added: set[str] = set()
+
+    @callback
+    def add_new_users() -> None:
+        for user in entry.runtime_data.users.values():
+            if user.id not in added:
+                added.add(user.id)
+                add_user(user)
+
+    add_new_users()
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            entry.runtime_data.hass, _users_signal(entry.entry_id), add_new_users
+        )
+    )
 
 
 async def async_unload_billing_entry(hass: HomeAssistant, entry: BillingConfigEntry) -> bool:

@@ -186,9 +186,7 @@ class Outlet:
     # Agents before automatic pairing send neither.
     paired: Paired | None = None
     in_pairing: bool = False
-    # On and drawing under the agent's idle threshold (nothing charging); the agent owns the
-    # threshold. An agent that does not send it is never seen idle: "full" then comes from
-    # the laptop's report alone.
+    # On, under the agent's idle threshold; never, from an agent that does not send it.
     idle_draw: bool = False
 
     @classmethod
@@ -256,35 +254,6 @@ def derive_status(
     if idle_since is not None and now is not None and now - idle_since >= FULL_AFTER:
         return OutletStatus.FULL
     return OutletStatus.CHARGING
-
-
-class IdleTracker:
-    """Remembers since when each outlet has been idle, to tell a charging laptop from a full one.
-
-    ``apply`` returns the state with each outlet's status derived at ``now``, and when the next
-    outlet will turn full if nothing changes (the caller sets a timer for it).
-    """
-
-    def __init__(self) -> None:
-        self._since: dict[int, datetime] = {}
-
-    def apply(self, state: StripState, now: datetime) -> tuple[StripState, datetime | None]:
-        outlets: dict[int, Outlet] = {}
-        next_due: datetime | None = None
-        for outlet_id, outlet in state.outlets.items():
-            since: datetime | None = None
-            if outlet.idle:
-                since = self._since.setdefault(outlet_id, now)
-            else:
-                self._since.pop(outlet_id, None)
-            status = derive_status(outlet, idle_since=since, now=now)
-            if since is not None and status is OutletStatus.CHARGING:
-                due = since + FULL_AFTER
-                next_due = due if next_due is None else min(next_due, due)
-            outlets[outlet_id] = (
-                outlet if status is outlet.status else replace(outlet, status=status)
-            )
-        return replace(state, outlets=outlets), next_due
 
 
 @dataclass(frozen=True, slots=True)

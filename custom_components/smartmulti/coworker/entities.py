@@ -23,7 +23,8 @@ from homeassistant.util import dt as dt_util
 
 from ..billing.entities import UserEntity
 from ..billing.ledger import Ledger
-from ..billing.users import UserConfig
+from ..billing.setup import async_add_user_entities
+from ..billing.users import SUBENTRY_USER, UserConfig
 from ..const import DOMAIN
 from ..entry_kinds import BillingConfigEntry
 from ..identifiers import user_device_identifier
@@ -76,7 +77,16 @@ async def async_add_link_entities(
     await links.async_load()
     ledger = entry.runtime_data
     links.forget_others(ledger.users)  # removed users' links die with them
-    for user in ledger.users.values():
+
+    async def forget_removed(hass: HomeAssistant, entry: BillingConfigEntry) -> None:
+        links.forget_others(
+            [key for key, sub in entry.subentries.items() if sub.subentry_type == SUBENTRY_USER]
+        )
+
+    entry.async_on_unload(entry.add_update_listener(forget_removed))
+
+    @callback
+    def add_user(user: UserConfig) -> None:
         if platform == "image":
             async_add_entities(
                 [PersonalLinkImage(hass, entry, ledger, user)], config_subentry_id=user.id
@@ -86,6 +96,8 @@ async def async_add_link_entities(
                 [RenewLinkButton(entry, ledger, user), SendLinkButton(entry, ledger, user)],
                 config_subentry_id=user.id,
             )
+
+    async_add_user_entities(entry, add_user)
 
 
 class RenewLinkButton(UserEntity, ButtonEntity):
