@@ -81,6 +81,7 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
         self.serial = config_entry.unique_id
         self.stream_connected = False
         self.stream_connections = 0
+        self._stream_events = 0  # events applied, to tell a command's answer is older
         self._wake = asyncio.Event()
         self._idle = IdleTracker()
         self._full_check_at: datetime | None = None
@@ -177,6 +178,7 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
                     info = self.data.info
                 else:
                     continue
+                self._stream_events += 1
                 self._set_available()
                 self.async_set_updated_data(self._build(info, state))
 
@@ -234,21 +236,24 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
 
     async def async_set_relay(self, outlet_id: int, on: bool | None) -> None:
         """A manual relay command; ``None`` returns the outlet to automatic."""
+        seen = self._stream_events
         outlet = await self._async_command(self.client.set_relay(outlet_id, on), outlet_id)
-        self._merge_outlet(outlet)
+        self._merge_outlet(outlet, seen)
 
     async def async_update_outlet(
         self, outlet_id: int, *, name: str | None = None, exception: bool | None = None
     ) -> None:
+        seen = self._stream_events
         outlet = await self._async_command(
             self.client.update_outlet(outlet_id, name=name, exception=exception), outlet_id
         )
-        self._merge_outlet(outlet)
+        self._merge_outlet(outlet, seen)
 
     async def async_forget_pairing(self, outlet_id: int) -> None:
         """Make the outlet's laptop pair again (the agent tells its reporter on its next post)."""
+        seen = self._stream_events
         outlet = await self._async_command(self.client.forget_pairing(outlet_id), outlet_id)
-        self._merge_outlet(outlet)
+        self._merge_outlet(outlet, seen)
 
     async def _async_command[T](self, request: Awaitable[T], outlet_id: int) -> T:
         """Await a command; agent errors become translated Home Assistant errors."""
@@ -281,8 +286,16 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
             ) from err
 
     @callback
-    def _merge_outlet(self, outlet: Outlet) -> None:
-        """Show a command's effect at once; the stream confirms it on the next sample."""
+    def _merge_outlet(self, outlet: Outlet, seen: int) -> None:
+        """Show a command's effect at once; the stream confirms it on the next sample.
+
+        Not when the stream applied an event since the command was sent (``seen``): that state
+        may be newer than the answer (a command given meanwhile elsewhere), and the stream
+        sends the command's own effect anyway. Overwriting it would show an outlet's old state
+        until the outlet next changes, as the stream sends only changes.
+        """
+        if self.stream_connected and self._stream_events != seen:
+            return
         state = self.data.state.merged({"outlets": [outlet.raw]})
         self._set_available()
         self.async_set_updated_data(self._build(self.data.info, state))

@@ -47,6 +47,28 @@ async def test_a_relay_change_on_the_agent_shows_without_waiting_for_a_poll(
     assert coordinator.update_interval is None  # no poll is even scheduled while pushed to
 
 
+async def test_a_commands_late_answer_never_hides_a_newer_state_from_the_stream(
+    hass: HomeAssistant, agent: RunningAgent, init_integration: MockConfigEntry
+) -> None:
+    """A busy Home Assistant may read a command's answer after the stream's next event."""
+    coordinator = init_integration.runtime_data.coordinator
+    controller = agent.agent.controller
+    await wait_for(lambda: coordinator.stream_connected)
+    send = coordinator.client.set_relay
+
+    async def answered_late(outlet_id: int, on: bool | None) -> object:
+        answer = await send(outlet_id, on)  # the real agent applies the command
+        controller.set_override(outlet_id, False)  # then someone else's command
+        await wait_for(lambda: coordinator.data.state.outlets[outlet_id].override is False)
+        return answer  # the answer, older than the state the stream has shown
+
+    with patch.object(coordinator.client, "set_relay", answered_late):
+        await coordinator.async_set_relay(2, True)
+
+    assert coordinator.data.state.outlets[2].override is False
+    assert hass.states.get("select.desk_2_control").state == "off"
+
+
 async def test_an_update_writes_only_the_entities_whose_state_changed(
     hass: HomeAssistant, agent: RunningAgent, init_integration: MockConfigEntry
 ) -> None:
