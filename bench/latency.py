@@ -16,6 +16,14 @@ no stagger), one real Home Assistant (``hass -c``) set up exactly as the demo se
   integration falls back on polling, at the shortest interval its options allow (5 s, set
   through the options flow).
 
+Before measuring, the demo's automations are turned off and each strip gets its whole hard limit
+as budget. When the automations are saved, their reload runs them: the closing hours may close
+the strip and the off-peak budget lowers its budget to the peak one, so the agent's guard may
+shed outlets, each then off for the guard's back-off (a minute), which a manual "on" waits out.
+Left on, they would also close, open or re-budget a strip at their times in the middle of a run.
+So the run starts once each agent holds the whole budget and none of the outlets it commands is
+waiting (for a back-off, or for admission): every "on" can then act at the next sample.
+
 A change is a manual relay command (``POST /api/v1/outlets/{id}/relay``, as the switch entity
 sends it) to a balanced outlet. Its latency runs from the agent's own switch time (the
 outlet's ``last_switch_at``, the agent's wall clock at the sample that moved the relay) to the
@@ -48,6 +56,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from pi_agent.control.strip import SHED_BACKOFF_S
 from scripts.demo import DOMAIN, Demo, DemoError, Websocket, free_port, prepare
 from tests.support.agent import AgentProcess, spawn_agent
 
@@ -245,6 +254,34 @@ async def run_poll(
     await asyncio.gather(*(worker(o) for o in sorted(strip.entities)))
 
 
+async def wait_until_switchable(session: aiohttp.ClientSession, strip: Strip) -> None:
+    """Until the agent holds the whole hard limit as budget and none of the strip's commanded
+    outlets is waiting (a guard's back-off from the set-up, or admission)."""
+    headers = {"Authorization": f"Bearer {strip.agent.token}"}
+    state: dict[str, Any] = {}
+    waiting: list[int] = []
+    try:
+        async with asyncio.timeout(SHED_BACKOFF_S + 30):
+            while True:
+                async with session.get(
+                    f"{strip.agent.url}/api/v1/state", headers=headers
+                ) as response:
+                    state = await response.json()
+                waiting = [
+                    o["id"]
+                    for o in state["outlets"]
+                    if o["id"] in strip.entities and o["state"] == "waiting"
+                ]
+                if state["budget_w"] >= HARD_LIMIT_W and not waiting:
+                    return
+                await asyncio.sleep(0.5)
+    except TimeoutError:
+        raise DemoError(
+            f"the {strip.name} strip is not ready to switch: budget {state.get('budget_w')} W, "
+            f"outlets waiting {waiting}"
+        ) from None
+
+
 async def set_poll_interval(rig: Rig, session: aiohttp.ClientSession, entry_id: str) -> None:
     """The options flow, as a manager would use it: Polling, 5 s."""
     base = f"{rig.ha_url}/api/config/config_entries/options/flow"
@@ -298,6 +335,10 @@ async def bench(changes_count: int, root: Path) -> dict[str, Any]:
             ws = await rig.websocket(session)
             entries = await ws.call("config_entries/get", domain=DOMAIN)
             registry = await ws.call("config/entity_registry/list")
+            await ws.call(
+                "call_service", domain="automation", service="turn_off",
+                service_data={"stop_actions": True}, target={"entity_id": "all"},
+            )  # fmt: skip
             for strip in (push, poll):
                 async with session.get(f"{strip.agent.url}/api/v1/info") as response:
                     strip.serial = (await response.json())["serial"]
@@ -322,6 +363,8 @@ async def bench(changes_count: int, root: Path) -> dict[str, Any]:
             entry = next(e for e in entries if e["title"] == "Latency poll")
             await set_poll_interval(rig, session, entry["entry_id"])
             await rig.wait_for_entities(ws, 120)
+            for strip in (push, poll):
+                await wait_until_switchable(session, strip)
             listener = await rig.websocket(session)
             changes = StateChanges()
             follower = asyncio.create_task(changes.follow(listener))
