@@ -124,7 +124,12 @@ def _observe(
         if outlet.power_w < settings.present_w:
             return _found_empty(mem, now, fresh=fresh, settings=settings)
         mem = mem._replace(looks=LookSchedule(meter_read=True))
-        return _observe_draw(mem, outlet, now, dt=dt, cap=cap, use=use, settings=settings)
+        # The previous cycle's draw, if the outlet was on then: ``mem.last`` already holds
+        # this cycle's.
+        previous = last.power_w if was_on else None
+        return _observe_draw(
+            mem, outlet, now, previous_w=previous, dt=dt, cap=cap, use=use, settings=settings
+        )
     if looks is not mem.looks:
         mem = mem._replace(looks=looks)
 
@@ -307,12 +312,18 @@ def _observe_draw(
     outlet: OutletInput,
     now: float,
     *,
+    previous_w: float | None,
     dt: float,
     cap: float,
     use: float,
     settings: Settings,
 ) -> OutletMemory:
-    """A settled draw without a report: follow the session's charge through its profile."""
+    """A settled draw without a report: follow the session's charge through its profile.
+
+    ``previous_w``: the draw the previous cycle read (None if the outlet was off then). A
+    draw is flat only if it moved less than ``_FLAT_W`` since then: a taper keeps falling,
+    an idle draw (full) does not.
+    """
     power = outlet.power_w
     eff = settings.default_efficiency
     new_session = not mem.occupant.present
@@ -329,7 +340,8 @@ def _observe_draw(
     start = mem.occupant.arrived_at if mem.occupant.arrived_at is not None else now
     cv = settings.default_cv_soc
     flat_since = mem.charge.flat_since
-    if abs(power - mem.last.power_w) <= _FLAT_W and power < 0.5 * peak and not new_session:
+    flat = previous_w is not None and abs(power - previous_w) <= _FLAT_W
+    if flat and power < 0.5 * peak and not new_session:
         flat_since = flat_since if flat_since is not None else now
     else:
         flat_since = None
