@@ -43,6 +43,16 @@ def test_a_flat_idle_draw_reads_as_full() -> None:
     assert views[-1].percent == 100.0
 
 
+def test_a_taper_still_falling_below_half_the_peak_is_not_full() -> None:
+    """Flat means the draw stayed within a fraction of a watt of the previous cycle's: a
+    taper below half its peak that keeps falling a watt a minute is still tapering, not
+    idle."""
+    views = profile([70.0, 50.0, *[34.0 - k for k in range(10)]])
+    assert all(v.state is ChargeState.TAPERING for v in views[2:])
+    assert views[-1].percent is not None
+    assert views[-1].percent < 100.0
+
+
 def test_time_to_full_shrinks_while_charging() -> None:
     views = profile([70.0] * 5 + [60.0, 50.0, 40.0])
     times = [v.time_to_full_s for v in views if v.time_to_full_s is not None]

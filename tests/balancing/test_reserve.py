@@ -96,6 +96,19 @@ def test_without_a_report_an_idle_plateau_is_not_taken_for_constant_power() -> N
     assert plan.reserve_w.get(0) is None or plan.reserve_w[0] >= 90
 
 
+def test_without_a_report_a_small_charger_on_a_large_outlet_is_reserved_at_its_plateau() -> None:
+    """A 65 W charger (72 W at the wall) steady for eleven minutes on an outlet rated 200 W:
+    no laptop's own use draws that much, so it is constant power, not an idle draw."""
+    engine = Balancer()
+    for k in range(12):
+        on = laptop(0, on=True, power=72, since=600 + 60 * k, max_w=200)
+        engine.plan(strip(on, budget=500, now=60 * k))
+    engine.plan(strip(laptop(0, since=60, max_w=200), budget=0, now=720))
+    # Half an hour off: its charge may have fallen below where the peak was read.
+    plan = engine.plan(strip(laptop(0, since=1860, max_w=200), budget=500, now=2520))
+    assert 72 < plan.reserve_w[0] < 80
+
+
 def test_a_tapering_laptop_is_reserved_near_its_taper_draw() -> None:
     engine = Balancer()
     engine.plan(strip(laptop(0, on=True, power=70, percent=50, since=600), budget=500))
@@ -103,6 +116,29 @@ def test_a_tapering_laptop_is_reserved_near_its_taper_draw() -> None:
     plan = engine.plan(strip(laptop(0, percent=89, since=60), budget=500, now=120))
     # (1 - 0.885) / (1 - 0.905) of 30 W, plus the margin: well below the 70 W charger.
     assert plan.reserve_w[0] < 45
+
+
+def test_a_reported_charge_that_rose_since_the_draw_was_read_keeps_that_draw() -> None:
+    """A sensor's report lags: it may still rise after the outlet went off. A draw does not
+    fall with the charge below the taper, and the laptop's own use never does: the reserve
+    stays at the draw last read."""
+    engine = Balancer()
+    engine.plan(strip(laptop(0, on=True, power=61, percent=79, since=600), budget=500))
+    plan = engine.plan(strip(laptop(0, percent=81, since=60), budget=500, now=60))
+    assert plan.reserve_w[0] >= 61
+
+
+def test_a_draw_above_the_evidenced_constant_power_raises_the_reserve() -> None:
+    """Eleven minutes steady at 70 W, then 110 W: the 70 W plateau was not this charger's
+    constant power (another laptop), so it is no bound."""
+    engine = Balancer()
+    for k in range(12):
+        on = laptop(0, on=True, power=70, since=600 + 60 * k, max_w=140)
+        engine.plan(strip(on, budget=500, now=60 * k))
+    on = laptop(0, on=True, power=110, since=600 + 720, max_w=140)
+    engine.plan(strip(on, budget=500, now=720))
+    plan = engine.plan(strip(laptop(0, since=60, max_w=140), budget=500, now=780))
+    assert plan.reserve_w.get(0) is None or plan.reserve_w[0] >= 110
 
 
 @dataclass

@@ -32,9 +32,6 @@ _LEARN_MIN_CHANGE = 0.05  # reports must move this much before capacity or use a
 _PLATEAU_TOLERANCE = 0.02  # a draw within this share of the plateau still belongs to it
 _PLATEAU_S = 540.0  # a plateau this long is constant power: even a slow taper falls 2 % in it
 _SURELY_CONSTANT_BELOW = 0.7  # a reported charge below this is surely before the taper
-_CHARGER_SHARE_OF_MAX = (
-    0.5  # a plateau above this share of the outlet maximum is a charger's, not idle
-)
 _RISE_MIN_CHANGE = 0.03  # a reported charge rising this much under a flat draw: constant power
 _RISE_TOLERANCE = 0.01  # ... flat meaning within this share
 
@@ -124,7 +121,12 @@ def _observe(
         if outlet.power_w < settings.present_w:
             return _found_empty(mem, now, fresh=fresh, settings=settings)
         mem = mem._replace(looks=LookSchedule(meter_read=True))
-        return _observe_draw(mem, outlet, now, dt=dt, cap=cap, use=use, settings=settings)
+        # The previous cycle's draw, if the outlet was on then: ``mem.last`` already holds
+        # this cycle's.
+        previous = last.power_w if was_on else None
+        return _observe_draw(
+            mem, outlet, now, previous_w=previous, dt=dt, cap=cap, use=use, settings=settings
+        )
     if looks is not mem.looks:
         mem = mem._replace(looks=looks)
 
@@ -187,13 +189,14 @@ def _found_empty(mem: OutletMemory, now: float, *, fresh: bool, settings: Settin
     )
 
 
-def _plateau(charger: LearnedCharger, power: float, now: float, max_w: float) -> LearnedCharger:
+def _plateau(charger: LearnedCharger, power: float, now: float, idle_w: float) -> LearnedCharger:
     """Follow a steady draw without a report; a long one at the session's peak is constant power.
 
     A taper falls by more than the tolerance within ``_PLATEAU_S``, even a slow one where the
     laptop's own use dominates. An idle draw (full) is steady forever, so the plateau must
     also be the session's peak (a laptop seen charging and then full idles far below it) and
-    above the idle range (half the outlet's maximum).
+    above ``idle_w``, the most any laptop's own use can draw from the wall (its highest use at
+    the lowest efficiency): a laptop first seen full idles at its peak, but no higher.
     """
     if (
         charger.plateau_since is None
@@ -203,7 +206,7 @@ def _plateau(charger: LearnedCharger, power: float, now: float, max_w: float) ->
     plateau = max(charger.plateau_w, power)
     steady = now - charger.plateau_since >= _PLATEAU_S
     at_peak = plateau >= _CHARGING_SHARE * charger.peak_w
-    if steady and at_peak and plateau >= _CHARGER_SHARE_OF_MAX * max_w:
+    if steady and at_peak and plateau > idle_w:
         return charger._replace(plateau_w=plateau, constant_w=max(charger.constant_w, plateau))
     return charger._replace(plateau_w=plateau)
 
@@ -307,12 +310,18 @@ def _observe_draw(
     outlet: OutletInput,
     now: float,
     *,
+    previous_w: float | None,
     dt: float,
     cap: float,
     use: float,
     settings: Settings,
 ) -> OutletMemory:
-    """A settled draw without a report: follow the session's charge through its profile."""
+    """A settled draw without a report: follow the session's charge through its profile.
+
+    ``previous_w``: the draw the previous cycle read (None if the outlet was off then). A
+    draw is flat only if it moved less than ``_FLAT_W`` since then: a taper keeps falling,
+    an idle draw (full) does not.
+    """
     power = outlet.power_w
     eff = settings.default_efficiency
     new_session = not mem.occupant.present
@@ -329,11 +338,13 @@ def _observe_draw(
     start = mem.occupant.arrived_at if mem.occupant.arrived_at is not None else now
     cv = settings.default_cv_soc
     flat_since = mem.charge.flat_since
-    if abs(power - mem.last.power_w) <= _FLAT_W and power < 0.5 * peak and not new_session:
+    flat = previous_w is not None and abs(power - previous_w) <= _FLAT_W
+    if flat and power < 0.5 * peak and not new_session:
         flat_since = flat_since if flat_since is not None else now
     else:
         flat_since = None
-    charger = _plateau(charger._replace(peak_w=peak), power, now, outlet.max_power_w)
+    idle_w = settings.max_use_w / settings.min_efficiency
+    charger = _plateau(charger._replace(peak_w=peak), power, now, idle_w)
     charger = charger._replace(last_on_w=power, last_on_charge=None)
     occupant = mem.occupant._replace(present=True, seen_at=now, arrived_at=start, reported=False)
     prior = mem.charge  # the charge as it stood before this cycle's draw

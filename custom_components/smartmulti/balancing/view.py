@@ -76,7 +76,9 @@ def reserve_w(
     occupant, charger = memory.occupant, memory.charger
     if not occupant.present or outlet.max_power_w <= 0:
         return None
-    draw: float | None = charger.constant_w if charger.constant_w > 0 else None
+    # A draw above the evidenced constant power this session disproves it (another laptop):
+    # the higher one stands.
+    draw: float | None = max(charger.constant_w, charger.peak_w) if charger.constant_w > 0 else None
     if draw is None and not occupant.reported and charger.peak_w > 0 and charger.above_peak_wh >= 0:
         draw = charger.peak_w
     then, now = charger.last_on_charge, memory.charge.expected
@@ -84,7 +86,9 @@ def reserve_w(
         if then is not None and now is not None and charger.last_on_w > 0:
             room_then = 1.0 - min(1.0, then + 0.005)
             if room_then >= 0.02:
-                bound = charger.last_on_w * (1.0 - max(0.0, now - 0.005)) / room_then
+                # A charge that rose since cannot draw more than then: the idle part stays.
+                grow = max(1.0, (1.0 - max(0.0, now - 0.005)) / room_then)
+                bound = charger.last_on_w * grow
                 draw = bound if draw is None else min(draw, bound)
     elif not outlet.relay_on:
         since = outlet.seconds_since_switch
