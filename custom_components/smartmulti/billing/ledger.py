@@ -142,6 +142,9 @@ class Ledger(Accounting, Listeners):
     async def async_detach_billing(self) -> None:
         self.billing_entry_id = None
         self.users = {}
+        now = dt_util.utcnow()
+        for watch in self.strips.values():  # no users: no tiers, departures or holds
+            self._update_hints(watch, now)
         self._notify()
         await self.async_release_if_unused()
 
@@ -211,7 +214,6 @@ class Ledger(Accounting, Listeners):
             if self._follow_pairing(watch, outlet, now):
                 self._notify()
         self._release_old_cut_offs(watch)
-        self._update_hints(watch, now)
         if self._follow_presence(watch, now):
             self._notify()
         elif changed:

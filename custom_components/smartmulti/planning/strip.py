@@ -42,7 +42,7 @@ from .inputs import (
     outlet_facts,
     strip_input,
 )
-from .plan import Closing, CycleResult, Plan, closed_plan, open_plan
+from .plan import Closing, CycleResult, Plan, closed_plan as build_closed_plan, open_plan
 from .sender import PlanSender
 
 # Releasing a plan at unload must not hold the unload long: the plan expires anyway.
@@ -324,7 +324,7 @@ class StripPlanner(Listeners):
         """
         if budget_w is None:
             budget_w = self.last_sent_budget_w
-        return closed_plan(
+        return build_closed_plan(
             self.budget_w if budget_w is None else budget_w,
             exceptions_on=self.closing is None or not self.closing.include_exceptions,
         )
