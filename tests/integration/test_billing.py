@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +91,13 @@ async def test_the_billing_csv_matches_the_sessions_exactly(
         (total,) = [r for r in rows if r["user"] == name and r["row"] == "total"]
         assert [line["outlet"] for line in lines] == [s.place for s in sessions]
         assert [Decimal(line["energy_kwh"]) for line in lines] == [
-            (Decimal(repr(s.energy_wh)) / 1000).quantize(MWH) for s in sessions
+            (Decimal(repr(s.energy_wh)) / 1000).quantize(MWH, rounding=ROUND_HALF_UP)
+            for s in sessions
         ]
         assert [Decimal(line["cost"]) for line in lines] == [
-            Decimal(repr(s.cost)).quantize(Decimal("0.0001")) for s in sessions
+            # A bill rounds half up (0.00765 is 0.0077), never to the even digit.
+            Decimal(repr(s.cost)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+            for s in sessions
         ]
         assert int(total["sessions"]) == len(sessions)
         assert Decimal(total["energy_kwh"]) == sum(Decimal(line["energy_kwh"]) for line in lines)
