@@ -104,8 +104,11 @@ def _observe(
     trusted = settled(outlet, settings)
     if not trusted:
         charger = charger._replace(plateau_since=None, plateau_charge=None)
+    session = outlet.departure_at is not None
     mem = memory._replace(
-        last=last._replace(at=now, relay_on=outlet.relay_on, power_w=outlet.power_w),
+        last=last._replace(
+            at=now, relay_on=outlet.relay_on, power_w=outlet.power_w, session=session
+        ),
         battery=battery,
         charger=charger,
     )
@@ -133,6 +136,9 @@ def _observe(
         mem = mem._replace(looks=looks)
 
     occupant = mem.occupant
+    if session and not outlet.relay_on and (occupant.reported or not occupant.present):
+        mem = _session_opened(mem, now, settings, opened=not last.session)
+        occupant = mem.occupant
     if occupant.reported and not outlet.relay_on:
         # The report stopped while off: the laptop may have left.
         forgotten = forget_laptop(mem)
@@ -141,7 +147,8 @@ def _observe(
             charge=forgotten.charge._replace(expected=None, low=None),
         )
     charge = mem.charge
-    if occupant.present and charge.expected is not None and not outlet.relay_on:
+    known = charge.expected is not None or charge.low is not None
+    if occupant.present and known and not outlet.relay_on:
         drain = use * dt / SECONDS_PER_HOUR / cap
         # Without a report the use is a guess: the pessimistic charge drains at the larger one.
         worst = drain
@@ -149,13 +156,38 @@ def _observe(
             worst = max(use, settings.unknown_use_w) * dt / SECONDS_PER_HOUR
             worst /= min(cap, settings.unknown_capacity_wh)
         low = None if charge.low is None else charge.low - worst
+        expected = None if charge.expected is None else charge.expected - drain
         return mem._replace(
-            charge=charge._replace(
-                expected=charge.expected - drain, low=low, gained=charge.gained - drain
-            ),
+            charge=charge._replace(expected=expected, low=low, gained=charge.gained - drain),
             occupant=occupant._replace(state=ChargeState.DISCHARGING),
         )
     return mem
+
+
+def _session_opened(
+    mem: OutletMemory, now: float, settings: Settings, *, opened: bool
+) -> OutletMemory:
+    """A user's session is open on this off outlet: their laptop is plugged in there.
+
+    A session opening is a laptop arriving, seen without a look: its charge is unknown, so
+    its pessimistic charge is the lowest a laptop is assumed to come with, draining, which
+    switches it on soon to read its meter. While the session stays open, a laptop whose
+    report stopped is still there (kept, its charge draining unreported); once a look found
+    the outlet empty under the same session, the meter is believed, not the session.
+    """
+    occupant = mem.occupant
+    if occupant.present:
+        return mem._replace(occupant=occupant._replace(reported=False))
+    if not opened and occupant.present is False:
+        return mem
+    fresh = forget_laptop(mem)
+    return fresh._replace(
+        occupant=occupant._replace(
+            present=True, seen_at=now, arrived_at=now, reported=False, state=ChargeState.UNKNOWN
+        ),
+        charge=fresh.charge._replace(expected=None, low=settings.unknown_soc),
+        looks=fresh.looks._replace(empty_looks=0, counts_from=None),
+    )
 
 
 def _found_empty(mem: OutletMemory, now: float, *, fresh: bool, settings: Settings) -> OutletMemory:

@@ -24,6 +24,7 @@ class LastCycle(NamedTuple):
     relay_on: bool = False
     power_w: float = 0.0  # its measured draw
     planned_on: bool = False  # the plan made that cycle had it on
+    session: bool = False  # a user's session was open on the outlet
 
 
 class Occupant(NamedTuple):

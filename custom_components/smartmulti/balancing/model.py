@@ -138,7 +138,8 @@ class Settings:
     default_use_w: float = 12.0
     default_efficiency: float = 0.9
     default_cv_soc: float = 0.8
-    unknown_soc: float = 0.10  # pessimistic charge of a laptop first seen at full power
+    unknown_soc: float = 0.10  # pessimistic charge of a laptop first seen at full power (or
+    # announced by its user's session before it is seen)
     unknown_use_w: float = 18.0  # pessimistic use draining that charge (no report to learn it)
     unknown_capacity_wh: float = 60.0  # ... from a battery this small
     prior_capacity_high_wh: float = 60.0  # ... which gains charge as slowly as this large one

@@ -29,6 +29,7 @@ class LaptopView:
     reserve_w: float | None = None  # what the agent may count it at when switched on
     reached: bool = False  # it reached its target this session (re-armed only below a band)
     on_w: float | None = None  # what it drew when last on (this session), if known
+    on_soc: float | None = None  # its charge when ``on_w`` was read, if known
     empty_looks: int = 0  # looks in a row that found its outlet empty
     look_counts_from: float | None = None  # its outlet's next look is due an interval after this
 
@@ -49,6 +50,15 @@ class LaptopView:
             if goal > soc:
                 hours += tau_h * math.log((1.0 - soc) / (1.0 - goal))
         return hours
+
+    def draw_at_w(self, soc: float) -> float:
+        """The draw the charger model gives at ``soc``: constant below the knee, then falling
+        with the room left in the battery (the laptop's own use stays on top)."""
+        if soc <= self.cv_soc:
+            return self.draw_w
+        share = max(0.0, 1.0 - soc) / max(1e-6, 1.0 - self.cv_soc)
+        idle = min(self.draw_w, self.use_w)
+        return idle + (self.draw_w - idle) * min(1.0, share)
 
     def hours_flat(self) -> float:
         """Hours until the battery is empty if the outlet stays off (pessimistic charge)."""
@@ -128,6 +138,7 @@ def view(
         reserve_w=reserve_w(memory, outlet, settings, time_scale),
         reached=occupant.reached_target,
         on_w=charger.last_on_w if occupant.present and charger.last_on_w > 0 else None,
+        on_soc=charger.last_on_charge,
         empty_looks=memory.looks.empty_looks,
         look_counts_from=memory.looks.counts_from,
     )

@@ -51,11 +51,23 @@ __all__ = ["expected_w", "rank"]
 
 
 def expected_w(cand: Candidate, settings: Settings) -> float:
-    """What the outlet will draw if on: measured, else last seen, else its counted draw."""
+    """What the outlet will draw if on: measured, else last seen, else its counted draw.
+
+    A draw last seen near full is the charger's trickle: a laptop that has drained since
+    will draw what the charger model gives at its charge now, or a full laptop left off
+    would be worth its trickle all day and never come back on while its battery runs down.
+    """
     if settled(cand.outlet, settings) and cand.outlet.power_w >= settings.present_w:
         return cand.outlet.power_w
-    if cand.laptop.on_w is not None:
-        return min(cand.laptop.on_w, cand.draw_w)
+    lap = cand.laptop
+    if lap.on_w is not None:
+        seen = lap.on_w
+        # Drained by a band (or, without a report to compare with, below the knee): a top-up
+        # of a percent or two is still worth its trickle, or a full laptop would churn.
+        then = lap.cv_soc if lap.on_soc is None else lap.on_soc - settings.battery_band
+        if lap.soc is not None and lap.soc < then:
+            seen = max(seen, lap.draw_at_w(lap.soc))
+        return min(seen, cand.draw_w)
     return cand.draw_w
 
 
