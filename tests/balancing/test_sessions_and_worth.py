@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from custom_components.smartmulti.balancing import Balancer, Reason, Settings
+from custom_components.smartmulti.balancing import (
+    Balancer,
+    BatteryReport,
+    OutletInput,
+    Reason,
+    Settings,
+)
 from custom_components.smartmulti.balancing.strategies.smart import expected_w
 
 from .helpers import laptop, reasons, strip
@@ -63,3 +69,95 @@ def test_a_reporting_laptop_whose_reports_stop_stays_while_its_session_is_open()
     assert cand.laptop.present is True
     assert cand.laptop.soc is not None
     assert 0.75 < cand.laptop.soc <= 0.8
+
+
+def _outlet(
+    *,
+    on: bool,
+    power: float = 0.0,
+    since: float,
+    percent: float | None = None,
+    age: float = 0.0,
+    departure_at: float | None = None,
+) -> OutletInput:
+    battery = None if percent is None else BatteryReport(percent=percent, plugged=on, age_s=age)
+    return OutletInput(
+        outlet_id=1,
+        relay_on=on,
+        power_w=power if on else 0.0,
+        max_power_w=200.0,
+        seconds_since_switch=since,
+        battery=battery,
+        departure_at=departure_at,
+    )
+
+
+def test_a_session_opening_on_an_off_outlet_drops_the_reserve_of_the_laptop_before() -> None:
+    """The laptop seen there may have been swapped while the relay was off: the newcomer is
+    counted at the outlet's rating, not at the old one's draw."""
+    engine = Balancer()
+    for k in range(12):  # a laptop without a report, drawing 60 W for 12 minutes
+        engine.plan(
+            strip(_outlet(on=True, power=60, since=60.0 * k + 60), budget=500, now=60.0 * k)
+        )
+    # The budget drops: the plan switches it off (not a guard's shed, which forgets it).
+    engine.plan(strip(_outlet(on=True, power=60, since=780), budget=0, now=720))
+    engine.plan(strip(_outlet(on=False, since=60), budget=0, now=780))
+    plan = engine.plan(strip(_outlet(on=False, since=120), budget=500, now=840))
+    assert plan.reserve_w.get(1) is not None  # the same laptop: its draw stands
+    plan = engine.plan(
+        strip(_outlet(on=False, since=180, departure_at=5 * HOUR), budget=500, now=900)
+    )
+    assert plan.on == (1,)
+    assert plan.reserve_w.get(1) is None
+
+
+def test_a_report_gone_silent_over_a_meter_reading_nothing_is_a_laptop_that_left() -> None:
+    engine = Balancer()
+    engine.plan(strip(_outlet(on=True, power=60, since=600, percent=72), budget=500))
+    observation = engine.observe(
+        strip(_outlet(on=True, power=0, since=660, percent=72, age=120), budget=500, now=120)
+    )
+    (cand,) = observation.candidates
+    assert cand.laptop.present is False
+    # Still posting, the reporter says the laptop is there whatever the meter reads.
+    engine = Balancer()
+    engine.plan(strip(_outlet(on=True, power=60, since=600, percent=72), budget=500))
+    observation = engine.observe(
+        strip(_outlet(on=True, power=0, since=660, percent=72, age=30), budget=500, now=120)
+    )
+    (cand,) = observation.candidates
+    assert cand.laptop.present is True
+
+
+def test_a_report_from_before_a_newcomer_arrived_is_not_taken_for_its_charge() -> None:
+    engine = Balancer()
+    engine.plan(strip(_outlet(on=False, since=600, percent=61, age=300), budget=500))
+    # A session opens: another laptop came; the agent still holds the old laptop's report.
+    engine.plan(
+        strip(
+            _outlet(on=False, since=660, percent=61, age=360, departure_at=5 * HOUR),
+            budget=500,
+            now=60,
+        )
+    )
+    observation = engine.observe(
+        strip(
+            _outlet(on=False, since=720, percent=61, age=420, departure_at=5 * HOUR),
+            budget=500,
+            now=120,
+        )
+    )
+    (cand,) = observation.candidates
+    assert cand.laptop.present is True
+    assert cand.laptop.soc is None
+    # The newcomer's own reporter posts: that one is believed.
+    observation = engine.observe(
+        strip(
+            _outlet(on=False, since=780, percent=35, age=0, departure_at=5 * HOUR),
+            budget=500,
+            now=180,
+        )
+    )
+    (cand,) = observation.candidates
+    assert cand.laptop.soc == 0.35

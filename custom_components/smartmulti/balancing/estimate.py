@@ -23,9 +23,11 @@ each other's order and read best in one file.
 from __future__ import annotations
 
 from .memory import LearnedBattery, LearnedCharger, LookSchedule, OutletMemory, forget_laptop
-from .model import ChargeState, OutletInput, Settings
+from .model import BatteryReport, ChargeState, OutletInput, Settings
 
 SECONDS_PER_HOUR = 3600.0
+# A reporter posts every 30 s: three intervals without a post is a reporter gone quiet.
+_REPORT_SILENT_S = 90.0
 _CHARGING_SHARE = 0.92  # a draw this close to the session's peak is still constant power
 _FULL_SHARE = 0.03  # a taper below this share of the charge power is full
 _FLAT_W = 0.6  # a draw moving less than this is flat
@@ -113,7 +115,7 @@ def _observe(
         charger=charger,
     )
 
-    report = outlet.battery
+    mem, report = _occupant_report(mem, outlet, now, settings, opened=session and not last.session)
     if report is not None and report.age_s <= settings.report_max_age_s:
         return _observe_report(mem, outlet, now, report.percent / 100.0, settings)
 
@@ -162,6 +164,51 @@ def _observe(
             occupant=occupant._replace(state=ChargeState.DISCHARGING),
         )
     return mem
+
+
+def _occupant_report(
+    mem: OutletMemory, outlet: OutletInput, now: float, settings: Settings, *, opened: bool
+) -> tuple[OutletMemory, BatteryReport | None]:
+    """The memory, and the outlet's battery report unless it is another laptop's.
+
+    A session opening (``opened``) on an off outlet where a laptop was known may be another
+    laptop, swapped in while the relay was off: nothing learned of the one before (its draw,
+    the reserve resting on it) holds, and a report still held from before is not this one's.
+    """
+    if opened and not outlet.relay_on and mem.occupant.present:
+        forgotten = forget_laptop(mem)
+        return forgotten._replace(
+            occupant=mem.occupant._replace(present=None, reported=False),
+            charge=forgotten.charge._replace(expected=None, low=None),
+        ), None
+    return mem, _report_of_occupant(mem, outlet, now, settings)
+
+
+def _report_of_occupant(
+    mem: OutletMemory, outlet: OutletInput, now: float, settings: Settings
+) -> BatteryReport | None:
+    """The outlet's battery report, unless it is the last word of a laptop that has left.
+
+    The agent keeps a laptop's last report after it leaves, aging. A report that has gone
+    silent while the outlet is on and its meter reads nothing is that: the laptop left (a
+    laptop plugged in draws at least its own use). A report posted before a look found the
+    outlet empty, or before the laptop now there without a report arrived (seen by the meter
+    or announced by its session), belongs to the laptop that was there before: its percent
+    would be taken for the newcomer's.
+    """
+    report = outlet.battery
+    if report is None:
+        return None
+    occupant, posted = mem.occupant, now - report.age_s
+    if occupant.present is False and occupant.seen_at is not None and posted <= occupant.seen_at:
+        return None
+    came = occupant.arrived_at
+    if occupant.present and not occupant.reported and came is not None and posted < came:
+        return None
+    silent = report.age_s >= _REPORT_SILENT_S
+    if silent and settled(outlet, settings) and outlet.power_w < settings.present_w:
+        return None
+    return report
 
 
 def _session_opened(
