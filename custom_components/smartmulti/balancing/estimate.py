@@ -16,7 +16,7 @@ taper pins both, an idle draw means full.
 The memory also keeps what the plan's reserve rests on (``view.reserve_w``): the laptop's
 constant-power draw once evidenced, and its last draw with the charge it was read at. The
 records are in ``memory.py``; the picture the strategies rank on is built in ``view.py``.
-Over 400 lines by a few: the rules that fold one cycle's facts into an outlet's memory depend on
+Over 400 lines (under 500): the rules that fold one cycle's facts into an outlet's memory depend on
 each other's order and read best in one file.
 """
 
