@@ -10,6 +10,7 @@ from custom_components.smartmulti.balancing import (
     Settings,
 )
 from custom_components.smartmulti.balancing.strategies.smart import expected_w
+from custom_components.smartmulti.balancing.view import LaptopView
 
 from .helpers import laptop, reasons, strip
 
@@ -113,51 +114,32 @@ def test_a_session_opening_on_an_off_outlet_drops_the_reserve_of_the_laptop_befo
 
 
 def test_a_report_gone_silent_over_a_meter_reading_nothing_is_a_laptop_that_left() -> None:
-    engine = Balancer()
-    engine.plan(strip(_outlet(on=True, power=60, since=600, percent=72), budget=500))
-    observation = engine.observe(
-        strip(_outlet(on=True, power=0, since=660, percent=72, age=120), budget=500, now=120)
-    )
-    (cand,) = observation.candidates
-    assert cand.laptop.present is False
+    def present_once_the_meter_reads_nothing(report_age: float) -> bool | None:
+        engine = Balancer()
+        engine.plan(strip(_outlet(on=True, power=60, since=600, percent=72), budget=500))
+        empty = _outlet(on=True, power=0, since=660, percent=72, age=report_age)
+        (cand,) = engine.observe(strip(empty, budget=500, now=120)).candidates
+        return cand.laptop.present
+
+    assert present_once_the_meter_reads_nothing(120) is False
     # Still posting, the reporter says the laptop is there whatever the meter reads.
-    engine = Balancer()
-    engine.plan(strip(_outlet(on=True, power=60, since=600, percent=72), budget=500))
-    observation = engine.observe(
-        strip(_outlet(on=True, power=0, since=660, percent=72, age=30), budget=500, now=120)
-    )
-    (cand,) = observation.candidates
-    assert cand.laptop.present is True
+    assert present_once_the_meter_reads_nothing(30) is True
 
 
 def test_a_report_from_before_a_newcomer_arrived_is_not_taken_for_its_charge() -> None:
     engine = Balancer()
     engine.plan(strip(_outlet(on=False, since=600, percent=61, age=300), budget=500))
+
+    def laptop_after(now: float, percent: float, age: float) -> LaptopView:
+        """The laptop the engine sees at ``now``, a session open and a report ``age`` old."""
+        off = _outlet(on=False, since=600 + now, percent=percent, age=age, departure_at=5 * HOUR)
+        (cand,) = engine.observe(strip(off, budget=500, now=now)).candidates
+        return cand.laptop
+
     # A session opens: another laptop came; the agent still holds the old laptop's report.
-    engine.plan(
-        strip(
-            _outlet(on=False, since=660, percent=61, age=360, departure_at=5 * HOUR),
-            budget=500,
-            now=60,
-        )
-    )
-    observation = engine.observe(
-        strip(
-            _outlet(on=False, since=720, percent=61, age=420, departure_at=5 * HOUR),
-            budget=500,
-            now=120,
-        )
-    )
-    (cand,) = observation.candidates
-    assert cand.laptop.present is True
-    assert cand.laptop.soc is None
+    laptop_after(60, 61, 360)
+    newcomer = laptop_after(120, 61, 420)
+    assert newcomer.present is True
+    assert newcomer.soc is None
     # The newcomer's own reporter posts: that one is believed.
-    observation = engine.observe(
-        strip(
-            _outlet(on=False, since=780, percent=35, age=0, departure_at=5 * HOUR),
-            budget=500,
-            now=180,
-        )
-    )
-    (cand,) = observation.candidates
-    assert cand.laptop.soc == 0.35
+    assert laptop_after(180, 35, 0).soc == 0.35
