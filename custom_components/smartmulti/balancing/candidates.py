@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .estimate import settled
 from .memory import OutletMemory
 from .model import OutletInput, Reason, Settings, StripInput
+from .occupancy import settled
 from .view import LaptopView
 
 

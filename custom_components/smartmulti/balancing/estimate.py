@@ -15,19 +15,18 @@ taper pins both, an idle draw means full.
 
 The memory also keeps what the plan's reserve rests on (``view.reserve_w``): the laptop's
 constant-power draw once evidenced, and its last draw with the charge it was read at. The
-records are in ``memory.py``; the picture the strategies rank on is built in ``view.py``.
-Over 400 lines (under 500): the rules that fold one cycle's facts into an outlet's memory depend on
-each other's order and read best in one file.
+records are in ``memory.py``; who is on the outlet (which report is theirs, arrivals and
+departures) is decided in ``occupancy.py``; the picture the strategies rank on is built in
+``view.py``.
 """
 
 from __future__ import annotations
 
 from .memory import LearnedBattery, LearnedCharger, LookSchedule, OutletMemory, forget_laptop
-from .model import BatteryReport, ChargeState, OutletInput, Settings
+from .model import ChargeState, OutletInput, Settings
+from .occupancy import found_empty, occupant_report, session_opened, settled
 
 SECONDS_PER_HOUR = 3600.0
-# A reporter posts every 30 s: three intervals without a post is a reporter gone quiet.
-_REPORT_SILENT_S = 90.0
 _CHARGING_SHARE = 0.92  # a draw this close to the session's peak is still constant power
 _FULL_SHARE = 0.03  # a taper below this share of the charge power is full
 _FLAT_W = 0.6  # a draw moving less than this is flat
@@ -55,17 +54,6 @@ def shed(memory: OutletMemory, outlet: OutletInput, now: float, time_scale: floa
     if since * time_scale < now - last.at:
         return forget_laptop(memory)
     return memory
-
-
-def settled(outlet: OutletInput, settings: Settings) -> bool:
-    """True when the meter of an on outlet can be believed."""
-    since = outlet.seconds_since_switch
-    return (
-        outlet.relay_on
-        and not outlet.stale
-        and not outlet.fault
-        and (since is None or since >= settings.settle_s)
-    )
 
 
 def observe(
@@ -115,7 +103,7 @@ def _observe(
         charger=charger,
     )
 
-    mem, report = _occupant_report(mem, outlet, now, settings, opened=session and not last.session)
+    mem, report = occupant_report(mem, outlet, now, settings, opened=session and not last.session)
     if report is not None and report.age_s <= settings.report_max_age_s:
         return _observe_report(mem, outlet, now, report.percent / 100.0, settings)
 
@@ -126,7 +114,7 @@ def _observe(
         fresh = not looks.meter_read
         looks = looks._replace(meter_read=True)
         if outlet.power_w < settings.present_w:
-            return _found_empty(mem, now, fresh=fresh, settings=settings)
+            return found_empty(mem, now, fresh=fresh, settings=settings)
         mem = mem._replace(looks=LookSchedule(meter_read=True))
         # The previous cycle's draw, if the outlet was on then: ``mem.last`` already holds
         # this cycle's.
@@ -139,7 +127,7 @@ def _observe(
 
     occupant = mem.occupant
     if session and not outlet.relay_on and (occupant.reported or not occupant.present):
-        mem = _session_opened(mem, now, settings, opened=not last.session)
+        mem = session_opened(mem, now, settings, opened=not last.session)
         occupant = mem.occupant
     if occupant.reported and not outlet.relay_on:
         # The report stopped while off: the laptop may have left.
@@ -164,110 +152,6 @@ def _observe(
             occupant=occupant._replace(state=ChargeState.DISCHARGING),
         )
     return mem
-
-
-def _occupant_report(
-    mem: OutletMemory, outlet: OutletInput, now: float, settings: Settings, *, opened: bool
-) -> tuple[OutletMemory, BatteryReport | None]:
-    """The memory, and the outlet's battery report unless it is another laptop's.
-
-    A session opening (``opened``) on an off outlet where a laptop was known may be another
-    laptop, swapped in while the relay was off: nothing learned of the one before (its draw,
-    the reserve resting on it) holds, and a report still held from before is not this one's.
-    """
-    if opened and not outlet.relay_on and mem.occupant.present:
-        forgotten = forget_laptop(mem)
-        return forgotten._replace(
-            occupant=mem.occupant._replace(present=None, reported=False),
-            charge=forgotten.charge._replace(expected=None, low=None),
-        ), None
-    return mem, _report_of_occupant(mem, outlet, now, settings)
-
-
-def _report_of_occupant(
-    mem: OutletMemory, outlet: OutletInput, now: float, settings: Settings
-) -> BatteryReport | None:
-    """The outlet's battery report, unless it is the last word of a laptop that has left.
-
-    The agent keeps a laptop's last report after it leaves, aging. A report that has gone
-    silent while the outlet is on and its meter reads nothing is that: the laptop left (a
-    laptop plugged in draws at least its own use). A report posted before a look found the
-    outlet empty, or before the laptop now there without a report arrived (seen by the meter
-    or announced by its session), belongs to the laptop that was there before: its percent
-    would be taken for the newcomer's.
-    """
-    report = outlet.battery
-    if report is None:
-        return None
-    occupant, posted = mem.occupant, now - report.age_s
-    if occupant.present is False and occupant.seen_at is not None and posted <= occupant.seen_at:
-        return None
-    came = occupant.arrived_at
-    if occupant.present and not occupant.reported and came is not None and posted < came:
-        return None
-    silent = report.age_s >= _REPORT_SILENT_S
-    if silent and settled(outlet, settings) and outlet.power_w < settings.present_w:
-        return None
-    return report
-
-
-def _session_opened(
-    mem: OutletMemory, now: float, settings: Settings, *, opened: bool
-) -> OutletMemory:
-    """A user's session is open on this off outlet: their laptop is plugged in there.
-
-    A session opening is a laptop arriving, seen without a look: its charge is unknown, so
-    its pessimistic charge is the lowest a laptop is assumed to come with, draining, which
-    switches it on soon to read its meter. While the session stays open, a laptop whose
-    report stopped is still there (kept, its charge draining unreported); once a look found
-    the outlet empty under the same session, the meter is believed, not the session.
-    """
-    occupant = mem.occupant
-    if occupant.present:
-        return mem._replace(occupant=occupant._replace(reported=False))
-    if not opened and occupant.present is False:
-        return mem
-    fresh = forget_laptop(mem)
-    return fresh._replace(
-        occupant=occupant._replace(
-            present=True, seen_at=now, arrived_at=now, reported=False, state=ChargeState.UNKNOWN
-        ),
-        charge=fresh.charge._replace(expected=None, low=settings.unknown_soc),
-        looks=fresh.looks._replace(empty_looks=0, counts_from=None),
-    )
-
-
-def _found_empty(mem: OutletMemory, now: float, *, fresh: bool, settings: Settings) -> OutletMemory:
-    """The meter read nothing on an on outlet: no laptop there; when to look again.
-
-    ``fresh``: this is the first reading since the relay switched on (a look, not a laptop
-    that just left while the outlet was on).
-    """
-    looks = mem.looks
-    slot = now
-    if mem.occupant.present:
-        empty = 0  # a laptop just left: the next may come soon
-    elif fresh:
-        empty = looks.empty_looks + 1
-        # A look made before it was due stands in for the due one: the next counts
-        # from when this one was due, so looks moved early do not add looks.
-        if looks.counts_from is not None:
-            slot = max(now, looks.counts_from + look_interval_s(looks.empty_looks, settings))
-    else:
-        empty = looks.empty_looks
-        slot = max(now, looks.counts_from if looks.counts_from is not None else now)
-    forgotten = forget_laptop(mem)
-    return forgotten._replace(
-        looks=LookSchedule(meter_read=True, empty_looks=empty, counts_from=slot),
-        occupant=forgotten.occupant._replace(
-            present=False,
-            seen_at=now,
-            arrived_at=None,
-            reported=False,
-            state=ChargeState.EMPTY,
-        ),
-        charge=forgotten.charge._replace(expected=None, low=None),
-    )
 
 
 def _plateau(charger: LearnedCharger, power: float, now: float, idle_w: float) -> LearnedCharger:
@@ -472,13 +356,3 @@ def _observe_draw(
         occupant=occupant._replace(state=ChargeState.TAPERING),
         charge=charge._replace(expected=soc, low=soc, pinned=True),
     )
-
-
-def look_interval_s(empty_looks: int, settings: Settings) -> float:
-    """How often an empty outlet is looked at: less often each time it is found empty again.
-
-    An outlet a laptop just left is looked at after ``probe_interval_s``; one nobody has used
-    for a while backs off (x ``probe_backoff`` per empty look) to ``max_probe_interval_s``.
-    """
-    interval = settings.probe_interval_s * settings.probe_backoff ** max(0, empty_looks - 1)
-    return min(interval, max(settings.probe_interval_s, settings.max_probe_interval_s))

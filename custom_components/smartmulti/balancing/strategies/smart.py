@@ -43,9 +43,9 @@ from collections.abc import Sequence
 import math
 
 from ..candidates import Bid, Candidate, Want, at_target
-from ..estimate import look_interval_s, settled
 from ..model import Reason, Settings, StripInput
 from ..need import flat_s, laxity_s
+from ..occupancy import look_interval_s, settled
 
 __all__ = ["expected_w", "rank"]
 
