@@ -72,7 +72,8 @@ def test_the_fresher_battery_report_wins() -> None:
     from_sensor = _input(data, sensors={1: _sensor("23", reported_s_ago=5.0)})[1].battery
     from_agent = _input(data, sensors={1: _sensor("23", reported_s_ago=600.0)})[1].battery
 
-    assert from_sensor == BatteryReport(percent=23.0, plugged=True, age_s=5.0)
+    # A sensor follows the laptop on its own integration's schedule: its percent may lag.
+    assert from_sensor == BatteryReport(percent=23.0, plugged=True, age_s=5.0, may_lag=True)
     assert from_agent == BatteryReport(percent=80.0, plugged=True, age_s=120.0)
 
 

@@ -88,8 +88,10 @@ def candidate(
     two unknown outlets would take turns being looked at forever (an agent's minimum on time
     can be shorter than the engine's ``settle_s``).
     """
-    if settled(outlet, settings) and outlet.power_w >= settings.present_w:
-        draw = max(0.0, outlet.power_w)
+    if settled(outlet, settings):
+        # Settled and reading nothing, it is open whatever its laptop's report still says:
+        # one may be plugged in at any moment.
+        draw = outlet.power_w if outlet.power_w >= settings.present_w else outlet.max_power_w
     elif laptop.reserve_w is not None and not outlet.stale and not outlet.fault:
         draw = laptop.reserve_w
     else:

@@ -103,7 +103,9 @@ def _observe(
         charger=charger,
     )
 
-    mem, report = occupant_report(mem, outlet, now, settings, opened=session and not last.session)
+    mem, report = occupant_report(
+        mem, outlet, now, settings, opened=session and not last.session, dt=dt, was_on=was_on
+    )
     if report is not None and report.age_s <= settings.report_max_age_s:
         return _observe_report(mem, outlet, now, report.percent / 100.0, settings)
 
@@ -219,6 +221,8 @@ def _observe_report(
         return mem._replace(occupant=occupant._replace(state=ChargeState.CHARGING))
     power = outlet.power_w
     charger = mem.charger
+    if power >= charger.peak_w:
+        charger = charger._replace(above_peak_wh=0.0)
     peak = max(charger.peak_w, power)
     cv = settings.default_cv_soc
     if power >= settings.present_w:

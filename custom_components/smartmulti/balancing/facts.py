@@ -17,7 +17,7 @@ measured power.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model import BatteryReport, OutletInput, Strategy, StripInput
 
@@ -65,10 +65,13 @@ def freshest(reports: Iterable[BatteryReport | None]) -> BatteryReport | None:
 
 
 def usable_report(facts: OutletFacts, max_age_s: float) -> BatteryReport | None:
-    """The report the engine is given for the outlet: the freshest, unless it is stale."""
+    """The report the engine is given for the outlet: the freshest, unless it is stale; one
+    from a Home Assistant sensor is marked as possibly late."""
     latest = freshest((facts.agent_report, facts.sensor_report))
     if latest is None or latest.age_s > max_age_s:
         return None
+    if latest is facts.sensor_report and latest is not facts.agent_report:
+        return replace(latest, may_lag=True)
     return latest
 
 

@@ -58,11 +58,17 @@ class ChargeState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class BatteryReport:
-    """A laptop's own battery report (agent reporter or a Home Assistant battery sensor)."""
+    """A laptop's own battery report (agent reporter or a Home Assistant battery sensor).
+
+    ``may_lag``: the percent may follow the laptop's charge by an unknown delay (a Home
+    Assistant sensor updates on its own integration's schedule), so it cannot be paired with
+    the draw the meter reads at the same instant. A reporter posts the charge it reads.
+    """
 
     percent: float
     plugged: bool
     age_s: float
+    may_lag: bool = False
 
 
 @dataclass(frozen=True, slots=True)

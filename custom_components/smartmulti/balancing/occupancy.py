@@ -12,8 +12,11 @@ from __future__ import annotations
 from .memory import LookSchedule, OutletMemory, forget_laptop
 from .model import BatteryReport, ChargeState, OutletInput, Settings
 
+SECONDS_PER_HOUR = 3600.0
 # A reporter posts every 30 s: three intervals without a post is a reporter gone quiet.
 _REPORT_SILENT_S = 90.0
+_REPORT_ROUNDING = 0.015  # two whole-percent reports of one charge differ by less than this
+_SMALLEST_BATTERY_WH = 20.0  # no laptop's battery is smaller: bounds how fast a charge falls
 
 
 def settled(outlet: OutletInput, settings: Settings) -> bool:
@@ -28,13 +31,22 @@ def settled(outlet: OutletInput, settings: Settings) -> bool:
 
 
 def occupant_report(
-    mem: OutletMemory, outlet: OutletInput, now: float, settings: Settings, *, opened: bool
+    mem: OutletMemory,
+    outlet: OutletInput,
+    now: float,
+    settings: Settings,
+    *,
+    opened: bool,
+    dt: float,
+    was_on: bool,
 ) -> tuple[OutletMemory, BatteryReport | None]:
     """The memory, and the outlet's battery report unless it is another laptop's.
 
     A session opening (``opened``) on an off outlet where a laptop was known may be another
     laptop, swapped in while the relay was off: nothing learned of the one before (its draw,
     the reserve resting on it) holds, and a report still held from before is not this one's.
+    A percent the laptop reported before could not have reached in ``dt`` is a newcomer's:
+    the occupant is no longer counted as reported, so the report is taken as a new laptop's.
     """
     if opened and not outlet.relay_on and mem.occupant.present:
         forgotten = forget_laptop(mem)
@@ -42,7 +54,31 @@ def occupant_report(
             occupant=mem.occupant._replace(present=None, reported=False),
             charge=forgotten.charge._replace(expected=None, low=None),
         ), None
-    return mem, _report_of_occupant(mem, outlet, now, settings)
+    report = _report_of_occupant(mem, outlet, now, settings)
+    off = not was_on and not outlet.relay_on
+    if report is not None and _another_laptop(mem, report, dt, settings, off=off):
+        mem = mem._replace(occupant=mem.occupant._replace(reported=False))
+    return mem, report
+
+
+def _another_laptop(
+    mem: OutletMemory, report: BatteryReport, dt: float, settings: Settings, *, off: bool
+) -> bool:
+    """Whether a reporter's percent is another laptop's than the one reported before.
+
+    A laptop's charge falls at most at ``max_use_w`` from a small battery (on, its charger
+    feeds its use first, so no faster), and rises only while its outlet is on: a percent
+    falling faster, or rising on an outlet ``off`` since the last cycle, is another laptop
+    swapped in (whatever was learned of the one before must go). Allowed: the two reports'
+    rounding and a post up to a report interval older than the cycle. A Home Assistant
+    sensor may lag and then catch up at once, so it proves nothing here.
+    """
+    before = mem.charge.expected
+    if report.may_lag or not mem.occupant.reported or before is None:
+        return False
+    soc = report.percent / 100.0
+    fall = settings.max_use_w * (dt + _REPORT_SILENT_S) / SECONDS_PER_HOUR / _SMALLEST_BATTERY_WH
+    return (off and soc > before + _REPORT_ROUNDING) or soc < before - _REPORT_ROUNDING - fall
 
 
 def _report_of_occupant(

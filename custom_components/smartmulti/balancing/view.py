@@ -78,7 +78,7 @@ def reserve_w(
     it can grow at most by the ratio of (1 - charge) now to then (reports are whole percents:
     half a percent either way is allowed for); capped by the constant-power draw once one is
     evidenced (a draw read below 70 %, or one that held while the charge rose). Without a
-    report: the constant-power draw once a long plateau at the session's peak proved it, or the
+    report, or with one that may lag (see ``BatteryReport.may_lag``): the constant-power draw once a long plateau at the session's peak proved it, or the
     peak itself while the charge cannot have fallen below where it was read
     (``above_peak_wh``); but the laptop may have been swapped while its outlet was off, so
     that lapses after ``reserve_hold_s`` off. A margin is added either way.
@@ -89,10 +89,13 @@ def reserve_w(
     # A draw above the evidenced constant power this session disproves it (another laptop):
     # the higher one stands.
     draw: float | None = max(charger.constant_w, charger.peak_w) if charger.constant_w > 0 else None
-    if draw is None and not occupant.reported and charger.peak_w > 0 and charger.above_peak_wh >= 0:
+    # A percent that may lag cannot be paired with the draw read with it: such a laptop is
+    # bounded as one without reports, by its draws alone.
+    by_reports = occupant.reported and not (outlet.battery is not None and outlet.battery.may_lag)
+    if draw is None and not by_reports and charger.peak_w > 0 and charger.above_peak_wh >= 0:
         draw = charger.peak_w
     then, now = charger.last_on_charge, memory.charge.expected
-    if occupant.reported:
+    if by_reports:
         if then is not None and now is not None and charger.last_on_w > 0:
             room_then = 1.0 - min(1.0, then + 0.005)
             if room_then >= 0.02:
