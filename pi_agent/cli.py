@@ -116,21 +116,32 @@ def _build(
         config, hardware, world = simulated(
             config.strip if config else None, seed=args.seed, speed=args.speed, outlets=args.outlets
         )
-        agent = _agent(config, hardware, data_dir, tokens, simulated=True)
+        agent = _agent(config, hardware, data_dir, tokens, time_scale=world.speed)
         _LOGGER.info(
             "Simulation: %d outlets, seed %d, speed x%g", len(config.outlets), args.seed, args.speed
         )
         return agent, [run_simulated_reporters(world, agent.controller, agent.clock)]
     from pi_agent.hardware.build import build_hardware  # noqa: PLC0415 (needs GPIO and I2C)
 
-    return _agent(config, build_hardware(config), data_dir, tokens, simulated=False), []
+    return _agent(config, build_hardware(config), data_dir, tokens), []
 
 
 def _agent(
-    config: AgentConfig, hardware: Hardware, data_dir: Path, tokens: Tokens, *, simulated: bool
+    config: AgentConfig,
+    hardware: Hardware,
+    data_dir: Path,
+    tokens: Tokens,
+    *,
+    time_scale: float | None = None,
 ) -> Agent:
+    """``time_scale`` is a simulated world's speed; None for real hardware."""
     serial = strip_serial(config.strip.serial, data_dir)
-    identity = Identity(serial=serial, name=config.strip.name, simulated=simulated)
+    identity = Identity(
+        serial=serial,
+        name=config.strip.name,
+        simulated=time_scale is not None,
+        time_scale=time_scale or 1.0,
+    )
     return Agent(config, hardware, identity=identity, tokens=tokens, data_dir=data_dir)
 
 

@@ -36,10 +36,14 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Identity:
+    """Who the strip is. ``time_scale``: a simulated world's seconds per real second (1 for a
+    real strip), so that Home Assistant plans its laptops on their own time."""
+
     serial: str
     name: str
     simulated: bool
     model: str = "SmartMulti strip"
+    time_scale: float = 1.0
 
 
 class Agent:
@@ -86,6 +90,7 @@ class Agent:
             "outlets": len(self.controller.outlets),
             "model": self.identity.model,
             "simulated": self.identity.simulated,
+            "time_scale": self.identity.time_scale,
             "energy_epoch": self.epoch,
             "faults": sorted(self.controller.faults),
         }

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import logging
 import zlib
 
 from pi_agent.config import AgentConfig, OutletConfig, StripConfig
 from pi_agent.control.strip import StripController
 from pi_agent.hardware.bundle import Hardware
-from pi_agent.sim.fleet import Lamp, default_fleet, outlet_max_power_w
+from pi_agent.sim.fleet import Fleet, Lamp, default_fleet, outlet_max_power_w
 from pi_agent.sim.hardware import build_sim_hardware
 from pi_agent.sim.world import World
 
@@ -22,12 +22,24 @@ REPORT_INTERVAL_S = 30.0
 
 
 def simulated(
-    strip: StripConfig | None, *, seed: int, speed: float, outlets: int
+    strip: StripConfig | None,
+    *,
+    seed: int,
+    speed: float,
+    outlets: int,
+    fleet: Fleet | None = None,
+    max_power_w: Sequence[float] | None = None,
 ) -> tuple[AgentConfig, Hardware, World]:
-    """The default coworking fleet behind simulated relays and meters."""
-    fleet = default_fleet(seed, outlets)
+    """A fleet (the default coworking one for ``seed``) behind simulated relays and meters.
+
+    ``max_power_w`` is each outlet's configured maximum, as an installer rated it; by default
+    the most its occupants can draw (``outlet_max_power_w``).
+    """
+    fleet = fleet or default_fleet(seed, outlets)
     sim = build_sim_hardware(seed=seed, speed=speed, fleet=fleet)
-    max_power = outlet_max_power_w(fleet)
+    max_power = outlet_max_power_w(fleet) if max_power_w is None else tuple(max_power_w)
+    if len(max_power) != fleet.outlets:
+        raise ValueError(f"max_power_w: one per outlet ({fleet.outlets}), got {len(max_power)}")
     config = AgentConfig(
         strip=strip or SIM_STRIP,
         outlets=tuple(

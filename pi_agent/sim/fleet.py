@@ -171,22 +171,50 @@ Occupant: TypeAlias = Laptop | Lamp | None
 
 
 @dataclass(frozen=True, slots=True)
+class Arrival:
+    """A laptop plugging into ``outlet_id`` at sim time ``at_s``: a written day's comings."""
+
+    outlet_id: int
+    at_s: float
+    laptop: Laptop
+
+
+@dataclass(frozen=True, slots=True)
 class Fleet:
     """Who occupies each outlet at the start (index 0 is outlet 1) and how laptops churn.
 
-    Lamps never leave. With ``churn`` None nobody arrives and a laptop with a finite stay leaves
-    its outlet empty for good.
+    Lamps never leave. Laptops arrive either at random (``churn``) or as written (``arrivals``,
+    for replaying a given day), not both. With neither, nobody arrives and a laptop with a
+    finite stay leaves its outlet empty for good.
     """
 
     occupants: tuple[Occupant, ...]
     churn: Churn | None = None
+    arrivals: tuple[Arrival, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.occupants:
             raise ValueError("a fleet needs at least one outlet")
+        if self.churn is not None and self.arrivals:
+            raise ValueError("laptops arrive at random (churn) or as written (arrivals)")
         ids = [o.laptop_id for o in self.occupants if isinstance(o, Laptop)]
+        ids += [a.laptop.laptop_id for a in self.arrivals]
         if len(ids) != len(set(ids)):
             raise ValueError("laptop ids must be unique")
+        free_from = {
+            i: 0.0
+            if o is None
+            else math.inf
+            if not isinstance(o, Laptop) or o.stay_s is None
+            else o.stay_s
+            for i, o in enumerate(self.occupants, start=1)
+        }
+        for a in sorted(self.arrivals, key=lambda a: a.at_s):
+            if a.outlet_id not in free_from or a.at_s < free_from[a.outlet_id]:
+                raise ValueError(f"{a.laptop.laptop_id}: outlet {a.outlet_id} is not free then")
+            if a.laptop.stay_s is None:
+                raise ValueError(f"{a.laptop.laptop_id}: an arriving laptop needs a stay")
+            free_from[a.outlet_id] = a.at_s + a.laptop.stay_s
 
     @property
     def outlets(self) -> int:
@@ -232,17 +260,21 @@ def outlet_max_power_w(fleet: Fleet) -> tuple[int, ...]:
 
     A configured maximum must hold for whatever the outlet may hold during the day (the guard
     counts a failed meter at that value), so a laptop outlet with churn gets the mix's largest
-    charger rather than only its first occupant's; an outlet that never holds anything gets 0.
+    charger rather than only its first occupant's, and one with written arrivals the largest of
+    theirs; an outlet that never holds anything gets 0.
     """
     churn_w = fleet.churn.mix.max_draw_w if fleet.churn else 0.0
+    written = dict.fromkeys(range(1, fleet.outlets + 1), churn_w)
+    for arrival in fleet.arrivals:
+        written[arrival.outlet_id] = max(written[arrival.outlet_id], arrival.laptop.spec.max_draw_w)
     result = []
-    for occupant in fleet.occupants:
+    for outlet_id, occupant in enumerate(fleet.occupants, start=1):
         if isinstance(occupant, Lamp):
             watts = occupant.power_w
         elif isinstance(occupant, Laptop):
-            watts = max(occupant.spec.max_draw_w, churn_w)
+            watts = max(occupant.spec.max_draw_w, written[outlet_id])
         else:
-            watts = churn_w
+            watts = written[outlet_id]
         # Shave float noise (65 / 0.9 * 0.9) so an exact watt does not round up to the next one.
         result.append(math.ceil(round(watts, 6)))
     return tuple(result)

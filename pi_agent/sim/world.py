@@ -15,7 +15,7 @@ import math
 from random import Random
 
 from pi_agent.hardware.base import Reading
-from pi_agent.sim.fleet import Fleet, Lamp, Laptop, laptop_id, pick_owner
+from pi_agent.sim.fleet import Arrival, Fleet, Lamp, Laptop, laptop_id, pick_owner
 from pi_agent.sim.physics import SECONDS_PER_HOUR, charge_power_w, outlet_draw_w, step
 
 MAINS_V = 230.0
@@ -97,17 +97,23 @@ class World:
         self._history: deque[_Visit] = deque(maxlen=HISTORY_LIMIT)
         self._fleet_ids = {o.laptop_id for o in fleet.occupants if isinstance(o, Laptop)}
         self._arrivals = len(self._fleet_ids)
+        # The fleet's written arrivals, per outlet, soonest first.
+        self._written: dict[int, deque[Arrival]] = {}
+        for arrival in sorted(fleet.arrivals, key=lambda a: a.at_s):
+            self._written.setdefault(arrival.outlet_id, deque()).append(arrival)
         self._outlets: list[_Outlet] = []
-        for occupant in fleet.occupants:
+        for outlet_id, occupant in enumerate(fleet.occupants, start=1):
             outlet = _Outlet()
             if isinstance(occupant, Lamp):
                 outlet.lamp_w = occupant.power_w
             elif isinstance(occupant, Laptop):
-                outlet.visit = _Visit(len(self._outlets) + 1, occupant, 0.0, occupant.soc)
+                outlet.visit = _Visit(outlet_id, occupant, 0.0, occupant.soc)
                 if occupant.stay_s is not None:
                     outlet.next_event_s = occupant.stay_s
             elif fleet.churn is not None:
                 outlet.next_event_s = self._events_rng.uniform(*fleet.churn.gap_s)
+            else:
+                outlet.next_event_s = self._next_written_s(outlet_id)
             self._outlets.append(outlet)
         self._next_event_s = min(o.next_event_s for o in self._outlets)
 
@@ -169,18 +175,30 @@ class World:
                 self._history.append(visit)
                 outlet.visit = None
                 outlet.next_event_s = (
-                    now + self._events_rng.uniform(*churn.gap_s) if churn else math.inf
+                    now + self._events_rng.uniform(*churn.gap_s)
+                    if churn
+                    else self._next_written_s(outlet_id)
                 )
-            elif churn is not None:
+                if outlet.next_event_s > now:
+                    continue
+            if churn is not None:
                 stay_s = self._events_rng.uniform(*churn.stay_s)
                 laptop = churn.mix.draw(
                     self._events_rng, self._new_laptop_id(), self._new_owner(), stay_s
                 )
                 outlet.visit = _Visit(outlet_id, laptop, now, laptop.soc)
                 outlet.next_event_s = now + stay_s
+            elif (queue := self._written.get(outlet_id)) and queue[0].at_s <= now:
+                laptop = queue.popleft().laptop
+                outlet.visit = _Visit(outlet_id, laptop, now, laptop.soc)
+                outlet.next_event_s = now + (laptop.stay_s or math.inf)
             else:
                 outlet.next_event_s = math.inf
         self._next_event_s = min(o.next_event_s for o in self._outlets)
+
+    def _next_written_s(self, outlet_id: int) -> float:
+        queue = self._written.get(outlet_id)
+        return queue[0].at_s if queue else math.inf
 
     def _new_laptop_id(self) -> str:
         while True:

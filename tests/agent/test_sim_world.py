@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from pi_agent.sim.fleet import Churn, Fleet, Lamp, Laptop, LaptopMix, default_fleet
+from pi_agent.sim.fleet import Arrival, Churn, Fleet, Lamp, Laptop, LaptopMix, default_fleet
 from pi_agent.sim.physics import LaptopSpec
 from pi_agent.sim.world import MAINS_V, World
 
@@ -319,6 +319,42 @@ def test_without_churn_a_departed_laptops_outlet_stays_empty() -> None:
 
     assert world.occupant(1) is None
     assert len(world.stays()) == 1
+
+
+def test_written_arrivals_come_at_their_time_and_may_follow_a_departure_at_once() -> None:
+    first = Laptop("laptop-001", "Ada Test", SPEC, 0.5, stay_s=100.0)
+    then = Laptop("laptop-002", "Bo Test", SPEC, 0.3, stay_s=50.0)
+    later = Laptop("laptop-003", "Cy Test", SPEC, 0.4, stay_s=30.0)
+    arrivals = (Arrival(1, 100.0, then), Arrival(2, 40.0, later))
+    world = World(Fleet((first, None), arrivals=arrivals), noise=False)
+
+    world.advance(39.0)
+    assert world.occupant(2) is None
+    world.advance(2.0)
+    assert world.locate("laptop-003") == 2
+    world.advance(100.0)
+
+    assert world.locate("laptop-002") == 1
+    assert world.soc(1) == pytest.approx(0.3 - 10.0 * 41.0 / 3600 / 50.0)
+    assert [(s.laptop.laptop_id, s.arrived_s, s.left_s) for s in world.stays()] == [
+        ("laptop-003", 40.0, 70.0),
+        ("laptop-001", 0.0, 100.0),
+        ("laptop-002", 100.0, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "arrivals",
+    [
+        (Arrival(1, 50.0, Laptop("laptop-002", "Bo Test", SPEC, 0.3, stay_s=50.0)),),
+        (Arrival(3, 50.0, Laptop("laptop-002", "Bo Test", SPEC, 0.3, stay_s=50.0)),),
+        (Arrival(2, 50.0, Laptop("laptop-002", "Bo Test", SPEC, 0.3)),),
+    ],
+)
+def test_a_written_arrival_needs_a_free_outlet_and_a_stay(arrivals: tuple[Arrival, ...]) -> None:
+    first = Laptop("laptop-001", "Ada Test", SPEC, 0.5, stay_s=100.0)
+    with pytest.raises(ValueError, match="laptop-002"):
+        Fleet((first, None), arrivals=arrivals)
 
 
 def test_over_a_day_laptops_come_and_go_and_no_outlet_ever_holds_two_at_once() -> None:

@@ -56,3 +56,12 @@ def test_turns_last_on_the_laptops_time_and_minimum_times_on_the_clock() -> None
 
     assert plan(since=20.0) == (1,)
     assert plan(since=5.0) == (0,)  # held by the minimum on time (10 s on the clock)
+
+
+def test_a_simulated_meter_settles_on_the_laptops_time() -> None:
+    """1 s on the clock after a switch-on is two laptop-minutes at 120: long past the 5 s
+    settle, so the laptop is counted at its reading, not its outlet's maximum."""
+    base = strip(laptop(0, on=True, power=60, percent=40, since=1.0), budget=500)
+    real = Balancer().plan(base).outlets[0].planned_w
+    fast = Balancer().plan(replace(base, time_scale=SPEED)).outlets[0].planned_w
+    assert fast < real

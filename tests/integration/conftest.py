@@ -15,10 +15,13 @@ from unittest.mock import AsyncMock, PropertyMock, patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, MAJOR_VERSION
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -208,6 +211,31 @@ async def setup_entries(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
         if is_strip_entry(entry):
             coordinator = entry.runtime_data.coordinator
             await wait_for(lambda coordinator=coordinator: coordinator.stream_connected)
+
+
+def restore_budget_and_strategy(
+    hass: HomeAssistant, budget_w: float, strategy: str, *strips: str
+) -> None:
+    """The strips' settings as a manager left them, in force from the very first plan.
+
+    ``strips`` are the entity id prefixes of the strips (their names).
+    """
+    cache: list[tuple[State, dict[str, object]]] = []
+    for strip in strips:
+        cache.append(
+            (
+                State(f"number.{strip}_power_budget", str(budget_w)),
+                {
+                    "native_max_value": 1000.0,
+                    "native_min_value": 0.0,
+                    "native_step": 1.0,
+                    "native_unit_of_measurement": "W",
+                    "native_value": budget_w,
+                },
+            )
+        )
+        cache.append((State(f"select.{strip}_balancing_strategy", strategy), {}))
+    mock_restore_cache_with_extra_data(hass, cache)
 
 
 async def report_battery(

@@ -33,12 +33,13 @@ from .conftest import (
     DrawRecord,
     circuit_entry,
     record_draws,
+    restore_budget_and_strategy,
     run_reporters,
     setup_entries,
     strip_entry,
     wait_for,
 )
-from .test_simulated_hour import HOUR_S, METER_TOLERANCE, SPEED, restore_budget_and_strategy
+from .test_simulated_hour import HOUR_S, METER_TOLERANCE, SPEED
 
 
 def _strip_config(name: str, **changes: float) -> StripConfig:
@@ -99,7 +100,7 @@ async def test_two_strips_stay_under_their_circuit_budget_for_a_simulated_hour_a
     # Nobody leaves during the hour, and together they want far more than the circuit has.
     assert all(world.occupant(i).stay_s > 1.2 * HOUR_S for (_, i), world in laptops.items())
     assert sum(world.occupant(i).spec.max_draw_w for (_, i), world in laptops.items()) > 800
-    restore_budget_and_strategy(hass, 600.0, "a", "b")
+    restore_budget_and_strategy(hass, 600.0, "battery_priority", "a", "b")
     circuit = circuit_entry(hass, "Room", budget_w)
     entries = [
         strip_entry(hass, running, **FAST_CYCLES, **{CONF_CIRCUIT: circuit.entry_id})

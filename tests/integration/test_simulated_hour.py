@@ -2,8 +2,8 @@
 
 The world runs 120 times faster than real time (an hour in 30 s); the agent's relay timing, its
 guard's hold and Home Assistant's cycles stay in real time. The strategy is battery_priority:
-it ranks on the laptops' reported batteries only, so it means the same thing at any speed
-(``smart`` learns rates, which an accelerated world distorts 120-fold).
+it ranks on the laptops' reported batteries, which makes "the emptiest first" a plain check
+(``test_bench_day_end_to_end`` runs ``smart`` against the bench's figures).
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from homeassistant.core import HomeAssistant, State
-from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
+from homeassistant.core import HomeAssistant
 
 from pi_agent.config import StripConfig
 from pi_agent.sim.fleet import Laptop
@@ -22,6 +21,7 @@ from .conftest import (
     AgentFactory,
     DrawRecord,
     record_draws,
+    restore_budget_and_strategy,
     run_reporters,
     setup_entries,
     strip_entry,
@@ -43,29 +43,6 @@ STRIP = StripConfig(
 )
 
 
-def restore_budget_and_strategy(hass: HomeAssistant, budget_w: float, *strips: str) -> None:
-    """The strips' settings as a manager left them, in force from the very first plan.
-
-    ``strips`` are the entity id prefixes of the strips (their names).
-    """
-    cache: list[tuple[State, dict[str, object]]] = []
-    for strip in strips:
-        cache.append(
-            (
-                State(f"number.{strip}_power_budget", str(budget_w)),
-                {
-                    "native_max_value": 1000.0,
-                    "native_min_value": 0.0,
-                    "native_step": 1.0,
-                    "native_unit_of_measurement": "W",
-                    "native_value": budget_w,
-                },
-            )
-        )
-        cache.append((State(f"select.{strip}_balancing_strategy", "battery_priority"), {}))
-    mock_restore_cache_with_extra_data(hass, cache)
-
-
 async def test_a_simulated_hour_stays_in_budget_and_charges_the_emptiest_laptops_first(
     hass: HomeAssistant, start_test_agent: AgentFactory
 ) -> None:
@@ -74,7 +51,7 @@ async def test_a_simulated_hour_stays_in_budget_and_charges_the_emptiest_laptops
     laptops = [i for i in range(1, world.outlets + 1) if isinstance(world.occupant(i), Laptop)]
     assert all(world.occupant(i).stay_s > 1.2 * HOUR_S for i in laptops)  # nobody leaves
     start_soc = {i: world.soc(i) for i in laptops}
-    restore_budget_and_strategy(hass, BUDGET_W, "coworking_strip")
+    restore_budget_and_strategy(hass, BUDGET_W, "battery_priority", "coworking_strip")
     record = DrawRecord()
     tasks = [
         asyncio.create_task(run_reporters(agent, interval_s=0.5)),

@@ -7,7 +7,7 @@ between Home Assistant and the agent is mocked.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import contextlib
 from dataclasses import dataclass, field
 import os
@@ -21,6 +21,7 @@ from typing import Any
 from pi_agent.auth import Tokens, load_or_create_token
 from pi_agent.config import AgentConfig, StripConfig
 from pi_agent.runtime import Agent, Identity
+from pi_agent.sim.fleet import Fleet
 from pi_agent.sim.world import World
 from pi_agent.simulation import SIM_STRIP, simulated
 
@@ -73,16 +74,32 @@ def build_agent(
     strip: StripConfig | None = None,
     serial: str | None = None,
     clock: Callable[[], float] = time.monotonic,
+    fleet: Fleet | None = None,
+    max_power_w: Sequence[float] | None = None,
 ) -> tuple[Agent, World]:
-    """A simulated agent, not yet running (tests that step it by hand start only its server)."""
+    """A simulated agent, not yet running (tests that step it by hand start only its server).
+
+    ``fleet`` and ``max_power_w``: see ``pi_agent.simulation.simulated`` (``outlets`` is then
+    the fleet's).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     tokens = Tokens(
         admin=load_or_create_token(data_dir / "token"),
         reporter=load_or_create_token(data_dir / "reporter_token"),
     )
-    config, hardware, world = simulated(strip or SIM_STRIP, seed=seed, speed=speed, outlets=outlets)
+    config, hardware, world = simulated(
+        strip or SIM_STRIP,
+        seed=seed,
+        speed=speed,
+        outlets=fleet.outlets if fleet else outlets,
+        fleet=fleet,
+        max_power_w=max_power_w,
+    )
     identity = Identity(
-        serial=serial or f"sim-{data_dir.name}-{seed}", name=config.strip.name, simulated=True
+        serial=serial or f"sim-{data_dir.name}-{seed}",
+        name=config.strip.name,
+        simulated=True,
+        time_scale=speed,
     )
     agent = Agent(
         config, hardware, identity=identity, tokens=tokens, data_dir=data_dir, clock=clock
@@ -100,10 +117,20 @@ async def start_agent(
     port: int = 0,
     serial: str | None = None,
     clock: Callable[[], float] = time.monotonic,
+    fleet: Fleet | None = None,
+    max_power_w: Sequence[float] | None = None,
 ) -> RunningAgent:
     """Start a simulated agent in this event loop; ``port=0`` picks a free port."""
     agent, world = build_agent(
-        data_dir, seed=seed, speed=speed, outlets=outlets, strip=strip, serial=serial, clock=clock
+        data_dir,
+        seed=seed,
+        speed=speed,
+        outlets=outlets,
+        strip=strip,
+        serial=serial,
+        clock=clock,
+        fleet=fleet,
+        max_power_w=max_power_w,
     )
     stop = asyncio.Event()
     bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()

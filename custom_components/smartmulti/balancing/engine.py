@@ -80,6 +80,15 @@ class Observation:
     exceptions_w: float  # the exception outlets' counted draw
 
 
+def _meter_settling(settings: Settings, time_scale: float) -> Settings:
+    """``settle_s`` on the clock of ``seconds_since_switch``: a simulated strip's meters read
+    its world, so they settle on the laptops' time, ``time_scale`` times faster than the clock
+    (a real strip's meters settle on the clock: scale 1)."""
+    if time_scale == 1.0:
+        return settings
+    return replace(settings, settle_s=settings.settle_s / time_scale)
+
+
 class Balancer:
     """The engine for one strip: keeps what it learned of each outlet between cycles.
 
@@ -130,7 +139,7 @@ class Balancer:
         )
         return replace(strip, now=now, outlets=outlets)
 
-    def _candidates(self, strip: StripInput) -> list[Candidate]:
+    def _candidates(self, strip: StripInput, settings: Settings) -> list[Candidate]:
         """Each balanced outlet's memory moved forward by this cycle, as a candidate."""
         candidates: list[Candidate] = []
         seen: dict[int, OutletMemory] = {}
@@ -143,10 +152,10 @@ class Balancer:
                 strip.now,
                 strip.time_scale,
             )
-            mem = observe(mem, outlet, strip.now, self.settings)
+            mem = observe(mem, outlet, strip.now, settings)
             seen[outlet.outlet_id] = mem
-            lap = view(mem, outlet, self.settings, strip.time_scale)
-            candidates.append(candidate(outlet, mem, lap, strip, self.settings))
+            lap = view(mem, outlet, settings, strip.time_scale)
+            candidates.append(candidate(outlet, mem, lap, strip, settings))
         self._memory = seen
         return candidates
 
@@ -161,15 +170,16 @@ class Balancer:
         drained, gained and revealed since the last call).
         """
         physical = self._physical(strip)
-        candidates = self._candidates(physical)
-        bids = RANKERS[strip.strategy](candidates, physical, self.settings)
+        settings = _meter_settling(self.settings, strip.time_scale)
+        candidates = self._candidates(physical, settings)
+        bids = RANKERS[strip.strategy](candidates, physical, settings)
         return Observation(
             physical,
             candidates,
             bids,
             {c.outlet_id: c for c in candidates},
             {b.outlet_id: i for i, b in enumerate(bids)},
-            sum(exception_draw_w(o, self.settings) for o in physical.outlets if o.exception),
+            sum(exception_draw_w(o, settings) for o in physical.outlets if o.exception),
         )
 
     def demand(self, observation: Observation) -> Demand:

@@ -116,8 +116,9 @@ def strip_input(
     max_on: int | None = None,
     closed: bool = False,
     exceptions_off: bool = False,
+    time_scale: float = 1.0,
 ) -> StripInput:
-    """One strip's facts for one cycle.
+    """One strip's facts for one cycle (``time_scale``: see ``StripInput``).
 
     An outlet forced off by hand is left out, and so is every outlet a closed strip keeps off
     (``closed``; its exception outlets too with ``exceptions_off``), so that the strip asks its
@@ -140,4 +141,5 @@ def strip_input(
         min_on_s=min_on_s,
         min_off_s=min_off_s,
         max_on=max_on if strategy is Strategy.MAX_OUTLETS else None,
+        time_scale=time_scale,
     )

@@ -111,8 +111,9 @@ class StripInput:
     are measured on (``now``, ``seconds_since_switch``, report ages, ``departure_at``): 1 for a
     real strip. A simulated agent whose world runs N times faster than real time, while its
     relays keep real time, is planned with N: batteries drain, charge and are learned, turns
-    last and outlets are looked at on the laptops' time, while the minimum on/off times and
-    the meter's settling stay on the clock's. ``time_to_full_s`` is then on the clock's time.
+    last, outlets are looked at and its meters (reading that world) settle on the laptops'
+    time, while the minimum on/off times stay on the clock's. ``time_to_full_s`` is then on
+    the clock's time.
     """
 
     strip_id: str

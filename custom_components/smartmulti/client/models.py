@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+import math
 from typing import Any, Self
 
 from ..const import FULL_AFTER, FULL_BATTERY_PERCENT
@@ -39,7 +40,11 @@ class StripMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AgentInfo:
-    """``GET /api/v1/info``: who the strip is."""
+    """``GET /api/v1/info``: who the strip is.
+
+    ``time_scale``: a simulated strip's world seconds per real second (1 for a real strip), the
+    engine's ``StripInput.time_scale``.
+    """
 
     serial: str
     name: str
@@ -49,6 +54,7 @@ class AgentInfo:
     model: str
     simulated: bool
     energy_epoch: str | None
+    time_scale: float = 1.0
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
@@ -61,6 +67,7 @@ class AgentInfo:
             model=str(data["model"]),
             simulated=bool(data["simulated"]),
             energy_epoch=None if data.get("energy_epoch") is None else str(data["energy_epoch"]),
+            time_scale=_time_scale(data.get("time_scale")),
         )
 
 
@@ -353,6 +360,12 @@ def _strip_mode(value: object) -> StripMode | None:
         return StripMode(str(value))
     except ValueError:  # a mode this version does not know: shown as unknown
         return None
+
+
+def _time_scale(value: object) -> float:
+    """1 (a real strip's) when absent or not a positive finite number."""
+    scale = value if isinstance(value, int | float) and not isinstance(value, bool) else 1.0
+    return float(scale) if 0 < scale < math.inf else 1.0
 
 
 @dataclass(frozen=True, slots=True)

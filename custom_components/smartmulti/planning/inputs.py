@@ -151,7 +151,9 @@ def strip_input(
     outlet a closed strip keeps off (``closed``; its exception outlets too with
     ``exceptions_off``), so that the strip asks its circuit only for what stays on. ``stale`` (the event
     stream is down, the state may be a poll old) makes the engine count every outlet at its
-    maximum. Battery reports older than ``battery_max_age_s`` are left out.
+    maximum. Battery reports older than ``battery_max_age_s`` are left out. A simulated strip
+    whose world runs faster than real time is planned on its laptops' time (its agent's
+    ``time_scale``), and a report's age is theirs too.
     """
     state = data.state
     agent_now = data.agent_time(monotonic_now)
@@ -172,7 +174,7 @@ def strip_input(
         now=monotonic_now,
         budget_w=state.hard_limit_w if settings.budget_w is None else settings.budget_w,
         hard_limit_w=state.hard_limit_w,
-        battery_max_age_s=battery_max_age_s,
+        battery_max_age_s=battery_max_age_s / data.info.time_scale,
         stale=stale,
         strategy=settings.strategy,
         min_on_s=state.min_on_s,
@@ -180,6 +182,7 @@ def strip_input(
         max_on=settings.max_outlets,
         closed=closed,
         exceptions_off=exceptions_off,
+        time_scale=data.info.time_scale,
     )
 
 

@@ -1,0 +1,177 @@
+"""The bench measures the product: one bench day run end to end gives the bench's figures.
+
+The day (``bench_day.json``: 80 minutes, seven laptops arriving and leaving, four of them
+reporting their battery, a 30 W lamp, a 230 W budget that carries two or three chargers) is run
+twice with ``smart``: by the bench (``bench.world``, the engine called once per 60 s step) and
+by the product: the simulated agent holding the same laptops (``bench.agent_day``) on loopback,
+and Home Assistant with the integration set up through its config entry.
+
+The agent's world runs ``SPEED`` times faster than real time. The agent tells Home Assistant
+so (``time_scale`` in its info) and the engine plans on the laptops' time; the agent's own
+timings keep real time, so they are the bench's (``bench.world``) divided by ``SPEED``:
+minimum on/off times, stagger, guard hold and settling. The laptops post their battery when
+the bench's do (``bench.agent_day.Reports``: every 30 s of the world from their pairing on),
+and Home Assistant plans every second (the option's minimum: the bench's 60 s step). Both
+sides know the same: no user gives a departure, no battery sensor is mapped. What differs and
+is tolerated: the agent samples every 0.1 s (6 s of the world) where the bench's world moves
+in 60 s steps, so switch-ons and guard sheds land on that grid; Home Assistant also plans on
+changes (at most once a second), a little late after each, by the machine's load; the meters
+are noisy (0.4 %).
+
+Measured (five runs, two shared cores, Home Assistant 2026): the bench adds 78.5 Wh to the
+laptops (its ``delivered_wh`` less the charge they came with: the part a strategy moves), no
+dead minute, nothing over budget, 59 switches; the product added 61.2-68.8 Wh (0.78-0.88 of
+the bench's), no dead minute, nothing over budget (true draw above the budget integrated
+over the day), 55 switches each time. The product adds 12-22 % less than the bench says (at
+speed 30 too: 67.0 Wh in one run, so not for the acceleration): the bench overstates
+``smart`` on this day (``battery_priority`` and ``total_cap``, one run each,
+lose 6 % and 14 % against theirs), which is what this test is for; the tolerance holds that gap as found,
+so it fails if the gap widens: ``added_wh`` within -28 %/+10 % of the bench's, dead minutes
+within 10 of it, at most 0.2 Wh over budget (an overshoot of one charger for a guard hold
+and a sample), switches within 25 %. The product with ``total_cap`` instead (51.8 Wh added,
+51 dead minutes, 37 switches) fails the energy, dead minutes and switches checks; with ``battery_priority`` (60.9 Wh, 3 dead
+minutes) it passes: on this day the product's ``smart`` is no better than it, though the
+bench's is by 22 %.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+import pytest
+
+from bench import agent_day
+from bench.policies import EnginePolicy, Strategy
+from bench.scenario import load
+from bench.world import GUARD_HOLD_S, MIN_OFF_S, MIN_ON_S, STAGGER_S, Outcome, run
+from pi_agent.config import StripConfig
+from pi_agent.sim.physics import SECONDS_PER_HOUR
+from tests.support.agent import RunningAgent
+
+from .conftest import (
+    FAST_CYCLES,
+    AgentFactory,
+    restore_budget_and_strategy,
+    setup_entries,
+    strip_entry,
+)
+
+DAY = load(Path(__file__).with_name("bench_day.json"))
+STRATEGY = Strategy.SMART
+SPEED = 60.0  # simulated seconds per real second: the 80 minute day in 80 s
+SAMPLE_HZ = 10.0
+BUDGET_W = DAY.budget_at(0.0)
+STRIP = StripConfig(
+    name="Bench day strip",
+    hard_limit_w=1000.0,
+    failsafe_budget_w=BUDGET_W,
+    min_on_s=MIN_ON_S / SPEED,
+    min_off_s=MIN_OFF_S / SPEED,
+    stagger_s=STAGGER_S / SPEED,
+    hold_s=GUARD_HOLD_S / SPEED,
+    settle_s=2.0 / SPEED,  # the agent's default on the world's time
+    sample_hz=SAMPLE_HZ,
+)
+
+ADDED_SHARE = (0.72, 1.10)  # of the bench's added_wh
+DEAD_MINUTES_SLACK = 10.0
+OVER_BUDGET_WH = 0.2
+SWITCHES_SHARE = 0.25
+
+
+@dataclass
+class Watch:
+    """What the day did on the agent's world, read after every sample: the true draw over the
+    budget integrated over sim time, and the switches of the balanced outlets."""
+
+    over_budget_wh: float = 0.0
+    switches: int = 0
+    samples: int = 0
+    _last_s: float | None = None
+    _relays: dict[int, bool] = field(default_factory=dict)
+
+    def sample(self, running: RunningAgent) -> None:
+        world = running.world
+        outlets = range(1, world.outlets + 1)
+        draw = sum(world.draw_w(o) for o in outlets)
+        if self._last_s is not None:
+            over = max(0.0, draw - BUDGET_W)
+            self.over_budget_wh += over * (world.time_s - self._last_s) / SECONDS_PER_HOUR
+        self._last_s = world.time_s
+        lamps = {lamp.outlet for lamp in DAY.exceptions}
+        for o in outlets:
+            on = world.relay(o)
+            if o not in lamps and o in self._relays and on != self._relays[o]:
+                self.switches += 1
+            self._relays[o] = on
+        self.samples += 1
+
+
+async def laptops_and_watch(running: RunningAgent, watch: Watch) -> None:
+    """After each sample: the laptops post their battery as the bench's do, and the watch reads
+    the world."""
+    reports = agent_day.Reports(DAY)
+    controller = running.agent.controller
+    while True:
+        await running.agent.next_sample()
+        for outlet_id in reports.due(running.world):
+            status = running.world.battery(outlet_id)
+            assert status is not None
+            controller.report_battery(
+                outlet_id, status.percent, status.plugged, running.agent.now()
+            )
+        watch.sample(running)
+
+
+async def product_day(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> tuple[agent_day.Figures, Watch]:
+    """The day through the simulated agent and Home Assistant."""
+    running = await start_test_agent(
+        speed=SPEED,
+        strip=STRIP,
+        fleet=agent_day.fleet(DAY),
+        max_power_w=agent_day.max_power_w(DAY),
+    )
+    world = running.world
+    restore_budget_and_strategy(hass, BUDGET_W, STRATEGY.value, "bench_day_strip")
+    watch = Watch()
+    task = asyncio.create_task(laptops_and_watch(running, watch))
+    try:
+        await setup_entries(hass, strip_entry(hass, running, **FAST_CYCLES))
+        first = min(d.arrival_s for d in DAY.devices)
+        # Planned before anyone arrives, as the bench's day is from its start.
+        assert world.time_s < first, world.time_s
+        while world.time_s < DAY.duration_s:
+            await running.agent.next_sample()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return agent_day.figures(DAY, world), watch
+
+
+async def test_a_bench_day_through_the_agent_and_home_assistant_gives_the_bench_figures(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    bench: Outcome = run(DAY, EnginePolicy(STRATEGY))
+    product, watch = await product_day(hass, start_test_agent)
+
+    figures = (
+        f"bench added {bench.delivered_wh - bench.initial_wh:.1f} Wh, "
+        f"dead {bench.dead_minutes:.0f} min, over {bench.violation_wh:.3f} Wh, "
+        f"{bench.switches} switches; product added {product.added_wh:.1f} Wh, "
+        f"dead {product.dead_minutes:.0f} min, over {watch.over_budget_wh:.3f} Wh, "
+        f"{watch.switches} switches, {watch.samples} samples"
+    )
+    assert product.initial_wh == pytest.approx(bench.initial_wh)
+    bench_added = bench.delivered_wh - bench.initial_wh
+    low, high = ADDED_SHARE
+    assert low * bench_added <= product.added_wh <= high * bench_added, figures
+    assert abs(product.dead_minutes - bench.dead_minutes) <= DEAD_MINUTES_SLACK, figures
+    assert watch.over_budget_wh <= OVER_BUDGET_WH, figures
+    assert abs(watch.switches - bench.switches) <= SWITCHES_SHARE * bench.switches, figures
