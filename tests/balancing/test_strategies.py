@@ -162,6 +162,25 @@ def test_an_outlet_just_switched_on_is_held_for_its_minimum_on_time() -> None:
     assert reasons(plan)[0] is Reason.MIN_ON_TIME
 
 
+def test_a_minimum_on_time_running_out_before_the_next_cycle_no_longer_holds_the_outlet() -> None:
+    """Cycles 10 s apart: at 59 s of a 60 s minimum the outlet is planned off (the agent
+    switches it off at 60 s, then admits the emptier laptop), not held a whole cycle more."""
+
+    def plan_at(now: float, since: float, engine: Balancer) -> tuple[int, ...]:
+        outlets = (laptop(0, on=True, power=60, percent=90, since=since), laptop(1, percent=5))
+        return engine.plan(
+            strip(*outlets, budget=70, strategy=Strategy.BATTERY_PRIORITY, now=now)
+        ).on
+
+    engine = Balancer()
+    assert plan_at(0.0, 49.0, engine) == (0,)
+    assert plan_at(10.0, 59.0, engine) == (1,)
+    # Cycles 0.5 s apart: 0.5 s after 59 s the minimum has not run out yet.
+    engine = Balancer()
+    assert plan_at(0.0, 58.5, engine) == (0,)
+    assert plan_at(0.5, 59.0, engine) == (0,)
+
+
 def test_a_budget_drop_sheds_at_once_even_inside_the_minimum_on_time() -> None:
     plan = Balancer().plan(
         strip(

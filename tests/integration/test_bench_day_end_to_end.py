@@ -18,20 +18,17 @@ in 60 s steps, so switch-ons and guard sheds land on that grid; Home Assistant a
 changes (at most once a second), a little late after each, by the machine's load; the meters
 are noisy (0.4 %).
 
-Measured (five runs, two shared cores, Home Assistant 2026): the bench adds 78.5 Wh to the
-laptops (its ``delivered_wh`` less the charge they came with: the part a strategy moves), no
-dead minute, nothing over budget, 59 switches; the product added 61.2-68.8 Wh (0.78-0.88 of
-the bench's), no dead minute, nothing over budget (true draw above the budget integrated
-over the day), 55 switches each time. The product adds 12-22 % less than the bench says (at
-speed 30 too: 67.0 Wh in one run, so not for the acceleration): the bench overstates
-``smart`` on this day (``battery_priority`` and ``total_cap``, one run each,
-lose 6 % and 14 % against theirs), which is what this test is for; the tolerance holds that gap as found,
-so it fails if the gap widens: ``added_wh`` within -28 %/+10 % of the bench's, dead minutes
-within 10 of it, at most 0.2 Wh over budget (an overshoot of one charger for a guard hold
-and a sample), switches within 25 %. The product with ``total_cap`` instead (51.8 Wh added,
-51 dead minutes, 37 switches) fails the energy, dead minutes and switches checks; with ``battery_priority`` (60.9 Wh, 3 dead
-minutes) it passes: on this day the product's ``smart`` is no better than it, though the
-bench's is by 22 %.
+Measured (five runs each, two shared cores, Home Assistant 2026): the bench adds 78.5 Wh to
+the laptops (its ``delivered_wh`` less the charge they came with: the part a strategy moves),
+no dead minute, nothing over budget, 59 switches; the product added 72.4-74.5 Wh (0.92-0.95
+of the bench's), no dead minute, nothing over budget (true draw above the budget integrated
+over the day), 49-55 switches. Every strategy loses 5-8 % here against its bench figure
+(``battery_priority`` 58.2 against 64.6, ``total_cap`` 55.7 against 60.0, one run each):
+the product's timing against the bench's grid. So the test asks ``added_wh`` within
+0.85-1.05 of the bench's, dead minutes within 10 of it, at most 0.2 Wh over budget (an
+overshoot of one charger for a guard hold and a sample), switches within 25 %. The product
+with ``battery_priority`` (0.74 of ``smart``'s bench figure, 13 dead minutes) or
+``total_cap`` (0.71, 58 dead minutes) fails it.
 """
 
 from __future__ import annotations
@@ -77,7 +74,7 @@ STRIP = StripConfig(
     sample_hz=SAMPLE_HZ,
 )
 
-ADDED_SHARE = (0.72, 1.10)  # of the bench's added_wh
+ADDED_SHARE = (0.85, 1.05)  # of the bench's added_wh
 DEAD_MINUTES_SLACK = 10.0
 OVER_BUDGET_WH = 0.2
 SWITCHES_SHARE = 0.25

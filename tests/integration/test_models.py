@@ -9,6 +9,7 @@ import pytest
 
 from custom_components.smartmulti.client.api import EventStreamParser, SmartMultiConnectionError
 from custom_components.smartmulti.client.models import (
+    AgentInfo,
     OutletStatus,
     StripMode,
     StripState,
@@ -121,3 +122,34 @@ def test_the_stream_parser_reads_events_and_skips_keepalives() -> None:
 def test_the_stream_parser_rejects_malformed_data() -> None:
     with pytest.raises(SmartMultiConnectionError):
         _events("event: update", "data: {not json", "")
+
+
+@pytest.mark.parametrize(
+    ("simulated", "sent", "scale"),
+    [
+        (True, 60, 60.0),
+        (True, None, 1.0),
+        (True, 0, 1.0),
+        (True, "fast", 1.0),
+        (True, float("inf"), 1.0),
+        # A real strip is planned on the real clock whatever its info says.
+        (False, 60, 1.0),
+    ],
+)
+def test_only_a_simulated_strip_is_planned_on_its_worlds_clock(
+    simulated: bool, sent: object, scale: float
+) -> None:
+    info = {
+        "serial": "sm-1",
+        "name": "Strip",
+        "version": "0.1.0",
+        "api_version": 1,
+        "outlets": 3,
+        "model": "SmartMulti strip",
+        "simulated": simulated,
+        "energy_epoch": None,
+    }
+    if sent is not None:
+        info["time_scale"] = sent
+
+    assert AgentInfo.from_dict(info).time_scale == scale

@@ -79,8 +79,16 @@ def candidate(
     laptop: LaptopView,
     strip: StripInput,
     settings: Settings,
+    *,
+    ahead_s: float = 0.0,
 ) -> Candidate:
     """Build a candidate: its counted draw and whether the minimum times let it switch.
+
+    A minimum time that runs out before the next cycle (``ahead_s`` away, on the clock of
+    ``seconds_since_switch``; at most half the minimum) does not hold the outlet: the agent
+    makes the switch the moment it may, and admits no switch-on the outlet still leaves no
+    room for. Held to the cycle, every turn would last a cycle longer than its minimum
+    whenever the cycle comes a moment before the minimum runs out.
 
     An outlet switched on to look for a laptop (nothing known there, no report) is held on
     until its meter has settled and been read, even past the minimum on time: switched off
@@ -106,8 +114,9 @@ def candidate(
         and since is not None
         and since < settings.settle_s
     )
-    elapsed_on = since is None or (since >= strip.min_on_s and not looking)
-    elapsed_off = since is None or since >= strip.min_off_s
+    on_by = since is None or since + min(ahead_s, strip.min_on_s / 2) >= strip.min_on_s
+    elapsed_on = on_by and not looking
+    elapsed_off = since is None or since + min(ahead_s, strip.min_off_s / 2) >= strip.min_off_s
     return Candidate(
         outlet=outlet,
         laptop=laptop,

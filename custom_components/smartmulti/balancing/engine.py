@@ -107,6 +107,7 @@ class Balancer:
         # The laptops' clock: now x scale + offset, continuous when the scale changes.
         self._scale = 1.0
         self._offset = 0.0
+        self._cycle_at: float | None = None  # the last cycle's ``now``, on the input's clock
 
     def _physical(self, strip: StripInput) -> StripInput:
         """The input on the laptops' clock (``StripInput.time_scale``); as is at scale 1."""
@@ -139,8 +140,9 @@ class Balancer:
         )
         return replace(strip, now=now, outlets=outlets)
 
-    def _candidates(self, strip: StripInput, settings: Settings) -> list[Candidate]:
-        """Each balanced outlet's memory moved forward by this cycle, as a candidate."""
+    def _candidates(self, strip: StripInput, settings: Settings, ahead_s: float) -> list[Candidate]:
+        """Each balanced outlet's memory moved forward by this cycle, as a candidate
+        (``ahead_s``: see ``candidates.candidate``)."""
         candidates: list[Candidate] = []
         seen: dict[int, OutletMemory] = {}
         for outlet in strip.outlets:
@@ -155,7 +157,7 @@ class Balancer:
             mem = observe(mem, outlet, strip.now, settings)
             seen[outlet.outlet_id] = mem
             lap = view(mem, outlet, settings, strip.time_scale)
-            candidates.append(candidate(outlet, mem, lap, strip, settings))
+            candidates.append(candidate(outlet, mem, lap, strip, settings, ahead_s=ahead_s))
         self._memory = seen
         return candidates
 
@@ -171,7 +173,10 @@ class Balancer:
         """
         physical = self._physical(strip)
         settings = _meter_settling(self.settings, strip.time_scale)
-        candidates = self._candidates(physical, settings)
+        # The next cycle is expected as far ahead as the last one was behind.
+        ahead = 0.0 if self._cycle_at is None else max(0.0, strip.now - self._cycle_at)
+        self._cycle_at = strip.now
+        candidates = self._candidates(physical, settings, ahead)
         bids = RANKERS[strip.strategy](candidates, physical, settings)
         return Observation(
             physical,

@@ -42,8 +42,9 @@ class StripMode(StrEnum):
 class AgentInfo:
     """``GET /api/v1/info``: who the strip is.
 
-    ``time_scale``: a simulated strip's world seconds per real second (1 for a real strip), the
-    engine's ``StripInput.time_scale``.
+    ``time_scale``: a simulated strip's world seconds per real second, the engine's
+    ``StripInput.time_scale``; always 1 for a strip that is not simulated, whatever it sends,
+    so that nothing but a simulation is ever planned on another clock.
     """
 
     serial: str
@@ -58,6 +59,7 @@ class AgentInfo:
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
+        simulated = bool(data["simulated"])
         return cls(
             serial=str(data["serial"]),
             name=str(data["name"]),
@@ -65,9 +67,9 @@ class AgentInfo:
             api_version=int(data["api_version"]),
             outlets=int(data["outlets"]),
             model=str(data["model"]),
-            simulated=bool(data["simulated"]),
+            simulated=simulated,
             energy_epoch=None if data.get("energy_epoch") is None else str(data["energy_epoch"]),
-            time_scale=_time_scale(data.get("time_scale")),
+            time_scale=_time_scale(data.get("time_scale")) if simulated else 1.0,
         )
 
 
