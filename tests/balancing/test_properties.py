@@ -115,14 +115,17 @@ def test_rules_hold_for_every_strategy(strip: StripInput, cycles: int) -> None:
     assert abs(planned - plan.planned_w) < 1e-6
     assert planned <= max(0.0, room) + 1e-6
 
-    # Nothing switches before its minimum time, unless the budget forces a shed.
+    # Nothing switches before its minimum time runs out (by the next cycle, 10 s after the
+    # last one, at most half the minimum ahead), unless the budget forces a shed.
+    ahead = 10.0 if cycles > 1 else 0.0
     for i in balanced:
         o = by_id[i]
         since = o.seconds_since_switch
         if not o.relay_on and i in on:
-            assert since is None or since >= MIN_OFF_S
+            assert since is None or since + min(ahead, MIN_OFF_S / 2) >= MIN_OFF_S
             assert not o.fault
-        if o.relay_on and i not in on and since is not None and since < MIN_ON_S:
+        late = since is not None and since + min(ahead, MIN_ON_S / 2) < MIN_ON_S
+        if o.relay_on and i not in on and late:
             reason = next(d.reason for d in plan.outlets if d.outlet_id == i)
             assert reason is Reason.OVER_BUDGET
 
