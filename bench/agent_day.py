@@ -15,7 +15,7 @@ from pi_agent.sim.fleet import OWNERS, Arrival, Fleet, Lamp, Laptop, Occupant
 from pi_agent.sim.world import World
 
 from .knowledge import REPORT_EVERY_S, Knowledge
-from .scenario import Device, Scenario
+from .scenario import Scenario
 
 
 def fleet(scenario: Scenario) -> Fleet:
@@ -97,11 +97,7 @@ def figures(scenario: Scenario, world: World) -> Figures:
     for device in scenario.devices:
         stay = stays.get(device.id)
         final = device.soc0 if stay is None else stay.soc
-        delivered += _counted(device, final)
-        initial += _counted(device, device.soc0)
+        delivered += device.counted_wh(final)
+        initial += device.counted_wh(device.soc0)
         dead_s += 0.0 if stay is None else stay.dead_s
     return Figures(delivered_wh=delivered, initial_wh=initial, dead_minutes=dead_s / 60.0)
-
-
-def _counted(device: Device, soc: float) -> float:
-    return device.capacity_wh * min(soc, device.target_soc)

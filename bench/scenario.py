@@ -58,6 +58,10 @@ class Device:
         if self.battery_via not in BATTERY_VIA:
             raise ValueError(f"{self.id}: battery_via must be one of {BATTERY_VIA}")
 
+    def counted_wh(self, soc: float) -> float:
+        """The energy a charge of ``soc`` counts for in the day's figures: up to the target."""
+        return self.capacity_wh * min(soc, self.target_soc)
+
     @property
     def spec(self) -> LaptopSpec:
         return LaptopSpec(

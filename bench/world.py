@@ -239,8 +239,8 @@ class StripWorld:
             if d.id not in self.departed and d.departure_s <= end:
                 self.departed[d.id] = self.soc[d.id]
             final = self.departed.get(d.id, self.soc[d.id])
-            out.delivered_wh += d.capacity_wh * min(final, d.target_soc)
-            out.initial_wh += d.capacity_wh * min(d.soc0, d.target_soc)
+            out.delivered_wh += d.counted_wh(final)
+            out.initial_wh += d.counted_wh(d.soc0)
             out.per_device.append({"id": d.id, "soc_departure": round(final, 4)})
             if final >= d.target_soc - 1e-3:
                 out.demands_met += 1

@@ -179,6 +179,16 @@ class Arrival:
     laptop: Laptop
 
 
+def _free_from(occupant: Occupant) -> float:
+    """When an outlet's first occupant leaves it free (sim time): a lamp or a laptop staying
+    all day never does."""
+    if occupant is None:
+        return 0.0
+    if isinstance(occupant, Lamp) or occupant.stay_s is None:
+        return math.inf
+    return occupant.stay_s
+
+
 @dataclass(frozen=True, slots=True)
 class Fleet:
     """Who occupies each outlet at the start (index 0 is outlet 1) and how laptops churn.
@@ -201,14 +211,7 @@ class Fleet:
         ids += [a.laptop.laptop_id for a in self.arrivals]
         if len(ids) != len(set(ids)):
             raise ValueError("laptop ids must be unique")
-        free_from = {
-            i: 0.0
-            if o is None
-            else math.inf
-            if not isinstance(o, Laptop) or o.stay_s is None
-            else o.stay_s
-            for i, o in enumerate(self.occupants, start=1)
-        }
+        free_from = {i: _free_from(o) for i, o in enumerate(self.occupants, start=1)}
         for a in sorted(self.arrivals, key=lambda a: a.at_s):
             if a.outlet_id not in free_from or a.at_s < free_from[a.outlet_id]:
                 raise ValueError(f"{a.laptop.laptop_id}: outlet {a.outlet_id} is not free then")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from custom_components.smartmulti.balancing import Balancer, Reason, StripInput
+from custom_components.smartmulti.balancing import Balancer, BatteryReport, Reason, StripInput
+from custom_components.smartmulti.balancing.facts import (
+    OutletFacts,
+    strip_input as facts_strip_input,
+)
 
 from .helpers import laptop, reasons, strip
 
@@ -65,3 +69,26 @@ def test_a_simulated_meter_settles_on_the_laptops_time() -> None:
     real = Balancer().plan(base).outlets[0].planned_w
     fast = Balancer().plan(replace(base, time_scale=SPEED)).outlets[0].planned_w
     assert fast < real
+
+
+def test_the_battery_age_limit_is_on_the_laptops_time() -> None:
+    """A report 10 s old on the clock is 20 laptop-minutes old at 120: past a 10-minute limit."""
+    report = BatteryReport(percent=40.0, plugged=False, age_s=10.0)
+    facts = OutletFacts(
+        outlet_id=1, relay_on=False, power_w=0.0, max_power_w=65.0, agent_report=report
+    )
+
+    def given(scale: float) -> BatteryReport | None:
+        built = facts_strip_input(
+            [facts],
+            strip_id="s",
+            now=0.0,
+            budget_w=500.0,
+            hard_limit_w=3680.0,
+            battery_max_age_s=600.0,
+            time_scale=scale,
+        )
+        return built.outlets[0].battery
+
+    assert given(1.0) == report
+    assert given(SPEED) is None

@@ -23,10 +23,9 @@ departures) is decided in ``occupancy.py``; the picture the strategies rank on i
 from __future__ import annotations
 
 from .memory import LearnedBattery, LearnedCharger, LookSchedule, OutletMemory, forget_laptop
-from .model import ChargeState, OutletInput, Settings
+from .model import SECONDS_PER_HOUR, ChargeState, OutletInput, Settings
 from .occupancy import found_empty, occupant_report, session_opened, settled
 
-SECONDS_PER_HOUR = 3600.0
 _CHARGING_SHARE = 0.92  # a draw this close to the session's peak is still constant power
 _FULL_SHARE = 0.03  # a taper below this share of the charge power is full
 _FLAT_W = 0.6  # a draw moving less than this is flat

@@ -70,7 +70,7 @@ def usable_report(facts: OutletFacts, max_age_s: float) -> BatteryReport | None:
     latest = freshest((facts.agent_report, facts.sensor_report))
     if latest is None or latest.age_s > max_age_s:
         return None
-    if latest is facts.sensor_report and latest is not facts.agent_report:
+    if latest is facts.sensor_report:
         return replace(latest, may_lag=True)
     return latest
 
@@ -118,7 +118,8 @@ def strip_input(
     exceptions_off: bool = False,
     time_scale: float = 1.0,
 ) -> StripInput:
-    """One strip's facts for one cycle (``time_scale``: see ``StripInput``).
+    """One strip's facts for one cycle (``time_scale``: see ``StripInput``; report ages and
+    ``battery_max_age_s`` are then on the clock and the laptops' time respectively).
 
     An outlet forced off by hand is left out, and so is every outlet a closed strip keeps off
     (``closed``; its exception outlets too with ``exceptions_off``), so that the strip asks its
@@ -130,7 +131,9 @@ def strip_input(
             continue
         if closed and facts.override is None and (exceptions_off or not facts.exception):
             continue
-        kept.append(outlet_input(facts, stale=stale, battery_max_age_s=battery_max_age_s))
+        kept.append(
+            outlet_input(facts, stale=stale, battery_max_age_s=battery_max_age_s / time_scale)
+        )
     return StripInput(
         strip_id=strip_id,
         now=now,

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+SECONDS_PER_HOUR = 3600.0
+
 
 class Strategy(StrEnum):
     """How a strip shares its budget; a ``select`` entity in Home Assistant."""

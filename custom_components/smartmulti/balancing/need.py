@@ -35,8 +35,7 @@ from enum import IntEnum
 import math
 
 from .candidates import Bid, Candidate, Want, at_target
-from .estimate import SECONDS_PER_HOUR
-from .model import Settings, StripInput
+from .model import SECONDS_PER_HOUR, Settings, StripInput
 from .view import LaptopView
 
 

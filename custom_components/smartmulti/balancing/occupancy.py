@@ -10,9 +10,8 @@ charge estimate.
 from __future__ import annotations
 
 from .memory import LookSchedule, OutletMemory, forget_laptop
-from .model import BatteryReport, ChargeState, OutletInput, Settings
+from .model import SECONDS_PER_HOUR, BatteryReport, ChargeState, OutletInput, Settings
 
-SECONDS_PER_HOUR = 3600.0
 # A reporter posts every 30 s: three intervals without a post is a reporter gone quiet.
 _REPORT_SILENT_S = 90.0
 _REPORT_ROUNDING = 0.015  # two whole-percent reports of one charge differ by less than this

@@ -78,10 +78,11 @@ def reserve_w(
     it can grow at most by the ratio of (1 - charge) now to then (reports are whole percents:
     half a percent either way is allowed for); capped by the constant-power draw once one is
     evidenced (a draw read below 70 %, or one that held while the charge rose). Without a
-    report, or with one that may lag (see ``BatteryReport.may_lag``): the constant-power draw once a long plateau at the session's peak proved it, or the
-    peak itself while the charge cannot have fallen below where it was read
-    (``above_peak_wh``); but the laptop may have been swapped while its outlet was off, so
-    that lapses after ``reserve_hold_s`` off. A margin is added either way.
+    report, or with one that may lag (see ``BatteryReport.may_lag``): the constant-power draw
+    once a long plateau at the session's peak proved it, or the peak itself while the charge
+    cannot have fallen below where it was read (``above_peak_wh``); but the laptop may have
+    been swapped while its outlet was off, so that lapses after ``reserve_hold_s`` off. A
+    margin is added either way.
     """
     occupant, charger = memory.occupant, memory.charger
     if not occupant.present or outlet.max_power_w <= 0:

@@ -153,7 +153,7 @@ def strip_input(
     stream is down, the state may be a poll old) makes the engine count every outlet at its
     maximum. Battery reports older than ``battery_max_age_s`` are left out. A simulated strip
     whose world runs faster than real time is planned on its laptops' time (its agent's
-    ``time_scale``), and a report's age is theirs too.
+    ``time_scale``), the battery age limit too.
     """
     state = data.state
     agent_now = data.agent_time(monotonic_now)
@@ -174,7 +174,7 @@ def strip_input(
         now=monotonic_now,
         budget_w=state.hard_limit_w if settings.budget_w is None else settings.budget_w,
         hard_limit_w=state.hard_limit_w,
-        battery_max_age_s=battery_max_age_s / data.info.time_scale,
+        battery_max_age_s=battery_max_age_s,
         stale=stale,
         strategy=settings.strategy,
         min_on_s=state.min_on_s,
