@@ -116,9 +116,7 @@ def run_site(site: Site, strategies: Mapping[str, Strategy] | None = None) -> di
             world = worlds[s.strip_id]
             p = plan.plans[s.strip_id]
             shares[s.strip_id].append(plan.budgets[s.strip_id])
-            draws = world.step(
-                Decision(frozenset(p.on), p.priority, dict(p.reserve_w)), plan.budgets[s.strip_id]
-            )
+            draws = world.step(Decision.of(p), plan.budgets[s.strip_id])
             total += sum(draws.values())
             for outlet, d in world.here.items():
                 if world.relay[outlet] and (s.strip_id, d.id) not in first_on:

@@ -115,6 +115,7 @@ class Knowledge:
         measured: Mapping[int, float],
         max_w: Mapping[int, float],
         lamps: Mapping[int, float],
+        found_empty: Mapping[int, bool],
     ) -> list[OutletFacts]:
         """Each outlet as the agent and Home Assistant hold it at ``t``."""
         out = []
@@ -131,6 +132,7 @@ class Knowledge:
                     max_power_w=max_w[o],
                     exception=o in lamps,
                     seconds_since_switch=since[o],
+                    found_empty=found_empty.get(o, False),
                     agent_report=_report(self.agent_post.get(o), t, plugged=relay[o]),
                     sensor_report=_report(self.sensor_post.get(o), t, plugged=relay[o]),
                     departure_at=departure,
@@ -148,12 +150,22 @@ class Knowledge:
         measured: Mapping[int, float],
         max_w: Mapping[int, float],
         lamps: Mapping[int, float],
+        found_empty: Mapping[int, bool],
         min_on_s: float,
         min_off_s: float,
     ) -> StripInput:
         """The engine's input at ``t``, built as Home Assistant builds it."""
+        facts = self.facts(
+            t,
+            relay=relay,
+            since=since,
+            measured=measured,
+            max_w=max_w,
+            lamps=lamps,
+            found_empty=found_empty,
+        )
         return strip_input(
-            self.facts(t, relay=relay, since=since, measured=measured, max_w=max_w, lamps=lamps),
+            facts,
             strip_id=self.scenario.name,
             now=t,
             budget_w=limit,

@@ -43,7 +43,7 @@ class EnginePolicy:
     ) -> Decision:
         assert self._engine is not None
         plan = self._engine.plan(replace(strip, strategy=self.strategy, max_on=self.max_on))
-        return Decision(frozenset(plan.on), plan.priority, dict(plan.reserve_w))
+        return Decision.of(plan)
 
 
 def count_for_budget(scenario: Scenario) -> int:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import time
 from typing import Protocol
 
-from balancing import StripInput
+from balancing import StripInput, StripPlan
 
 from pi_agent.control.admission import Admission, counted_w, fits, switch_on_w
 from pi_agent.sim.physics import SECONDS_PER_HOUR, step
@@ -36,6 +36,8 @@ STAGGER_S = 0.5
 # The agent's samples as the bench models them: switch-ons land one stagger apart.
 SAMPLE_PERIOD_S = STAGGER_S
 GUARD_HOLD_S = 2.0
+# A look reads nothing once the agent's meter has settled (its ``settle_s``) and been sampled.
+LOOK_READ_S = 2.0 + SAMPLE_PERIOD_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,13 @@ class Decision:
     priority: tuple[int, ...]
     reserve_w: Mapping[int, float] = field(default_factory=dict)
     pilot_w: Mapping[int, float] = field(default_factory=dict)
+    looks: frozenset[int] = frozenset()  # outlets of ``on`` the agent releases if found empty
+
+    @classmethod
+    def of(cls, plan: StripPlan) -> Decision:
+        """The engine's plan as its agent is sent it (``StripPlan.agent_plan``)."""
+        on = frozenset((*plan.on, *plan.after_looks))
+        return cls(on, plan.priority, dict(plan.reserve_w), looks=frozenset(plan.looks))
 
 
 class Policy(Protocol):
@@ -114,6 +123,8 @@ class StripWorld:
         self.since: dict[int, float | None] = dict.fromkeys(scenario.outlet_ids, None)
         self.measured = dict.fromkeys(scenario.outlet_ids, 0.0)
         self.measured.update(self.lamps)
+        # The agent's ``found_empty``: off since a look it released because it read nothing.
+        self.found_empty = dict.fromkeys(scenario.outlet_ids, False)
         self.soc = {d.id: d.soc0 for d in scenario.devices}
         self.out = Outcome()
         self.departed: dict[str, float] = {}
@@ -142,6 +153,7 @@ class StripWorld:
             measured=self.measured,
             max_w=self.max_w,
             lamps=self.lamps,
+            found_empty=self.found_empty,
             min_on_s=MIN_ON_S,
             min_off_s=MIN_OFF_S,
         )
@@ -162,26 +174,15 @@ class StripWorld:
         pilots = decision.pilot_w
 
         # The agent: switch-offs first, then admitted switch-ons in priority order.
-        switched_on: list[int] = []
         for o in balanced:
             if relay[o] and o not in decision.on and _elapsed(since[o], MIN_ON_S):
                 relay[o], since[o] = False, 0.0
                 out.switches += 1
-        for o in sorted(
-            (o for o in decision.on if o in balanced), key=lambda o: (rank.get(o, 99), o)
-        ):
-            if relay[o] or not _elapsed(since[o], MIN_OFF_S):
-                continue
-            counted = sum(
-                counted_w(self.measured[x], x in switched_on, reserve[x]) for x in relay if relay[x]
-            )
-            if fits(counted, reserve[o], limit):
-                relay[o], since[o] = True, 0.0
-                switched_on.append(o)
-                out.switches += 1
+        switched_on: list[int] = []
+        delays = _switch_on_delays(self._admit(decision, reserve, limit, switched_on))
+        self._release_empty_looks(decision, reserve, limit, switched_on, delays)
 
         # Physics, with the guard shedding from the end of the priority on an overload.
-        delays = _switch_on_delays(switched_on)
         draws, after = _physics(
             here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=self.lamps, pilots=pilots
         )
@@ -230,6 +231,53 @@ class StripWorld:
         for d in here.values():
             out.soc_trace.setdefault(d.id, []).append((end, soc[d.id]))
         return draws
+
+    def _admit(
+        self, decision: Decision, reserve: Mapping[int, float], limit: float, switched_on: list[int]
+    ) -> list[int]:
+        """The agent's admission: the plan's outlets that fit, in its priority order."""
+        relay, since = self.relay, self.since
+        rank = {o: i for i, o in enumerate(decision.priority)}
+        admitted = []
+        for o in sorted(
+            (o for o in decision.on if o in self.balanced), key=lambda o: (rank.get(o, 99), o)
+        ):
+            if relay[o] or not _elapsed(since[o], MIN_OFF_S):
+                continue
+            counted = sum(
+                counted_w(self.measured[x], x in switched_on, reserve[x]) for x in relay if relay[x]
+            )
+            if fits(counted, reserve[o], limit):
+                relay[o], since[o] = True, 0.0
+                switched_on.append(o)
+                admitted.append(o)
+                self.found_empty[o] = False
+                self.out.switches += 1
+        return admitted
+
+    def _release_empty_looks(
+        self,
+        decision: Decision,
+        reserve: Mapping[int, float],
+        limit: float,
+        switched_on: list[int],
+        delays: dict[int, float],
+    ) -> None:
+        """Looks that read nothing go off once their meters settle; the outlets waiting for
+        that room (other looks among them) go on after them, a stagger apart (``delays``:
+        when each outlet switched on this step went on, completed here)."""
+        while released := [
+            o for o in delays if o in decision.looks and self.relay[o] and o not in self.here
+        ]:
+            at = max(delays[o] for o in released) + LOOK_READ_S
+            for o in released:
+                self.relay[o], self.since[o] = False, -(delays[o] + LOOK_READ_S)
+                self.found_empty[o] = True
+                switched_on.remove(o)
+                self.out.switches += 1
+            late = self._admit(decision, reserve, limit, switched_on)
+            times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(at, len(late))
+            delays.update(zip(late, (min(x, self.dt) for x in times), strict=True))
 
     def finish(self) -> Outcome:
         """Issue 8's metrics at the end of the scenario."""

@@ -108,3 +108,48 @@ def test_a_usual_departure_is_noisy_and_given_only_while_the_session_is_open() -
     assert abs(departure - 3000.0) < 4 * DEPARTURE_SD_S
     assert all(d is None for d in given[3000 // 60 :])
     assert all(step[3].departure_at is None for step in seen)
+
+
+LOOKS = Scenario(
+    name="looks",
+    step_s=60,
+    duration_s=600,
+    outlets=3,
+    budget_w=((0, 240.0),),
+    exceptions=(),
+    devices=(_device("here", 2, arrival_s=0), _device("waiting", 3, arrival_s=0)),
+    outlet_max_power_w=200.0,
+    sensor_lag_s=300.0,
+)
+
+
+def test_the_bench_agent_releases_an_empty_look_and_admits_what_waited_for_its_room() -> None:
+    """As the agent does: a look reading nothing goes off once its meter settles, its room
+    goes to the plan's next outlet, and the engine is told the outlet was found empty."""
+    world = StripWorld(LOOKS)
+    world.observe(0.0, 240.0)
+    plan = Decision(frozenset({1, 3}), (1, 3, 2), looks=frozenset({1}))
+
+    world.step(plan, 240.0)
+
+    assert world.relay == {1: False, 2: False, 3: True}
+    assert world.out.switches == 3
+    assert world.out.violation_wh == 0.0
+    seen = {o.outlet_id: o for o in world.observe(60.0, 240.0).outlets}
+    assert seen[1].found_empty
+    assert not seen[1].relay_on
+    assert seen[1].seconds_since_switch is not None
+    assert 55.0 < seen[1].seconds_since_switch < 60.0
+    assert not seen[3].found_empty
+
+
+def test_a_look_that_finds_a_laptop_keeps_its_room() -> None:
+    world = StripWorld(LOOKS)
+    world.observe(0.0, 240.0)
+    plan = Decision(frozenset({2, 3}), (2, 3, 1), looks=frozenset({2}))
+
+    world.step(plan, 240.0)
+
+    assert world.relay == {1: False, 2: True, 3: False}
+    seen = {o.outlet_id: o for o in world.observe(60.0, 240.0).outlets}
+    assert not seen[2].found_empty

@@ -102,10 +102,10 @@ def test_rules_hold_for_every_strategy(strip: StripInput, cycles: int) -> None:
     # The priority order is a permutation of the balanced outlets.
     assert sorted(plan.priority) == sorted(balanced)
 
-    # A reserve is only given for an outlet planned on, never above its maximum, never for a
-    # stale or faulted meter.
+    # A reserve is only given for an outlet planned on (or to go on after the looks), never
+    # above its maximum, never for a stale or faulted meter.
     for i, watts in plan.reserve_w.items():
-        assert i in on
+        assert i in on or i in plan.after_looks
         assert 0 < watts <= by_id[i].max_power_w
         assert not by_id[i].stale
         assert not by_id[i].fault
@@ -114,6 +114,23 @@ def test_rules_hold_for_every_strategy(strip: StripInput, cycles: int) -> None:
     planned = sum(counted_w(by_id[i], plan.reserve_w) for i in on)
     assert abs(planned - plan.planned_w) < 1e-6
     assert planned <= max(0.0, room) + 1e-6
+
+    # Looks are off outlets planned on, now or after the first looks; what waits for their
+    # room is off, free to switch on, and fits beside the rest of the plan once the looks are
+    # released (the agent's admission holds it until then).
+    after = set(plan.after_looks)
+    looks = set(plan.looks)
+    assert not after & on
+    assert looks <= on | after
+    assert not looks or looks & on
+    for i in looks | after:
+        o = by_id[i]
+        assert not o.relay_on
+        assert not o.fault
+        since = o.seconds_since_switch
+        assert since is None or since + min(10.0 if cycles > 1 else 0.0, MIN_OFF_S / 2) >= MIN_OFF_S
+    kept = sum(counted_w(by_id[i], plan.reserve_w) for i in (on | after) - looks)
+    assert kept <= max(0.0, room) + 1e-6
 
     # Nothing switches before its minimum time runs out (by the next cycle, 10 s after the
     # last one, at most half the minimum ahead), unless the budget forces a shed.

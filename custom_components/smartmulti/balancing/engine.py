@@ -17,6 +17,7 @@ import math
 from . import knapsack
 from .candidates import Bid, Candidate, Want, candidate, exception_draw_w
 from .estimate import observe, shed
+from .looks import after_looks
 from .memory import OutletMemory
 from .model import (
     ChargeState,
@@ -28,7 +29,8 @@ from .model import (
     StripInput,
     StripPlan,
 )
-from .need import Need, need
+from .need import Need, need, serving_order
+from .occupancy import look_released
 from .strategies import battery_priority, max_outlets, smart, total_cap
 from .view import view
 
@@ -154,6 +156,7 @@ class Balancer:
                 strip.now,
                 strip.time_scale,
             )
+            mem = look_released(mem, outlet, strip.now, strip.time_scale, settings)
             mem = observe(mem, outlet, strip.now, settings)
             seen[outlet.outlet_id] = mem
             lap = view(mem, outlet, settings, strip.time_scale)
@@ -199,7 +202,7 @@ class Balancer:
                 continue  # held on (counted in the base) or held off
             if (n := need(c, b, strip, settings)) is not None:
                 wanted.append((b, n))
-        wanted = _serving_order(wanted, strip.strategy)
+        wanted = serving_order(wanted, strip.strategy)
         chunks = tuple((b.want, by_id[b.outlet_id].draw_w) for b, _ in wanted)
         needs = tuple(n for _, n in wanted)
         max_chunks = None
@@ -235,6 +238,11 @@ class Balancer:
             self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale)
             for c in candidates
         ]
+        looks, after = (
+            after_looks(observation.by_id, bids, real.chosen, real.used_w, room)
+            if strip.strategy is Strategy.SMART
+            else ((), ())
+        )
         order = sorted(candidates, key=lambda c: (c.outlet_id not in on, rank[c.outlet_id]))
         outlets = [*decisions, *(self._exception(o) for o in exceptions)]
         return StripPlan(
@@ -249,8 +257,10 @@ class Balancer:
             reserve_w={
                 c.outlet_id: r
                 for c in candidates
-                if c.outlet_id in on and (r := c.reserve_w) is not None
+                if (c.outlet_id in on or c.outlet_id in after) and (r := c.reserve_w) is not None
             },
+            looks=looks,
+            after_looks=after,
         )
 
     def _decide(
@@ -306,25 +316,6 @@ class Balancer:
             estimated=False,
             time_to_full_s=None,
         )
-
-
-def _serving_order(wanted: list[tuple[Bid, Need]], strategy: Strategy) -> list[tuple[Bid, Need]]:
-    """The strip's outlets in the order its selection serves them, for the circuit split.
-
-    The greedy strategies serve level by level in their ranking's order (``_select``);
-    ``smart`` serves keep-alive and forced looks first, then young turns, and picks the rest
-    by a knapsack, which has no order: those go by need.
-    """
-    if strategy is Strategy.SMART:
-        first = {Want.URGENT: 0, Want.HOLD: 1}
-        return sorted(
-            wanted,
-            key=lambda item: (
-                first.get(item[0].want, 2),
-                item[1].order if item[0].want < Want.HOLD else (),
-            ),
-        )
-    return sorted(wanted, key=lambda item: -int(item[0].want))
 
 
 @dataclass(slots=True)

@@ -31,7 +31,8 @@ class OutletFacts:
 
     From the agent: ``relay_on``, ``power_w`` (the meter, 0 when off), ``max_power_w`` (the
     outlet's configured rating), ``exception``, ``override`` (held on/off by hand), ``fault``,
-    ``seconds_since_switch`` (None when the relay has not moved since the agent started) and
+    ``seconds_since_switch`` (None when the relay has not moved since the agent started),
+    ``found_empty`` (its last switch-off released a look that read nothing) and
     ``agent_report`` (the reporter's last post, aged on the agent's clock). From Home Assistant:
     ``sensor_report`` (a mapped battery sensor) and, while the outlet's user has a session open,
     their ``tier``, usual departure (``departure_at``, on the input's clock) and
@@ -53,6 +54,7 @@ class OutletFacts:
     departure_at: float | None = None
     target_percent: float | None = None
     held: bool = False
+    found_empty: bool = False
 
 
 def freshest(reports: Iterable[BatteryReport | None]) -> BatteryReport | None:
@@ -98,6 +100,7 @@ def outlet_input(facts: OutletFacts, *, stale: bool, battery_max_age_s: float) -
         departure_at=facts.departure_at,
         target_percent=FULL_PERCENT if limit is None else min(FULL_PERCENT, max(0.0, limit)),
         held=facts.held and not exception,
+        found_empty=facts.found_empty and not facts.relay_on,
     )
 
 

@@ -84,6 +84,8 @@ class OutletInput:
     tier, higher first; ``departure_at`` is on the ``StripInput.now`` clock. ``held`` means the
     outlet's user reached a limit with cut-off: it is planned off like a faulted outlet, whatever
     the strategy, so the plan stays the only writer of a billed outlet's relay.
+    ``found_empty``: the outlet is off because the agent switched it off as soon as a look
+    (``StripPlan.looks``) read nothing, ``seconds_since_switch`` ago.
     """
 
     outlet_id: int
@@ -99,6 +101,7 @@ class OutletInput:
     departure_at: float | None = None
     target_percent: float = 100.0
     held: bool = False
+    found_empty: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,13 @@ class StripPlan:
     ``reserve_w`` entry or else the maximum otherwise) and never exceeds
     ``budget_w - exceptions_w`` unless the exceptions alone do. ``reserve_w`` holds, for the
     outlets of ``on`` that are switching on or settling, what the agent may count them at.
+
+    ``looks`` are the outlets of ``on`` switched on only to see whether a laptop is plugged in:
+    the agent switches one off as soon as its meter has settled and reads nothing, without
+    waiting for the minimum on time (nothing is there to protect), and ``after_looks`` are the
+    outlets, off, to switch on in the room the looks give back: with ``on`` less the looks
+    they fit the budget, with the looks they may not, so the agent's admission holds them
+    until the looks are released (a look that finds a laptop keeps its room).
     """
 
     strip_id: str
@@ -213,6 +223,8 @@ class StripPlan:
     exceptions: tuple[int, ...]
     outlets: tuple[OutletDecision, ...] = field(default_factory=tuple)
     reserve_w: Mapping[int, float] = field(default_factory=dict)
+    looks: tuple[int, ...] = ()
+    after_looks: tuple[int, ...] = ()
 
     @property
     def waiting(self) -> int:
@@ -226,13 +238,16 @@ class StripPlan:
         ``reserve_w`` (outlet id as a string -> watts) is sent when the plan has any: the
         agent counts those outlets at it, not at ``max_power_w``, while they switch on and
         settle. ``reserve=False`` leaves it out, for an agent that does not know the field.
+        ``on`` includes ``after_looks``: the agent's admission holds them until there is room.
         """
         body: dict[str, object] = {
-            "on": sorted({*self.on, *self.exceptions}),
+            "on": sorted({*self.on, *self.after_looks, *self.exceptions}),
             "priority": list(self.priority),
             "budget_w": round(self.budget_w, 1),
             "ttl_s": ttl_s,
         }
         if reserve and self.reserve_w:
             body["reserve_w"] = {str(k): round(v, 1) for k, v in sorted(self.reserve_w.items())}
+        if self.looks:
+            body["looks"] = sorted(self.looks)
         return body

@@ -35,7 +35,7 @@ from enum import IntEnum
 import math
 
 from .candidates import Bid, Candidate, Want, at_target
-from .model import SECONDS_PER_HOUR, Settings, StripInput
+from .model import SECONDS_PER_HOUR, Settings, Strategy, StripInput
 from .view import LaptopView
 
 
@@ -140,3 +140,22 @@ def need(cand: Candidate, bid: Bid, strip: StripInput, settings: Settings) -> Ne
         NeedLevel.SPARE,
         (0.0 if soc < target else 1.0, float(round(100.0 * soc)), 0.0 if cand.on else 1.0),
     )
+
+
+def serving_order(wanted: list[tuple[Bid, Need]], strategy: Strategy) -> list[tuple[Bid, Need]]:
+    """The strip's outlets in the order its selection serves them, for the circuit split.
+
+    The greedy strategies serve level by level in their ranking's order (``_select``);
+    ``smart`` serves keep-alive and forced looks first, then young turns, and picks the rest
+    by a knapsack, which has no order: those go by need.
+    """
+    if strategy is Strategy.SMART:
+        first = {Want.URGENT: 0, Want.HOLD: 1}
+        return sorted(
+            wanted,
+            key=lambda item: (
+                first.get(item[0].want, 2),
+                item[1].order if item[0].want < Want.HOLD else (),
+            ),
+        )
+    return sorted(wanted, key=lambda item: -int(item[0].want))

@@ -107,6 +107,26 @@ def _report_of_occupant(
     return report
 
 
+def look_released(
+    mem: OutletMemory, outlet: OutletInput, now: float, time_scale: float, settings: Settings
+) -> OutletMemory:
+    """A look the agent released because it read nothing: nobody was there then.
+
+    The agent switches a look off as soon as its meter has settled and reads nothing
+    (``OutletInput.found_empty``), usually before a cycle can see it on; the look was its last
+    switch, ``seconds_since_switch`` ago on the agent's clock. One already known of (the
+    outlet seen since) changes nothing.
+    """
+    since = outlet.seconds_since_switch
+    if not outlet.found_empty or outlet.relay_on or since is None:
+        return mem
+    at = now - since * time_scale
+    seen = mem.occupant.seen_at
+    if seen is not None and seen >= at:
+        return mem
+    return found_empty(mem, at, fresh=True, settings=settings)
+
+
 def session_opened(
     mem: OutletMemory, now: float, settings: Settings, *, opened: bool
 ) -> OutletMemory:

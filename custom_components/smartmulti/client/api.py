@@ -127,11 +127,14 @@ class SmartMultiClient:
         on_expiry: Literal["failsafe", "off"] = "failsafe",
         exceptions_on: bool = True,
         reserve_w: Mapping[int, float] | None = None,
+        looks: Sequence[int] = (),
     ) -> float:
         """Hand the agent a plan valid for ``ttl_s``; returns when it expires (agent wall time).
 
         ``reserve_w``: what an outlet switching on is expected to draw, counted by the agent's
         admission instead of the outlet's maximum (agents before 0.2 refuse the field).
+        ``looks``: outlets of ``on`` switched on only to look for a laptop, which the agent
+        switches off as soon as their meters read nothing (older agents refuse the field).
         """
         plan: dict[str, Any] = {
             "on": list(on),
@@ -143,6 +146,8 @@ class SmartMultiClient:
         }
         if reserve_w:
             plan["reserve_w"] = {str(outlet): watts for outlet, watts in reserve_w.items()}
+        if looks:
+            plan["looks"] = list(looks)
         body = await self._request("POST", "/plan", json=plan)
         return _parse(lambda data: float(data["expires_at"]), body)
 

@@ -197,6 +197,8 @@ class Outlet:
     in_pairing: bool = False
     # On, under the agent's idle threshold; never, from an agent that does not send it.
     idle_draw: bool = False
+    # Off since the agent released a look at it that read nothing (at ``last_switch_at``).
+    found_empty: bool = False
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
@@ -213,6 +215,7 @@ class Outlet:
             override=None if override is None else bool(override),
             power_w=float(data["power_w"]),
             idle_draw=bool(data.get("idle", False)),
+            found_empty=bool(data.get("found_empty", False)),
             current_a=float(data["current_a"]),
             voltage_v=None if voltage is None else float(voltage),
             energy_wh=float(data["energy_wh"]),

@@ -112,6 +112,7 @@ def outlet_facts(
         seconds_since_switch=None
         if outlet.last_switch_at is None
         else max(0.0, agent_now - outlet.last_switch_at),
+        found_empty=outlet.found_empty,
         agent_report=agent_battery(outlet, agent_now),
         sensor_report=sensor_battery(sensor, utcnow, plugged=outlet.relay),
         tier=hint.tier,

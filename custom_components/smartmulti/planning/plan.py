@@ -31,6 +31,10 @@ class Plan:
     reserve_w: Mapping[int, float] = field(default_factory=dict)
     on_expiry: Literal["failsafe", "off"] = "failsafe"
     exceptions_on: bool = True
+    # Outlets of ``on`` switched on only to look for a laptop, and the outlets of ``on`` that
+    # wait for the room those give back (``StripPlan.looks``, ``StripPlan.after_looks``).
+    looks: tuple[int, ...] = ()
+    after_looks: tuple[int, ...] = ()
 
     @property
     def closed(self) -> bool:
@@ -51,6 +55,8 @@ def open_plan(
     come first in the priority (shed last).
     """
     on = set(strip_plan.on) if balanced is None else set(balanced)
+    looks, after = (strip_plan.looks, strip_plan.after_looks) if balanced is None else ((), ())
+    on |= set(after)
     return Plan(
         on=tuple(sorted(on | set(strip_plan.exceptions))),
         priority=(*forced_on, *(i for i in strip_plan.priority if i not in forced_on)),
@@ -61,6 +67,8 @@ def open_plan(
             for outlet, watts in sorted(strip_plan.reserve_w.items())
             if outlet in on and watts > 0
         },
+        looks=looks,
+        after_looks=after,
     )
 
 

@@ -2,7 +2,8 @@
 
 A failure is logged once per outage and is otherwise harmless: the agent keeps its last plan
 until it expires, then runs its own failsafe. An agent too old to take reserves (``reserve_w``)
-is sent its plans without them from then on.
+or looks (``looks``) is sent its plans without them from then on: without looks, without the
+outlets waiting for their room either (such an agent holds a look for its minimum on time).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class PlanSender:
         self.strip_id = strip_id
         self._failed = False
         self._with_reserve = True  # until an older agent refuses the field
+        self._with_looks = True  # likewise
 
     async def async_send(self, plan: Plan, *, kept_for_s: float) -> bool:
         """Send a plan; ``kept_for_s`` (how long the last plan holds) is for the warning."""
@@ -43,23 +45,35 @@ class PlanSender:
 
     async def _async_post(self, plan: Plan) -> None:
         reserve = plan.reserve_w if self._with_reserve else None
+        looks = plan.looks if self._with_looks else ()
+        on = plan.on if looks else tuple(o for o in plan.on if o not in plan.after_looks)
         try:
             await self.client.send_plan(
-                on=plan.on,
+                on=on,
                 priority=plan.priority,
                 budget_w=plan.budget_w,
                 ttl_s=plan.ttl_s,
                 on_expiry=plan.on_expiry,
                 exceptions_on=plan.exceptions_on,
                 reserve_w=reserve,
+                looks=looks,
             )
         except SmartMultiResponseError as err:
-            if not reserve or err.status != 422 or not (err.field or "").startswith("reserve_w"):
+            refused = (err.field or "") if err.status == 422 else ""
+            if reserve and refused.startswith("reserve_w"):
+                LOGGER.info(
+                    "SmartMulti strip %s does not take reserves in plans (agent too old): "
+                    "its admission counts outlets switching on at their maximum",
+                    self.strip_id,
+                )
+                self._with_reserve = False
+            elif looks and refused.startswith("looks"):
+                LOGGER.info(
+                    "SmartMulti strip %s does not take looks in plans (agent too old): "
+                    "a look holds its outlet for the minimum on time",
+                    self.strip_id,
+                )
+                self._with_looks = False
+            else:
                 raise
-            LOGGER.info(
-                "SmartMulti strip %s does not take reserves in plans (agent too old): "
-                "its admission counts outlets switching on at their maximum",
-                self.strip_id,
-            )
-            self._with_reserve = False
             await self._async_post(plan)

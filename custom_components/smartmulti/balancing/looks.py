@@ -1,0 +1,67 @@
+"""Looks the agent may release early, and the outlets that take the room they give back.
+
+A look switches on an outlet where no laptop is known, to see whether one is plugged in; it
+counts at the outlet's rating, often most of a tight budget, and the agent's minimum on time
+would hold that room for a minute while the meter has read nothing after a second or two. The
+plan names its looks, and the agent switches one off as soon as its settled meter reads
+nothing: nothing is plugged in, so nothing needs the minimum on time.
+
+What waits for the room a look gives back is planned behind it (``after_looks``): first every
+other look the strategy wants made now or soon, one after the other in the same room (looks
+made together come due together, so later ones again take one cycle's room, not one per
+look), then what the strategy would have chosen with that room. The agent's admission holds
+them until the room is there; a look that finds a laptop keeps its room, and the next cycle
+plans with what it found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from . import knapsack
+from .candidates import Bid, Candidate, Want
+
+_EPSILON_W = 1e-9
+
+
+def is_look(cand: Candidate) -> bool:
+    """Switching this outlet on would be a look: off, and no laptop known to be there."""
+    return not cand.on and cand.laptop.present is not True and not cand.outlet.fault
+
+
+def after_looks(
+    by_id: Mapping[int, Candidate],
+    bids: Sequence[Bid],
+    chosen: Sequence[int],
+    used_w: float,
+    room_w: float,
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Every look planned (those of ``chosen`` first) and, best first, the outlets to switch
+    on once the looks of ``chosen`` are released: the other looks wanted, then what fits
+    beside ``chosen`` without its looks (``used_w`` is its counted draw), keep-alive first,
+    then the knapsack of what the strategy values."""
+    first = [oid for oid in chosen if is_look(by_id[oid])]
+    if not first:
+        return (), ()
+    taken = set(chosen)
+    free = room_w - used_w + sum(by_id[oid].draw_w for oid in first)
+    pool = [
+        b
+        for b in bids
+        if b.outlet_id not in taken and b.want is not Want.NONE and by_id[b.outlet_id].can_on
+    ]
+    more = [
+        b.outlet_id
+        for b in pool
+        if is_look(by_id[b.outlet_id]) and by_id[b.outlet_id].draw_w <= free + _EPSILON_W
+    ]
+    after: list[int] = []
+    for b in pool:
+        cand = by_id[b.outlet_id]
+        if b.want is Want.URGENT and not is_look(cand) and cand.draw_w <= free + _EPSILON_W:
+            after.append(b.outlet_id)
+            free -= cand.draw_w
+    rest = [b for b in pool if b.want is not Want.URGENT and not is_look(by_id[b.outlet_id])]
+    picks = knapsack.best([by_id[b.outlet_id].draw_w for b in rest], [b.value for b in rest], free)
+    after += [rest[i].outlet_id for i in sorted(picks)]
+    return (*first, *more), (*more, *after)

@@ -1,0 +1,114 @@
+"""Looks the agent releases as soon as they read nothing, and the room they give back.
+
+A look holds its outlet's whole rating until its meter is read; the agent switches an empty
+one off a couple of seconds after it went on. The plan names its looks and, behind them, what
+takes their room: the other looks wanted, one after the other, then what fits beside the rest
+of the plan once the looks are released.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from custom_components.smartmulti.balancing import Balancer, Reason, Strategy
+
+from .helpers import laptop, reasons, strip
+
+RATING = 200.0
+
+
+def _unknown(outlet_id: int, **kwargs: object) -> object:
+    return laptop(outlet_id, max_w=RATING, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_look_is_named_and_a_laptop_waits_for_its_room() -> None:
+    """Room for one outlet at its rating: the never-seen outlet is looked at, and the laptop
+    that wants charge waits for the look's room instead of the next cycle."""
+    engine = Balancer()
+    plan = engine.plan(strip(_unknown(0), laptop(1, max_w=RATING, percent=50), budget=240))
+
+    assert plan.on == (0,)
+    assert plan.looks == (0,)
+    assert plan.after_looks == (1,)
+    assert plan.planned_w <= 240  # the looks are counted in full until released
+    # The agent is sent both: its admission holds the laptop until the look is released.
+    body = plan.agent_plan(30)
+    assert body["on"] == [0, 1]
+    assert body["looks"] == [0]
+    assert plan.priority.index(0) < plan.priority.index(1)
+    assert reasons(plan)[0] is Reason.PROBING
+
+
+def test_the_other_looks_wanted_are_made_one_after_the_other_in_the_same_room() -> None:
+    engine = Balancer()
+    plan = engine.plan(
+        strip(
+            _unknown(0), _unknown(1), _unknown(2), laptop(3, max_w=RATING, percent=50), budget=240
+        )
+    )
+
+    assert len(plan.on) == 1
+    assert set(plan.looks) == {0, 1, 2}
+    # The looks first, then the laptop: each look goes on in the room the last one gave back.
+    assert set(plan.after_looks[:2]) == {0, 1, 2} - set(plan.on)
+    assert plan.after_looks[2:] == (3,)
+
+
+def test_a_look_released_by_the_agent_is_taken_as_the_outlet_found_empty() -> None:
+    """The agent switched the look off 7 s ago, before any cycle saw it on: the outlet is
+    known empty and not looked at again at once."""
+    engine = Balancer()
+    engine.plan(strip(_unknown(0), laptop(1, max_w=RATING, percent=50), budget=240))
+
+    released = replace(_unknown(0, since=7.0), found_empty=True)
+    plan = engine.plan(strip(released, laptop(1, max_w=RATING, percent=50), budget=240, now=10))
+
+    assert 0 not in plan.on
+    assert not plan.looks
+    assert reasons(plan)[0] is Reason.EMPTY
+    memory = engine.memory(0)
+    assert memory is not None
+    assert memory.occupant.present is False
+    assert memory.occupant.seen_at == 3.0
+
+
+def test_without_the_release_the_look_is_still_wanted() -> None:
+    """The same cycle when the agent did not make the look (no room yet): looked at again."""
+    engine = Balancer()
+    engine.plan(strip(_unknown(0), laptop(1, max_w=RATING, percent=50), budget=240))
+
+    plan = engine.plan(strip(_unknown(0), laptop(1, max_w=RATING, percent=50), budget=240, now=10))
+
+    assert plan.looks == (0,)
+
+
+def test_a_release_already_known_changes_nothing() -> None:
+    engine = Balancer()
+    engine.plan(strip(_unknown(0), laptop(1, max_w=RATING, percent=50), budget=240))
+    released = replace(_unknown(0, since=7.0), found_empty=True)
+    engine.plan(strip(released, laptop(1, max_w=RATING, percent=50), budget=240, now=10))
+    before = engine.memory(0)
+
+    later = replace(_unknown(0, since=17.0), found_empty=True)
+    engine.plan(strip(later, laptop(1, max_w=RATING, percent=50), budget=240, now=20))
+
+    after = engine.memory(0)
+    assert before is not None
+    assert after is not None
+    assert after.looks == before.looks
+    assert after.occupant.seen_at == before.occupant.seen_at
+
+
+def test_only_smart_plans_looks_to_release() -> None:
+    for strategy in (Strategy.BATTERY_PRIORITY, Strategy.TOTAL_CAP, Strategy.MAX_OUTLETS):
+        plan = Balancer().plan(
+            strip(
+                _unknown(0),
+                laptop(1, max_w=RATING, percent=50),
+                budget=240,
+                strategy=strategy,
+                max_on=1,
+            )
+        )
+        assert plan.looks == ()
+        assert plan.after_looks == ()
