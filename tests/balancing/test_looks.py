@@ -52,6 +52,9 @@ def test_the_other_looks_wanted_are_made_one_after_the_other_in_the_same_room() 
     # The looks first, then the laptop: each look goes on in the room the last one gave back.
     assert set(plan.after_looks[:2]) == {0, 1, 2} - set(plan.on)
     assert plan.after_looks[2:] == (3,)
+    # The agent admits in the priority's order: what waits comes right after what is on, in
+    # the order it is to go on (the other looks before the laptop whatever their worth).
+    assert plan.priority == (*plan.on, *plan.after_looks)
 
 
 def test_a_look_released_by_the_agent_is_taken_as_the_outlet_found_empty() -> None:

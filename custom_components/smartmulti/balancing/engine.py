@@ -243,7 +243,16 @@ class Balancer:
             if strip.strategy is Strategy.SMART
             else ((), ())
         )
-        order = sorted(candidates, key=lambda c: (c.outlet_id not in on, rank[c.outlet_id]))
+        # On first, then what waits for the looks' room in the order it is to go on.
+        waits = {oid: i for i, oid in enumerate(after)}
+        order = sorted(
+            candidates,
+            key=lambda c: (
+                c.outlet_id not in on,
+                waits.get(c.outlet_id, len(waits)),
+                rank[c.outlet_id],
+            ),
+        )
         outlets = [*decisions, *(self._exception(o) for o in exceptions)]
         return StripPlan(
             strip_id=strip.strip_id,
