@@ -29,6 +29,7 @@ from pi_agent.api.validation import (
     PAIRING_START,
     PLAN,
     RELAY,
+    check_plan_outlets,
     read_json,
 )
 from pi_agent.control.pairing.run import (
@@ -301,18 +302,8 @@ async def delete_pairing(request: web.Request) -> web.Response:
 async def post_plan(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     body = await read_json(request, PLAN)
-    count = len(context.controller.outlets)
-    named = [
-        *(
-            (f"{key}[{index}]", oid)
-            for key in ("on", "priority")
-            for index, oid in enumerate(body[key])
-        ),
-        *((f"reserve_w.{oid}", oid) for oid in body.get("reserve_w", {})),
-    ]
-    for field, outlet_id in named:
-        if not 1 <= outlet_id <= count:
-            raise invalid(field, f"no outlet {outlet_id} (this strip has 1..{count})")
+    outlets = context.controller.outlets
+    check_plan_outlets(body, len(outlets), {o.id for o in outlets if o.exception})
     now = context.now()
     plan = Plan(
         on=frozenset(body["on"]),
@@ -324,6 +315,7 @@ async def post_plan(request: web.Request) -> web.Response:
         on_expiry=body.get("on_expiry", "failsafe"),
         exceptions_on=body.get("exceptions_on", True),
         reserve_w=body.get("reserve_w", {}),
+        looks=frozenset(body.get("looks", [])),
     )
     controller = context.controller
     previous = controller.plan_state()

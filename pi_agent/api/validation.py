@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 import json
 from typing import Any
 
@@ -84,8 +85,38 @@ PLAN = vol.Schema(
         vol.Optional("on_expiry"): vol.In(["failsafe", "off"]),
         vol.Optional("exceptions_on"): boolean,
         vol.Optional("reserve_w"): _reserves,
+        vol.Optional("looks"): _outlet_ids,
     }
 )
+
+
+def check_plan_outlets(body: dict[str, Any], count: int, exceptions: Collection[int]) -> None:
+    """The checks of a valid ``PLAN`` that need the strip: each outlet id one it has (1..count),
+    and each look an outlet of ``on`` that is balanced (an exception outlet is always on:
+    there is nothing to look at). ``invalid`` naming the first field that fails."""
+    named = [
+        *(
+            (f"{key}[{index}]", oid)
+            for key in ("on", "priority", "looks")
+            for index, oid in enumerate(body.get(key, []))
+        ),
+        *((f"reserve_w.{oid}", oid) for oid in body.get("reserve_w", {})),
+    ]
+    for field, outlet_id in named:
+        if not 1 <= outlet_id <= count:
+            raise invalid(field, f"no outlet {outlet_id} (this strip has 1..{count})")
+    on = set(body["on"])
+    for index, outlet_id in enumerate(body.get("looks", [])):
+        if outlet_id not in on:
+            raise invalid(
+                f"looks[{index}]",
+                f"outlet {outlet_id} is not in on: a look is an outlet the plan switches on",
+            )
+        if outlet_id in exceptions:
+            raise invalid(
+                f"looks[{index}]",
+                f"outlet {outlet_id} is an exception outlet (always on): it cannot be a look",
+            )
 
 
 def _field(path: list[Any]) -> str:

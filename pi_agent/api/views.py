@@ -56,6 +56,7 @@ def plan_view(plan: Plan, now: float) -> dict[str, Any]:
         "on_expiry": plan.on_expiry,
         "exceptions_on": plan.exceptions_on,
         "reserve_w": {str(k): v for k, v in sorted(plan.reserve_w.items())},
+        "looks": sorted(plan.looks),
         "expires_at": plan.received_wall + plan.ttl_s,
         "expires_in_s": round(max(0.0, plan.expires_at - now), 1),
     }
@@ -110,6 +111,8 @@ def outlet_view(controller: StripController, outlet: OutletState, now: float) ->
         else round(now - outlet.last_switch_at, 1),
         "paired": None if paired is None else paired_view(paired),
         "in_pairing": controller.pairing.in_pairing(outlet.id),
+        # A plan's look found nothing plugged in (at ``last_switch_at``, the release).
+        "found_empty": outlet.found_empty_at is not None,
     }
 
 

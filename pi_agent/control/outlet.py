@@ -47,6 +47,11 @@ class OutletState:
     shed_until: float = -math.inf
     # Set while a pairing holds the outlet: the state it wants, free of minimum on/off times.
     held: bool | None = None
+    # A fresh reading at or above IDLE_W since the last switch-on: something is plugged in.
+    drew_since_on: bool = False
+    # When a plan's look found nothing plugged in and the outlet was switched off at once
+    # (monotonic); None again from its next switch-on.
+    found_empty_at: float | None = None
 
     def fresh_power(self, now: float, stale_after_s: float) -> float | None:
         """The measured draw if the meter is healthy and recent, else None (unknown)."""
@@ -75,6 +80,34 @@ class OutletState:
         return counted_w(
             self.guard_w(now, stale_after_s), settling, switch_on_w(self.max_power_w, expected_w)
         )
+
+    def switched(self, on: bool, now: float, wall_now: float) -> None:
+        """The relay was just switched: a switch-on starts a new look at what is plugged in."""
+        self.relay_on = on
+        self.last_switch_at = now
+        self.last_switch_wall = wall_now
+        if on:
+            self.drew_since_on = False
+            self.found_empty_at = None
+
+    def looked_empty(self, now: float, stale_after_s: float, settle_s: float) -> bool:
+        """On, settled, and nothing plugged in: the look found the outlet empty.
+
+        Only a fresh reading taken ``settle_s`` or more after the switch-on counts (a charger
+        still negotiating draws next to nothing), and only if nothing read ``IDLE_W`` since the
+        switch-on: an outlet that drew is a laptop, even one that is full by now, and keeps its
+        minimum on time. An override or a pairing's hold is someone else's decision.
+        """
+        if not self.relay_on or self.held is not None or self.override is not None:
+            return False
+        power = self.fresh_power(now, stale_after_s)
+        settled = self.reading_at - self.last_switch_at >= settle_s
+        return settled and power is not None and power < IDLE_W and not self.drew_since_on
+
+    def found_empty_since(self, at: float) -> bool:
+        """A look found the outlet empty at or after ``at`` (a plan's arrival), and nothing has
+        switched it on since."""
+        return self.found_empty_at is not None and self.found_empty_at >= at
 
     def can_switch(self, on: bool, now: float, min_on_s: float, min_off_s: float) -> bool:
         """Minimum on/off times protect relays and laptops from flapping."""

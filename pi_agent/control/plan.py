@@ -28,6 +28,9 @@ class Plan:
     # admission then counts that instead of the outlet's whole max power. The guard still
     # enforces the limit, so an estimate that is too low is cut after the hold.
     reserve_w: Mapping[int, float] = field(default_factory=dict)
+    # Outlets of ``on`` switched on only to see whether a laptop is plugged in: one whose meter
+    # shows nothing once settled is switched off at once, and stays off under this plan.
+    looks: frozenset[int] = frozenset()
 
     @property
     def expires_at(self) -> float:
@@ -47,6 +50,7 @@ def plan_state(plan: Plan | None) -> dict[str, Any] | None:
         "on_expiry": plan.on_expiry,
         "exceptions_on": plan.exceptions_on,
         "reserve_w": {str(k): v for k, v in plan.reserve_w.items()},
+        "looks": sorted(plan.looks),
     }
 
 
@@ -61,7 +65,8 @@ def restored_plan(saved: Mapping[str, Any], now: float, wall_now: float, count: 
     on = [int(o) for o in saved["on"]]
     priority = [int(o) for o in saved["priority"]]
     reserve = {int(k): float(v) for k, v in dict(saved.get("reserve_w", {})).items()}
-    if any(not 1 <= oid <= count for oid in (*on, *priority, *reserve)):
+    looks = [int(o) for o in saved.get("looks", [])]
+    if any(not 1 <= oid <= count for oid in (*on, *priority, *reserve, *looks)):
         raise ValueError("the saved plan names an outlet this strip does not have")
     on_expiry = saved.get("on_expiry", "failsafe")
     if on_expiry not in ("failsafe", "off"):
@@ -81,4 +86,5 @@ def restored_plan(saved: Mapping[str, Any], now: float, wall_now: float, count: 
         on_expiry=on_expiry,
         exceptions_on=bool(saved.get("exceptions_on", True)),
         reserve_w=reserve,
+        looks=frozenset(looks),
     )

@@ -1,4 +1,5 @@
-"""A sample's readings: each outlet's meter, its energy counter, and relays stuck on.
+"""A sample's readings: each outlet's meter, its energy counter, whether it drew since its
+switch-on, and relays stuck on.
 
 Readings come first in a step: the guard and admission then count what was just measured.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pi_agent.control.outlet import STUCK_W, OutletState
+from pi_agent.control.outlet import IDLE_W, STUCK_W, OutletState
 from pi_agent.hardware.base import MeterError, Reading
 
 # A sample gap longer than this is a stalled process or a clock jump, not energy we measured.
@@ -24,7 +25,7 @@ def take_readings(
     stale_after_s: float,
 ) -> None:
     """Record ``readings`` (an entry per metered outlet: a reading or its error) taken ``dt``
-    after the last sample: meter faults, energy counters, stuck relays."""
+    after the last sample: meter faults, energy counters, draws since a switch-on, stuck relays."""
     dt = min(max(dt, 0.0), MAX_ENERGY_DT_S)
     for outlet in outlets:
         result = readings.get(outlet.id)
@@ -39,6 +40,8 @@ def take_readings(
         power = outlet.fresh_power(now, stale_after_s)
         if power is not None:
             outlet.energy_wh += power * dt / 3600.0
+            if outlet.relay_on and power >= IDLE_W:
+                outlet.drew_since_on = True
         _watch_stuck(outlet, power, now)
 
 

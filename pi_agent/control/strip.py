@@ -122,7 +122,8 @@ class StripController:
 
     def apply_plan(self, plan: Plan) -> None:
         """Take a validated plan; it acts from the next step."""
-        unknown = [oid for oid in (*plan.on, *plan.priority) if not 1 <= oid <= len(self.outlets)]
+        named = (*plan.on, *plan.priority, *plan.looks)
+        unknown = [oid for oid in named if not 1 <= oid <= len(self.outlets)]
         if unknown:
             raise UnknownOutletError(unknown[0])
         self.plan = plan
@@ -190,6 +191,7 @@ class StripController:
         self.mode = self._mode(now)
         self._set_limit(now)
         self._choose_targets(now)
+        self._release_empty_looks(now)
 
         draws = {o.id: o.guard_w(now, self.stale_after_s) for o in self.outlets}
         self.total_w = sum(draws.values())
@@ -266,7 +268,10 @@ class StripController:
             elif outlet.override is not None:
                 outlet.target_on = outlet.override
             elif self.mode == "planned" and plan is not None:
-                outlet.target_on = outlet.id in plan.on
+                # A look that found the outlet empty is not taken again under the same plan.
+                outlet.target_on = outlet.id in plan.on and not outlet.found_empty_since(
+                    plan.received_at
+                )
             elif self.mode == "off":
                 outlet.target_on = False
             else:
@@ -286,6 +291,22 @@ class StripController:
         )
         for outlet in rotating:
             outlet.target_on = outlet.id in chosen
+
+    def _release_empty_looks(self, now: float) -> None:
+        """An outlet on only to see whether a laptop is plugged in (the plan's ``looks``) that
+        found nothing goes off as soon as its meter has settled: with nothing plugged in, the
+        minimum on time protects nothing. This runs before the guard and admission count the
+        sample, so the room the look held goes to the plan's waiting outlets at once."""
+        looks = self.plan.looks if self.mode == "planned" and self.plan is not None else ()
+        for oid in sorted(looks):
+            outlet = self.outlet(oid)
+            if (
+                not outlet.exception
+                and outlet.looked_empty(now, self.stale_after_s, self.strip.settle_s)
+                and self._switch(outlet, False, now)
+            ):
+                outlet.found_empty_at = now
+                outlet.target_on = False
 
     def _shed(self, now: float, draws: Mapping[int, float]) -> None:
         live = {o.id: draws[o.id] for o in self.outlets if not o.exception and o.relay_on}
@@ -404,9 +425,7 @@ class StripController:
             return False
         if outlet.relay_fault and not outlet.relay_fault.startswith("relay stuck"):
             outlet.relay_fault = None
-        outlet.relay_on = on
-        outlet.last_switch_at = now
-        outlet.last_switch_wall = self._wall()
+        outlet.switched(on, now, self._wall())
         return True
 
     # ------------------------------------------------------------------ shutdown

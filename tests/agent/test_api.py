@@ -362,6 +362,38 @@ async def test_plan_is_accepted_and_shown_in_the_state(api: Api) -> None:
     assert state["limit_w"] in (400, state["failsafe_budget_w"])  # in force from the next sample
 
 
+async def test_a_plans_looks_are_accepted_and_shown_in_the_state(api: Api) -> None:
+    state = await api.state()
+    assert all(o["found_empty"] is False for o in state["outlets"])
+    plan = {"on": [1, 2], "priority": [2, 1], "budget_w": 400, "ttl_s": 30, "looks": [2]}
+    status, body = await api.call("POST", "/api/v1/plan", body=plan)
+    assert status == 200, body
+    assert (await api.state())["plan"]["looks"] == [2]
+
+
+@pytest.mark.parametrize(
+    ("looks", "field", "message"),
+    [
+        ([3], "looks[0]", "outlet 3 is not in on"),
+        ([1, 17], "looks[1]", "no outlet 17"),
+        ([16], "looks[0]", "outlet 16 is an exception outlet"),
+        (2, "looks", "expected a list of outlet ids"),
+        ([2, 2], "looks", "must not repeat"),
+        (["2"], "looks[0]", "expected an integer outlet id"),
+    ],
+)
+async def test_an_invalid_look_is_refused_naming_it_and_changes_nothing(
+    api: Api, looks: Any, field: str, message: str
+) -> None:
+    before = comparable(await api.state())
+    plan = {"on": [1, 2, 16], "priority": [1, 2], "budget_w": 400, "ttl_s": 30, "looks": looks}
+    status, body = await api.call("POST", "/api/v1/plan", body=plan)
+    assert_error(status, body, 422, "invalid_value")
+    assert body["error"]["field"] == field
+    assert message in body["error"]["message"]
+    assert comparable(await api.state()) == before
+
+
 async def test_deleting_the_plan_returns_to_failsafe(api: Api) -> None:
     await api.call(
         "POST", "/api/v1/plan", body={"on": [], "priority": [], "budget_w": 400, "ttl_s": 30}

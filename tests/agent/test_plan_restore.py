@@ -70,3 +70,37 @@ def test_a_saved_plan_naming_an_unknown_outlet_is_dropped_and_the_agent_starts(
     agent, _ = build_agent(tmp_path / "agent", outlets=4)
     assert agent.controller.plan is None
     assert agent.epoch == "e"
+
+
+def test_a_plans_looks_are_saved_and_restored() -> None:
+    harness = Harness(3, exceptions=[3])
+    harness.plan([1, 2], budget_w=500, ttl_s=600, looks=frozenset({2}))
+    saved = harness.controller.plan_state()
+    assert saved is not None
+    assert saved["looks"] == [2]
+    fresh = restarted(harness, away_s=10)
+    assert fresh.controller.plan is not None
+    assert fresh.controller.plan.looks == frozenset({2})
+    assert fresh.controller.plan_state() == saved
+
+
+def test_a_plan_saved_without_looks_restores_with_none() -> None:
+    harness = Harness(3, exceptions=[3])
+    harness.plan([1, 2], budget_w=500, ttl_s=600)
+    saved = harness.controller.plan_state()
+    assert saved is not None
+    del saved["looks"]
+    fresh = Harness(3, exceptions=[3])
+    fresh.controller.restore_plan(saved, fresh.now)
+    assert fresh.controller.plan is not None
+    assert fresh.controller.plan.looks == frozenset()
+
+
+def test_a_saved_look_naming_an_unknown_outlet_is_refused() -> None:
+    harness = Harness(3, exceptions=[3])
+    harness.plan([1], budget_w=500, ttl_s=600, looks=frozenset({1}))
+    saved = harness.controller.plan_state()
+    assert saved is not None
+    saved["looks"] = [9]
+    with pytest.raises(ValueError, match="does not have"):
+        Harness(3).controller.restore_plan(saved, 0.0)
