@@ -86,13 +86,15 @@ def test_without_the_release_the_look_is_still_wanted() -> None:
 
 
 def test_a_release_already_known_changes_nothing() -> None:
+    """Read again a cycle later from a state half a second late: the same release, not a
+    second look finding the outlet empty (which would back its looks off once more)."""
     engine = Balancer()
     engine.plan(strip(_unknown(0), laptop(1, max_w=RATING, percent=50), budget=240))
     released = replace(_unknown(0, since=7.0), found_empty=True)
     engine.plan(strip(released, laptop(1, max_w=RATING, percent=50), budget=240, now=10))
     before = engine.memory(0)
 
-    later = replace(_unknown(0, since=17.0), found_empty=True)
+    later = replace(_unknown(0, since=16.5), found_empty=True)
     engine.plan(strip(later, laptop(1, max_w=RATING, percent=50), budget=240, now=20))
 
     after = engine.memory(0)
@@ -115,3 +117,26 @@ def test_only_smart_plans_looks_to_release() -> None:
         )
         assert plan.looks == ()
         assert plan.after_looks == ()
+
+
+def test_a_look_nobody_waits_for_keeps_its_room_and_the_outlet_stays_open() -> None:
+    """Room to spare: the look is not named, so the agent holds it for the minimum on time and
+    the engine keeps the empty outlet open while the room is spare; a laptop plugged in there
+    then draws at once instead of waiting for the next look."""
+    engine = Balancer()
+    plan = engine.plan(strip(_unknown(0), laptop(1, max_w=RATING, percent=50), budget=500))
+
+    assert set(plan.on) == {0, 1}
+    assert plan.looks == ()
+    assert plan.after_looks == ()
+
+    opened = engine.plan(
+        strip(
+            _unknown(0, on=True, power=0.0, since=60.0),
+            laptop(1, on=True, power=60.0, max_w=RATING, percent=51, since=60.0),
+            budget=500,
+            now=60,
+        )
+    )
+    assert 0 in opened.on
+    assert reasons(opened)[0] is Reason.OPEN

@@ -156,7 +156,7 @@ class Balancer:
                 strip.now,
                 strip.time_scale,
             )
-            mem = look_released(mem, outlet, strip.now, strip.time_scale, settings)
+            mem = look_released(mem, outlet, strip, settings)
             mem = observe(mem, outlet, strip.now, settings)
             seen[outlet.outlet_id] = mem
             lap = view(mem, outlet, settings, strip.time_scale)

@@ -10,7 +10,7 @@ charge estimate.
 from __future__ import annotations
 
 from .memory import LookSchedule, OutletMemory, forget_laptop
-from .model import SECONDS_PER_HOUR, BatteryReport, ChargeState, OutletInput, Settings
+from .model import SECONDS_PER_HOUR, BatteryReport, ChargeState, OutletInput, Settings, StripInput
 
 # A reporter posts every 30 s: three intervals without a post is a reporter gone quiet.
 _REPORT_SILENT_S = 90.0
@@ -108,21 +108,23 @@ def _report_of_occupant(
 
 
 def look_released(
-    mem: OutletMemory, outlet: OutletInput, now: float, time_scale: float, settings: Settings
+    mem: OutletMemory, outlet: OutletInput, strip: StripInput, settings: Settings
 ) -> OutletMemory:
     """A look the agent released because it read nothing: nobody was there then.
 
     The agent switches a look off as soon as its meter has settled and reads nothing
     (``OutletInput.found_empty``), usually before a cycle can see it on; the look was its last
     switch, ``seconds_since_switch`` ago on the agent's clock. One already known of (the
-    outlet seen since) changes nothing.
+    outlet seen since) changes nothing. Its time is read anew each cycle, off by however late
+    the agent's state is, so a release within half a minimum off time of the last one seen is
+    that one: the agent cannot look at the outlet again sooner.
     """
     since = outlet.seconds_since_switch
     if not outlet.found_empty or outlet.relay_on or since is None:
         return mem
-    at = now - since * time_scale
+    at = strip.now - since * strip.time_scale
     seen = mem.occupant.seen_at
-    if seen is not None and seen >= at:
+    if seen is not None and seen >= at - 0.5 * strip.min_off_s * strip.time_scale:
         return mem
     return found_empty(mem, at, fresh=True, settings=settings)
 
