@@ -64,4 +64,8 @@ def after_looks(
     rest = [b for b in pool if b.want is not Want.URGENT and not is_look(by_id[b.outlet_id])]
     picks = knapsack.best([by_id[b.outlet_id].draw_w for b in rest], [b.value for b in rest], free)
     after += [rest[i].outlet_id for i in sorted(picks)]
+    if not after:
+        # Nobody waits for the room: the looks keep it while it is spare, so an empty outlet
+        # stays open and a laptop plugged in there draws at once, not at the next look.
+        return (), ()
     return (*first, *more), (*more, *after)
