@@ -359,6 +359,42 @@ async def test_an_agent_that_refuses_reserves_gets_its_plans_without_them(
     assert (plan.budget_w, plan.reserve_w) == (1234.0, {})
 
 
+async def test_a_plan_names_its_looks_and_the_outlets_waiting_for_their_room(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    planner = await _strip(hass, agent)
+    assert planner.result is not None
+    lease = replace(planner.result.plan, on=(2, 3), looks=(2,), after_looks=(3,))
+
+    sent = await planner.async_send(lease)
+
+    assert sent
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert plan.looks == {2}
+    assert plan.on == {2, 3}
+
+
+async def test_an_agent_that_refuses_looks_gets_its_plans_without_them(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    """Agents before the looks field refuse it (422 on that field), as this one refuses a look
+    at an outlet the plan does not switch on; the outlets waiting for the looks' room are
+    left out with them, or such an agent would hold them on beside a look it does not
+    release."""
+    planner = await _strip(hass, agent)
+    assert planner.result is not None
+    lease = replace(planner.result.plan, on=(2, 3), looks=(5,), after_looks=(3,))
+
+    sent = await planner.async_send(lease)
+
+    assert sent
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert plan.looks == frozenset()
+    assert plan.on == {2}
+
+
 async def test_a_battery_percent_reported_to_the_agent_is_planned_at_once(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
