@@ -11,7 +11,8 @@ other look the strategy wants made now or soon, one after the other in the same 
 made together come due together, so later ones again take one cycle's room, not one per
 look), then what the strategy would have chosen with that room. The agent's admission holds
 them until the room is there; a look that finds a laptop keeps its room, and the next cycle
-plans with what it found.
+plans with what it found. With nothing waiting, no look is named: the look keeps its room
+while it is spare, and the empty outlet stays open for whoever plugs in next.
 """
 
 from __future__ import annotations
