@@ -92,6 +92,7 @@ class Outcome:
     violation_wh: float = 0.0
     max_overshoot_w: float = 0.0
     switches: int = 0
+    looks_released: int = 0  # looks the agent switched off as soon as they read nothing
     switches_per_outlet_hour: float = 0.0
     per_device: list[dict[str, object]] = field(default_factory=list)
     draw_trace: list[float] = field(default_factory=list)
@@ -275,6 +276,7 @@ class StripWorld:
                 self.found_empty[o] = True
                 switched_on.remove(o)
                 self.out.switches += 1
+                self.out.looks_released += 1
             late = self._admit(decision, reserve, limit, switched_on)
             times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(at, len(late))
             delays.update(zip(late, (min(x, self.dt) for x in times), strict=True))

@@ -35,8 +35,10 @@ with ``battery_priority`` (0.74 of ``smart``'s bench figure, 13 dead minutes) or
 ``total_cap`` (0.71, 58 dead minutes) fails it. On the looks day the bench adds 52.5 Wh with
 30 switches and the product 50.8-52.3 Wh with 28 and seven looks released (two runs); the
 engine reading one release again from a later, late state as a second empty look (each cycle
-backing the outlet's looks off once more) gave 49.0 Wh, 16 switches and four releases, and
-fails the switch check.
+backing the outlet's looks off once more) gave 49.0 Wh, 16 switches and four releases where
+the bench makes seven: the test asks the releases within 2 of the bench's. A day this short
+has few switches, and a plan or two made late under load moves them by a third (41 in one
+run on two busy cores): switches are asked within 25 % or 15, whichever is more.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ ADDED_SHARE = (0.85, 1.05)  # of the bench's added_wh
 DEAD_MINUTES_SLACK = 10.0
 OVER_BUDGET_WH = 0.2
 SWITCHES_SHARE = 0.25
+SWITCHES_SLACK = 15  # at least: a short day's few switches move with a late plan or two
+RELEASES_SLACK = 2
 
 
 @dataclass
@@ -186,7 +190,8 @@ async def test_a_bench_day_through_the_agent_and_home_assistant_gives_the_bench_
         f"dead {bench.dead_minutes:.0f} min, over {bench.violation_wh:.3f} Wh, "
         f"{bench.switches} switches; product added {product.added_wh:.1f} Wh, "
         f"dead {product.dead_minutes:.0f} min, over {watch.over_budget_wh:.3f} Wh, "
-        f"{watch.switches} switches, {watch.samples} samples, {watch.released} looks released"
+        f"{watch.switches} switches, {watch.samples} samples, {watch.released} looks released "
+        f"(bench {bench.looks_released})"
     )
     assert product.initial_wh == pytest.approx(bench.initial_wh)
     bench_added = bench.delivered_wh - bench.initial_wh
@@ -194,7 +199,10 @@ async def test_a_bench_day_through_the_agent_and_home_assistant_gives_the_bench_
     assert low * bench_added <= product.added_wh <= high * bench_added, figures
     assert abs(product.dead_minutes - bench.dead_minutes) <= DEAD_MINUTES_SLACK, figures
     assert watch.over_budget_wh <= OVER_BUDGET_WH, figures
-    assert abs(watch.switches - bench.switches) <= SWITCHES_SHARE * bench.switches, figures
+    switches_slack = max(SWITCHES_SHARE * bench.switches, SWITCHES_SLACK)
+    assert abs(watch.switches - bench.switches) <= switches_slack, figures
+    # Empty outlets looked at while laptops wait: the agent releases those looks as the
+    # bench's does (none on the first day, whose looks all find laptops).
+    assert abs(watch.released - bench.looks_released) <= RELEASES_SLACK, figures
     if day is LOOKS_DAY:
-        # Empty outlets looked at while laptops wait: the agent releases those looks.
-        assert watch.released >= 4, figures
+        assert bench.looks_released >= 5, figures
