@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from custom_components.smartmulti.balancing import Balancer, Reason, Strategy
+from custom_components.smartmulti.balancing import Balancer, OutletInput, Reason, Strategy
 
 from .helpers import laptop, reasons, strip
 
 RATING = 200.0
 
 
-def _unknown(outlet_id: int, **kwargs: object) -> object:
-    return laptop(outlet_id, max_w=RATING, **kwargs)  # type: ignore[arg-type]
+def _unknown(
+    outlet_id: int, *, on: bool = False, power: float = 0.0, since: float | None = None
+) -> OutletInput:
+    """An outlet with no laptop known there (no report), rated ``RATING``."""
+    return laptop(outlet_id, on=on, power=power, since=since, max_w=RATING)
 
 
 def test_a_look_is_named_and_a_laptop_waits_for_its_room() -> None:

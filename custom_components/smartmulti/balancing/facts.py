@@ -100,7 +100,7 @@ def outlet_input(facts: OutletFacts, *, stale: bool, battery_max_age_s: float) -
         departure_at=facts.departure_at,
         target_percent=FULL_PERCENT if limit is None else min(FULL_PERCENT, max(0.0, limit)),
         held=facts.held and not exception,
-        found_empty=facts.found_empty and not facts.relay_on,
+        found_empty=facts.found_empty,
     )
 
 
