@@ -166,6 +166,25 @@ def test_a_reporters_percent_that_no_laptop_could_reach_is_another_laptops() -> 
     assert plan.reserve_w[0] < 45
 
 
+def test_a_reporter_gone_quiet_while_off_gives_no_reserve() -> None:
+    """A reporter posts every 30 s while its laptop is there: silent for two minutes over an
+    off outlet, the laptop may have left and a laptop without a reporter taken its place,
+    which the charge and draw reported before say nothing of."""
+
+    def reserve(report_age: float) -> float | None:
+        engine = Balancer()
+        _tapering_then_off(engine)
+        quiet = laptop(0, percent=89, since=120, max_w=140)
+        assert quiet.battery is not None
+        quiet = replace(quiet, battery=replace(quiet.battery, age_s=report_age))
+        return engine.plan(strip(quiet, budget=500, now=180)).reserve_w.get(0)
+
+    still_posting = reserve(20)
+    assert still_posting is not None
+    assert still_posting < 45
+    assert reserve(120) is None
+
+
 def test_a_percent_that_may_lag_gives_no_taper_bound() -> None:
     """A sensor's 90 % read with a 30 W draw may be a charge long past: the laptop is bounded
     by the highest draw seen, as one without reports."""
@@ -183,13 +202,15 @@ def test_a_percent_that_may_lag_gives_no_taper_bound() -> None:
 
 
 def test_a_settled_outlet_reading_nothing_is_counted_at_its_rating() -> None:
-    """Its laptop's last report is still fresh, but the meter says nobody draws: another
-    laptop may be plugged in at any moment, so the outlet holds its whole rating."""
+    """Its laptop's last report is still fresh, but the meter says nobody draws: the laptop
+    left, nothing learned of it bounds the next one, and another may be plugged in at any
+    moment, so the outlet holds its whole rating."""
     engine = Balancer()
     engine.plan(strip(laptop(0, on=True, power=60, percent=50, since=600, max_w=140), budget=500))
     empty = laptop(0, on=True, power=0, since=660, percent=50, max_w=140)
     (cand,) = engine.observe(strip(empty, budget=500, now=60)).candidates
-    assert cand.laptop.reserve_w is not None  # its laptop's evidenced draw, ~60 W
+    assert cand.laptop.present is False
+    assert cand.laptop.reserve_w is None
     assert cand.draw_w == 140
 
 

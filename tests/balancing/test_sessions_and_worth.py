@@ -113,7 +113,7 @@ def test_a_session_opening_on_an_off_outlet_drops_the_reserve_of_the_laptop_befo
     assert plan.reserve_w.get(1) is None
 
 
-def test_a_report_gone_silent_over_a_meter_reading_nothing_is_a_laptop_that_left() -> None:
+def test_a_report_over_a_meter_reading_nothing_is_a_laptop_that_left() -> None:
     def present_once_the_meter_reads_nothing(report_age: float) -> bool | None:
         engine = Balancer()
         engine.plan(strip(_outlet(on=True, power=60, since=600, percent=72), budget=500))
@@ -122,8 +122,22 @@ def test_a_report_gone_silent_over_a_meter_reading_nothing_is_a_laptop_that_left
         return cand.laptop.present
 
     assert present_once_the_meter_reads_nothing(120) is False
-    # Still posting, the reporter says the laptop is there whatever the meter reads.
-    assert present_once_the_meter_reads_nothing(30) is True
+    # A post from just before it left (or from a laptop moved to another outlet, its reporter
+    # still posting) says nothing against a settled meter that reads nobody drawing.
+    assert present_once_the_meter_reads_nothing(30) is False
+    assert present_once_the_meter_reads_nothing(0) is False
+
+
+def test_a_laptop_that_left_just_after_its_report_is_not_kept_at_its_charge() -> None:
+    """Reported at 99 %, it leaves a minute later: switched off at its target, the outlet
+    must not be believed to hold a nearly full laptop for the report's whole life."""
+    engine = Balancer()
+    engine.plan(strip(_outlet(on=True, power=30, since=600, percent=99), budget=500))
+    engine.plan(strip(_outlet(on=True, power=0, since=660, percent=99, age=63), budget=500, now=60))
+    off = _outlet(on=False, since=60, percent=99, age=123)
+    (cand,) = engine.observe(strip(off, budget=500, now=120)).candidates
+    assert cand.laptop.present is not True
+    assert cand.laptop.soc is None
 
 
 def test_a_report_from_before_a_newcomer_arrived_is_not_taken_for_its_charge() -> None:

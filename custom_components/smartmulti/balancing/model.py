@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 SECONDS_PER_HOUR = 3600.0
+# A reporter posts every 30 s: three intervals without a post is a reporter gone quiet.
+REPORT_SILENT_S = 90.0
 
 
 class Strategy(StrEnum):

@@ -10,10 +10,16 @@ charge estimate.
 from __future__ import annotations
 
 from .memory import LookSchedule, OutletMemory, forget_laptop
-from .model import SECONDS_PER_HOUR, BatteryReport, ChargeState, OutletInput, Settings, StripInput
+from .model import (
+    REPORT_SILENT_S,
+    SECONDS_PER_HOUR,
+    BatteryReport,
+    ChargeState,
+    OutletInput,
+    Settings,
+    StripInput,
+)
 
-# A reporter posts every 30 s: three intervals without a post is a reporter gone quiet.
-_REPORT_SILENT_S = 90.0
 _REPORT_ROUNDING = 0.015  # two whole-percent reports of one charge differ by less than this
 _SMALLEST_BATTERY_WH = 20.0  # no laptop's battery is smaller: bounds how fast a charge falls
 
@@ -76,7 +82,7 @@ def _another_laptop(
     if report.may_lag or not mem.occupant.reported or before is None:
         return False
     soc = report.percent / 100.0
-    fall = settings.max_use_w * (dt + _REPORT_SILENT_S) / SECONDS_PER_HOUR / _SMALLEST_BATTERY_WH
+    fall = settings.max_use_w * (dt + REPORT_SILENT_S) / SECONDS_PER_HOUR / _SMALLEST_BATTERY_WH
     return (off and soc > before + _REPORT_ROUNDING) or soc < before - _REPORT_ROUNDING - fall
 
 
@@ -85,12 +91,12 @@ def _report_of_occupant(
 ) -> BatteryReport | None:
     """The outlet's battery report, unless it is the last word of a laptop that has left.
 
-    The agent keeps a laptop's last report after it leaves, aging. A report that has gone
-    silent while the outlet is on and its meter reads nothing is that: the laptop left (a
-    laptop plugged in draws at least its own use). A report posted before a look found the
-    outlet empty, or before the laptop now there without a report arrived (seen by the meter
-    or announced by its session), belongs to the laptop that was there before: its percent
-    would be taken for the newcomer's.
+    The agent keeps a laptop's last report after it leaves, aging. A report over an on outlet
+    whose settled meter reads nothing is that, however recent: a laptop plugged in draws at
+    least its own use, so it left (or moved to another outlet, its reporter still posting).
+    A report posted before a look found the outlet empty, or before the laptop now there
+    without a report arrived (seen by the meter or announced by its session), belongs to the
+    laptop that was there before: its percent would be taken for the newcomer's.
     """
     report = outlet.battery
     if report is None:
@@ -101,8 +107,7 @@ def _report_of_occupant(
     came = occupant.arrived_at
     if occupant.present and not occupant.reported and came is not None and posted < came:
         return None
-    silent = report.age_s >= _REPORT_SILENT_S
-    if silent and settled(outlet, settings) and outlet.power_w < settings.present_w:
+    if settled(outlet, settings) and outlet.power_w < settings.present_w:
         return None
     return report
 

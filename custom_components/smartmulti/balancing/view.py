@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import math
 
 from .memory import OutletMemory
-from .model import ChargeState, OutletInput, Settings
+from .model import REPORT_SILENT_S, ChargeState, OutletInput, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,12 @@ def reserve_w(
     draw: float | None = max(charger.constant_w, charger.peak_w) if charger.constant_w > 0 else None
     # A percent that may lag cannot be paired with the draw read with it: such a laptop is
     # bounded as one without reports, by its draws alone.
-    by_reports = occupant.reported and not (outlet.battery is not None and outlet.battery.may_lag)
+    report = outlet.battery
+    by_reports = occupant.reported and not (report is not None and report.may_lag)
+    if by_reports and not outlet.relay_on and (report is None or report.age_s >= REPORT_SILENT_S):
+        # A reporter that went quiet while its outlet was off: the laptop may have left and
+        # another taken its place, one nothing learned here bounds.
+        return None
     if draw is None and not by_reports and charger.peak_w > 0 and charger.above_peak_wh >= 0:
         draw = charger.peak_w
     then, now = charger.last_on_charge, memory.charge.expected
