@@ -30,7 +30,9 @@ from .scenario import Scenario, generate, load
 from .world import Policy, run
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-PUBLISHED = range(9100, 9140)
+# The published days of docs/benchmarks.md: the first 40, then 40 fresh ones fixed before their
+# first run once the first had been run and traced too often to stay unseen.
+PUBLISHED = frozenset(range(9100, 9140)) | frozenset(range(9200, 9240))
 
 
 def _days(specs: Sequence[str]) -> list[str]:
