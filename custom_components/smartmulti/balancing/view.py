@@ -77,7 +77,8 @@ def reserve_w(
     (1 - charge), and below the knee it is constant, so from the draw at the last report on
     it can grow at most by the ratio of (1 - charge) now to then (reports are whole percents:
     half a percent either way is allowed for); capped by the constant-power draw once one is
-    evidenced (a draw read below 70 %, or one that held while the charge rose). Without a
+    evidenced (a draw read below 70 %, or one that held while the charge rose); none once the
+    reporter has gone quiet over an off outlet (the laptop may have been swapped). Without a
     report, or with one that may lag (see ``BatteryReport.may_lag``): the constant-power draw
     once a long plateau at the session's peak proved it, or the peak itself while the charge
     cannot have fallen below where it was read (``above_peak_wh``); but the laptop may have
