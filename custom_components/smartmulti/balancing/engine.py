@@ -33,6 +33,7 @@ from .need import Need, need, serving_order
 from .occupancy import look_released
 from .strategies import battery_priority, max_outlets, smart, total_cap
 from .view import view
+from .wear import SwitchLog, switches_since, worn
 
 type Ranker = Callable[[Sequence[Candidate], StripInput, Settings], list[Bid]]
 
@@ -110,6 +111,7 @@ class Balancer:
         self._scale = 1.0
         self._offset = 0.0
         self._cycle_at: float | None = None  # the last cycle's ``now``, on the input's clock
+        self._switches = SwitchLog()  # the balanced outlets' switches, for ``wear.worn``
 
     def _physical(self, strip: StripInput) -> StripInput:
         """The input on the laptops' clock (``StripInput.time_scale``); as is at scale 1."""
@@ -147,21 +149,20 @@ class Balancer:
         (``ahead_s``: see ``candidates.candidate``)."""
         candidates: list[Candidate] = []
         seen: dict[int, OutletMemory] = {}
+        switches = 0
         for outlet in strip.outlets:
             if outlet.exception:
                 continue
-            mem = shed(
-                self._memory.get(outlet.outlet_id, OutletMemory()),
-                outlet,
-                strip.now,
-                strip.time_scale,
-            )
+            mem = self._memory.get(outlet.outlet_id, OutletMemory())
+            switches += switches_since(mem, outlet)
+            mem = shed(mem, outlet, strip.now, strip.time_scale)
             mem = look_released(mem, outlet, strip, settings)
             mem = observe(mem, outlet, strip.now, settings)
             seen[outlet.outlet_id] = mem
             lap = view(mem, outlet, settings, strip.time_scale)
             candidates.append(candidate(outlet, mem, lap, strip, settings, ahead_s=ahead_s))
         self._memory = seen
+        self._switches.add(strip.now, switches, settings)
         return candidates
 
     def memory(self, outlet_id: int) -> OutletMemory | None:
@@ -180,7 +181,8 @@ class Balancer:
         ahead = 0.0 if self._cycle_at is None else max(0.0, strip.now - self._cycle_at)
         self._cycle_at = strip.now
         candidates = self._candidates(physical, settings, ahead)
-        bids = RANKERS[strip.strategy](candidates, physical, settings)
+        rate = self._switches.rate(len(candidates), settings)
+        bids = RANKERS[strip.strategy](candidates, physical, worn(settings, rate))
         return Observation(
             physical,
             candidates,

@@ -96,7 +96,11 @@ def _observe(
     session = outlet.departure_at is not None
     mem = memory._replace(
         last=last._replace(
-            at=now, relay_on=outlet.relay_on, power_w=outlet.power_w, session=session
+            at=now,
+            relay_on=outlet.relay_on,
+            since=outlet.seconds_since_switch,
+            power_w=outlet.power_w,
+            session=session,
         ),
         battery=battery,
         charger=charger,

@@ -22,6 +22,7 @@ class LastCycle(NamedTuple):
 
     at: float | None = None  # that cycle's time (laptops' clock); None before the first cycle
     relay_on: bool = False
+    since: float | None = None  # its ``seconds_since_switch`` (the input's clock)
     power_w: float = 0.0  # its measured draw
     planned_on: bool = False  # the plan made that cycle had it on
     session: bool = False  # a user's session was open on the outlet

@@ -170,6 +170,10 @@ class Settings:
     laxity_band_s: float = 1200.0  # smart: laxity credited to the laptop on (hysteresis)
     departure_soon_s: float = 3600.0  # smart: a known departure this close is shown as the reason
     switch_cost_w: float = 10.0  # smart: worth of not switching an outlet, in watts this cycle
+    wear_window_s: float = 3600.0  # the strip's switching rate is counted over this (wear.py)
+    switch_rate_soft: float = 3.0  # smart: switches per outlet-hour above which changes cost more
+    wear_gain: float = 1.0  # smart: ... switch cost and turn dwell x (1 + this x the excess)
+    wear_max_factor: float = 3.0  # smart: ... x this at most (a turn must still end)
     priority_w: float = 60.0  # smart: worth of having no laxity left, over having plenty
     laxity_scale_s: float = 4 * 3600.0  # smart: laxity at which that worth falls to zero
     dwell_bonus_w: float = 1000.0  # smart: worth of letting a young turn finish

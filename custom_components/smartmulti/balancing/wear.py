@@ -1,0 +1,72 @@
+"""Relay wear: how often the strip's balanced outlets switched over the last hour.
+
+A relay is rated for a number of switchings, and each one cuts a laptop's charge for a moment;
+on a congested strip, turns between laptops that need the same budget could take any number of
+them. The engine counts the switches it sees (a relay that changed between two cycles, or one
+whose time since a switch went back while it is as it was: twice) and, once the strip's rate
+over the last ``wear_window_s`` passes ``switch_rate_soft`` per outlet-hour, makes every change
+of who is on dearer (``smart``'s switch cost and turn dwell grow with the excess), so the rate
+settles near ``switch_rate_soft`` instead of growing with the congestion; by
+``wear_max_factor`` at most, so a turn still ends and a laptop short of its departure still
+gets its own. Keeping a laptop
+alive and the guard's shedding are not affected: they do not go through a switch's worth.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+
+from .memory import OutletMemory
+from .model import OutletInput, Settings
+
+
+def switches_since(mem: OutletMemory, outlet: OutletInput) -> int:
+    """Switches of ``outlet`` since the last cycle: one if its relay changed, two if it is as
+    it was but its time since a switch went back (a look released, a guard's cut and a new
+    admission). Both compare what the agent reported at the two cycles only, so an agent
+    state read late, whose time since a switch lags the cycle's clock, counts no switch."""
+    if mem.last.at is None:
+        return 0
+    if outlet.relay_on != mem.last.relay_on:
+        return 1
+    since, before = outlet.seconds_since_switch, mem.last.since
+    if since is not None and before is not None and since < before:
+        return 2
+    return 0
+
+
+class SwitchLog:
+    """The strip's switches over the last ``Settings.wear_window_s``, on the laptops' clock."""
+
+    def __init__(self) -> None:
+        self._log: deque[tuple[float, int]] = deque()
+        self._total = 0
+
+    def add(self, now: float, switches: int, settings: Settings) -> None:
+        """Record a cycle's switches and forget those older than the window."""
+        if switches:
+            self._log.append((now, switches))
+            self._total += switches
+        while self._log and self._log[0][0] <= now - settings.wear_window_s:
+            self._total -= self._log.popleft()[1]
+
+    def rate(self, outlets: int, settings: Settings) -> float:
+        """Switches per outlet-hour over the window (the whole window, even before it has
+        passed: a strip just started is not taken for a worn one)."""
+        if outlets <= 0:
+            return 0.0
+        return self._total / (outlets * settings.wear_window_s / 3600.0)
+
+
+def worn(settings: Settings, rate: float) -> Settings:
+    """``settings`` with a change of who is on made dearer by a rate above the soft one."""
+    excess = rate - settings.switch_rate_soft
+    if excess <= 0.0:
+        return settings
+    factor = min(settings.wear_max_factor, 1.0 + settings.wear_gain * excess)
+    return replace(
+        settings,
+        switch_cost_w=settings.switch_cost_w * factor,
+        dwell_s=settings.dwell_s * factor,
+    )

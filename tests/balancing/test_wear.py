@@ -1,0 +1,85 @@
+"""Relay wear: the strip's switching rate makes turns dearer once it passes the soft rate.
+
+The unit tests pin how switches are counted and the window forgotten; the day test drives the
+engine through the bench's world on the shipped lecture (a tight budget shared by turns),
+where the rate, left alone, goes above the 4 switches per outlet-hour the product is held to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The bench loads the engine as the top-level package ``balancing``: its own Settings.
+from bench.policies import EnginePolicy, Settings as BenchSettings, Strategy
+from bench.scenario import load
+from bench.world import run
+from custom_components.smartmulti.balancing import Settings
+from custom_components.smartmulti.balancing.memory import LastCycle, OutletMemory
+from custom_components.smartmulti.balancing.wear import SwitchLog, switches_since, worn
+
+from .helpers import laptop
+
+LECTURE = Path(__file__).resolve().parents[2] / "bench" / "scenarios" / "lecture.json"
+
+
+def _seen(relay_on: bool, since: float | None = 600.0) -> OutletMemory:
+    """An outlet as the last cycle saw it, a minute ago."""
+    return OutletMemory(last=LastCycle(at=0.0, relay_on=relay_on, since=since))
+
+
+def test_a_relay_that_changed_since_the_last_cycle_switched_once() -> None:
+    assert switches_since(_seen(False), laptop(0, on=True, since=20)) == 1
+    assert switches_since(_seen(True), laptop(0, since=20)) == 1
+
+
+def test_a_relay_back_as_it_was_but_switched_since_the_last_cycle_switched_twice() -> None:
+    # A look released after a few seconds: off at both cycles, its time since a switch reset.
+    assert switches_since(_seen(False), laptop(0, since=50)) == 2
+
+
+def test_a_relay_unchanged_or_never_seen_did_not_switch() -> None:
+    assert switches_since(_seen(True), laptop(0, on=True, since=660)) == 0
+    assert switches_since(OutletMemory(), laptop(0, on=True, since=5)) == 0
+    assert switches_since(_seen(False, since=None), laptop(0, since=50)) == 0
+
+
+def test_an_agent_state_read_late_counts_no_switch() -> None:
+    """A state read a few seconds late shows less time since the switch than a minute after
+    the last cycle's: only a time that went back is a switch, not one short of the cycle's."""
+    assert switches_since(_seen(True, since=30), laptop(0, on=True, since=55)) == 0
+
+
+def test_the_rate_counts_the_last_window_per_outlet_hour() -> None:
+    settings = Settings()
+    log = SwitchLog()
+    log.add(0.0, 4, settings)
+    log.add(1800.0, 4, settings)
+    assert log.rate(2, settings) == 4.0  # 8 switches, 2 outlets, one hour
+    log.add(3600.0, 0, settings)  # the first cycle's switches leave the window
+    assert log.rate(2, settings) == 2.0
+    assert log.rate(0, settings) == 0.0
+
+
+def test_below_the_soft_rate_nothing_changes_and_above_it_turns_cost_more() -> None:
+    settings = Settings()
+    assert worn(settings, settings.switch_rate_soft) is settings
+    dear = worn(settings, settings.switch_rate_soft + 1.0)
+    factor = 1.0 + settings.wear_gain
+    assert dear.switch_cost_w == settings.switch_cost_w * factor
+    assert dear.dwell_s == settings.dwell_s * factor
+    assert dear.critical_s == settings.critical_s  # keeping a laptop alive is not dearer
+    # However fast the strip switched, a turn is held at most this much longer.
+    thrashing = worn(settings, 100.0)
+    assert thrashing.dwell_s == settings.dwell_s * settings.wear_max_factor
+
+
+def test_on_a_tight_day_the_rate_stays_under_four_and_costs_next_to_no_energy() -> None:
+    scenario = load(LECTURE)
+    worn_out = run(scenario, EnginePolicy(Strategy.SMART))
+    free = run(scenario, EnginePolicy(Strategy.SMART, settings=BenchSettings(switch_rate_soft=1e9)))
+
+    assert free.switches_per_outlet_hour > 4.0  # the day needs the rule
+    assert worn_out.switches_per_outlet_hour <= 4.0
+    assert worn_out.reporting_dead_minutes == 0.0
+    added = worn_out.delivered_wh - worn_out.initial_wh
+    assert added >= 0.98 * (free.delivered_wh - free.initial_wh)
