@@ -13,11 +13,11 @@ from pathlib import Path
 from bench.policies import EnginePolicy, Settings as BenchSettings, Strategy
 from bench.scenario import load
 from bench.world import run
-from custom_components.smartmulti.balancing import Settings
+from custom_components.smartmulti.balancing import Balancer, Settings
 from custom_components.smartmulti.balancing.memory import LastCycle, OutletMemory
 from custom_components.smartmulti.balancing.wear import SwitchLog, switches_since, worn
 
-from .helpers import laptop
+from .helpers import laptop, strip
 
 LECTURE = Path(__file__).resolve().parents[2] / "bench" / "scenarios" / "lecture.json"
 
@@ -83,3 +83,33 @@ def test_on_a_tight_day_the_rate_stays_under_four_and_costs_next_to_no_energy() 
     assert worn_out.reporting_dead_minutes == 0.0
     added = worn_out.delivered_wh - worn_out.initial_wh
     assert added >= 0.98 * (free.delivered_wh - free.initial_wh)
+
+
+def test_a_turn_dwell_lengthened_by_wear_does_not_hold_back_a_laptop_near_flat() -> None:
+    """Worn, the dwell is up to three times longer; the laptop on (27 minutes from flat)
+    keeps its room only against one less than ``keep_alive_band_s`` nearer, not a dwell, so
+    the laptop 9 minutes from flat (seen drawing 60 W a minute ago) goes first."""
+
+    def first(settings: Settings) -> tuple[int, ...]:
+        engine = Balancer(settings)
+        engine.plan(
+            strip(
+                laptop(0, percent=9, since=600),
+                laptop(1, on=True, power=60, percent=3, since=600),
+                budget=70,
+            )
+        )
+        plan = engine.plan(
+            strip(
+                laptop(0, on=True, power=60, percent=9, since=60),
+                laptop(1, percent=3, since=60),
+                budget=70,
+                now=60.0,
+            )
+        )
+        return plan.on
+
+    settings = Settings()
+    assert first(settings) == (1,)
+    assert first(worn(settings, settings.switch_rate_soft + 10.0)) == (1,)
+    assert first(Settings(keep_alive_band_s=1800.0)) == (0,)  # the band is what holds it

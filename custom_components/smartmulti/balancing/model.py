@@ -167,6 +167,8 @@ class Settings:
     assumed_stay_s: float = 4 * 3600.0  # remaining stay when no departure is known
     critical_s: float = 1800.0  # smart: a laptop within this of running flat comes first
     dwell_s: float = 600.0  # smart: a turn this young is interrupted only to keep a laptop alive
+    keep_alive_band_s: float = 600.0  # a laptop near flat that is on keeps its room against one
+    # less than this nearer to flat (smart and the circuit split)
     laxity_band_s: float = 1200.0  # smart: laxity credited to the laptop on (hysteresis)
     departure_soon_s: float = 3600.0  # smart: a known departure this close is shown as the reason
     switch_cost_w: float = 10.0  # smart: worth of not switching an outlet, in watts this cycle

@@ -21,8 +21,8 @@ Most needy first:
 4. ``SPARE``: the rest a strategy would use room for (top-ups, outlets kept open, looks that
    can wait), laptops below their target first, emptiest first.
 
-An outlet that is on ranks as if its laptop were ``battery_band`` emptier (``dwell_s`` nearer to
-flat for ``ALIVE``), the same hysteresis ``battery_priority`` and ``smart`` use inside a strip:
+An outlet that is on ranks as if its laptop were ``battery_band`` emptier (``keep_alive_band_s`` nearer
+to flat for ``ALIVE``), the same hysteresis ``battery_priority`` and ``smart`` use inside a strip:
 without it two laptops on two strips whose charges cross would swap the circuit's room every
 cycle. Keys are whole minutes and percents, so equal needs are equal, and the split serves
 equal needs one strip after the other.
@@ -119,7 +119,7 @@ def need(cand: Candidate, bid: Bid, strip: StripInput, settings: Settings) -> Ne
     if lap.present and not at_target(cand, settings):
         flat = flat_s(cand, settings)
         if flat < settings.critical_s:
-            credit = settings.dwell_s if cand.on else 0.0
+            credit = settings.keep_alive_band_s if cand.on else 0.0
             return Need(NeedLevel.ALIVE, (_minutes(flat - credit),))
         soc = lap.soc if lap.soc is not None else settings.unknown_soc
         if cand.on:

@@ -8,8 +8,8 @@ over the last ``wear_window_s`` passes ``switch_rate_soft`` per outlet-hour, mak
 of who is on dearer (``smart``'s switch cost and turn dwell grow with the excess), so the rate
 settles near ``switch_rate_soft`` instead of growing with the congestion; by
 ``wear_max_factor`` at most, so a turn still ends and a laptop short of its departure still
-gets its own. Keeping a laptop
-alive and the guard's shedding are not affected: they do not go through a switch's worth.
+gets its own. Keeping a laptop alive is not made dearer (its hysteresis is
+``keep_alive_band_s``, not the dwell), nor are the guard's shedding and forced looks.
 """
 
 from __future__ import annotations

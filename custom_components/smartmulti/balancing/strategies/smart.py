@@ -9,8 +9,9 @@ and full laptops give their unused allotment back):
 
 1. A laptop within ``critical_s`` of running flat (by its pessimistic charge) is switched on
    first, whatever it costs (``URGENT``, outside the knapsack), nearest to flat first; one
-   that is on keeps its room against another less than ``dwell_s`` nearer, or two laptops
-   near flat would swap every cycle; one never measured (counted at its outlet's rating, which
+   that is on keeps its room against another less than ``keep_alive_band_s`` nearer, or two
+   laptops near flat would swap every cycle (a band of its own, not the turn dwell, which
+   relay wear lengthens: ``wear.py``); one never measured (counted at its outlet's rating, which
    may never fit beside the others) goes ahead of those on for the minute its reading takes. Then long overdue probes (5).
 2. A laptop below its target is worth what it will draw (its measured or last-seen draw),
    times 1 + ``empty_weight`` x how empty it is (the battery percent missing: a watt-hour
@@ -92,15 +93,15 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
         if lap.present and not at_target(c, settings):
             flat = flat_s(c, settings)
             if flat < settings.critical_s:
-                # The laptop on keeps the room against one less than a dwell closer to flat,
+                # The laptop on keeps the room against one less than a band closer to flat,
                 # or two laptops near flat would swap every cycle.
-                key = flat - settings.dwell_s if c.on else flat
+                key = flat - settings.keep_alive_band_s if c.on else flat
                 if not c.on and lap.on_w is None and c.draw_w >= c.outlet.max_power_w:
                     # Never measured this session: counted at the outlet's rating until its
                     # meter is read, so with laptops already on it may never fit. It goes
                     # first for the one minute its reading takes; then both fit at their
                     # real draws.
-                    key -= 2.0 * settings.dwell_s
+                    key -= 2.0 * settings.keep_alive_band_s
                 urgent.append((key, c))
                 continue
             lax = laxity_s(c, strip, settings)
