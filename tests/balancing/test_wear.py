@@ -50,14 +50,13 @@ def test_an_agent_state_read_late_counts_no_switch() -> None:
 
 
 def test_the_rate_counts_the_last_window_per_outlet_hour() -> None:
-    settings = Settings()
-    log = SwitchLog()
-    log.add(0.0, 4, settings)
-    log.add(1800.0, 4, settings)
-    assert log.rate(2, settings) == 4.0  # 8 switches, 2 outlets, one hour
-    log.add(3600.0, 0, settings)  # the first cycle's switches leave the window
-    assert log.rate(2, settings) == 2.0
-    assert log.rate(0, settings) == 0.0
+    log = SwitchLog(Settings().wear_window_s)
+    log.add(0.0, 4)
+    log.add(1800.0, 4)
+    assert log.rate(2) == 4.0  # 8 switches, 2 outlets, one hour
+    log.add(3600.0, 0)  # the first cycle's switches leave the window
+    assert log.rate(2) == 2.0
+    assert log.rate(0) == 0.0
 
 
 def test_below_the_soft_rate_nothing_changes_and_above_it_turns_cost_more() -> None:
@@ -68,6 +67,7 @@ def test_below_the_soft_rate_nothing_changes_and_above_it_turns_cost_more() -> N
     assert dear.switch_cost_w == settings.switch_cost_w * factor
     assert dear.dwell_s == settings.dwell_s * factor
     assert dear.critical_s == settings.critical_s  # keeping a laptop alive is not dearer
+    assert dear.keep_alive_band_s == settings.keep_alive_band_s
     # However fast the strip switched, a turn is held at most this much longer.
     thrashing = worn(settings, 100.0)
     assert thrashing.dwell_s == settings.dwell_s * settings.wear_max_factor

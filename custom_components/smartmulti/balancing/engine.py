@@ -111,7 +111,7 @@ class Balancer:
         self._scale = 1.0
         self._offset = 0.0
         self._cycle_at: float | None = None  # the last cycle's ``now``, on the input's clock
-        self._switches = SwitchLog()  # the balanced outlets' switches, for ``wear.worn``
+        self._switches = SwitchLog(self.settings.wear_window_s)  # for ``wear.worn``
 
     def _physical(self, strip: StripInput) -> StripInput:
         """The input on the laptops' clock (``StripInput.time_scale``); as is at scale 1."""
@@ -162,7 +162,7 @@ class Balancer:
             lap = view(mem, outlet, settings, strip.time_scale)
             candidates.append(candidate(outlet, mem, lap, strip, settings, ahead_s=ahead_s))
         self._memory = seen
-        self._switches.add(strip.now, switches, settings)
+        self._switches.add(strip.now, switches)
         return candidates
 
     def memory(self, outlet_id: int) -> OutletMemory | None:
@@ -181,7 +181,7 @@ class Balancer:
         ahead = 0.0 if self._cycle_at is None else max(0.0, strip.now - self._cycle_at)
         self._cycle_at = strip.now
         candidates = self._candidates(physical, settings, ahead)
-        rate = self._switches.rate(len(candidates), settings)
+        rate = self._switches.rate(len(candidates))
         bids = RANKERS[strip.strategy](candidates, physical, worn(settings, rate))
         return Observation(
             physical,

@@ -21,10 +21,10 @@ Most needy first:
 4. ``SPARE``: the rest a strategy would use room for (top-ups, outlets kept open, looks that
    can wait), laptops below their target first, emptiest first.
 
-An outlet that is on ranks as if its laptop were ``battery_band`` emptier (``keep_alive_band_s`` nearer
-to flat for ``ALIVE``), the same hysteresis ``battery_priority`` and ``smart`` use inside a strip:
-without it two laptops on two strips whose charges cross would swap the circuit's room every
-cycle. Keys are whole minutes and percents, so equal needs are equal, and the split serves
+An outlet that is on ranks as if its laptop were ``battery_band`` emptier
+(``keep_alive_band_s`` nearer to flat for ``ALIVE``), the same hysteresis ``battery_priority``
+and ``smart`` use inside a strip: without it two laptops on two strips whose charges cross
+would swap the circuit's room every cycle. Keys are whole minutes and percents, so equal needs are equal, and the split serves
 equal needs one strip after the other.
 """
 

@@ -37,26 +37,28 @@ def switches_since(mem: OutletMemory, outlet: OutletInput) -> int:
 
 
 class SwitchLog:
-    """The strip's switches over the last ``Settings.wear_window_s``, on the laptops' clock."""
+    """The strip's switches over the last ``window_s`` (``Settings.wear_window_s``), on the
+    laptops' clock."""
 
-    def __init__(self) -> None:
+    def __init__(self, window_s: float) -> None:
+        self._window_s = window_s
         self._log: deque[tuple[float, int]] = deque()
         self._total = 0
 
-    def add(self, now: float, switches: int, settings: Settings) -> None:
+    def add(self, now: float, switches: int) -> None:
         """Record a cycle's switches and forget those older than the window."""
         if switches:
             self._log.append((now, switches))
             self._total += switches
-        while self._log and self._log[0][0] <= now - settings.wear_window_s:
+        while self._log and self._log[0][0] <= now - self._window_s:
             self._total -= self._log.popleft()[1]
 
-    def rate(self, outlets: int, settings: Settings) -> float:
+    def rate(self, outlets: int) -> float:
         """Switches per outlet-hour over the window (the whole window, even before it has
         passed: a strip just started is not taken for a worn one)."""
         if outlets <= 0:
             return 0.0
-        return self._total / (outlets * settings.wear_window_s / 3600.0)
+        return self._total / (outlets * self._window_s / 3600.0)
 
 
 def worn(settings: Settings, rate: float) -> Settings:

@@ -11,8 +11,9 @@ and full laptops give their unused allotment back):
    first, whatever it costs (``URGENT``, outside the knapsack), nearest to flat first; one
    that is on keeps its room against another less than ``keep_alive_band_s`` nearer, or two
    laptops near flat would swap every cycle (a band of its own, not the turn dwell, which
-   relay wear lengthens: ``wear.py``); one never measured (counted at its outlet's rating, which
-   may never fit beside the others) goes ahead of those on for the minute its reading takes. Then long overdue probes (5).
+   relay wear lengthens: ``wear.py``); one never measured (counted at its outlet's rating,
+   which may never fit beside the others) goes ahead of those on for the minute its reading
+   takes. Then long overdue probes (5).
 2. A laptop below its target is worth what it will draw (its measured or last-seen draw),
    times 1 + ``empty_weight`` x how empty it is (the battery percent missing: a watt-hour
    into an emptier laptop is likelier to count at its departure, whatever charge its user
