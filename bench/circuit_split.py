@@ -193,12 +193,13 @@ def _inversions(site: Site, worlds: Mapping[str, StripWorld]) -> int:
 
 
 def markdown(runs: Sequence[dict[str, Any]]) -> str:
-    """Per run and strip: the emptiest laptop's charge before and after, and the strip's gain."""
+    """Per run and strip: the emptiest laptop's charge before and after, the strip's gain and
+    how often its relays switched."""
     lines = [
         "| run | strip | strategy | mean share W | gain Wh, 1st hour / all | emptiest laptop: "
         "start → 1 h → end (first on, min) | fullest laptop: start → 1 h → end | dead min "
-        "| inversion min | circuit violation Wh |",
-        "|---|---|---|---:|---:|---|---|---:|---:|---:|",
+        "| switches per outlet-hour | inversion min | circuit violation Wh |",
+        "|---|---|---|---:|---:|---|---|---:|---:|---:|---:|",
     ]
     for label, r in ((r["label"], r) for r in runs):
         for sid, s in r["strips"].items():
@@ -209,7 +210,8 @@ def markdown(runs: Sequence[dict[str, Any]]) -> str:
                 f"| {_pct(low['soc0'])} → {_pct(low['soc_1h'])} → {_pct(low['soc_end'])} "
                 f"({low['first_on_min']}) "
                 f"| {_pct(high['soc0'])} → {_pct(high['soc_1h'])} → {_pct(high['soc_end'])} "
-                f"| {s['dead_minutes']:g} | {r['inversion_minutes']:g} "
+                f"| {s['dead_minutes']:g} | {s['switches_per_outlet_hour']:g} "
+                f"| {r['inversion_minutes']:g} "
                 f"| {r['circuit_violation_wh']} |"
             )
     return "\n".join(lines) + "\n"
