@@ -14,6 +14,13 @@ Every strip runs through section 1's agent model (``bench.world.StripWorld``) wi
 its share of the circuit; one ``SiteBalancer`` plans them all each step, as the integration's
 site cycle does. ``--strategy`` runs every strip under one strategy instead of their own
 (repeatable: one run per value, side by side).
+
+python -m bench.circuit_split --random 20 --seed 3000 --share 0.5 --strategy smart --markdown
+
+``--random N`` runs N random sites instead (``random_site``): two of section 1's random days
+side by side under one circuit carrying ``--share`` of the two strips' budgets, so that the
+split, not each strip's own budget, decides; their own strategies are ``smart`` and
+``battery_priority``. The table is then one row per strategy, summed over the sites.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from balancing import Circuit, SiteBalancer, Strategy
 
 from pi_agent.sim.physics import SECONDS_PER_HOUR
 
-from .scenario import Scenario, parse, value_at
+from .scenario import Scenario, generate, parse, value_at
 from .world import Decision, StripWorld
 
 SITES = Path(__file__).resolve().parent / "sites"
@@ -80,6 +87,25 @@ def load_site(path: Path) -> Site:
         duration_s=int(data["duration_s"]),
         circuit_w=tuple((int(t), float(w)) for t, w in sorted(data["circuit_w"])),
         strips=tuple(strips),
+    )
+
+
+def random_site(seed: int, *, share: float) -> Site:
+    """Two random strip days (``generate(2 seed)`` and ``generate(2 seed + 1)``) under one
+    circuit of ``share`` x their starting budgets, for the shorter day's length."""
+    days = (generate(2 * seed), generate(2 * seed + 1))
+    duration = min(d.steps * d.step_s for d in days)
+    circuit = share * sum(d.budget_at(0.0) for d in days)
+    strategies = (Strategy.SMART, Strategy.BATTERY_PRIORITY)
+    return Site(
+        name=f"random-site-{seed}",
+        step_s=days[0].step_s,
+        duration_s=duration,
+        circuit_w=((0, round(circuit, 1)),),
+        strips=tuple(
+            SiteStrip(strip_id=sid, strategy=strategy, scenario=day)
+            for sid, strategy, day in zip("AB", strategies, days, strict=True)
+        ),
     )
 
 
@@ -158,6 +184,8 @@ def run_site(site: Site, strategies: Mapping[str, Strategy] | None = None) -> di
                 2,
             ),
             "dead_minutes": round(out.dead_minutes, 1),
+            "reporting_dead_minutes": round(out.reporting_dead_minutes, 1),
+            "blind_dead_minutes": round(out.blind_dead_minutes, 1),
             "switches_per_outlet_hour": round(out.switches_per_outlet_hour, 3),
             "mean_share_w": round(sum(shares[s.strip_id]) / max(1, len(shares[s.strip_id])), 1),
             "laptops": laptops,
@@ -217,6 +245,31 @@ def markdown(runs: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(runs: Sequence[dict[str, Any]]) -> str:
+    """One row per strategy over many sites: energy, dead minutes, switches, inversions."""
+    lines = [
+        "| strategy | sites | gain Wh | dead min (reporting / blind) | switches per outlet-hour: "
+        "mean, max | inversion min | circuit violation Wh |",
+        "|---|---:|---:|---|---:|---:|---:|",
+    ]
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for r in runs:
+        by_name.setdefault(r["strategy_run"], []).append(r)
+    for name, rs in by_name.items():
+        strips = [s for r in rs for s in r["strips"].values()]
+        rates = [s["switches_per_outlet_hour"] for s in strips]
+        lines.append(
+            f"| {name} | {len(rs)} | {sum(s['gain_wh'] for s in strips):.0f} "
+            f"| {sum(s['dead_minutes'] for s in strips):g} "
+            f"({sum(s['reporting_dead_minutes'] for s in strips):g} / "
+            f"{sum(s['blind_dead_minutes'] for s in strips):g}) "
+            f"| {sum(rates) / max(1, len(rates)):.2f}, {max(rates, default=0.0):.2f} "
+            f"| {sum(r['inversion_minutes'] for r in rs):g} "
+            f"| {sum(r['circuit_violation_wh'] for r in rs):g} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _pct(level: float) -> str:
     return f"{100 * level:.0f} %"
 
@@ -230,16 +283,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="run every strip under this strategy (repeatable); 'own' keeps the file's",
     )
+    parser.add_argument("--random", type=int, default=0, help="this many random sites")
+    parser.add_argument("--seed", type=int, default=3000, help="first random site's seed")
+    parser.add_argument(
+        "--share", type=float, default=0.8, help="random sites: circuit / strips' budgets"
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
-    paths = args.scenario or sorted(SITES.glob("*.json"))
+    if args.random:
+        sites = [random_site(args.seed + i, share=args.share) for i in range(args.random)]
+    else:
+        sites = [load_site(path) for path in args.scenario or sorted(SITES.glob("*.json"))]
     runs = []
-    for path in paths:
-        site = load_site(path)
+    for site in sites:
         for name in args.strategy or ["own"]:
             chosen = None if name == "own" else {s.strip_id: Strategy(name) for s in site.strips}
-            result = run_site(site, chosen) | {"label": f"{site.name} ({name})"}
+            result = run_site(site, chosen) | {
+                "label": f"{site.name} ({name})",
+                "strategy_run": name,
+            }
             runs.append(result)
             print(
                 f"{result['label']}: "
@@ -253,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(runs, indent=1) + "\n")
     if args.markdown:
-        print(markdown(runs))
+        print(summary(runs) if args.random else markdown(runs))
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 # The bench loads the engine as the top-level package ``balancing``: its own Strategy.
-from bench.circuit_split import Strategy, load_site, run_site
+from bench.circuit_split import Strategy, load_site, random_site, run_site, summary
 
 SITE = Path(__file__).resolve().parents[2] / "bench" / "sites" / "two_strips_one_circuit.json"
 
@@ -32,3 +32,22 @@ def test_no_strip_tops_up_full_laptops_while_the_other_strips_empty_ones_wait(
         emptiest = strip["laptops"][0]
         assert emptiest["soc_end"] > emptiest["soc0"]
     assert result["circuit_violation_wh"] == 0
+
+
+def test_random_sites_never_exceed_their_circuit() -> None:
+    """Random sites (two random strip days under a circuit carrying half their budgets, one
+    ``smart`` strip and one ``battery_priority``): the circuit is never exceeded, whatever
+    the split gives each strip, and a site is the same site whenever it is drawn."""
+    runs = []
+    for seed in (3000, 3001, 3002):
+        site = replace(random_site(seed, share=0.5), duration_s=3600)
+        assert site == replace(random_site(seed, share=0.5), duration_s=3600)
+        assert [s.strategy for s in site.strips] == [Strategy.SMART, Strategy.BATTERY_PRIORITY]
+        assert site.circuit_at(0) < sum(s.scenario.budget_at(0) for s in site.strips)
+        result = run_site(site) | {"strategy_run": "own"}
+        assert result["circuit_violation_wh"] == 0
+        assert result["circuit_max_overshoot_w"] == 0
+        runs.append(result)
+    table = summary(runs).splitlines()
+    assert len(table) == 3
+    assert table[2].startswith("| own | 3 |")
