@@ -8,6 +8,7 @@ from dataclasses import replace
 from custom_components.smartmulti.balancing import (
     Balancer,
     Circuit,
+    NeedLevel,
     SiteBalancer,
     Strategy,
     StripInput,
@@ -130,3 +131,45 @@ def test_a_site_plans_each_strip_as_the_strip_engine_alone_would() -> None:
     site = SiteBalancer(Circuit("room", 5000, strips=("s1",)))
     for s in inputs:
         assert site.plan({"s1": s}).plans["s1"].outlets == alone.plan(s).outlets
+
+
+def test_a_young_turn_keeps_its_room_against_a_needier_laptop_on_another_strip() -> None:
+    """Room for one laptop: a turn two minutes old keeps it against a laptop emptier by 40
+    points on the other strip (not about to run flat), whatever either strip's strategy; once
+    the turn is older than ``dwell_s`` the emptier laptop gets the room."""
+    site = SiteBalancer(Circuit("room", 70, strips=("a", "b")))
+    for strategy in (Strategy.SMART, Strategy.BATTERY_PRIORITY):
+        for since, winner in ((120.0, "a"), (3600.0, "b")):
+            turn = strip(
+                laptop(0, on=True, power=60, percent=60, since=since),
+                budget=600,
+                strategy=strategy,
+            )
+            waiting = strip(laptop(0, percent=20, since=3600), budget=600, strategy=strategy)
+            plan = site.plan({"a": _named(turn, "a"), "b": _named(waiting, "b")})
+            assert plan.plans[winner].on == (0,), (strategy, since)
+            assert plan.plans["b" if winner == "a" else "a"].on == ()
+
+
+def test_a_turn_begun_in_the_room_of_a_look_is_not_held_by_the_circuit() -> None:
+    """A strip's look at an outlet never seen takes the room; the laptop waiting behind it
+    goes on in that room once the look reads nothing. The circuit granted the room to the
+    look, so that laptop's young turn ranks as a charge, not as a turn it granted."""
+    engine = Balancer()
+    first = strip(laptop(0, percent=50, since=3600), laptop(1, since=3600), budget=70)
+    plan = engine.plan(first)
+    assert plan.looks == (1,)
+    assert plan.after_looks == (0,)
+    released = replace(
+        laptop(1, since=58.0), found_empty=True, battery=None, relay_on=False, power_w=0.0
+    )
+    second = strip(
+        laptop(0, on=True, power=60, percent=50, since=58.0), released, budget=70, now=60.0
+    )
+    demand = engine.demand(engine.observe(second))
+    assert [n.level for n in demand.needs] == [NeedLevel.CHARGE]
+    # The same turn begun in the strip's own room is held.
+    alone = Balancer()
+    assert alone.plan(strip(laptop(0, percent=50, since=3600), budget=70)).on == (0,)
+    on = strip(laptop(0, on=True, power=60, percent=50, since=58.0), budget=70, now=60.0)
+    assert [n.level for n in alone.demand(alone.observe(on)).needs] == [NeedLevel.TURN]

@@ -17,7 +17,7 @@ import math
 from . import knapsack
 from .candidates import Bid, Candidate, Want, candidate, exception_draw_w
 from .estimate import observe, shed
-from .looks import after_looks
+from .looks import after_looks, in_look_room
 from .memory import OutletMemory
 from .model import (
     ChargeState,
@@ -112,6 +112,7 @@ class Balancer:
         self._offset = 0.0
         self._cycle_at: float | None = None  # the last cycle's ``now``, on the input's clock
         self._switches = SwitchLog(self.settings.wear_window_s)  # for ``wear.worn``
+        self._look_room: frozenset[int] = frozenset()  # on in a look's room (``need``)
 
     def _physical(self, strip: StripInput) -> StripInput:
         """The input on the laptops' clock (``StripInput.time_scale``); as is at scale 1."""
@@ -202,7 +203,8 @@ class Balancer:
             c = by_id[b.outlet_id]
             if not ((c.can_off or not c.on) and (c.on or c.can_on)):
                 continue  # held on (counted in the base) or held off
-            if (n := need(c, b, strip, settings)) is not None:
+            in_room = b.outlet_id in self._look_room
+            if (n := need(c, b, strip, settings, look_room=in_room)) is not None:
                 wanted.append((b, n))
         wanted = serving_order(wanted, strip.strategy)
         chunks = tuple((b.want, by_id[b.outlet_id].draw_w) for b, _ in wanted)
@@ -221,12 +223,8 @@ class Balancer:
     def plan_within(self, observation: Observation, budget_w: float) -> StripPlan:
         """Decide which balanced outlets are on within ``budget_w``, their shedding order and
         why (``budget_w``: the strip's own budget, or its share of its circuit)."""
-        strip, candidates, bids, rank = (
-            observation.strip,
-            observation.candidates,
-            observation.bids,
-            observation.rank,
-        )
+        strip, candidates = observation.strip, observation.candidates
+        bids, rank = observation.bids, observation.rank
         exceptions = [o for o in strip.outlets if o.exception]
         exceptions_w = observation.exceptions_w
         room = min(budget_w, strip.hard_limit_w) - exceptions_w
@@ -245,6 +243,7 @@ class Balancer:
             if strip.strategy is Strategy.SMART
             else ((), ())
         )
+        self._look_room = in_look_room(self._look_room, observation.by_id, on, looks, after)
         # On first, then what waits for the looks' room in the order it is to go on.
         waits = {oid: i for i, oid in enumerate(after)}
         order = sorted(

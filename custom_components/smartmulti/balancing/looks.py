@@ -13,11 +13,15 @@ look), then what the strategy would have chosen with that room. The agent's admi
 them until the room is there; a look that finds a laptop keeps its room, and the next cycle
 plans with what it found. With nothing waiting, no look is named: the look keeps its room
 while it is spare, and the empty outlet stays open for whoever plugs in next.
+
+On a shared circuit the room of a look is what the circuit granted the look; a turn begun in
+it is the strip's choice, not the circuit's, so the circuit does not hold it as it holds the
+turns it granted (``in_look_room``, ``need.NeedLevel.TURN``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from . import knapsack
 from .candidates import Bid, Candidate, Want
@@ -70,3 +74,17 @@ def after_looks(
         # stays open and a laptop plugged in there draws at once, not at the next look.
         return (), ()
     return (*first, *more), (*more, *after)
+
+
+def in_look_room(
+    before: frozenset[int],
+    by_id: Mapping[int, Candidate],
+    on: Collection[int],
+    looks: Collection[int],
+    after: Sequence[int],
+) -> frozenset[int]:
+    """The outlets on in a look's room after this plan: those of ``before`` still on and
+    planned on, and the outlets planned behind this plan's looks (``after``, the looks
+    themselves aside)."""
+    kept = {oid for oid in before if oid in on and oid in by_id and by_id[oid].on}
+    return frozenset(kept | {oid for oid in after if oid not in looks})

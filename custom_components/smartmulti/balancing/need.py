@@ -15,10 +15,19 @@ Most needy first:
 2. ``LOOK``: a look at an off outlet whose occupant is unknown that the strip's strategy will
    make before charging (never looked at, or long overdue): a laptop without reports may be
    plugged in there, running flat;
-3. ``CHARGE``: a present laptop below its target: fewest minutes to empty first (its expected
+3. ``TURN``: a laptop below its target whose outlet was switched on less than ``dwell_s`` ago,
+   whatever its strip's strategy: keyed as ``CHARGE``. The split decides anew each cycle, and
+   without this a needier laptop on another strip takes a turn's room a cycle after it was
+   given, and a cycle or two later the room moves back: each move switches one laptop off and
+   another on (over 6 switches per outlet-hour on ``bench/sites/two_strips_one_circuit.json``,
+   up to 11 on random sites). So the circuit, like ``smart`` within a strip, interrupts a
+   young turn only for a laptop about to run flat or a look that cannot wait. Not for a turn
+   begun in the room of a look (``look_room``: the room the circuit granted a look, passed on
+   within the strip when the look read nothing): the circuit gave it to the look, not to it;
+4. ``CHARGE``: a present laptop below its target: fewest minutes to empty first (its expected
    charge over its use: the laptop that would die first if nobody charged it), then lowest
    battery percent, then least laxity (slack before its departure, known or assumed);
-4. ``SPARE``: the rest a strategy would use room for (top-ups, outlets kept open, looks that
+5. ``SPARE``: the rest a strategy would use room for (top-ups, outlets kept open, looks that
    can wait), laptops below their target first, emptiest first.
 
 An outlet that is on ranks as if its laptop were ``battery_band`` emptier
@@ -44,8 +53,9 @@ class NeedLevel(IntEnum):
 
     SPARE = 1
     CHARGE = 2
-    LOOK = 3
-    ALIVE = 4
+    TURN = 3
+    LOOK = 4
+    ALIVE = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +76,10 @@ class Need:
         without ``needs``)."""
         if want >= Want.URGENT:
             return cls(NeedLevel.ALIVE)
+        if want >= Want.HOLD:
+            return cls(NeedLevel.TURN)
         if want >= Want.CHARGE:
-            return cls(NeedLevel.CHARGE, (0.0 if want >= Want.HOLD else 1.0,))
+            return cls(NeedLevel.CHARGE)
         return cls(NeedLevel.SPARE)
 
 
@@ -111,8 +123,11 @@ def _minutes(seconds: float) -> float:
     return float(round(seconds / 60.0))
 
 
-def need(cand: Candidate, bid: Bid, strip: StripInput, settings: Settings) -> Need | None:
-    """The outlet's need for room this cycle, or None when its strategy wants it off."""
+def need(
+    cand: Candidate, bid: Bid, strip: StripInput, settings: Settings, *, look_room: bool = False
+) -> Need | None:
+    """The outlet's need for room this cycle, or None when its strategy wants it off
+    (``look_room``: the outlet was switched on in the room of a look)."""
     if bid.want is Want.NONE or cand.outlet.fault:
         return None
     lap = cand.laptop
@@ -126,7 +141,10 @@ def need(cand: Candidate, bid: Bid, strip: StripInput, settings: Settings) -> Ne
             soc -= settings.battery_band
         empty_s = _empty_s(lap, soc)
         lax = laxity_s(cand, strip, settings)
-        return Need(NeedLevel.CHARGE, (_minutes(empty_s), float(round(100.0 * soc)), _minutes(lax)))
+        key = (_minutes(empty_s), float(round(100.0 * soc)), _minutes(lax))
+        since = cand.outlet.seconds_since_switch
+        young = cand.on and since is not None and since * strip.time_scale < settings.dwell_s
+        return Need(NeedLevel.TURN if young and not look_room else NeedLevel.CHARGE, key)
     if (
         not cand.on
         and lap.present is not True
