@@ -162,10 +162,20 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 
 @pytest.fixture
-def mock_setup_entry() -> Generator[AsyncMock]:
-    """Config-flow tests stop at the entry: setting it up is tested on its own."""
-    with patch("custom_components.smartmulti.async_setup_entry", return_value=True) as mock_setup:
+async def mock_setup_entry(hass: HomeAssistant) -> AsyncGenerator[AsyncMock]:
+    """Config-flow tests stop at the entry: setting it up is tested on its own. An entry
+    "set up" so holds nothing to unload, so the entries are unloaded while the stand-in is
+    still in place: Home Assistant's own unloading when the test ends would run the real
+    ``async_unload_entry`` on an entry the real setup never saw."""
+    with (
+        patch("custom_components.smartmulti.async_setup_entry", return_value=True) as mock_setup,
+        patch("custom_components.smartmulti.async_unload_entry", return_value=True),
+    ):
         yield mock_setup
+        await hass.async_block_till_done()
+        for entry in hass.config_entries.async_entries(DOMAIN):
+            if entry.state is ConfigEntryState.LOADED:
+                await hass.config_entries.async_unload(entry.entry_id)
 
 
 def strip_entry(hass: HomeAssistant, running: RunningAgent, **options: Any) -> MockConfigEntry:
