@@ -178,6 +178,11 @@ async def product_day(
     return agent_day.figures(day, world), watch
 
 
+# The world runs 60 times faster than real time: a second's stall of this shared machine is
+# a minute of the day planned late, which has put the looks day at 53 and 57 switches against
+# the bench's 30 (beside a benchmark run, and once in CI) where it otherwise makes 28 to 41.
+# A day that fails is run once more, afresh.
+@pytest.mark.flaky(reruns=1)
 @pytest.mark.parametrize("day", [DAY, LOOKS_DAY], ids=["arrivals", "looks"])
 async def test_a_bench_day_through_the_agent_and_home_assistant_gives_the_bench_figures(
     hass: HomeAssistant, start_test_agent: AgentFactory, day: Scenario
