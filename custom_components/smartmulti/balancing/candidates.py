@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+import math
 
 from .memory import OutletMemory
 from .model import OutletInput, Reason, Settings, StripInput
@@ -125,6 +126,13 @@ def candidate(
         can_off=outlet.relay_on and elapsed_on,
         looking=looking,
     )
+
+
+def turn_age_s(cand: Candidate, strip: StripInput) -> float:
+    """Seconds of the laptops' time since the outlet's relay last switched (infinite when
+    never): the age of a turn, on the agent's clock scaled to the laptops'."""
+    since = cand.outlet.seconds_since_switch
+    return math.inf if since is None else since * strip.time_scale
 
 
 def probe_due(cand: Candidate, now: float, settings: Settings) -> bool:

@@ -86,5 +86,5 @@ def in_look_room(
     """The outlets on in a look's room after this plan: those of ``before`` still on and
     planned on, and the outlets planned behind this plan's looks (``after``, the looks
     themselves aside)."""
-    kept = {oid for oid in before if oid in on and oid in by_id and by_id[oid].on}
+    kept = {oid for oid in before if oid in on and by_id[oid].on}
     return frozenset(kept | {oid for oid in after if oid not in looks})

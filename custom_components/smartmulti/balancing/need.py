@@ -33,8 +33,8 @@ Most needy first:
 An outlet that is on ranks as if its laptop were ``battery_band`` emptier
 (``keep_alive_band_s`` nearer to flat for ``ALIVE``), the same hysteresis ``battery_priority``
 and ``smart`` use inside a strip: without it two laptops on two strips whose charges cross
-would swap the circuit's room every cycle. Keys are whole minutes and percents, so equal needs are equal, and the split serves
-equal needs one strip after the other.
+would swap the circuit's room every cycle. Keys are whole minutes and percents, so equal needs
+are equal, and the split serves equal needs one strip after the other.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 import math
 
-from .candidates import Bid, Candidate, Want, at_target
+from .candidates import Bid, Candidate, Want, at_target, turn_age_s
 from .model import SECONDS_PER_HOUR, Settings, Strategy, StripInput
 from .view import LaptopView
 
@@ -142,8 +142,7 @@ def need(
         empty_s = _empty_s(lap, soc)
         lax = laxity_s(cand, strip, settings)
         key = (_minutes(empty_s), float(round(100.0 * soc)), _minutes(lax))
-        since = cand.outlet.seconds_since_switch
-        young = cand.on and since is not None and since * strip.time_scale < settings.dwell_s
+        young = cand.on and turn_age_s(cand, strip) < settings.dwell_s
         return Need(NeedLevel.TURN if young and not look_room else NeedLevel.CHARGE, key)
     if (
         not cand.on

@@ -42,9 +42,8 @@ and full laptops give their unused allotment back):
 from __future__ import annotations
 
 from collections.abc import Sequence
-import math
 
-from ..candidates import Bid, Candidate, Want, at_target
+from ..candidates import Bid, Candidate, Want, at_target, turn_age_s
 from ..model import Reason, Settings, StripInput
 from ..need import flat_s, laxity_s
 from ..occupancy import look_interval_s, settled
@@ -83,9 +82,7 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
     urgent: list[tuple[float, Candidate]] = []
     scored: list[Bid] = []
     for c in cands:
-        since = c.outlet.seconds_since_switch
-        # Turns are physical time (the relay's own rules are the engine's, on the agent's clock).
-        since_s = math.inf if since is None else since * strip.time_scale
+        since_s = turn_age_s(c, strip)
         switch = settings.switch_cost_w if c.on else -settings.switch_cost_w
         lap = c.laptop
         if c.outlet.fault:
