@@ -37,7 +37,10 @@ from scripts.demo_history import import_history, set_demo_price
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
-HASS = PYTHON.parent / "hass"
+# The Home Assistant the demo runs: the one beside this interpreter (scripts/demo runs in
+# .venv-demo), or the one SMARTMULTI_HASS names (the suite runs in .venv, on the release its
+# test plugin pins, and starts the demo's newer release from .venv-demo).
+HASS = Path(os.environ.get("SMARTMULTI_HASS") or PYTHON.parent / "hass")
 DOMAIN = "smartmulti"
 CLIENT_ID = "http://127.0.0.1/"
 USERNAME = "manager"

@@ -56,3 +56,12 @@ included_requirements() {
         done
     done
 }
+
+# ensure_demo_hass: build .venv-demo (the Home Assistant release the demo runs,
+# requirements_demo.txt) and point scripts.demo at its hass from any venv (SMARTMULTI_HASS), so
+# tests/demo and the latency bench start the same release as scripts/demo.
+ensure_demo_hass() {
+    ensure_venv .venv-demo 3.14 requirements_demo.txt || return 1
+    SMARTMULTI_HASS="$PWD/.venv-demo/bin/hass"
+    export SMARTMULTI_HASS
+}
