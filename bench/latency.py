@@ -45,6 +45,7 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 import json
+import os
 from pathlib import Path
 import random
 import shutil
@@ -333,6 +334,7 @@ async def bench(changes_count: int, root: Path) -> dict[str, Any]:
         await prepare(rig)
         async with aiohttp.ClientSession() as session:
             ws = await rig.websocket(session)
+            version = (await ws.call("get_config"))["version"]
             entries = await ws.call("config_entries/get", domain=DOMAIN)
             registry = await ws.call("config/entity_registry/list")
             await ws.call(
@@ -375,6 +377,7 @@ async def bench(changes_count: int, root: Path) -> dict[str, Any]:
                 run_poll(session, poll, changes, changes_count),
             )
             elapsed = time.monotonic() - started
+            load = os.getloadavg()[0]  # the tail is the machine's: say how busy it was
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
@@ -390,6 +393,8 @@ async def bench(changes_count: int, root: Path) -> dict[str, Any]:
         "poll_interval_s": POLL_INTERVAL_S,
         "poll_outlets_in_parallel": len(poll.entities),
         "run_s": round(elapsed, 1),
+        "home_assistant": version,
+        "load_average_1min": round(load, 2),
         "samples_ms": {
             "push": [round(1000 * s, 2) for s in push.samples],
             "poll": [round(1000 * s, 2) for s in poll.samples],
@@ -422,7 +427,8 @@ def markdown(result: dict[str, Any]) -> str:
     rows.append("")
     rows.append(
         f"Poll / push: p50 x{poll['p50_ms'] / push['p50_ms']:.0f}, "
-        f"p95 x{poll['p95_ms'] / push['p95_ms']:.0f} (run {result['run_s']} s)."
+        f"p95 x{poll['p95_ms'] / push['p95_ms']:.0f} (run {result['run_s']} s, Home Assistant "
+        f"{result['home_assistant']}, load average {result['load_average_1min']})."
     )
     return "\n".join(rows) + "\n"
 
