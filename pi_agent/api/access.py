@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import time
+from typing import Any
 
 from aiohttp import web
 
@@ -12,8 +13,16 @@ from pi_agent.api.context import CONTEXT, Handler
 from pi_agent.api.errors import ApiError
 from pi_agent.auth import Scope
 
-SCOPE = "smartmulti.scope"  # the granted token scope, stored on the request
-LAPTOP = "smartmulti.laptop"  # for a laptop credential: (its outlet, revoked)
+# Stored on the request: the granted token scope, and for a laptop credential (its outlet,
+# revoked). Typed keys where aiohttp has them (3.12 on), which warns on string keys; the
+# agent also runs beside older aiohttp (Home Assistant 2025.4 ships 3.11).
+SCOPE: Any
+LAPTOP: Any
+try:
+    SCOPE = web.RequestKey("smartmulti.scope", str)
+    LAPTOP = web.RequestKey("smartmulti.laptop", tuple)
+except AttributeError:
+    SCOPE, LAPTOP = "smartmulti.scope", "smartmulti.laptop"
 
 
 def requires(scope: Scope) -> Callable[[Handler], Handler]:
