@@ -37,7 +37,8 @@ def call(agent: AgentProcess, method: str, path: str, body: Any = None) -> tuple
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as err:
-        return err.code, json.load(err)
+        with err:
+            return err.code, json.load(err)
 
 
 def test_failing_saves_are_a_fault_and_shown_counters_never_go_back_after_a_kill(

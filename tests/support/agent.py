@@ -163,6 +163,11 @@ class AgentProcess:
     process: subprocess.Popen[bytes]
     data_dir: Path
     port: int
+    # Its stderr goes to a file, not a pipe: a pipe nobody reads blocks a chatty agent, and
+    # one nobody closes leaks. Restarts on the same data append; this process's part starts
+    # at ``stderr_from``.
+    stderr_path: Path
+    stderr_from: int = 0
 
     @property
     def url(self) -> str:
@@ -173,9 +178,10 @@ class AgentProcess:
         return (self.data_dir / "token").read_text().strip()
 
     def stderr_text(self) -> str:
-        """What the process logged (read once it has exited)."""
-        assert self.process.stderr is not None
-        return self.process.stderr.read().decode()
+        """What this process logged (complete once it has exited)."""
+        with self.stderr_path.open("rb") as log:
+            log.seek(self.stderr_from)
+            return log.read().decode(errors="replace")
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
@@ -206,41 +212,43 @@ def spawn_agent(
             _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
             resource.setrlimit(resource.RLIMIT_NOFILE, (limit_files, hard))
 
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pi_agent",
-            "--simulate",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            "--log-level",
-            log_level,
-            *args,
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        preexec_fn=limit if limit_files is not None else None,  # noqa: PLW1509 (no threads yet)
-    )
+    stderr_path = data_dir.with_name(f"{data_dir.name}.stderr")
+    stderr_from = stderr_path.stat().st_size if stderr_path.exists() else 0
+    with stderr_path.open("ab") as stderr:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pi_agent",
+                "--simulate",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+                "--log-level",
+                log_level,
+                *args,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=limit if limit_files is not None else None,  # noqa: PLW1509 (no threads yet)
+        )
+    agent = AgentProcess(process, data_dir, port, stderr_path, stderr_from)
     deadline = time.monotonic() + 30
     import urllib.request
 
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"agent exited: {process.stderr.read().decode() if process.stderr else ''}"
-            )
+            raise RuntimeError(f"agent exited: {agent.stderr_text()}")
         with (
             contextlib.suppress(OSError),
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/info", timeout=1),
         ):
-            return AgentProcess(process, data_dir, port)
+            return agent
         time.sleep(0.05)
     process.kill()
     raise RuntimeError("agent did not start within 30 s")
