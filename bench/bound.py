@@ -8,10 +8,14 @@ budget. (A charger smaller than its laptop's use only slows the drain; the gener
 shipped days have none; the bound would count it as holding its charge while on, which only
 loosens it.) Maximise sum capacity * min(s at departure, target).
 The "alive" bound adds s >= 0 for every present step.
+
+``solve_site`` bounds several strips under one circuit: each strip's draws stay under its own
+budget, and all of them with every strip's exceptions under the circuit's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,9 +31,25 @@ class Bound:
     status: str
 
 
-def solve(scenario: Scenario, *, alive: bool = False) -> Bound:  # noqa: PLR0915 - one LP, one place
-    dt_h = scenario.step_s / 3600.0
-    steps = scenario.steps
+def solve(scenario: Scenario, *, alive: bool = False) -> Bound:
+    """One strip's day under its own budget."""
+    return solve_site([scenario], alive=alive)
+
+
+def solve_site(  # noqa: PLR0915 - one LP, one place
+    days: Sequence[Scenario],
+    *,
+    circuit_at: Callable[[float], float] | None = None,
+    steps: int | None = None,
+    alive: bool = False,
+) -> Bound:
+    """Strips side by side (same step) for ``steps`` steps (the shortest day's by default),
+    each under its own budget and, with ``circuit_at``, all under one circuit."""
+    step_s = days[0].step_s
+    if any(d.step_s != step_s for d in days):
+        raise ValueError("every strip of a site steps alike")
+    steps = min(d.steps for d in days) if steps is None else steps
+    dt_h = step_s / 3600.0
     n = 0
     cols: dict[tuple[str, int, int], int] = {}
 
@@ -39,11 +59,17 @@ def solve(scenario: Scenario, *, alive: bool = False) -> Bound:  # noqa: PLR0915
         n += 1
         return n - 1
 
-    devices = scenario.devices
+    devices = []
+    strip_of = []
+    for strip, day in enumerate(days):
+        for d in day.devices:
+            if int(d.arrival_s // step_s) < steps:
+                devices.append(d)
+                strip_of.append(strip)
     spans = []
     for i, d in enumerate(devices):
-        a = int(d.arrival_s // scenario.step_s)
-        b = min(steps, int(-(-d.departure_s // scenario.step_s)))
+        a = int(d.arrival_s // step_s)
+        b = min(steps, int(-(-d.departure_s // step_s)))
         spans.append((a, b))
         for k in range(a, b):
             var("u", i, k)
@@ -57,7 +83,7 @@ def solve(scenario: Scenario, *, alive: bool = False) -> Bound:  # noqa: PLR0915
     eq_r, eq_c, eq_v, eq_b = [], [], [], []
     ub_r, ub_c, ub_v, ub_b = [], [], [], []
     n_eq = n_ub = 0
-    budget_rows: dict[int, int] = {}
+    present: set[int] = set()
     for i, d in enumerate(devices):
         a, b = spans[i]
         cap, use, chg, cv, _eff = d.capacity_wh, d.use_w, d.charge_w, d.cv_soc, d.efficiency
@@ -103,9 +129,7 @@ def solve(scenario: Scenario, *, alive: bool = False) -> Bound:  # noqa: PLR0915
             ub_v += [1.0, cap]
             ub_b.append(cap)
             n_ub += 1
-            if k not in budget_rows:
-                budget_rows[k] = -1
-            budget_rows.setdefault(k, -1)
+            present.add(k)
         z = cols[("z", i, 0)]
         hi[z] = d.target_soc
         lo[z] = -np.inf
@@ -115,17 +139,25 @@ def solve(scenario: Scenario, *, alive: bool = False) -> Bound:  # noqa: PLR0915
         ub_v += [1.0, -1.0]
         ub_b.append(0.0)
         n_ub += 1
-    for k in sorted(budget_rows):
-        row = n_ub
-        n_ub += 1
-        room = scenario.budget_at(k * scenario.step_s) - scenario.exceptions_w()
-        ub_b.append(room)
-        for i, d in enumerate(devices):
-            a, b = spans[i]
-            if a <= k < b:
-                ub_r += [row, row]
-                ub_c += [cols[("u", i, k)], cols[("c", i, k)]]
-                ub_v += [d.use_w / d.efficiency, 1.0 / (dt_h * d.efficiency)]
+    # Each strip's draws under its budget, then (for a circuit) everyone's under the circuit.
+    groups: list[tuple[Callable[[float], float], set[int]]] = [
+        (lambda t, day=day: day.budget_at(t) - day.exceptions_w(), {strip})
+        for strip, day in enumerate(days)
+    ]
+    if circuit_at is not None:
+        lamps = sum(day.exceptions_w() for day in days)
+        groups.append((lambda t: circuit_at(t) - lamps, set(range(len(days)))))
+    for k in sorted(present):
+        for room_at, strips in groups:
+            row = n_ub
+            n_ub += 1
+            ub_b.append(room_at(k * step_s))
+            for i, d in enumerate(devices):
+                a, b = spans[i]
+                if a <= k < b and strip_of[i] in strips:
+                    ub_r += [row, row]
+                    ub_c += [cols[("u", i, k)], cols[("c", i, k)]]
+                    ub_v += [d.use_w / d.efficiency, 1.0 / (dt_h * d.efficiency)]
     a_eq = coo_matrix((eq_v, (eq_r, eq_c)), shape=(n_eq, n)).tocsr()
     a_ub = coo_matrix((ub_v, (ub_r, ub_c)), shape=(n_ub, n)).tocsr()
     # HiGHS's default (dual simplex) now and then ends with an unknown model status on these

@@ -20,7 +20,9 @@ python -m bench.circuit_split --random 20 --seed 3000 --share 0.5 --strategy sma
 ``--random N`` runs N random sites instead (``random_site``): two of section 1's random days
 side by side under one circuit carrying ``--share`` of the two strips' budgets, so that the
 split, not each strip's own budget, decides; their own strategies are ``smart`` and
-``battery_priority``. The table is then one row per strategy, summed over the sites.
+``battery_priority``. The table is then one row per strategy, summed over the sites, with
+each site's gain against its bound (``site_bounds``: section 1's LP over every strip and the
+circuit).
 """
 
 from __future__ import annotations
@@ -176,6 +178,11 @@ def run_site(site: Site, strategies: Mapping[str, Strategy] | None = None) -> di
         strips_out[s.strip_id] = {
             "strategy": strategy[s.strip_id].value,
             "gain_wh": round(sum(row["gain_wh"] for row in laptops), 2),
+            # Up to each laptop's target, as the bounds count it.
+            "counted_gain_wh": round(
+                sum(d.counted_wh(final[d.id]) - d.counted_wh(d.soc0) for d in s.scenario.devices),
+                2,
+            ),
             "gain_1h_wh": round(
                 sum(
                     d.capacity_wh * (hour_soc.get((s.strip_id, d.id), d.soc0) - d.soc0)
@@ -197,6 +204,27 @@ def run_site(site: Site, strategies: Mapping[str, Strategy] | None = None) -> di
         "circuit_max_overshoot_w": round(overshoot_w, 1),
         "strips": strips_out,
     }
+
+
+def site_bounds(site: Site) -> dict[str, float | None]:
+    """What the site's laptops could gain at most under its budgets and circuit (section 1's
+    LP over every strip, ``bound.solve_site``), counted up to their targets: free, and while
+    keeping every laptop alive (None: no schedule keeps them all alive)."""
+    from . import bound  # noqa: PLC0415 - scipy is in .venv-bench only; the tests run sites
+
+    days = [s.scenario for s in site.strips]
+    steps = int(site.duration_s // site.step_s)
+    initial = sum(
+        d.counted_wh(d.soc0)
+        for day in days
+        for d in day.devices
+        if int(d.arrival_s // site.step_s) < steps
+    )
+    out: dict[str, float | None] = {}
+    for key, alive in (("bound_gain_wh", False), ("alive_bound_gain_wh", True)):
+        found = bound.solve_site(days, circuit_at=site.circuit_at, steps=steps, alive=alive)
+        out[key] = None if found.value_wh is None else round(found.value_wh - initial, 2)
+    return out
 
 
 def _inversions(site: Site, worlds: Mapping[str, StripWorld]) -> int:
@@ -246,11 +274,13 @@ def markdown(runs: Sequence[dict[str, Any]]) -> str:
 
 
 def summary(runs: Sequence[dict[str, Any]]) -> str:
-    """One row per strategy over many sites: energy, dead minutes, switches, inversions."""
+    """One row per strategy over many sites: energy (and against the bound when the runs carry
+    it), dead minutes, switches, inversions."""
     lines = [
-        "| strategy | sites | gain Wh | dead min (reporting / blind) | switches per outlet-hour: "
-        "mean, max | inversion min | circuit violation Wh |",
-        "|---|---:|---:|---|---:|---:|---:|",
+        "| strategy | sites | gain Wh | of the bound | sites alive infeasible | dead min "
+        "(reporting / blind) | reporting dead min where alive feasible | switches per "
+        "outlet-hour: mean, max | inversion min | circuit violation Wh |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     by_name: dict[str, list[dict[str, Any]]] = {}
     for r in runs:
@@ -258,11 +288,22 @@ def summary(runs: Sequence[dict[str, Any]]) -> str:
     for name, rs in by_name.items():
         strips = [s for r in rs for s in r["strips"].values()]
         rates = [s["switches_per_outlet_hour"] for s in strips]
+        bounded = [r for r in rs if r.get("bound_gain_wh")]
+        counted = sum(s["counted_gain_wh"] for r in bounded for s in r["strips"].values())
+        of_bound = f"{counted / sum(r['bound_gain_wh'] for r in bounded):.3f}" if bounded else "–"
+        feasible = [r for r in rs if r.get("alive_bound_gain_wh") is not None]
+        infeasible = len(rs) - len(feasible) if bounded else "–"
+        avoidable = (
+            f"{sum(s['reporting_dead_minutes'] for r in feasible for s in r['strips'].values()):g}"
+            if bounded
+            else "–"
+        )
         lines.append(
-            f"| {name} | {len(rs)} | {sum(s['gain_wh'] for s in strips):.0f} "
-            f"| {sum(s['dead_minutes'] for s in strips):g} "
+            f"| {name} | {len(rs)} | {sum(s['gain_wh'] for s in strips):.0f} | {of_bound} "
+            f"| {infeasible} | {sum(s['dead_minutes'] for s in strips):g} "
             f"({sum(s['reporting_dead_minutes'] for s in strips):g} / "
             f"{sum(s['blind_dead_minutes'] for s in strips):g}) "
+            f"| {avoidable} "
             f"| {sum(rates) / max(1, len(rates)):.2f}, {max(rates, default=0.0):.2f} "
             f"| {sum(r['inversion_minutes'] for r in rs):g} "
             f"| {sum(r['circuit_violation_wh'] for r in rs):g} |"
@@ -297,12 +338,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         sites = [load_site(path) for path in args.scenario or sorted(SITES.glob("*.json"))]
     runs = []
     for site in sites:
+        bounds = site_bounds(site)
         for name in args.strategy or ["own"]:
             chosen = None if name == "own" else {s.strip_id: Strategy(name) for s in site.strips}
-            result = run_site(site, chosen) | {
-                "label": f"{site.name} ({name})",
-                "strategy_run": name,
-            }
+            result = (
+                run_site(site, chosen)
+                | bounds
+                | {
+                    "label": f"{site.name} ({name})",
+                    "strategy_run": name,
+                }
+            )
             runs.append(result)
             print(
                 f"{result['label']}: "
