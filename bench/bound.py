@@ -22,13 +22,24 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
-from .scenario import Scenario
+from .scenario import Device, Scenario
 
 
 @dataclass(frozen=True, slots=True)
 class Bound:
     value_wh: float | None  # None: infeasible
     status: str
+
+
+def site_devices(days: Sequence[Scenario], steps: int) -> list[tuple[int, Device]]:
+    """The stays a site's bound covers, with their strip's index: those that begin within
+    ``steps`` steps (the bound, and the charge they arrive with, count these)."""
+    return [
+        (strip, d)
+        for strip, day in enumerate(days)
+        for d in day.devices
+        if int(d.arrival_s // day.step_s) < steps
+    ]
 
 
 def solve(scenario: Scenario, *, alive: bool = False) -> Bound:
@@ -59,13 +70,9 @@ def solve_site(  # noqa: PLR0915 - one LP, one place
         n += 1
         return n - 1
 
-    devices = []
-    strip_of = []
-    for strip, day in enumerate(days):
-        for d in day.devices:
-            if int(d.arrival_s // step_s) < steps:
-                devices.append(d)
-                strip_of.append(strip)
+    covered = site_devices(days, steps)
+    devices = [d for _, d in covered]
+    strip_of = [strip for strip, _ in covered]
     spans = []
     for i, d in enumerate(devices):
         a = int(d.arrival_s // step_s)

@@ -214,12 +214,7 @@ def site_bounds(site: Site) -> dict[str, float | None]:
 
     days = [s.scenario for s in site.strips]
     steps = int(site.duration_s // site.step_s)
-    initial = sum(
-        d.counted_wh(d.soc0)
-        for day in days
-        for d in day.devices
-        if int(d.arrival_s // site.step_s) < steps
-    )
+    initial = sum(d.counted_wh(d.soc0) for _, d in bound.site_devices(days, steps))
     out: dict[str, float | None] = {}
     for key, alive in (("bound_gain_wh", False), ("alive_bound_gain_wh", True)):
         found = bound.solve_site(days, circuit_at=site.circuit_at, steps=steps, alive=alive)
@@ -288,11 +283,11 @@ def summary(runs: Sequence[dict[str, Any]]) -> str:
     for name, rs in by_name.items():
         strips = [s for r in rs for s in r["strips"].values()]
         rates = [s["switches_per_outlet_hour"] for s in strips]
-        bounded = [r for r in rs if r.get("bound_gain_wh")]
+        bounded = [r for r in rs if "bound_gain_wh" in r]
         counted = sum(s["counted_gain_wh"] for r in bounded for s in r["strips"].values())
         of_bound = f"{counted / sum(r['bound_gain_wh'] for r in bounded):.3f}" if bounded else "–"
-        feasible = [r for r in rs if r.get("alive_bound_gain_wh") is not None]
-        infeasible = len(rs) - len(feasible) if bounded else "–"
+        feasible = [r for r in bounded if r["alive_bound_gain_wh"] is not None]
+        infeasible = len(bounded) - len(feasible) if bounded else "–"
         avoidable = (
             f"{sum(s['reporting_dead_minutes'] for r in feasible for s in r['strips'].values()):g}"
             if bounded
