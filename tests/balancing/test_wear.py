@@ -1,8 +1,9 @@
 """Relay wear: the strip's switching rate makes turns dearer once it passes the soft rate.
 
 The unit tests pin how switches are counted and the window forgotten; the day test drives the
-engine through the bench's world on the shipped lecture (a tight budget shared by turns),
-where the rate, left alone, goes above the 4 switches per outlet-hour the product is held to.
+engine through the bench's world on the shipped lecture (a tight budget shared by turns) and
+a crowded tuning day, where the rate, left alone, goes above the 4 switches per outlet-hour the
+product is held to.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 # The bench loads the engine as the top-level package ``balancing``: its own Settings.
 from bench.policies import EnginePolicy, Settings as BenchSettings, Strategy
-from bench.scenario import load
+from bench.scenario import generate, load
 from bench.world import run
 from custom_components.smartmulti.balancing import Balancer, Settings
 from custom_components.smartmulti.balancing.memory import LastCycle, OutletMemory
@@ -59,7 +60,7 @@ def test_the_rate_counts_the_last_window_per_outlet_hour() -> None:
     assert log.rate(0) == 0.0
 
 
-def test_below_the_soft_rate_nothing_changes_and_above_it_turns_cost_more() -> None:
+def test_below_the_soft_rate_nothing_changes_and_above_it_turns_and_looks_cost_more() -> None:
     settings = Settings()
     assert worn(settings, settings.switch_rate_soft) is settings
     dear = worn(settings, settings.switch_rate_soft + 1.0)
@@ -68,9 +69,19 @@ def test_below_the_soft_rate_nothing_changes_and_above_it_turns_cost_more() -> N
     assert dear.dwell_s == settings.dwell_s * factor
     assert dear.critical_s == settings.critical_s  # keeping a laptop alive is not dearer
     assert dear.keep_alive_band_s == settings.keep_alive_band_s
+    # Looks at unknown outlets come less often too, by a factor capped lower, but a forced
+    # look comes when it would unworn: a laptop without reports may be running flat there.
+    look = min(factor, settings.wear_look_max_factor)
+    assert 1.0 < look < factor
+    assert dear.probe_interval_s == settings.probe_interval_s * look
+    assert dear.max_probe_interval_s == settings.max_probe_interval_s * look
+    assert (
+        dear.probe_force * dear.probe_interval_s == settings.probe_force * settings.probe_interval_s
+    )
     # However fast the strip switched, a turn is held at most this much longer.
     thrashing = worn(settings, 100.0)
     assert thrashing.dwell_s == settings.dwell_s * settings.wear_max_factor
+    assert thrashing.probe_interval_s == settings.probe_interval_s * settings.wear_look_max_factor
 
 
 def test_on_a_tight_day_the_rate_stays_under_four_and_costs_next_to_no_energy() -> None:
@@ -83,6 +94,25 @@ def test_on_a_tight_day_the_rate_stays_under_four_and_costs_next_to_no_energy() 
     assert worn_out.reporting_dead_minutes == 0.0
     added = worn_out.delivered_wh - worn_out.initial_wh
     assert added >= 0.98 * (free.delivered_wh - free.initial_wh)
+
+
+def test_on_a_crowded_day_fewer_looks_keep_the_rate_under_four() -> None:
+    """Tuning day 7114 (a budget for fewer laptops than want it, outlets often found empty):
+    dearer turns alone leave it at 4.8 switches per outlet-hour, of which looks that read
+    nothing are a fifth."""
+    scenario = generate(7114)
+    both = run(scenario, EnginePolicy(Strategy.SMART))
+    turns_only = run(
+        scenario, EnginePolicy(Strategy.SMART, settings=BenchSettings(wear_look_max_factor=1.0))
+    )
+
+    assert turns_only.switches_per_outlet_hour > 4.0  # the day needs looks slowed too
+    assert both.switches_per_outlet_hour <= 4.0
+    assert both.looks_released < turns_only.looks_released
+    assert both.reporting_dead_minutes == 0.0
+    assert both.dead_minutes <= turns_only.dead_minutes
+    added = both.delivered_wh - both.initial_wh
+    assert added >= 0.98 * (turns_only.delivered_wh - turns_only.initial_wh)
 
 
 def test_a_turn_dwell_lengthened_by_wear_does_not_hold_back_a_laptop_near_flat() -> None:

@@ -176,6 +176,7 @@ class Settings:
     switch_rate_soft: float = 3.0  # smart: switches per outlet-hour above which changes cost more
     wear_gain: float = 1.0  # smart: ... switch cost and turn dwell x (1 + this x the excess)
     wear_max_factor: float = 3.0  # smart: ... x this at most (a turn must still end)
+    wear_look_max_factor: float = 1.5  # smart: ... looks at unknown outlets rarer by it, up to this
     priority_w: float = 60.0  # smart: worth of having no laxity left, over having plenty
     laxity_scale_s: float = 4 * 3600.0  # smart: laxity at which that worth falls to zero
     dwell_bonus_w: float = 1000.0  # smart: worth of letting a young turn finish

@@ -8,8 +8,13 @@ over the last ``wear_window_s`` passes ``switch_rate_soft`` per outlet-hour, mak
 of who is on dearer (``smart``'s switch cost and turn dwell grow with the excess), so the rate
 settles near ``switch_rate_soft`` instead of growing with the congestion; by
 ``wear_max_factor`` at most, so a turn still ends and a laptop short of its departure still
-gets its own. Keeping a laptop alive is not made dearer (its hysteresis is
-``keep_alive_band_s``, not the dwell), nor are the guard's shedding and forced looks.
+gets its own. Looks at outlets where no laptop is known come less often by the same factor,
+up to ``wear_look_max_factor``: each costs two switches and most read nothing, and on a
+congested strip they are a good part of the rate that turns alone cannot bring down. A look
+overdue enough to be forced keeps its time (``probe_force`` x the unworn interval): a laptop
+without reports plugged into an off outlet is only noticed by a look, and it may be running
+flat. Keeping a laptop alive is not made dearer (its hysteresis is ``keep_alive_band_s``,
+not the dwell), nor is the guard's shedding.
 """
 
 from __future__ import annotations
@@ -62,13 +67,20 @@ class SwitchLog:
 
 
 def worn(settings: Settings, rate: float) -> Settings:
-    """``settings`` with a change of who is on made dearer by a rate above the soft one."""
+    """``settings`` with a change of who is on made dearer, and looks rarer, by a rate above the
+    soft one."""
     excess = rate - settings.switch_rate_soft
     if excess <= 0.0:
         return settings
     factor = min(settings.wear_max_factor, 1.0 + settings.wear_gain * excess)
+    look = min(factor, settings.wear_look_max_factor)
+    # probe_force counts in intervals: divided as they are multiplied, a forced look comes
+    # when it would on an unworn strip.
     return replace(
         settings,
         switch_cost_w=settings.switch_cost_w * factor,
         dwell_s=settings.dwell_s * factor,
+        probe_interval_s=settings.probe_interval_s * look,
+        max_probe_interval_s=settings.max_probe_interval_s * look,
+        probe_force=settings.probe_force / look,
     )
