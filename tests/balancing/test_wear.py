@@ -143,3 +143,18 @@ def test_a_turn_dwell_lengthened_by_wear_does_not_hold_back_a_laptop_near_flat()
     assert first(settings) == (1,)
     assert first(worn(settings, settings.switch_rate_soft + 10.0)) == (1,)
     assert first(Settings(keep_alive_band_s=1800.0)) == (0,)  # the band is what holds it
+
+
+def test_relay_wear_is_smarts_rule_alone() -> None:
+    """A battery_priority strip's looks come on the configured interval however often it has
+    switched: the wear factor would stretch them, and that strategy has no forced look."""
+    scenario = load(LECTURE)
+    configured = run(scenario, EnginePolicy(Strategy.BATTERY_PRIORITY))
+    unworn = run(
+        scenario,
+        EnginePolicy(Strategy.BATTERY_PRIORITY, settings=BenchSettings(switch_rate_soft=1e9)),
+    )
+
+    assert configured.switches_per_outlet_hour > BenchSettings().switch_rate_soft
+    assert configured.switches == unworn.switches
+    assert configured.delivered_wh == unworn.delivered_wh
