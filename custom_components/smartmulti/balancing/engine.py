@@ -182,10 +182,8 @@ class Balancer:
         ahead = 0.0 if self._cycle_at is None else max(0.0, strip.now - self._cycle_at)
         self._cycle_at = strip.now
         candidates = self._candidates(physical, settings, ahead)
-        ranking = settings
+        ranking = settings  # relay wear is smart's rule: the others look as configured
         if strip.strategy is Strategy.SMART:
-            # Relay wear is smart's rule: the other strategies rank as configured, and their
-            # looks come on the configured interval.
             ranking = worn(settings, self._switches.rate(len(candidates)))
         bids = RANKERS[strip.strategy](candidates, physical, ranking)
         return Observation(
