@@ -16,8 +16,9 @@ to ``balancing.facts``, the construction the integration uses:
 - a user's usual departure, the truth plus a normal error of ``DEPARTURE_SD_S``, only while
   their session is open (from plug-in to leaving) and only while it is still ahead, as the
   integration's users give it;
-- no charge limit: nobody sets one in the bench's days, so the engine aims at full, as the
-  integration does without one. The scenario's targets only score the day.
+- a charge limit only where the laptop's user set one (``Device.limit_set``, at its target):
+  nobody does on the generated and shipped days, so the engine aims at full, as the
+  integration does without one, and the scenario's targets only score the day.
 
 The reporter's percent is read at the world's step; over a 30 s report interval a laptop moves
 by well under a percent, so reading it at the step rather than at the post changes nothing the
@@ -136,6 +137,7 @@ class Knowledge:
                     agent_report=_report(self.agent_post.get(o), t, plugged=relay[o]),
                     sensor_report=_report(self.sensor_post.get(o), t, plugged=relay[o]),
                     departure_at=departure,
+                    target_percent=100.0 * d.target_soc if d is not None and d.limit_set else None,
                 )
             )
         return out

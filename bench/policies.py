@@ -14,7 +14,7 @@ import math
 
 from balancing import Balancer, Settings, Strategy, StripInput, knapsack
 
-from pi_agent.sim.physics import charge_power_w, outlet_draw_w
+from pi_agent.sim.physics import SECONDS_PER_HOUR, charge_power_w, outlet_draw_w
 
 from .scenario import Scenario
 from .world import Decision, Present
@@ -142,6 +142,41 @@ class RoundRobinSlices:
         return Decision(frozenset(on), on + tuple(o for o in _balanced(scenario) if o not in on))
 
 
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """One present laptop as the references are told it."""
+
+    outlet: int
+    draw_w: float  # its exact draw now, +1 W
+    flat_min: float  # minutes until it runs flat on battery
+    below_target: bool
+
+
+def _told(present: Sequence[Present], scenario: Scenario) -> list[_Told]:
+    told = []
+    for p in present:
+        d = p.device
+        draw = outlet_draw_w(d.spec, charge_power_w(d.spec, p.soc, scenario.step_s)) + 1.0
+        flat_min = max(0.0, p.soc) * d.capacity_wh / max(d.use_w, 1e-9) * 60.0
+        told.append(_Told(d.outlet, draw, flat_min, p.soc < d.target_soc))
+    return told
+
+
+def _nearest_flat(x: _Told) -> tuple[float, float, int]:
+    return (x.flat_min, x.draw_w, x.outlet)
+
+
+def _fill(chosen: list[int], used_w: float, rest: Sequence[_Told], room_w: float) -> list[int]:
+    """``chosen``, then the subset of ``rest`` whose exact draws fill the room best."""
+    picks = knapsack.fill([x.draw_w for x in rest], room_w - used_w)
+    return chosen + [rest[i].outlet for i in picks]
+
+
+def _oracle_decision(on: list[int], told: Sequence[_Told], scenario: Scenario) -> Decision:
+    order = tuple(on) + tuple(o for o in _balanced(scenario) if o not in on)
+    return Decision(frozenset(on), order, {x.outlet: x.draw_w for x in told})
+
+
 @dataclass(slots=True)
 class RelayOracle:
     """A reference, not a product: what relays reach with perfect information and no limits.
@@ -151,8 +186,8 @@ class RelayOracle:
     their target whose exact draws fill the budget best (the engine's knapsack), each counted
     at its exact draw (+1 W) through ``reserve_w``. No dwell, no hysteresis, no look-ahead: its
     switching rate is whatever that takes. The gap between it and the LP bound is what relay
-    granularity, charger efficiency and the lack of look-ahead cost together; the gap between
-    it and ``smart`` is what the product's partial information and switching limits cost.
+    granularity, charger efficiency and the lack of look-ahead cost together;
+    ``LimitedRelayOracle`` separates the switching limit from the information.
     """
 
     alive_min: float = 20.0
@@ -165,26 +200,81 @@ class RelayOracle:
         self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
     ) -> Decision:
         room = strip.budget_w - scenario.exceptions_w()
-        wanting = []
-        for p in present:
-            d = p.device
-            if p.soc >= d.target_soc:
-                continue
-            draw = outlet_draw_w(d.spec, charge_power_w(d.spec, p.soc, scenario.step_s)) + 1.0
-            flat_min = max(0.0, p.soc) * d.capacity_wh / max(d.use_w, 1e-9) * 60.0
-            wanting.append((flat_min, draw, d.outlet))
-        wanting.sort()
+        told = sorted((x for x in _told(present, scenario) if x.below_target), key=_nearest_flat)
         on: list[int] = []
         used = 0.0
-        for flat_min, draw, outlet in wanting:
-            if flat_min < self.alive_min and used + draw <= room:
-                on.append(outlet)
-                used += draw
-        rest = [(draw, outlet) for _, draw, outlet in wanting if outlet not in on]
-        on += [rest[i][1] for i in knapsack.fill([w for w, _ in rest], room - used)]
-        reserve = {outlet: draw for _, draw, outlet in wanting}
-        order = tuple(on) + tuple(o for o in _balanced(scenario) if o not in on)
-        return Decision(frozenset(on), order, reserve)
+        for x in told:
+            if x.flat_min < self.alive_min and used + x.draw_w <= room:
+                on.append(x.outlet)
+                used += x.draw_w
+        return _oracle_decision(
+            _fill(on, used, [x for x in told if x.outlet not in on], room), told, scenario
+        )
+
+
+@dataclass(slots=True)
+class LimitedRelayOracle:
+    """A reference: the relay oracle held to a switching discipline within the product's limit.
+
+    Told everything, as ``RelayOracle``, but an outlet keeps its state for ``dwell_s`` after
+    its relay moved and moves at most ``per_hour`` times in any hour; only a laptop within
+    ``alive_min`` minutes of running flat overrides that (it goes on, and laptops held on
+    that are not near flat go off, the largest first, to make it room). Its switching stays
+    about as low as ``smart``'s, so the gap between the two is what the strip's partial
+    information costs, not the switching limit. The discipline was set on tuning days
+    (``bench.tune``'s ranges), not on published ones.
+    """
+
+    dwell_s: float = 300.0
+    per_hour: int = 6
+    alive_min: float = 20.0
+    name: str = "reference:relay_oracle_limited"
+    _relay: dict[int, bool] = field(default_factory=dict)
+    _moves: dict[int, list[float]] = field(default_factory=dict)
+
+    def reset(self, scenario: Scenario) -> None:
+        del scenario
+        self._relay, self._moves = {}, {}
+
+    def _held(self, outlet: int, t: float) -> bool:
+        moves = [m for m in self._moves.get(outlet, ()) if m > t - SECONDS_PER_HOUR]
+        self._moves[outlet] = moves
+        return len(moves) >= self.per_hour or bool(moves and t - moves[-1] < self.dwell_s)
+
+    def decide(
+        self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
+    ) -> Decision:
+        # The relays as the agent reports them: a move the agent refused is no move.
+        for outlet in strip.outlets:
+            if self._relay.get(outlet.outlet_id, False) != outlet.relay_on:
+                self._moves.setdefault(outlet.outlet_id, []).append(t)
+            self._relay[outlet.outlet_id] = outlet.relay_on
+        room = strip.budget_w - scenario.exceptions_w()
+        told = sorted(_told(present, scenario), key=_nearest_flat)
+        urgent = [x for x in told if x.below_target and x.flat_min < self.alive_min]
+        pressing = {x.outlet for x in urgent}
+        kept: list[_Told] = []
+        free: list[_Told] = []
+        for x in told:
+            if x.outlet in pressing:
+                continue
+            relay_on = self._relay.get(x.outlet, False)
+            if self._held(x.outlet, t):
+                if relay_on:
+                    kept.append(x)
+            elif x.below_target:
+                free.append(x)
+        kept.sort(key=lambda x: x.draw_w)
+        used = sum(x.draw_w for x in kept)
+        on: list[int] = []
+        for x in urgent:
+            while kept and used + x.draw_w > room:
+                used -= kept.pop().draw_w
+            if used + x.draw_w <= room:
+                on.append(x.outlet)
+                used += x.draw_w
+        on += [x.outlet for x in kept]
+        return _oracle_decision(_fill(on, used, free, room), told, scenario)
 
 
 @dataclass(slots=True)

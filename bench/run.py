@@ -22,6 +22,7 @@ from .policies import (
     AllOn,
     EnginePolicy,
     FirstCome,
+    LimitedRelayOracle,
     LowestBatteryFirst,
     RelayOracle,
     RoundRobinSlices,
@@ -47,7 +48,14 @@ def policies() -> list[Policy]:
         FirstCome(),
         RoundRobinSlices(),
     ]
-    return [*mine, *baselines, *acn.algorithms(), RelayOracle(), LowestBatteryFirst()]
+    return [
+        *mine,
+        *baselines,
+        *acn.algorithms(),
+        RelayOracle(),
+        LimitedRelayOracle(),
+        LowestBatteryFirst(),
+    ]
 
 
 def metrics(out: Outcome, bound_wh: float | None, steps: int) -> dict[str, Any]:

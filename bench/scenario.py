@@ -53,6 +53,9 @@ class Device:
     # How the battery reaches Home Assistant when ``reports_battery``: the laptop's reporter
     # (through the agent) or a Home Assistant battery sensor mapped to the outlet.
     battery_via: str = "reporter"
+    # The user set a charge limit at ``target_soc`` (the product's setting), so the product
+    # knows the target; otherwise it only scores the day.
+    limit_set: bool = False
 
     def __post_init__(self) -> None:
         if self.battery_via not in BATTERY_VIA:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING
 
@@ -52,15 +53,15 @@ DAY = Scenario(
 )
 
 
-def _day_inputs() -> list[dict[int, OutletInput]]:
+def _day_inputs(day: Scenario = DAY) -> list[dict[int, OutletInput]]:
     """Each step's engine input per outlet, every outlet on so draws are measured."""
-    world = StripWorld(DAY)
+    world = StripWorld(day)
     seen = []
-    for k in range(DAY.steps):
+    for k in range(day.steps):
         t = k * 60.0
         strip = world.observe(t, 1000.0)
         seen.append({o.outlet_id: o for o in strip.outlets})
-        world.step(Decision(frozenset(DAY.outlet_ids), tuple(DAY.outlet_ids)), 1000.0)
+        world.step(Decision(frozenset(day.outlet_ids), tuple(day.outlet_ids)), 1000.0)
     return seen
 
 
@@ -69,6 +70,15 @@ def test_the_engine_sees_the_configured_rating_and_no_charge_limit() -> None:
         for outlet in step.values():
             assert outlet.max_power_w == 200.0
             assert outlet.target_percent == 100.0
+
+
+def test_a_charge_limit_reaches_the_engine_only_where_its_user_set_one() -> None:
+    limited = _device("limited", 1, target_soc=0.8, limit_set=True)
+    day = dataclasses.replace(DAY, devices=(limited, *DAY.devices[1:]))
+    for k, step in enumerate(_day_inputs(day)):
+        here = limited.arrival_s <= k * 60.0 < limited.departure_s
+        assert step[1].target_percent == (80.0 if here else 100.0)
+        assert step[2].target_percent == 100.0
 
 
 def test_reports_start_after_pairing_are_whole_percents_and_outlive_the_laptop() -> None:
