@@ -44,7 +44,13 @@ from .entry_kinds import (
 from .metering import SmartMultiOutletEnergySensor, SmartMultiStripEnergySensor
 from .pairing import SmartMultiLastPairingSensor, SmartMultiPairedUserSensor
 from .planning.circuits import CircuitPlanner
-from .planning.explain import REASON_OPTIONS, outlet_reason, time_to_full, waiting_laptops
+from .planning.explain import (
+    REASON_OPTIONS,
+    outlet_reason,
+    time_to_full,
+    unreported_laptops,
+    waiting_laptops,
+)
 from .planning.strip import StripPlanner
 
 # The coordinator pushes the data: nothing to poll, no limit needed.
@@ -136,6 +142,12 @@ BALANCING_SENSORS: tuple[SmartMultiBalancingSensorEntityDescription, ...] = (
         translation_key="waiting",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=waiting_laptops,
+    ),
+    SmartMultiBalancingSensorEntityDescription(
+        key="unreported",
+        translation_key="unreported",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=unreported_laptops,
     ),
 )
 

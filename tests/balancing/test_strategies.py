@@ -244,3 +244,29 @@ def test_the_same_inputs_give_the_same_plan() -> None:
         return [engine.plan(s) for s in inputs]
 
     assert run() == run()
+
+
+def test_the_plan_counts_the_laptops_whose_battery_is_only_estimated() -> None:
+    """A laptop seen drawing, or one still off behind an outlet it drew at, without a report is
+    counted; one with a report, an outlet where nothing was ever seen, one found empty and an
+    exception outlet are not."""
+    engine = Balancer()
+    first = [
+        laptop(1, on=True, power=60, since=600),
+        laptop(2, on=True, power=60, since=600, percent=40),
+        laptop(3),
+        laptop(4, on=True, power=0, since=600),
+        laptop(5, on=True, power=50, since=600),
+        lamp(6, 20),
+    ]
+    plan = engine.plan(strip(*first, budget=1000))
+    assert plan.unreported == 2
+    # The laptop on outlet 5 is switched off: still there, still only estimated.
+    later = [
+        *first[:4],
+        replace(first[4], relay_on=False, power_w=0.0, seconds_since_switch=60),
+        first[5],
+    ]
+    plan = engine.plan(strip(*later, budget=1000, now=60))
+    assert {d.outlet_id for d in plan.outlets if d.estimated and d.percent is not None} >= {1, 5}
+    assert plan.unreported == 2

@@ -209,3 +209,34 @@ async def test_the_age_limit_is_a_strip_option_applied_without_a_reload(
     assert given is not None
     assert given.age_s >= 12 * 60
     await wait_for(lambda: _shown(hass, "desk_3") == ("57.0", "reporter", 12, False))
+
+
+async def test_the_strip_shows_how_many_laptops_have_only_an_estimate(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    """The manager's count of laptops a reporter would help: desk 1's estimated laptop is in
+    it until its reporter posts."""
+    await _switched_on_a_minute_ago(agent, 1)
+    planner = await _strip(hass, agent)
+    entity_id = "sensor.coworking_strip_laptops_without_battery_report"
+
+    def shown() -> str | None:
+        state = hass.states.get(entity_id)
+        return None if state is None else state.state
+
+    def counted() -> int | None:
+        return None if planner.result is None else planner.result.strip_plan.unreported
+
+    await wait_for(lambda: _estimate(planner, 1) is not None)
+    await wait_for(lambda: shown() == str(counted()))
+    before = counted()
+    assert before is not None
+    assert before >= 1
+
+    await report_battery(hass, agent, 1, 42.0)
+    await _engine_battery(planner, 1, BatteryReport(42.0, True, 0.0))
+    await wait_for(lambda: _estimate(planner, 1) is None and shown() == str(counted()))
+    decision = planner.result.decision(1) if planner.result else None
+    assert decision is not None
+    assert not decision.estimated
+    assert hass.states.get(entity_id).attributes["state_class"] == "measurement"

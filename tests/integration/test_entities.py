@@ -24,7 +24,7 @@ from .conftest import report_battery, wait_for
 # draw); everything else is deterministic with the test strip (every relay on from the first
 # sample, the lamp an exception outlet).
 MEASURED = re.compile(
-    r"^sensor\..+_(power|energy|current|voltage|reason|time_to_full|waiting_laptops|battery)$"
+    r"^sensor\..+_(power|energy|current|voltage|reason|time_to_full|waiting_laptops|laptops_without_battery_report|battery)$"
 )
 # Whether the estimate is there yet depends on the cycles run so far.
 MEASURED_ATTRIBUTES = ("source",)

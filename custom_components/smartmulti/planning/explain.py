@@ -68,3 +68,11 @@ def waiting_laptops(planner: StripPlanner) -> int | None:
         for outlet in planner.data.state.outlets.values()
         if not outlet.exception and outlet.status is OutletStatus.WAITING
     )
+
+
+def unreported_laptops(planner: StripPlanner) -> int | None:
+    """Laptops there whose battery is only estimated; unknown while balancing is off (nothing
+    estimates them then)."""
+    if (result := planner.result) is None or not result.enabled:
+        return None
+    return result.strip_plan.unreported
