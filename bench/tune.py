@@ -23,7 +23,7 @@ from typing import Any
 from balancing import Settings, Strategy
 
 from . import acn, bound
-from .policies import EnginePolicy, LowestBatteryFirst, RelayOracle
+from .policies import EnginePolicy, LimitedRelayOracle, LowestBatteryFirst, RelayOracle
 from .report import DEFAULT, peers_beating
 from .run import metrics
 from .scenario import Scenario, generate, load
@@ -66,7 +66,7 @@ def _run_day(job: tuple[str, dict[str, Any], bool, list[float | None] | None]) -
     alive = cached[1] if cached else bound.solve(scenario, alive=True).value_wh
     policies: list[Policy] = [EnginePolicy(Strategy.SMART, settings=Settings(**overrides))]
     if peers:
-        policies += [RelayOracle(), LowestBatteryFirst(), *acn.algorithms()]
+        policies += [RelayOracle(), LimitedRelayOracle(), LowestBatteryFirst(), *acn.algorithms()]
     results = {}
     for policy in policies:
         m = metrics(run(scenario, policy), upper, scenario.steps)
