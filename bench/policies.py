@@ -237,18 +237,21 @@ class LimitedRelayOracle:
         self._relay, self._moves = {}, {}
 
     def _held(self, outlet: int, t: float) -> bool:
-        moves = [m for m in self._moves.get(outlet, ()) if m > t - SECONDS_PER_HOUR]
-        self._moves[outlet] = moves
+        moves = self._moves.get(outlet, [])
         return len(moves) >= self.per_hour or bool(moves and t - moves[-1] < self.dwell_s)
 
     def decide(
         self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
     ) -> Decision:
-        # The relays as the agent reports them: a move the agent refused is no move.
+        # The relays as the agent reports them: a move the agent refused is no move. Only the
+        # last hour's moves count.
         for outlet in strip.outlets:
-            if self._relay.get(outlet.outlet_id, False) != outlet.relay_on:
-                self._moves.setdefault(outlet.outlet_id, []).append(t)
-            self._relay[outlet.outlet_id] = outlet.relay_on
+            oid = outlet.outlet_id
+            moves = [m for m in self._moves.get(oid, ()) if m > t - SECONDS_PER_HOUR]
+            if self._relay.get(oid, False) != outlet.relay_on:
+                moves.append(t)
+            self._moves[oid] = moves
+            self._relay[oid] = outlet.relay_on
         room = strip.budget_w - scenario.exceptions_w()
         told = sorted(_told(present, scenario), key=_nearest_flat)
         urgent = [x for x in told if x.below_target and x.flat_min < self.alive_min]

@@ -60,12 +60,6 @@ class ChargeState(StrEnum):
     DISCHARGING = "discharging"  # present, outlet off, running on battery
 
 
-# A laptop is there: the engine saw it draw, or a report says so.
-_PRESENT = frozenset(
-    {ChargeState.CHARGING, ChargeState.TAPERING, ChargeState.FULL, ChargeState.DISCHARGING}
-)
-
-
 @dataclass(frozen=True, slots=True)
 class BatteryReport:
     """A laptop's own battery report (agent reporter or a Home Assistant battery sensor).
@@ -251,8 +245,9 @@ class StripPlan:
     def unreported(self) -> int:
         """Laptops present whose battery is only estimated from their draw: no report reaches
         the strip for them, so they are kept alive and ranked on a guess (a reporter on each
-        is what gains most, docs/benchmarks.md "Where the gap comes from")."""
-        return sum(1 for d in self.outlets if d.estimated and d.state in _PRESENT)
+        is what gains most, docs/benchmarks.md "Where the gap comes from"). The same outlets
+        whose battery sensor shows an estimate: a percent the engine estimated."""
+        return sum(1 for d in self.outlets if d.estimated and d.percent is not None)
 
     def agent_plan(self, ttl_s: float, *, reserve: bool = True) -> dict[str, object]:
         """The body of the agent's ``POST /api/v1/plan``; exceptions are listed as on.
