@@ -88,7 +88,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> No
     """A removed strip no longer needs room on its circuit."""
     scheduler = async_get_scheduler(hass)
     await scheduler.async_load()
-    await scheduler.async_forget(entry.entry_id)
+    await scheduler.async_forget(entry.entry_id, entry.unique_id)
     await async_get_temporary_budgets(hass).async_forget([entry.entry_id])
     await async_remove_strip_billing(hass, entry)  # its sessions end
 

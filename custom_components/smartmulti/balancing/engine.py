@@ -6,6 +6,10 @@ switch (minimum on/off time) stays as it is; the counted worst-case draw of what
 measured draw once settled, the plan's reserve or else the maximum while switching on) never
 exceeds the budget. The only exception to the minimum on time is safety: when the budget falls
 below what is locked on, the lowest-ranked outlets are shed at once (reason ``over_budget``).
+
+Over 400 lines because it is one cycle read in order (observe, demand, plan within the budget,
+select), with the engine's state and its snapshot for a restart (``persist.py`` encodes it)
+beside the code that moves that state; split, a cycle would be read across files.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from .model import (
 )
 from .need import Need, need, serving_order
 from .occupancy import look_released
+from .persist import EngineState
 from .strategies import battery_priority, max_outlets, smart, total_cap
 from .view import view
 from .wear import SwitchLog, switches_since, worn
@@ -111,6 +116,7 @@ class Balancer:
         self._scale = 1.0
         self._offset = 0.0
         self._cycle_at: float | None = None  # the last cycle's ``now``, on the input's clock
+        self._last_at: float | None = None  # ... and on the laptops' clock
         self._switches = SwitchLog(self.settings.wear_window_s)  # for ``wear.worn``
         self._look_room: frozenset[int] = frozenset()  # on in a look's room (``need``)
 
@@ -166,6 +172,25 @@ class Balancer:
         self._switches.add(strip.now, switches)
         return candidates
 
+    def snapshot(self) -> EngineState | None:
+        """What this engine remembers, for ``persist.encode`` (None before its first cycle)."""
+        if self._last_at is None:
+            return None
+        entries = self._switches.entries()
+        memory = dict(self._memory)
+        return EngineState(self._last_at, self._scale, memory, entries, self._look_room)
+
+    def resume(self, state: EngineState, *, now: float, elapsed_s: float) -> None:
+        """Take up ``state`` as if its last cycle were ``elapsed_s`` before ``now`` (both on
+        the input's clock): the laptops' clock runs on from the snapshot's."""
+        self._memory = dict(state.memory)
+        self._scale = state.scale
+        self._offset = state.at + (elapsed_s - now) * state.scale
+        self._switches = SwitchLog.of(self.settings.wear_window_s, state.switches)
+        self._look_room = state.look_room
+        self._cycle_at = None  # no cycle on this clock yet: the next looks no further ahead
+        self._last_at = state.at
+
     def memory(self, outlet_id: int) -> OutletMemory | None:
         """What the engine remembers of an outlet after the last cycle (None: not seen)."""
         return self._memory.get(outlet_id)
@@ -180,7 +205,7 @@ class Balancer:
         settings = _meter_settling(self.settings, strip.time_scale)
         # The next cycle is expected as far ahead as the last one was behind.
         ahead = 0.0 if self._cycle_at is None else max(0.0, strip.now - self._cycle_at)
-        self._cycle_at = strip.now
+        self._cycle_at, self._last_at = strip.now, physical.now
         candidates = self._candidates(physical, settings, ahead)
         ranking = settings  # relay wear is smart's rule: the others look as configured
         if strip.strategy is Strategy.SMART:

@@ -9,6 +9,7 @@ from enum import Enum
 from .circuits import Circuit, split_budget
 from .engine import Balancer
 from .model import Settings, StripInput, StripPlan
+from .persist import EngineState
 
 
 class Tree(Enum):
@@ -44,6 +45,22 @@ class SiteBalancer:
         if strip_id not in self._balancers:
             self._balancers[strip_id] = Balancer(self.settings)
         return self._balancers[strip_id]
+
+    def snapshot(self) -> dict[str, EngineState]:
+        """Each strip engine's memory after the last cycle (``persist.encode`` turns each into
+        data to store)."""
+        states = {sid: b.snapshot() for sid, b in self._balancers.items()}
+        return {sid: state for sid, state in states.items() if state is not None}
+
+    def resume(self, states: Mapping[str, EngineState], *, now: float, elapsed_s: float) -> None:
+        """Take up stored memories (``Balancer.resume``) for strips not planned yet."""
+        for sid, state in states.items():
+            if sid not in self._balancers:
+                self.balancer(sid).resume(state, now=now, elapsed_s=elapsed_s)
+
+    def forget(self, strip_id: str) -> None:
+        """A strip removed from the site: nothing of it is kept."""
+        self._balancers.pop(strip_id, None)
 
     def plan(
         self, strips: Mapping[str, StripInput], *, root: Circuit | Tree | None = Tree.CONFIGURED

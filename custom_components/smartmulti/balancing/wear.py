@@ -20,6 +20,7 @@ not the dwell), nor is the guard's shedding.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import replace
 
 from .memory import OutletMemory
@@ -49,6 +50,19 @@ class SwitchLog:
         self._window_s = window_s
         self._log: deque[tuple[float, int]] = deque()
         self._total = 0
+
+    @classmethod
+    def of(cls, window_s: float, entries: Iterable[tuple[float, int]]) -> SwitchLog:
+        """A log holding ``entries`` (as ``entries()`` gave them), for a restored engine."""
+        log = cls(window_s)
+        for at, switches in entries:
+            log._log.append((at, switches))
+            log._total += switches
+        return log
+
+    def entries(self) -> tuple[tuple[float, int], ...]:
+        """The switches in the window: (time, count), oldest first."""
+        return tuple(self._log)
 
     def add(self, now: float, switches: int) -> None:
         """Record a cycle's switches and forget those older than the window."""

@@ -21,7 +21,9 @@ last plan's budget or its failsafe budget), and so it does for a strip whose ent
 loaded (unloaded, disabled, or not set up yet since Home Assistant started) until the entry is
 removed. For the last case the site remembers each strip's hard limit and failsafe budget in
 its storage (``storage.py``): until a plan's ttl after start-up the strip may still follow the
-previous run's plan, so it is counted at its hard limit, then at its failsafe budget.
+previous run's plan, so it is counted at its hard limit, then at its failsafe budget. What
+the engine learned of the laptops is kept too (``engine_memory.py``): taken after each cycle,
+saved within a minute, taken up at start-up.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from ..balancing import Circuit, SiteBalancer, SitePlan, StripInput
+from ..balancing.persist import EngineState
 from ..const import (
     CONF_BALANCING_INTERVAL,
     CONF_CIRCUIT,
@@ -52,6 +55,7 @@ from ..const import (
 )
 from ..entry_kinds import CircuitConfigEntry, is_circuit_entry, is_strip_entry
 from .circuits import CircuitNode, CircuitPlanner, circuit_tree
+from .engine_memory import EngineMemoryStore
 from .inputs import absent_strip_input
 from .plan import Closing, CycleResult
 from .storage import KnownStrip, SiteStore
@@ -80,6 +84,9 @@ class SiteScheduler:
         # Strip entries unloaded during this run: the most their agent may draw.
         self.footprints: dict[str, float] = {}
         self.store = SiteStore(hass)
+        self.memory = EngineMemoryStore(hass)
+        self._memory_loading = asyncio.Lock()
+        self._memory_loaded = False
         self.started_at = time.monotonic()
         self.cycles = 0
         self.last_root: Circuit | None = None
@@ -101,6 +108,14 @@ class SiteScheduler:
     async def async_load(self) -> None:
         """What earlier runs learned of the strips (once, before the first entry plans)."""
         await self.store.async_load()
+        async with self._memory_loading:
+            if self._memory_loaded:
+                return
+            self._memory_loaded = True
+            if (found := await self.memory.async_load(dt_util.utcnow())) is not None:
+                states, elapsed_s = found
+                with self._engine_lock:
+                    self.engine.resume(states, now=time.monotonic(), elapsed_s=elapsed_s)
 
     async def async_set_closing(self, entry_id: str, closing: Closing | None) -> None:
         """Remember (or forget) that a strip is shut down, saved at once."""
@@ -124,9 +139,13 @@ class SiteScheduler:
         else:
             self._stop()
 
-    async def async_forget(self, entry_id: str) -> None:
-        """A strip entry was removed: its circuit no longer keeps room for it."""
+    async def async_forget(self, entry_id: str, strip_id: str | None) -> None:
+        """A strip entry was removed: its circuit no longer keeps room for it, and what the
+        engine learned of its laptops (``strip_id``: its serial) is dropped."""
         self.footprints.pop(entry_id, None)
+        if strip_id is not None:
+            await self.hass.async_add_executor_job(self._forget, strip_id)
+            self.memory.async_forget(strip_id)
         await self.store.async_forget(entry_id)
         self.async_request_cycle()
 
@@ -247,17 +266,29 @@ class SiteScheduler:
             }
         )
         root = self._tree(placement)
-        site_plan = await self.hass.async_add_executor_job(self._plan, root, inputs)
+        site_plan, memory = await self.hass.async_add_executor_job(self._plan, root, inputs)
+        self.memory.async_remember(
+            {strip.strip_id: memory[strip.strip_id] for strip in live if strip.strip_id in memory},
+            utcnow,
+        )
         self.cycles += 1
         self.last_root = root
         await self._async_send(live, site_plan)
         self._update_circuits(root, live, site_plan)
 
-    def _plan(self, root: Circuit | None, inputs: Mapping[str, StripInput]) -> SitePlan:
-        """In the executor. Cycles do not overlap, but a cancelled cycle's thread runs on."""
+    def _plan(
+        self, root: Circuit | None, inputs: Mapping[str, StripInput]
+    ) -> tuple[SitePlan, dict[str, EngineState]]:
+        """In the executor. Cycles do not overlap, but a cancelled cycle's thread runs on.
+        The engine's memory after the cycle is taken under the same lock."""
         with self._engine_lock:
             self.engine.root = root
-            return self.engine.plan(inputs)
+            return self.engine.plan(inputs), self.engine.snapshot()
+
+    def _forget(self, strip_id: str) -> None:
+        """In the executor: the engine may be planning."""
+        with self._engine_lock:
+            self.engine.forget(strip_id)
 
     def _absent(self) -> dict[str, tuple[str, float]]:
         """Strips on a circuit that cannot be planned now, and the room to keep for each.
