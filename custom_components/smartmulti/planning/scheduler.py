@@ -267,10 +267,10 @@ class SiteScheduler:
         )
         root = self._tree(placement)
         site_plan, memory = await self.hass.async_add_executor_job(self._plan, root, inputs)
-        self.memory.async_remember(
-            {strip.strip_id: memory[strip.strip_id] for strip in live if strip.strip_id in memory},
-            utcnow,
-        )
+        # Every loaded strip's, planned this cycle or not (its agent unreachable for now): not
+        # the room kept for strips not loaded, which the engine plans under another name.
+        loaded = {strip.strip_id for strip in self.strips.values()}
+        self.memory.async_remember({sid: m for sid, m in memory.items() if sid in loaded}, utcnow)
         self.cycles += 1
         self.last_root = root
         await self._async_send(live, site_plan)
