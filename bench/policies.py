@@ -33,6 +33,11 @@ class EnginePolicy:
     def __post_init__(self) -> None:
         self.name = self.name or f"smartmulti:{self.strategy.value}"
 
+    @property
+    def engine(self) -> Balancer | None:
+        """The engine of the day being run (None before ``reset``)."""
+        return self._engine
+
     def reset(self, scenario: Scenario) -> None:
         self._engine = Balancer(self.settings)
         if self.strategy is Strategy.MAX_OUTLETS and self.max_on is None:

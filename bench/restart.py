@@ -23,10 +23,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from balancing import Balancer, Settings, Strategy, StripInput
+from balancing import Strategy, StripInput
 from balancing.persist import decode, encode
 
 from .information import seeds, table
+from .policies import EnginePolicy
 from .scenario import Scenario, generate
 from .world import Decision, Present, run
 
@@ -41,7 +42,7 @@ class Restarted:
     at: float
     keep: bool
     name: str = ""
-    _engine: Balancer = field(default_factory=Balancer)
+    inner: EnginePolicy = field(default_factory=lambda: EnginePolicy(Strategy.SMART))
     _last_t: float = 0.0
     _restarted: bool = False
     _at_s: float = 0.0
@@ -50,7 +51,8 @@ class Restarted:
         self.name = self.name or f"smart, restarted, memory {'kept' if self.keep else 'lost'}"
 
     def reset(self, scenario: Scenario) -> None:
-        self._engine, self._restarted = Balancer(Settings()), False
+        self.inner.reset(scenario)
+        self._restarted = False
         self._at_s = self.at * scenario.duration_s
 
     def decide(
@@ -58,18 +60,17 @@ class Restarted:
     ) -> Decision:
         if t >= self._at_s and not self._restarted:
             self._restarted = True
-            state = self._engine.snapshot()
-            self._engine = Balancer(Settings())
-            if self.keep and state is not None:
+            old = self.inner.engine
+            state = None if old is None else old.snapshot()
+            self.inner.reset(scenario)  # the new process: a fresh engine
+            new = self.inner.engine
+            if self.keep and state is not None and new is not None:
                 stored = json.loads(json.dumps(encode(state)))
-                self._engine.resume(
-                    decode(stored), now=t + CLOCK_JUMP_S, elapsed_s=t - self._last_t
-                )
+                new.resume(decode(stored), now=t + CLOCK_JUMP_S, elapsed_s=t - self._last_t)
         if self._restarted:
             strip = _shifted(strip, CLOCK_JUMP_S)
-        plan = self._engine.plan(replace(strip, strategy=Strategy.SMART))
         self._last_t = t
-        return Decision.of(plan)
+        return self.inner.decide(t, strip, present, scenario)
 
 
 def _shifted(strip: StripInput, by: float) -> StripInput:
@@ -81,24 +82,13 @@ def _shifted(strip: StripInput, by: float) -> StripInput:
     return replace(strip, now=strip.now + by, outlets=outlets)
 
 
-@dataclass(slots=True)
-class Straight:
-    """``smart`` never restarted, for the same table."""
-
-    name: str = "smart, never restarted"
-    _engine: Balancer = field(default_factory=Balancer)
-
-    def reset(self, scenario: Scenario) -> None:
-        self._engine = Balancer(Settings())
-
-    def decide(
-        self, t: float, strip: StripInput, present: Sequence[Present], scenario: Scenario
-    ) -> Decision:
-        return Decision.of(self._engine.plan(replace(strip, strategy=Strategy.SMART)))
-
-
-def policies(at: float) -> list[Straight | Restarted]:
-    return [Straight(), Restarted(at, keep=False), Restarted(at, keep=True)]
+def policies(at: float) -> list[EnginePolicy | Restarted]:
+    """Never restarted, restarted with the memory lost, restarted with it kept."""
+    return [
+        EnginePolicy(Strategy.SMART, name="smart, never restarted"),
+        Restarted(at, keep=False),
+        Restarted(at, keep=True),
+    ]
 
 
 def _day(job: tuple[int, float]) -> dict[str, Any]:

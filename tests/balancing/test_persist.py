@@ -14,10 +14,16 @@ from typing import Any
 
 import pytest
 
-from bench.restart import Restarted, Straight
+from bench.policies import EnginePolicy, Strategy
+from bench.restart import Restarted
 from bench.scenario import generate
 from bench.world import run
-from custom_components.smartmulti.balancing import Balancer, ChargeState
+from custom_components.smartmulti.balancing import (
+    Balancer,
+    ChargeState,
+    OutletInput,
+    StripInput,
+)
 from custom_components.smartmulti.balancing.memory import LearnedCharger, OutletMemory
 from custom_components.smartmulti.balancing.persist import FORMAT, EngineState, decode, encode
 
@@ -38,7 +44,7 @@ def _outcome(policy: Any) -> tuple[Any, ...]:
 
 
 def test_an_engine_resumed_from_its_stored_memory_decides_as_if_never_restarted() -> None:
-    straight = _outcome(Straight())
+    straight = _outcome(EnginePolicy(Strategy.SMART))
     assert _outcome(Restarted(HALFWAY, keep=True)) == straight
     lost = _outcome(Restarted(HALFWAY, keep=False))
     assert lost != straight
@@ -110,8 +116,17 @@ def test_not_a_state_at_all_is_refused(data: Any) -> None:
 def test_the_laptops_clock_runs_on_from_the_snapshot_by_the_time_elapsed() -> None:
     engine = Balancer()
     engine.resume(_state(), now=10.0, elapsed_s=90.0)  # the new process's clock reads 10 s
-    snapshot = engine.snapshot()
-    assert snapshot is not None
-    assert snapshot.at == 3600.0  # no cycle yet: the memory is as stored
-    assert snapshot.memory[3].occupant.arrived_at == 12.0
+    resumed = engine.snapshot()
+    assert resumed is not None
+    assert resumed.at == 3600.0  # no cycle yet: the memory is as stored
+
+    outlet = OutletInput(outlet_id=3, relay_on=False, power_w=0.0, max_power_w=100.0)
+    engine.plan(
+        StripInput("strip", now=40.0, budget_w=200.0, hard_limit_w=200.0, outlets=(outlet,))
+    )
+    after = engine.snapshot()
+    assert after is not None
+    # 90 s while the host was down, then 30 s on the new clock.
+    assert after.at == pytest.approx(3600.0 + 90.0 + 30.0)
+    assert after.memory[3].occupant.arrived_at == 12.0
     assert Balancer().snapshot() is None  # nothing to keep before the first cycle

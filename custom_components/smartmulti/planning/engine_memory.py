@@ -16,6 +16,7 @@ user or laptop name.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -41,12 +42,21 @@ class EngineMemoryStore:
         self._states: Mapping[str, EngineState] = {}
         self._at: datetime | None = None
         self._pending = False  # a write is scheduled: it will take the latest states
+        self._loading = asyncio.Lock()
+        self._loaded = False
 
     async def async_load(self, now: datetime) -> tuple[dict[str, EngineState], float] | None:
-        """The strips' memories and the seconds since they were taken, or None when there is
-        nothing recent enough to take up (a damaged file is logged and left for the next save
-        to replace)."""
-        data = await self._store.async_load()
+        """The strips' memories and the seconds since they were taken, the first time only
+        (every entry's setup asks); None when there is nothing recent enough to take up (a
+        damaged file is logged and left for the next save to replace)."""
+        async with self._loading:
+            if self._loaded:
+                return None
+            self._loaded = True
+            data = await self._store.async_load()
+        return self._taken_up(data, now)
+
+    def _taken_up(self, data: Any, now: datetime) -> tuple[dict[str, EngineState], float] | None:
         if not data:
             return None
         try:

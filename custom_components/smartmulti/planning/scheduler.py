@@ -85,8 +85,6 @@ class SiteScheduler:
         self.footprints: dict[str, float] = {}
         self.store = SiteStore(hass)
         self.memory = EngineMemoryStore(hass)
-        self._memory_loading = asyncio.Lock()
-        self._memory_loaded = False
         self.started_at = time.monotonic()
         self.cycles = 0
         self.last_root: Circuit | None = None
@@ -108,14 +106,11 @@ class SiteScheduler:
     async def async_load(self) -> None:
         """What earlier runs learned of the strips (once, before the first entry plans)."""
         await self.store.async_load()
-        async with self._memory_loading:
-            if self._memory_loaded:
-                return
-            self._memory_loaded = True
-            if (found := await self.memory.async_load(dt_util.utcnow())) is not None:
-                states, elapsed_s = found
-                with self._engine_lock:
-                    self.engine.resume(states, now=time.monotonic(), elapsed_s=elapsed_s)
+        if (found := await self.memory.async_load(dt_util.utcnow())) is not None:
+            states, elapsed_s = found
+            # Uncontended: no strip is registered before its entry's load, so no cycle runs.
+            with self._engine_lock:
+                self.engine.resume(states, now=time.monotonic(), elapsed_s=elapsed_s)
 
     async def async_set_closing(self, entry_id: str, closing: Closing | None) -> None:
         """Remember (or forget) that a strip is shut down, saved at once."""
