@@ -151,26 +151,38 @@ class Balancer:
         )
         return replace(strip, now=now, outlets=outlets)
 
-    def _candidates(self, strip: StripInput, settings: Settings, ahead_s: float) -> list[Candidate]:
+    def _candidates(
+        self, strip: StripInput, settings: Settings, ranking: Settings, ahead_s: float
+    ) -> list[Candidate]:
         """Each balanced outlet's memory moved forward by this cycle, as a candidate
-        (``ahead_s``: see ``candidates.candidate``)."""
+        (``ahead_s``: see ``candidates.candidate``; ``ranking``: the strategy's settings)."""
         candidates: list[Candidate] = []
         seen: dict[int, OutletMemory] = {}
-        switches = 0
+        unseen_s = ranking.unseen_look_s if strip.strategy is Strategy.SMART else 0.0
         for outlet in strip.outlets:
             if outlet.exception:
                 continue
             mem = self._memory.get(outlet.outlet_id, OutletMemory())
-            switches += switches_since(mem, outlet)
             mem = shed(mem, outlet, strip.now, strip.time_scale)
             mem = look_released(mem, outlet, strip, settings)
             mem = observe(mem, outlet, strip.now, settings)
             seen[outlet.outlet_id] = mem
-            lap = view(mem, outlet, settings, strip.time_scale)
+            lap = view(mem, outlet, settings, strip.time_scale, unseen_s)
             candidates.append(candidate(outlet, mem, lap, strip, settings, ahead_s=ahead_s))
         self._memory = seen
-        self._switches.add(strip.now, switches)
         return candidates
+
+    def _ranking(self, strip: StripInput, settings: Settings) -> Settings:
+        """The strategy's settings this cycle, once this cycle's switches are counted: relay
+        wear is ``smart``'s rule, the others look as configured."""
+        balanced = [o for o in strip.outlets if not o.exception]
+        switches = sum(
+            switches_since(self._memory.get(o.outlet_id, OutletMemory()), o) for o in balanced
+        )
+        self._switches.add(strip.now, switches)
+        if strip.strategy is not Strategy.SMART:
+            return settings
+        return worn(settings, self._switches.rate(len(balanced)))
 
     def snapshot(self) -> EngineState | None:
         """What this engine remembers, for ``persist.encode`` (None before its first cycle)."""
@@ -206,10 +218,8 @@ class Balancer:
         # The next cycle is expected as far ahead as the last one was behind.
         ahead = 0.0 if self._cycle_at is None else max(0.0, strip.now - self._cycle_at)
         self._cycle_at, self._last_at = strip.now, physical.now
-        candidates = self._candidates(physical, settings, ahead)
-        ranking = settings  # relay wear is smart's rule: the others look as configured
-        if strip.strategy is Strategy.SMART:
-            ranking = worn(settings, self._switches.rate(len(candidates)))
+        ranking = self._ranking(physical, settings)
+        candidates = self._candidates(physical, settings, ranking, ahead)
         bids = RANKERS[strip.strategy](candidates, physical, ranking)
         return Observation(
             physical,

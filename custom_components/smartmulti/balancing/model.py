@@ -188,6 +188,8 @@ class Settings:
     probe_backoff: float = 1.5  # smart: an outlet found empty again is looked at this much later
     max_probe_interval_s: float = 3600.0  # smart: ... but at least this often
     early_look_share: float = 0.5  # smart: a look may be made this share of its interval early
+    unseen_look_s: float = 4800.0  # smart: an off laptop without reports unseen this long is
+    # looked at again, counted at its outlet's rating (another may have taken its place); 0: never
 
 
 @dataclass(frozen=True, slots=True)

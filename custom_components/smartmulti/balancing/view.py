@@ -32,6 +32,7 @@ class LaptopView:
     on_soc: float | None = None  # its charge when ``on_w`` was read, if known
     empty_looks: int = 0  # looks in a row that found its outlet empty
     look_counts_from: float | None = None  # its outlet's next look is due an interval after this
+    unseen: bool = False  # off and without reports too long: looked at again (``unseen_look_s``)
 
     def hours_to(self, soc_goal: float) -> float:
         """Hours of continuous charging from the current charge to ``soc_goal``."""
@@ -68,8 +69,31 @@ class LaptopView:
         return max(0.0, soc) * self.capacity_wh / self.use_w
 
 
+def unseen(memory: OutletMemory, outlet: OutletInput, unseen_look_s: float) -> bool:
+    """An off laptop without reports that nothing has seen for ``unseen_look_s`` (0: never).
+
+    Off, such a laptop is invisible: it may have left and another, perhaps near flat, taken
+    its place. ``smart`` looks at it again, and the look counts at the outlet's rating: what
+    was learned of the laptop before may be another's.
+    """
+    occupant, at = memory.occupant, memory.last.at
+    return (
+        unseen_look_s > 0
+        and bool(occupant.present)
+        and not occupant.reported
+        and not outlet.relay_on
+        and occupant.seen_at is not None
+        and at is not None
+        and at - occupant.seen_at >= unseen_look_s
+    )
+
+
 def reserve_w(
-    memory: OutletMemory, outlet: OutletInput, settings: Settings, time_scale: float = 1.0
+    memory: OutletMemory,
+    outlet: OutletInput,
+    settings: Settings,
+    time_scale: float = 1.0,
+    unseen_look_s: float = 0.0,
 ) -> float | None:
     """What the agent may count this outlet at while it switches on, or None (its maximum).
 
@@ -82,11 +106,13 @@ def reserve_w(
     report, or with one that may lag (see ``BatteryReport.may_lag``): the constant-power draw
     once a long plateau at the session's peak proved it, or the peak itself while the charge
     cannot have fallen below where it was read (``above_peak_wh``); but the laptop may have
-    been swapped while its outlet was off, so that lapses after ``reserve_hold_s`` off. A
-    margin is added either way.
+    been swapped while its outlet was off, so that lapses after ``reserve_hold_s`` off, or
+    once it is ``unseen`` (``unseen_look_s``). A margin is added either way.
     """
     occupant, charger = memory.occupant, memory.charger
     if not occupant.present or outlet.max_power_w <= 0:
+        return None
+    if unseen(memory, outlet, unseen_look_s):
         return None
     # A draw above the evidenced constant power this session disproves it (another laptop):
     # the higher one stands.
@@ -122,9 +148,14 @@ def reserve_w(
 
 
 def view(
-    memory: OutletMemory, outlet: OutletInput, settings: Settings, time_scale: float = 1.0
+    memory: OutletMemory,
+    outlet: OutletInput,
+    settings: Settings,
+    time_scale: float = 1.0,
+    unseen_look_s: float = 0.0,
 ) -> LaptopView:
-    """The laptop picture the strategies rank on (``time_scale``: see ``StripInput``)."""
+    """The laptop picture the strategies rank on (``time_scale``: see ``StripInput``;
+    ``unseen_look_s``: see ``unseen``)."""
     occupant, estimate, charger = memory.occupant, memory.charge, memory.charger
     cap = memory.battery.capacity_wh or settings.default_capacity_wh
     use = memory.battery.use_w if memory.battery.use_w is not None else settings.default_use_w
@@ -145,10 +176,11 @@ def view(
         session_start=occupant.arrived_at,
         observed_at=occupant.seen_at,
         soc_low=estimate.low,
-        reserve_w=reserve_w(memory, outlet, settings, time_scale),
+        reserve_w=reserve_w(memory, outlet, settings, time_scale, unseen_look_s),
         reached=occupant.reached_target,
         on_w=charger.last_on_w if occupant.present and charger.last_on_w > 0 else None,
         on_soc=charger.last_on_charge,
         empty_looks=memory.looks.empty_looks,
         look_counts_from=memory.looks.counts_from,
+        unseen=unseen(memory, outlet, unseen_look_s),
     )

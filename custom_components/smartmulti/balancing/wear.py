@@ -13,7 +13,9 @@ up to ``wear_look_max_factor``: each costs two switches and most read nothing, a
 congested strip they are a good part of the rate that turns alone cannot bring down. A look
 overdue enough to be forced keeps its time (``probe_force`` x the unworn interval): a laptop
 without reports plugged into an off outlet is only noticed by a look, and it may be running
-flat. Keeping a laptop alive is not made dearer (its hysteresis is ``keep_alive_band_s``,
+flat. A look at a laptop without reports unseen too long (``unseen_look_s``) comes rarer by
+the whole factor: it nearly always finds the laptop still there, so it is a turn more than a
+look. Keeping a laptop alive is not made dearer (its hysteresis is ``keep_alive_band_s``,
 not the dwell), nor is the guard's shedding.
 """
 
@@ -97,4 +99,5 @@ def worn(settings: Settings, rate: float) -> Settings:
         probe_interval_s=settings.probe_interval_s * look,
         max_probe_interval_s=settings.max_probe_interval_s * look,
         probe_force=settings.probe_force / look,
+        unseen_look_s=settings.unseen_look_s * factor,
     )

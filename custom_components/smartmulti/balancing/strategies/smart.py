@@ -38,6 +38,12 @@ and full laptops give their unused allotment back):
    look is worth a token: it takes only room nothing else wants, and it stands in for the
    due one (the next is due an interval after this one was), so it moves looks into spare
    room without adding any.
+6. A laptop without reports whose outlet has been off for ``unseen_look_s`` since anything
+   saw it is looked at again like a forced probe, counted at its outlet's rating
+   (``view.unseen``): it may have left and another taken its place, perhaps one near flat
+   that nothing else would notice. It is switched on as a turn, not named a look the agent
+   may release on an empty reading: a laptop is expected there, and one found charges on.
+   On a worn strip these looks come rarer by the whole wear factor (``wear.py``).
 """
 
 from __future__ import annotations
@@ -103,6 +109,9 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
                     key -= 2.0 * settings.keep_alive_band_s
                 urgent.append((key, c))
                 continue
+            if lap.unseen:
+                scored.append(_unseen_look(c, strip, settings))
+                continue
             lax = laxity_s(c, strip, settings)
             if c.on:
                 lax -= settings.laxity_band_s
@@ -126,6 +135,8 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
                     value,
                 )
             )
+        elif lap.present and lap.unseen:
+            scored.append(_unseen_look(c, strip, settings))
         elif lap.present:
             soc = lap.soc if lap.soc is not None else 1.0
             below = soc < min(1.0, c.outlet.target_percent / 100.0, 0.995)
@@ -143,6 +154,14 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
     # Forced probes come right after the laptops about to run flat, most overdue first.
     scored.sort(key=lambda b: (-b.want, -b.value, b.outlet_id))
     return bids + scored
+
+
+def _unseen_look(cand: Candidate, strip: StripInput, settings: Settings) -> Bid:
+    """A look at an off laptop without reports unseen too long (6): made like a forced probe,
+    the longest unseen first."""
+    seen = cand.laptop.observed_at
+    overdue = 1.0 if seen is None else (strip.now - seen) / settings.unseen_look_s
+    return Bid(cand.outlet_id, Want.URGENT, Reason.PROBING, Reason.WAITING_BUDGET, overdue)
 
 
 def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float) -> Bid:
