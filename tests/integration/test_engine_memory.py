@@ -40,12 +40,20 @@ def _memory(site: SiteScheduler, serial: str) -> Any:
     return None if state is None else state.memory.get(DESK)
 
 
+def _remembered(site: SiteScheduler, serial: str) -> Any:
+    """The desk's memory as the next write would store it (the live engine may be a cycle
+    ahead of it)."""
+    state = site.memory.states.get(serial)
+    return None if state is None else state.memory.get(DESK)
+
+
 async def _learned(hass: HomeAssistant, running: RunningAgent) -> SiteScheduler:
-    """A strip planned until the engine has measured the desk's laptop."""
+    """A strip planned until the memory to be written holds the desk's measured laptop."""
     await setup_entries(hass, strip_entry(hass, running, **FAST_CYCLES))
     site = async_get_scheduler(hass)
     await wait_for(
-        lambda: (m := _memory(site, running.serial)) is not None and m.charger.peak_w > 0, 15.0
+        lambda: (m := _remembered(site, running.serial)) is not None and m.charger.peak_w > 0,
+        15.0,
     )
     return site
 

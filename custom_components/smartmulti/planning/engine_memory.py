@@ -75,6 +75,11 @@ class EngineMemoryStore:
         self._states, self._at = states, at
         return states, elapsed
 
+    @property
+    def states(self) -> Mapping[str, EngineState]:
+        """What the next write holds: the memory of the last cycle remembered, by strip."""
+        return self._states
+
     @callback
     def async_remember(self, states: Mapping[str, EngineState], at: datetime) -> None:
         """The memory after the cycle at ``at``: saved within ``SAVE_DELAY_S``, and when Home
