@@ -93,7 +93,8 @@ def reserve_w(
     outlet: OutletInput,
     settings: Settings,
     time_scale: float = 1.0,
-    unseen_look_s: float = 0.0,
+    *,
+    doubted: bool = False,
 ) -> float | None:
     """What the agent may count this outlet at while it switches on, or None (its maximum).
 
@@ -107,12 +108,12 @@ def reserve_w(
     once a long plateau at the session's peak proved it, or the peak itself while the charge
     cannot have fallen below where it was read (``above_peak_wh``); but the laptop may have
     been swapped while its outlet was off, so that lapses after ``reserve_hold_s`` off, or
-    once it is ``unseen`` (``unseen_look_s``). A margin is added either way.
+    once it is ``doubted`` (``unseen``: looked at again). A margin is added either way.
     """
     occupant, charger = memory.occupant, memory.charger
     if not occupant.present or outlet.max_power_w <= 0:
         return None
-    if unseen(memory, outlet, unseen_look_s):
+    if doubted:
         return None
     # A draw above the evidenced constant power this session disproves it (another laptop):
     # the higher one stands.
@@ -157,6 +158,7 @@ def view(
     """The laptop picture the strategies rank on (``time_scale``: see ``StripInput``;
     ``unseen_look_s``: see ``unseen``)."""
     occupant, estimate, charger = memory.occupant, memory.charge, memory.charger
+    doubted = unseen(memory, outlet, unseen_look_s)
     cap = memory.battery.capacity_wh or settings.default_capacity_wh
     use = memory.battery.use_w if memory.battery.use_w is not None else settings.default_use_w
     eff = settings.default_efficiency
@@ -176,11 +178,11 @@ def view(
         session_start=occupant.arrived_at,
         observed_at=occupant.seen_at,
         soc_low=estimate.low,
-        reserve_w=reserve_w(memory, outlet, settings, time_scale, unseen_look_s),
+        reserve_w=reserve_w(memory, outlet, settings, time_scale, doubted=doubted),
         reached=occupant.reached_target,
         on_w=charger.last_on_w if occupant.present and charger.last_on_w > 0 else None,
         on_soc=charger.last_on_charge,
         empty_looks=memory.looks.empty_looks,
         look_counts_from=memory.looks.counts_from,
-        unseen=unseen(memory, outlet, unseen_look_s),
+        unseen=doubted,
     )

@@ -158,9 +158,10 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
 
 def _unseen_look(cand: Candidate, strip: StripInput, settings: Settings) -> Bid:
     """A look at an off laptop without reports unseen too long (6): made like a forced probe,
-    the longest unseen first."""
+    the longest unseen first (``view.unseen`` holds only with a time it was last seen)."""
     seen = cand.laptop.observed_at
-    overdue = 1.0 if seen is None else (strip.now - seen) / settings.unseen_look_s
+    assert seen is not None
+    overdue = (strip.now - seen) / settings.unseen_look_s
     return Bid(cand.outlet_id, Want.URGENT, Reason.PROBING, Reason.WAITING_BUDGET, overdue)
 
 
