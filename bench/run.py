@@ -27,7 +27,7 @@ from .policies import (
     RelayOracle,
     RoundRobinSlices,
 )
-from .scenario import Scenario, generate, load
+from .scenario import Scenario, ScenarioError, generate, load
 from .world import Outcome, Policy, run
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -151,7 +151,7 @@ def table(runs: Sequence[dict[str, Any]], names: Sequence[str] | None = None) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", action="append", type=Path, default=[])
     parser.add_argument("--all", action="store_true", help="every file in bench/scenarios")
     parser.add_argument("--random", type=int, default=0, help="this many random scenarios")
@@ -167,9 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     args = parser.parse_args(argv)
-    scenarios = [load(p) for p in args.scenario]
-    if args.all:
-        scenarios += [load(p) for p in sorted(SCENARIOS.glob("*.json"))]
+    try:
+        scenarios = [load(p) for p in args.scenario]
+        if args.all:
+            scenarios += [load(p) for p in sorted(SCENARIOS.glob("*.json"))]
+    except ScenarioError as err:
+        parser.error(str(err))
     scenarios += [generate(args.seed + i) for i in range(args.random)]
     if not scenarios:
         parser.error("nothing to run: give --scenario, --all or --random")

@@ -8,7 +8,7 @@ send them; usual departures of users who gave one).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 import itertools
 import json
 import math
@@ -139,49 +139,208 @@ class Scenario:
         }
 
 
-def parse(data: dict[str, Any]) -> Scenario:
-    """Validate a scenario dict: outlets in 1..N, stays not overlapping on an outlet."""
-    ratings = data.get("outlet_max_power_w", DEFAULT_OUTLET_MAX_W)
-    scenario = Scenario(
-        name=str(data["name"]),
-        step_s=int(data["step_s"]),
-        duration_s=int(data["duration_s"]),
-        outlets=int(data["outlets"]),
-        budget_w=tuple((int(s), float(w)) for s, w in sorted(data["budget_w"])),
-        exceptions=tuple(
-            Lamp(int(e["outlet"]), float(e["power_w"])) for e in data.get("exceptions", [])
-        ),
-        devices=tuple(Device(**d) for d in data["devices"]),
-        outlet_max_power_w=tuple(float(w) for w in ratings)
-        if isinstance(ratings, list)
-        else float(ratings),
-        sensor_lag_s=float(data.get("sensor_lag_s", 300.0)),
+class ScenarioError(ValueError):
+    """A scenario that cannot be run, saying where (``devices[3] (worker3).soc0``) and why."""
+
+
+#: The most outlets a strip has (the agent's ``MAX_OUTLETS``).
+MAX_OUTLETS = 16
+
+_DEVICE_FIELDS = tuple(f.name for f in fields(Device))
+_DEVICE_REQUIRED = tuple(
+    f.name for f in fields(Device) if f.default is MISSING and f.default_factory is MISSING
+)
+
+
+def _number(
+    where: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    above: float | None = None,
+) -> float:
+    """A finite JSON number within bounds (``above``: strictly greater)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ScenarioError(f"{where}: expected a number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        wanted = (
+            f"{low}..{high}"
+            if low is not None and high is not None
+            else f"at least {low}"
+            if low is not None
+            else f"at most {high}"
+        )
+        raise ScenarioError(f"{where}: expected {wanted}, got {value!r}")
+    if above is not None and value <= above:
+        raise ScenarioError(f"{where}: expected more than {above}, got {value!r}")
+    return float(value)
+
+
+def _whole(where: str, value: object, *, low: int = 0, high: int | None = None) -> int:
+    """A whole JSON number (``1800`` or ``1800.0``) within bounds."""
+    number = _number(where, value, low=low, high=high)
+    if number != int(number):
+        raise ScenarioError(f"{where}: expected a whole number, got {value!r}")
+    return int(number)
+
+
+def _flag(where: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
+def _list(where: str, value: object) -> list[Any]:
+    if not isinstance(value, list):
+        raise ScenarioError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _object(where: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _schedule(where: str, value: object) -> tuple[tuple[int, float], ...]:
+    """A constant number of watts, or ``[[from_s, watts], ...]`` (sorted here)."""
+    if not isinstance(value, list):
+        return ((0, _number(where, value, low=0)),)
+    if not value:
+        raise ScenarioError(f"{where}: expected at least one [from_s, watts] pair")
+    pairs = []
+    for i, pair in enumerate(value):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ScenarioError(f"{where}[{i}]: expected [from_s, watts], got {pair!r}")
+        pairs.append(
+            (_whole(f"{where}[{i}][0]", pair[0]), _number(f"{where}[{i}][1]", pair[1], low=0))
+        )
+    return tuple(sorted(pairs))
+
+
+def _device(where: str, value: object) -> Device:
+    """One laptop's stay: every field present, known and within its physical range."""
+    d = _object(where, value)
+    unknown = sorted(set(d) - set(_DEVICE_FIELDS))
+    if unknown:
+        raise ScenarioError(
+            f"{where}: unknown field(s) {unknown}; a device has {list(_DEVICE_FIELDS)}"
+        )
+    missing = [name for name in _DEVICE_REQUIRED if name not in d]
+    if missing:
+        raise ScenarioError(f"{where}: missing field(s) {missing}")
+    if not isinstance(d["id"], str) or not d["id"]:
+        raise ScenarioError(f"{where}.id: expected a non-empty string, got {d['id']!r}")
+    where = f"{where} ({d['id']})"
+    via = d.get("battery_via", "reporter")
+    if via not in BATTERY_VIA:
+        raise ScenarioError(f"{where}.battery_via: expected one of {BATTERY_VIA}, got {via!r}")
+    return Device(
+        id=d["id"],
+        outlet=_whole(f"{where}.outlet", d["outlet"]),
+        arrival_s=_whole(f"{where}.arrival_s", d["arrival_s"]),
+        departure_s=_whole(f"{where}.departure_s", d["departure_s"]),
+        capacity_wh=_number(f"{where}.capacity_wh", d["capacity_wh"], above=0),
+        soc0=_number(f"{where}.soc0", d["soc0"], low=0, high=1),
+        target_soc=_number(f"{where}.target_soc", d["target_soc"], high=1, above=0),
+        charge_w=_number(f"{where}.charge_w", d["charge_w"], above=0),
+        use_w=_number(f"{where}.use_w", d["use_w"], low=0),
+        cv_soc=_number(f"{where}.cv_soc", d["cv_soc"], high=1, above=0),
+        efficiency=_number(f"{where}.efficiency", d["efficiency"], high=1, above=0),
+        reports_battery=_flag(f"{where}.reports_battery", d["reports_battery"]),
+        departure_known=_flag(f"{where}.departure_known", d["departure_known"]),
+        battery_via=via,
+        limit_set=_flag(f"{where}.limit_set", d.get("limit_set", False)),
     )
-    if isinstance(scenario.outlet_max_power_w, tuple) and (
-        len(scenario.outlet_max_power_w) != scenario.outlets
-    ):
-        raise ValueError("outlet_max_power_w: one number, or one per outlet")
+
+
+def parse(data: object, *, name: str | None = None) -> Scenario:
+    """Validate a scenario dict: every field typed and in range, outlets in 1..N, stays not
+    overlapping on an outlet; ``name`` when the data has none (a file's stem).
+
+    Raises ``ScenarioError`` naming the first bad field. A device field the bench does not
+    know is an error (a misspelt ``limit_set`` would silently change the day); a top-level
+    one is ignored, as it always was.
+    """
+    top = _object("scenario", data)
+    missing = [
+        k for k in ("step_s", "duration_s", "outlets", "budget_w", "devices") if k not in top
+    ]
+    if "name" not in top and name is None:
+        missing.insert(0, "name")
+    if missing:
+        raise ScenarioError(f"scenario: missing field(s) {missing}")
+    outlets = _whole("outlets", top["outlets"], low=1, high=MAX_OUTLETS)
+    ratings = top.get("outlet_max_power_w", DEFAULT_OUTLET_MAX_W)
+    if isinstance(ratings, list):
+        if len(ratings) != outlets:
+            raise ScenarioError(
+                f"outlet_max_power_w: one number, or one per outlet ({outlets}), got {len(ratings)}"
+            )
+        rated: float | tuple[float, ...] = tuple(
+            _number(f"outlet_max_power_w[{i}]", w, above=0) for i, w in enumerate(ratings)
+        )
+    else:
+        rated = _number("outlet_max_power_w", ratings, above=0)
+    step_s = _whole("step_s", top["step_s"], low=1, high=3600)
+    scenario = Scenario(
+        name=str(top.get("name", name)),
+        step_s=step_s,
+        duration_s=_whole("duration_s", top["duration_s"], low=step_s, high=7 * 86400),
+        outlets=outlets,
+        budget_w=_schedule("budget_w", top["budget_w"]),
+        exceptions=tuple(
+            Lamp(
+                _whole(f"exceptions[{i}].outlet", _object(f"exceptions[{i}]", e).get("outlet")),
+                _number(f"exceptions[{i}].power_w", e.get("power_w"), low=0),
+            )
+            for i, e in enumerate(_list("exceptions", top.get("exceptions", [])))
+        ),
+        devices=tuple(
+            _device(f"devices[{i}]", d) for i, d in enumerate(_list("devices", top["devices"]))
+        ),
+        outlet_max_power_w=rated,
+        sensor_lag_s=_number("sensor_lag_s", top.get("sensor_lag_s", 300.0), low=0),
+    )
+    taken: set[int] = set()
     for e in scenario.exceptions:
-        if e.outlet not in scenario.outlet_ids:
-            raise ValueError(f"exception outlet {e.outlet} is not in 1..{scenario.outlets}")
-    taken = {e.outlet for e in scenario.exceptions}
+        if e.outlet not in scenario.outlet_ids or e.outlet in taken:
+            raise ScenarioError(f"exception outlet {e.outlet}: not in 1..{outlets}, or twice")
+        taken.add(e.outlet)
+    ids: set[str] = set()
     by_outlet: dict[int, list[Device]] = {}
     for d in scenario.devices:
+        if d.id in ids:
+            raise ScenarioError(f"{d.id}: two devices have this id")
+        ids.add(d.id)
         if d.outlet not in scenario.outlet_ids or d.outlet in taken:
-            raise ValueError(f"{d.id}: outlet {d.outlet} is not a balanced outlet")
+            raise ScenarioError(
+                f"{d.id}: outlet {d.outlet} is not a balanced outlet (1..{outlets})"
+            )
         if d.departure_s <= d.arrival_s:
-            raise ValueError(f"{d.id}: leaves before it arrives")
+            raise ScenarioError(f"{d.id}: leaves before it arrives")
         by_outlet.setdefault(d.outlet, []).append(d)
     for stays in by_outlet.values():
         stays.sort(key=lambda d: d.arrival_s)
         for a, b in itertools.pairwise(stays):
             if b.arrival_s < a.departure_s:
-                raise ValueError(f"{a.id} and {b.id} overlap on outlet {a.outlet}")
+                raise ScenarioError(f"{a.id} and {b.id} overlap on outlet {a.outlet}")
     return scenario
 
 
 def load(path: Path) -> Scenario:
-    return parse(json.loads(path.read_text()))
+    """A scenario file; ``ScenarioError`` (with the file's name) if it cannot be read or run."""
+    try:
+        data = json.loads(path.read_text())
+    except OSError as err:
+        raise ScenarioError(f"{path}: {err.strerror or err}") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: not JSON ({err})") from err
+    try:
+        return parse(data, name=path.stem)
+    except ScenarioError as err:
+        raise ScenarioError(f"{path}: {err}") from err
 
 
 def peak_demand_w(devices: tuple[Device, ...] | list[Device], step_s: int = 60) -> float:
