@@ -39,6 +39,8 @@ from balancing import Circuit, SiteBalancer, Strategy
 
 from pi_agent.sim.physics import SECONDS_PER_HOUR
 
+from . import fields
+from .fields import ScenarioError
 from .scenario import Scenario, generate, parse, value_at
 from .world import Decision, StripWorld
 
@@ -67,27 +69,67 @@ class Site:
 
 
 def load_site(path: Path) -> Site:
-    data = json.loads(path.read_text())
+    """A site file; ``ScenarioError`` naming the file and the field if it cannot be run."""
+    try:
+        data = json.loads(path.read_text())
+    except OSError as err:
+        raise ScenarioError(f"{path}: {err.strerror or err}") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: not JSON ({err})") from err
+    try:
+        return _site(data, path.stem)
+    except ScenarioError as err:
+        raise ScenarioError(f"{path}: {err}") from err
+
+
+def _site(data: object, name: str) -> Site:
+    top = fields.object_("site", data)
+    missing = [k for k in ("step_s", "duration_s", "circuit_w", "strips") if k not in top]
+    if missing:
+        raise ScenarioError(f"site: missing field(s) {missing}")
+    step_s = fields.whole("step_s", top["step_s"], low=1, high=3600)
+    duration_s = fields.whole("duration_s", top["duration_s"], low=step_s, high=7 * 86400)
     strips = []
-    for s in data["strips"]:
-        scenario = parse(
-            {"step_s": data["step_s"], "duration_s": data["duration_s"]} | s["scenario"]
-        )
-        if scenario.step_s != data["step_s"]:
-            raise ValueError(f"strip {s['id']}: every strip steps with the site")
+    for i, value in enumerate(fields.list_("strips", top["strips"])):
+        where = f"strips[{i}]"
+        s = fields.object_(where, value)
+        strip_id = s.get("id")
+        if not isinstance(strip_id, str) or not strip_id:
+            raise ScenarioError(f"{where}.id: expected a non-empty string, got {strip_id!r}")
+        if any(other.strip_id == strip_id for other in strips):
+            raise ScenarioError(f"{where}.id: {strip_id!r} names two strips")
+        strategy = s.get("strategy", Strategy.SMART.value)
+        if strategy not in {m.value for m in Strategy}:
+            raise ScenarioError(
+                f"{where}.strategy: expected one of {[m.value for m in Strategy]}, got {strategy!r}"
+            )
+        outlet_max_w = s.get("outlet_max_w")
+        try:
+            scenario = parse(
+                {"name": strip_id, "step_s": step_s, "duration_s": duration_s}
+                | fields.object_(f"{where}.scenario", s.get("scenario"))
+            )
+        except ScenarioError as err:
+            raise ScenarioError(f"{where} ({strip_id}).scenario: {err}") from err
+        if scenario.step_s != step_s:
+            raise ScenarioError(f"{where}: every strip steps with the site")
         strips.append(
             SiteStrip(
-                strip_id=str(s["id"]),
-                strategy=Strategy(s.get("strategy", Strategy.SMART)),
+                strip_id=strip_id,
+                strategy=Strategy(strategy),
                 scenario=scenario,
-                outlet_max_w=s.get("outlet_max_w"),
+                outlet_max_w=None
+                if outlet_max_w is None
+                else fields.number(f"{where}.outlet_max_w", outlet_max_w, above=0),
             )
         )
+    if not strips:
+        raise ScenarioError("strips: expected at least one strip")
     return Site(
-        name=str(data["name"]),
-        step_s=int(data["step_s"]),
-        duration_s=int(data["duration_s"]),
-        circuit_w=tuple((int(t), float(w)) for t, w in sorted(data["circuit_w"])),
+        name=str(top.get("name", name)),
+        step_s=step_s,
+        duration_s=duration_s,
+        circuit_w=fields.schedule("circuit_w", top["circuit_w"]),
         strips=tuple(strips),
     )
 
@@ -330,7 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.random:
         sites = [random_site(args.seed + i, share=args.share) for i in range(args.random)]
     else:
-        sites = [load_site(path) for path in args.scenario or sorted(SITES.glob("*.json"))]
+        try:
+            sites = [load_site(path) for path in args.scenario or sorted(SITES.glob("*.json"))]
+        except ScenarioError as err:
+            parser.error(str(err))
     runs = []
     for site in sites:
         bounds = site_bounds(site)

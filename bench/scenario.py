@@ -8,7 +8,7 @@ send them; usual departures of users who gave one).
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields as dataclass_fields
 import itertools
 import json
 import math
@@ -17,6 +17,9 @@ import random
 from typing import Any
 
 from pi_agent.sim.physics import LaptopSpec
+
+from . import fields
+from .fields import ScenarioError
 
 
 def value_at(schedule: tuple[tuple[int, float], ...], t: float) -> float:
@@ -139,89 +142,20 @@ class Scenario:
         }
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be run, saying where (``devices[3] (worker3).soc0``) and why."""
-
-
 #: The most outlets a strip has (the agent's ``MAX_OUTLETS``).
 MAX_OUTLETS = 16
 
-_DEVICE_FIELDS = tuple(f.name for f in fields(Device))
+_DEVICE_FIELDS = tuple(f.name for f in dataclass_fields(Device))
 _DEVICE_REQUIRED = tuple(
-    f.name for f in fields(Device) if f.default is MISSING and f.default_factory is MISSING
+    f.name
+    for f in dataclass_fields(Device)
+    if f.default is MISSING and f.default_factory is MISSING
 )
-
-
-def _number(
-    where: str,
-    value: object,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    above: float | None = None,
-) -> float:
-    """A finite JSON number within bounds (``above``: strictly greater)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ScenarioError(f"{where}: expected a number, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        wanted = (
-            f"{low}..{high}"
-            if low is not None and high is not None
-            else f"at least {low}"
-            if low is not None
-            else f"at most {high}"
-        )
-        raise ScenarioError(f"{where}: expected {wanted}, got {value!r}")
-    if above is not None and value <= above:
-        raise ScenarioError(f"{where}: expected more than {above}, got {value!r}")
-    return float(value)
-
-
-def _whole(where: str, value: object, *, low: int = 0, high: int | None = None) -> int:
-    """A whole JSON number (``1800`` or ``1800.0``) within bounds."""
-    number = _number(where, value, low=low, high=high)
-    if number != int(number):
-        raise ScenarioError(f"{where}: expected a whole number, got {value!r}")
-    return int(number)
-
-
-def _flag(where: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ScenarioError(f"{where}: expected true or false, got {value!r}")
-    return value
-
-
-def _list(where: str, value: object) -> list[Any]:
-    if not isinstance(value, list):
-        raise ScenarioError(f"{where}: expected a list, got {type(value).__name__}")
-    return value
-
-
-def _object(where: str, value: object) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ScenarioError(f"{where}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def _schedule(where: str, value: object) -> tuple[tuple[int, float], ...]:
-    """A constant number of watts, or ``[[from_s, watts], ...]`` (sorted here)."""
-    if not isinstance(value, list):
-        return ((0, _number(where, value, low=0)),)
-    if not value:
-        raise ScenarioError(f"{where}: expected at least one [from_s, watts] pair")
-    pairs = []
-    for i, pair in enumerate(value):
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise ScenarioError(f"{where}[{i}]: expected [from_s, watts], got {pair!r}")
-        pairs.append(
-            (_whole(f"{where}[{i}][0]", pair[0]), _number(f"{where}[{i}][1]", pair[1], low=0))
-        )
-    return tuple(sorted(pairs))
 
 
 def _device(where: str, value: object) -> Device:
     """One laptop's stay: every field present, known and within its physical range."""
-    d = _object(where, value)
+    d = fields.object_(where, value)
     unknown = sorted(set(d) - set(_DEVICE_FIELDS))
     if unknown:
         raise ScenarioError(
@@ -238,20 +172,20 @@ def _device(where: str, value: object) -> Device:
         raise ScenarioError(f"{where}.battery_via: expected one of {BATTERY_VIA}, got {via!r}")
     return Device(
         id=d["id"],
-        outlet=_whole(f"{where}.outlet", d["outlet"]),
-        arrival_s=_whole(f"{where}.arrival_s", d["arrival_s"]),
-        departure_s=_whole(f"{where}.departure_s", d["departure_s"]),
-        capacity_wh=_number(f"{where}.capacity_wh", d["capacity_wh"], above=0),
-        soc0=_number(f"{where}.soc0", d["soc0"], low=0, high=1),
-        target_soc=_number(f"{where}.target_soc", d["target_soc"], high=1, above=0),
-        charge_w=_number(f"{where}.charge_w", d["charge_w"], above=0),
-        use_w=_number(f"{where}.use_w", d["use_w"], low=0),
-        cv_soc=_number(f"{where}.cv_soc", d["cv_soc"], high=1, above=0),
-        efficiency=_number(f"{where}.efficiency", d["efficiency"], high=1, above=0),
-        reports_battery=_flag(f"{where}.reports_battery", d["reports_battery"]),
-        departure_known=_flag(f"{where}.departure_known", d["departure_known"]),
+        outlet=fields.whole(f"{where}.outlet", d["outlet"]),
+        arrival_s=fields.whole(f"{where}.arrival_s", d["arrival_s"]),
+        departure_s=fields.whole(f"{where}.departure_s", d["departure_s"]),
+        capacity_wh=fields.number(f"{where}.capacity_wh", d["capacity_wh"], above=0),
+        soc0=fields.number(f"{where}.soc0", d["soc0"], low=0, high=1),
+        target_soc=fields.number(f"{where}.target_soc", d["target_soc"], high=1, above=0),
+        charge_w=fields.number(f"{where}.charge_w", d["charge_w"], above=0),
+        use_w=fields.number(f"{where}.use_w", d["use_w"], low=0),
+        cv_soc=fields.number(f"{where}.cv_soc", d["cv_soc"], high=1, above=0),
+        efficiency=fields.number(f"{where}.efficiency", d["efficiency"], high=1, above=0),
+        reports_battery=fields.flag(f"{where}.reports_battery", d["reports_battery"]),
+        departure_known=fields.flag(f"{where}.departure_known", d["departure_known"]),
         battery_via=via,
-        limit_set=_flag(f"{where}.limit_set", d.get("limit_set", False)),
+        limit_set=fields.flag(f"{where}.limit_set", d.get("limit_set", False)),
     )
 
 
@@ -263,7 +197,7 @@ def parse(data: object, *, name: str | None = None) -> Scenario:
     know is an error (a misspelt ``limit_set`` would silently change the day); a top-level
     one is ignored, as it always was.
     """
-    top = _object("scenario", data)
+    top = fields.object_("scenario", data)
     missing = [
         k for k in ("step_s", "duration_s", "outlets", "budget_w", "devices") if k not in top
     ]
@@ -271,7 +205,7 @@ def parse(data: object, *, name: str | None = None) -> Scenario:
         missing.insert(0, "name")
     if missing:
         raise ScenarioError(f"scenario: missing field(s) {missing}")
-    outlets = _whole("outlets", top["outlets"], low=1, high=MAX_OUTLETS)
+    outlets = fields.whole("outlets", top["outlets"], low=1, high=MAX_OUTLETS)
     ratings = top.get("outlet_max_power_w", DEFAULT_OUTLET_MAX_W)
     if isinstance(ratings, list):
         if len(ratings) != outlets:
@@ -279,29 +213,32 @@ def parse(data: object, *, name: str | None = None) -> Scenario:
                 f"outlet_max_power_w: one number, or one per outlet ({outlets}), got {len(ratings)}"
             )
         rated: float | tuple[float, ...] = tuple(
-            _number(f"outlet_max_power_w[{i}]", w, above=0) for i, w in enumerate(ratings)
+            fields.number(f"outlet_max_power_w[{i}]", w, above=0) for i, w in enumerate(ratings)
         )
     else:
-        rated = _number("outlet_max_power_w", ratings, above=0)
-    step_s = _whole("step_s", top["step_s"], low=1, high=3600)
+        rated = fields.number("outlet_max_power_w", ratings, above=0)
+    step_s = fields.whole("step_s", top["step_s"], low=1, high=3600)
     scenario = Scenario(
         name=str(top.get("name", name)),
         step_s=step_s,
-        duration_s=_whole("duration_s", top["duration_s"], low=step_s, high=7 * 86400),
+        duration_s=fields.whole("duration_s", top["duration_s"], low=step_s, high=7 * 86400),
         outlets=outlets,
-        budget_w=_schedule("budget_w", top["budget_w"]),
+        budget_w=fields.schedule("budget_w", top["budget_w"]),
         exceptions=tuple(
             Lamp(
-                _whole(f"exceptions[{i}].outlet", _object(f"exceptions[{i}]", e).get("outlet")),
-                _number(f"exceptions[{i}].power_w", e.get("power_w"), low=0),
+                fields.whole(
+                    f"exceptions[{i}].outlet", fields.object_(f"exceptions[{i}]", e).get("outlet")
+                ),
+                fields.number(f"exceptions[{i}].power_w", e.get("power_w"), low=0),
             )
-            for i, e in enumerate(_list("exceptions", top.get("exceptions", [])))
+            for i, e in enumerate(fields.list_("exceptions", top.get("exceptions", [])))
         ),
         devices=tuple(
-            _device(f"devices[{i}]", d) for i, d in enumerate(_list("devices", top["devices"]))
+            _device(f"devices[{i}]", d)
+            for i, d in enumerate(fields.list_("devices", top["devices"]))
         ),
         outlet_max_power_w=rated,
-        sensor_lag_s=_number("sensor_lag_s", top.get("sensor_lag_s", 300.0), low=0),
+        sensor_lag_s=fields.number("sensor_lag_s", top.get("sensor_lag_s", 300.0), low=0),
     )
     taken: set[int] = set()
     for e in scenario.exceptions:

@@ -121,3 +121,37 @@ def test_a_file_that_is_not_a_scenario_says_so(tmp_path: Path) -> None:
     listed.write_text("[]")
     with pytest.raises(ScenarioError, match=r"listed\.json: scenario: expected an object"):
         load(listed)
+
+
+def _site() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((BENCH / "sites" / "two_strips_one_circuit.json").read_text())
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("circuit_w"), r"site: missing field\(s\) \['circuit_w'\]"),
+        (lambda d: d.update(circuit_w="x"), r"circuit_w: expected a number, got 'x'"),
+        (lambda d: d.update(strips=[]), r"strips: expected at least one strip"),
+        (lambda d: d["strips"][1].update(id="A"), r"strips\[1\]\.id: 'A' names two strips"),
+        (lambda d: d["strips"][0].update(strategy="fastest"), r"strips\[0\]\.strategy: expected"),
+        (
+            lambda d: d["strips"][0].update(outlet_max_w=0),
+            r"strips\[0\]\.outlet_max_w: expected more than 0",
+        ),
+        (
+            lambda d: d["strips"][0]["scenario"]["devices"][0].update(soc0=-0.1),
+            r"strips\[0\] \(A\)\.scenario: devices\[0\] \(A1\)\.soc0: expected 0\.\.1",
+        ),
+    ],
+)
+def test_a_bad_site_names_the_strip_and_the_field(
+    tmp_path: Path, change: Any, message: str
+) -> None:
+    data = _site()
+    change(data)
+    bad = tmp_path / "site.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(ScenarioError, match=rf"^{re.escape(str(bad))}: {message}"):
+        load_site(bad)
