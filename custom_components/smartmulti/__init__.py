@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from .billing.ledger import async_get_ledger
 from .billing.setup import (
     async_remove_strip_billing,
     async_setup_billing_entry,
@@ -24,6 +25,7 @@ from .billing.setup import (
 )
 from .const import BALANCING_OPTIONS, DOMAIN
 from .coordinator import SmartMultiCoordinator
+from .coworker.links import async_get_links
 from .entity import strip_device_info
 from .entry_kinds import (
     CircuitConfigEntry,
@@ -62,6 +64,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
     if is_billing_entry(entry):
+        # A reporter proves its user with that user's personal link: the ledger checks
+        # pairings against the links before it starts any session.
+        links = async_get_links(hass)
+        await links.async_load()
+        async_get_ledger(hass).reporter_user = links.reporter_user
         return await async_setup_billing_entry(hass, entry)
     if is_circuit_entry(entry):
         return await _async_setup_circuit(hass, entry)

@@ -21,6 +21,8 @@ from .planning.scheduler import SiteScheduler, async_get_scheduler
 from .planning.strip import StripPlanner
 
 TO_REDACT = {CONF_TOKEN}
+# In the agent's state: who a reporter says it is (a person's name) and its proof of it.
+STATE_TO_REDACT = {"user", "user_proof"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -54,7 +56,7 @@ def _strip(hass: HomeAssistant, entry: StripConfigEntry) -> dict[str, Any]:
             else repr(coordinator.last_exception),
         },
         "info": asdict(data.info),
-        "state": dict(data.state.raw),
+        "state": async_redact_data(dict(data.state.raw), STATE_TO_REDACT),
         "outlet_status": {
             outlet_id: outlet.status.value for outlet_id, outlet in data.state.outlets.items()
         },

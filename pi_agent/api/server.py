@@ -263,7 +263,10 @@ async def post_pairing(request: web.Request) -> web.Response:
     body = await read_json(request, PAIRING_START)
     try:
         run = context.controller.pairing.start(
-            plugged=body["plugged"], user=body.get("user"), now=context.now()
+            plugged=body["plugged"],
+            user=body.get("user"),
+            user_proof=body.get("user_proof"),
+            now=context.now(),
         )
     except PairingRefusedError as refusal:
         raise ApiError(

@@ -62,7 +62,27 @@ BATTERY = vol.Schema(
     }
 )
 CREDENTIAL = vol.Schema({vol.Optional("user"): NAME})
-PAIRING_START = vol.Schema({vol.Required("plugged"): boolean, vol.Optional("user"): NAME})
+
+
+def _proof(value: Any) -> str:
+    """A reporter's proof of its user: 64 hex digits (an HMAC-SHA256 that Home Assistant checks
+    against its users' personal links; the agent only carries it)."""
+    if (
+        not isinstance(value, str)
+        or len(value) != 64
+        or not all(c in "0123456789abcdefABCDEF" for c in value)
+    ):
+        raise vol.Invalid("must be 64 hexadecimal digits")
+    return value.lower()
+
+
+PAIRING_START = vol.Schema(
+    {
+        vol.Required("plugged"): boolean,
+        vol.Optional("user"): NAME,
+        vol.Optional("user_proof"): _proof,
+    }
+)
 PAIRING_ANSWER = vol.Schema(
     {vol.Required("window"): integer(0, MAX_WINDOWS), vol.Required("plugged"): boolean}
 )

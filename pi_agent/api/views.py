@@ -122,6 +122,7 @@ def paired_view(paired: Paired) -> dict[str, Any]:
         "method": paired.method,
         "since": paired.since,
         "confidence": paired.confidence,
+        "user_proof": paired.proof,
     }
 
 

@@ -15,7 +15,7 @@ from types import FrameType
 
 from smartmulti_reporter import __version__
 from smartmulti_reporter.battery import BatterySource, psutil_battery
-from smartmulti_reporter.client import AgentClient, normalise_url
+from smartmulti_reporter.client import AgentClient, normalise_url, user_proof
 from smartmulti_reporter.reporter import Reporter, ReporterError, Settings
 
 _LOGGER = logging.getLogger("smartmulti_reporter")
@@ -56,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--user", default=None, help="name shown for this laptop's outlet (default: login name)"
     )
+    link = parser.add_mutually_exclusive_group()
+    link.add_argument(
+        "--link",
+        help="your personal link (env SMARTMULTI_LINK; prefer --link-file): proves this laptop "
+        "is yours, so its charging is billed to you; without it the outlet shows --user but "
+        "bills nobody",
+    )
+    link.add_argument(
+        "--link-file", type=Path, help="file holding your personal link (env SMARTMULTI_LINK_FILE)"
+    )
     parser.add_argument(
         "--interval",
         type=float,
@@ -91,8 +101,19 @@ def _settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
     user = args.user if args.user is not None else _login_name()
     if user is not None and (not user.strip() or len(user) > 64 or not user.isprintable()):
         parser.error("--user must be 1 to 64 printable characters")
+    link = _link(parser, args)
+    proof = None
+    if link:
+        try:
+            proof = user_proof(link)
+        except ValueError as err:
+            parser.error(f"--link: {err}")
     return token, Settings(
-        user=user, outlet=args.outlet, interval_s=args.interval, poll_s=args.poll
+        user=user,
+        outlet=args.outlet,
+        interval_s=args.interval,
+        poll_s=args.poll,
+        user_proof=proof,
     )
 
 
@@ -112,6 +133,22 @@ def _token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
     if not token:
         parser.error("a token is required: --token-file, --token or SMARTMULTI_TOKEN")
     return token
+
+
+def _link(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """--link, --link-file, then SMARTMULTI_LINK, then SMARTMULTI_LINK_FILE (None: no link)."""
+    link: str | None = args.link
+    link_file = args.link_file
+    if link is None and link_file is None:
+        link = os.environ.get("SMARTMULTI_LINK")
+        if not link and os.environ.get("SMARTMULTI_LINK_FILE"):
+            link_file = Path(os.environ["SMARTMULTI_LINK_FILE"])
+    if not link and link_file is not None:
+        try:
+            link = link_file.read_text().strip()
+        except OSError as err:
+            parser.error(f"--link-file: {err.strerror}: {link_file}")
+    return link or None
 
 
 def _login_name() -> str | None:
@@ -152,9 +189,12 @@ def main(argv: Sequence[str] | None = None, *, source: BatterySource | None = No
     reporter = Reporter(AgentClient(args.agent, token), read, settings)
     _stop_on_sigterm()
     _LOGGER.info(
-        "Reporting to %s as %s, %s",
+        "Reporting to %s as %s (%s), %s",
         normalise_url(args.agent),
         settings.user or "(no name)",
+        "proved by your personal link"
+        if settings.user_proof
+        else "no --link: the outlet shows this name but bills nobody",
         f"outlet {settings.outlet}" if settings.outlet else "outlet found by pairing",
     )
     try:

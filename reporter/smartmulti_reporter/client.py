@@ -7,6 +7,8 @@ error code: retrying the same request will not help, except when it says when to
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.client
 import json
 from typing import Any
@@ -76,10 +78,14 @@ class AgentClient:
             body["user"] = user
         return self.request("POST", f"{API}/outlets/{outlet}/battery", body, token=credential)
 
-    def start_pairing(self, plugged: bool, user: str | None) -> dict[str, Any]:
+    def start_pairing(
+        self, plugged: bool, user: str | None, user_proof: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"plugged": plugged}
         if user:
             body["user"] = user
+        if user_proof:
+            body["user_proof"] = user_proof
         return self.request("POST", f"{API}/pairings", body)
 
     def answer(self, pairing_id: str, window: int, plugged: bool) -> dict[str, Any]:
@@ -151,3 +157,28 @@ def _refusal(err: urllib.error.HTTPError) -> AgentError:
         str(error.get("message", err.reason)),
         float(retry) if isinstance(retry, int | float) else None,
     )
+
+
+#: What the proof of a user signs; Home Assistant checks the same
+#: (``custom_components/smartmulti/coworker/links.py``, ``REPORTER_PROOF_MESSAGE``).
+PROOF_MESSAGE = b"smartmulti reporter"
+
+
+def link_secret(link: str) -> str:
+    """The secret of a coworker's personal link: the whole link as the manager sends it
+    (``https://ha.example/api/smartmulti/coworker?key=SECRET``), or the secret alone."""
+    text = link.strip()
+    if "?" in text or "/" in text:
+        text = (urllib.parse.parse_qs(urllib.parse.urlsplit(text).query).get("key") or [""])[0]
+    if not 20 <= len(text) <= 128 or not all(
+        c.isascii() and (c.isalnum() or c in "-_") for c in text
+    ):
+        raise ValueError("not a personal link: copy the whole link your manager sent")
+    return text
+
+
+def user_proof(link: str) -> str:
+    """What the reporter sends when it pairs to prove whose laptop it is, so that Home
+    Assistant bills that user (a name alone bills nobody: anyone holding the shared reporter
+    token could send it). The link itself never leaves the laptop."""
+    return hmac.new(link_secret(link).encode(), PROOF_MESSAGE, hashlib.sha256).hexdigest()

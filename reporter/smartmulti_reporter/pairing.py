@@ -52,6 +52,7 @@ def pair(
     user: str | None,
     *,
     pause: Callable[[float], bool],
+    user_proof: str | None = None,
 ) -> PairingResult:
     """Run one pairing to its end.
 
@@ -60,7 +61,7 @@ def pair(
     ``AgentUnavailable`` when the agent is lost, ``Stopped`` when asked to stop. Whatever
     interrupts it, the pairing is cancelled so the strip puts its relays back at once.
     """
-    view = client.start_pairing(plugged(), user)
+    view = client.start_pairing(plugged(), user, user_proof)
     pairing_id = str(view["id"])
     try:
         view = _answer_until_done(client, pairing_id, view, plugged, pause)

@@ -37,6 +37,7 @@ class ReporterError(Exception):
 class Settings:
     user: str | None
     outlet: int | None = None  # None: find it by pairing
+    user_proof: str | None = None  # from the user's personal link (``client.user_proof``)
     interval_s: float = 30.0
     poll_s: float = 1.0
 
@@ -172,7 +173,11 @@ class Reporter:
         _LOGGER.info("Looking for this laptop's outlet (a few relays flip for a few seconds)")
         try:
             result = pair(
-                self._client, self._read_plugged, self._settings.user, pause=self.stop_event.wait
+                self._client,
+                self._read_plugged,
+                self._settings.user,
+                pause=self.stop_event.wait,
+                user_proof=self._settings.user_proof,
             )
         except AgentRefused as refusal:
             if refusal.status in (401, 403):

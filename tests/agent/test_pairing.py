@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pi_agent.api.views import pairing_view, strip_view
+from pi_agent.control.pairing.registry import PairedLaptops
 from pi_agent.control.pairing.run import WINDOW_S, PairingRefusedError, PairingRun
 from pi_agent.control.plan import Plan
 from tests.support.agent import build_agent
@@ -81,9 +82,13 @@ async def planned_strip(data_dir: Path, on: Iterable[int]) -> Strip:
     return strip
 
 
-async def pair(strip: Strip, laptop: Laptop, *, answers: int | None = None) -> dict[str, Any]:
+async def pair(
+    strip: Strip, laptop: Laptop, *, answers: int | None = None, user_proof: str | None = None
+) -> dict[str, Any]:
     """Run a pairing until its relays are released; stop answering after ``answers``."""
-    run = strip.pairing.start(plugged=laptop.plugged(), user="Amina", now=strip.now)
+    run = strip.pairing.start(
+        plugged=laptop.plugged(), user="Amina", now=strip.now, user_proof=user_proof
+    )
     given = 0
     for _ in range(round(60 / strip.controller.strip.sample_period_s)):
         if not strip.pairing.active:
@@ -160,6 +165,27 @@ async def test_paired_user_confidence_and_windows_are_in_the_state(tmp_path: Pat
     assert (paired["user"], paired["method"]) == ("Amina", "pairing")
     assert paired["confidence"] == state["pairing"]["confidence"]
     assert [o["paired"] for o in state["outlets"] if o["id"] != 6] == [None] * 15
+    assert paired["user_proof"] is None  # the name alone: Home Assistant bills nobody on it
+
+
+async def test_a_reporters_proof_of_its_user_is_kept_with_the_pairing_for_home_assistant(
+    tmp_path: Path,
+) -> None:
+    """The agent cannot check the proof (Home Assistant holds the personal links): it keeps it
+    with the paired record, in the state and in the state file, and only there."""
+    proof = "ab" * 32
+    strip = await planned_strip(tmp_path, [3, 4, 5, 6, 7])
+    result = await pair(strip, Laptop(strip, 6), user_proof=proof)
+    assert result["status"] == "paired"
+    assert "user_proof" not in result  # the reporter's own view of the run does not echo it
+    assert strip_view(strip.controller, strip.now)["outlets"][5]["paired"]["user_proof"] == proof
+    saved = strip.pairing.laptops.persistent()["paired"]["6"]
+    assert saved["user_proof"] == proof
+    fresh = PairedLaptops(range(1, 17), wall_clock=lambda: 0.0)
+    fresh.restore(strip.pairing.laptops.persistent(), now=0.0)
+    restored = fresh.get(6)
+    assert restored is not None
+    assert restored.proof == proof
 
 
 # ---------------------------------------------------------------------- who takes part

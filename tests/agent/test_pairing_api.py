@@ -86,6 +86,9 @@ async def test_unknown_pairing_is_404(api: Api, method: str, suffix: str, body: 
         ({"plugged": True, "user": ""}, "user"),
         ({"plugged": True, "user": "x" * 65}, "user"),
         ({"plugged": True, "outlet": 3}, "outlet"),
+        ({"plugged": True, "user_proof": "ab" * 31}, "user_proof"),
+        ({"plugged": True, "user_proof": "zz" * 32}, "user_proof"),
+        ({"plugged": True, "user_proof": 7}, "user_proof"),
     ],
 )
 async def test_invalid_pairing_start_is_422_naming_the_field(

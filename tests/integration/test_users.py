@@ -27,6 +27,7 @@ from custom_components.smartmulti.billing.users import (
     SUBENTRY_USER,
 )
 from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.coworker.links import async_get_links, reporter_proof
 from custom_components.smartmulti.entry_kinds import is_billing_entry
 from custom_components.smartmulti.identifiers import user_device_identifier
 from pi_agent.storage import StateStore
@@ -272,6 +273,48 @@ async def test_a_reporter_naming_a_user_starts_their_session_and_another_claims_
     assert alices.end_reason == EndReason.CLAIMED
     assert open_session(hass, ids["Bob"]).outlet == 2
     assert 2 not in balancing.hints
+
+
+async def test_a_pairing_bills_only_the_user_whose_personal_link_proves_it(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    """Anyone holding the shared reporter token can pair a laptop under any name: a name alone
+    starts no session. A reporter given a user's personal link proves that user (whatever name
+    it shows), and a renewed link voids the proof."""
+    billing = billing_entry(hass, {"Alice": {}, "Bob": {}})
+    await set_up(hass, mock_config_entry, billing)
+    ids = user_ids(billing)
+    links = async_get_links(hass)
+    pairing = agent.agent.controller.pairing
+
+    def paired(outlet_id: int, name: str, proof: str | None) -> None:
+        """A pairing run found the laptop's outlet (the agent's own record of it)."""
+        pairing.laptops.found(outlet_id, name, 0.99, agent.agent.now(), proof=proof)
+
+    coordinator = mock_config_entry.runtime_data.coordinator
+    paired(2, "Alice", None)  # Mallory, naming Alice to bill her
+    paired(1, "Mallory", "0" * 64)  # a made-up proof
+    await coordinator.async_refresh()
+    await wait_for(lambda: coordinator.data.state.outlets[1].paired is not None)
+    await hass.async_block_till_done()
+    assert ledger(hass).open_sessions(ids["Alice"]) == []
+    assert ledger(hass).open_sessions(ids["Bob"]) == []
+    assert hass.states.get("select.desk_2_user").state == "none"
+
+    paired(3, "any name", reporter_proof(links.secret(ids["Alice"])))
+    await wait_for(lambda: ledger(hass).open_sessions(ids["Alice"]))
+    session = open_session(hass, ids["Alice"])
+    assert (session.outlet, session.start_reason) == (3, StartReason.PAIRED)
+
+    old = links.secret(ids["Bob"])
+    links.renew(ids["Bob"])
+    paired(4, "Bob", reporter_proof(old))
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert ledger(hass).open_sessions(ids["Bob"]) == []
+    paired(4, "Bob", reporter_proof(links.secret(ids["Bob"])))  # given the new link
+    await wait_for(lambda: ledger(hass).open_sessions(ids["Bob"]))
+    assert open_session(hass, ids["Bob"]).outlet == 4
 
 
 async def test_the_outlet_user_select_assigns_and_unassigns_the_outlet(

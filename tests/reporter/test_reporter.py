@@ -18,12 +18,19 @@ from typing import Any
 
 import pytest
 
+from custom_components.smartmulti.coworker.links import reporter_proof
 from pi_agent.api.views import outlet_view, strip_view
 from pi_agent.storage import StateStore
 from smartmulti_reporter.backoff import Backoff
 from smartmulti_reporter.battery import Battery, BatteryReading
-from smartmulti_reporter.cli import EXIT_NO_BATTERY, EXIT_REFUSED, main
-from smartmulti_reporter.client import AgentClient, AgentRefused
+from smartmulti_reporter.cli import (
+    EXIT_NO_BATTERY,
+    EXIT_REFUSED,
+    _settings as cli_settings,
+    build_parser,
+    main,
+)
+from smartmulti_reporter.client import AgentClient, AgentRefused, link_secret, user_proof
 from smartmulti_reporter.pairing import pair
 from smartmulti_reporter.reporter import Reporter, Settings
 from tests.support.agent import RunningAgent, free_port, start_agent
@@ -54,11 +61,18 @@ def reporter_for(
     *,
     outlet: int | None = None,
     interval_s: float = 30.0,
+    user_proof: str | None = None,
 ) -> Reporter:
     return Reporter(
         AgentClient(url, token, timeout_s=10.0),
         source,
-        Settings(user="Amina", outlet=outlet, interval_s=interval_s, poll_s=0.05),
+        Settings(
+            user="Amina",
+            outlet=outlet,
+            interval_s=interval_s,
+            poll_s=0.05,
+            user_proof=user_proof,
+        ),
         backoff=Backoff(base_s=0.05, cap_s=0.2, rng=random.Random(1)),
     )
 
@@ -181,6 +195,54 @@ def test_backoff_grows_to_its_cap_with_jitter_and_never_spins() -> None:
     assert backoff.next_delay() <= 1.0
 
 
+#: A personal link's secret, as ``CoworkerLinks`` draws them (``secrets.token_urlsafe(32)``).
+SECRET = "q3Jx9V0bT1n_Ew-Hd8sKpL2mZr4YuFcA6gNiO5hWjQe"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        f"https://ha.example.org/api/smartmulti/coworker?key={SECRET}",
+        f"http://192.168.1.10:8123/api/smartmulti/coworker?key={SECRET}&lang=fr",
+        f"  {SECRET}\n",
+    ],
+)
+def test_a_personal_link_gives_the_proof_home_assistant_checks(link: str) -> None:
+    assert link_secret(link) == SECRET
+    assert user_proof(link) == reporter_proof(SECRET)
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["https://ha.example.org/api/smartmulti/coworker", "short", "not a/secret", "é" * 40],
+)
+def test_a_link_that_is_not_a_personal_link_stops_the_reporter_with_a_message(
+    link: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--agent", "http://127.0.0.1:9", "--token", "t", "--link", link])
+    assert stopped.value.code == 2
+    assert "--link: not a personal link" in capsys.readouterr().err
+
+
+def test_the_link_is_read_from_a_file_or_the_environment_and_only_its_proof_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link_file = tmp_path / "link"
+    link_file.write_text(f"https://ha.example.org/api/smartmulti/coworker?key={SECRET}\n")
+    base = ["--agent", "http://127.0.0.1:9", "--token", "t"]
+    parser = build_parser()
+    _, settings = cli_settings(parser, parser.parse_args([*base, "--link-file", str(link_file)]))
+    assert settings.user_proof == reporter_proof(SECRET)
+    assert SECRET not in repr(settings)
+    monkeypatch.setenv("SMARTMULTI_LINK", SECRET)
+    _, settings = cli_settings(parser, parser.parse_args(base))
+    assert settings.user_proof == reporter_proof(SECRET)
+    monkeypatch.delenv("SMARTMULTI_LINK")
+    _, settings = cli_settings(parser, parser.parse_args(base))
+    assert settings.user_proof is None
+
+
 def test_no_battery_exits_non_zero_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--agent", "http://127.0.0.1:9", "--token", "t"], source=lambda: None)
     assert code == EXIT_NO_BATTERY
@@ -206,7 +268,8 @@ async def test_reporter_without_an_outlet_pairs_then_reports_for_its_outlet(
     def laptop() -> BatteryReading | None:
         return agent.world.battery(outlet)  # its plugged flag follows its relay
 
-    reporter = reporter_for(agent.url, agent.reporter_token, laptop)
+    link = f"http://ha.local:8123/api/smartmulti/coworker?key={SECRET}"
+    reporter = reporter_for(agent.url, agent.reporter_token, laptop, user_proof=user_proof(link))
     with running(reporter):
         await until(lambda: battery_of(agent, outlet) is not None)
     assert reporter.outlet == outlet
@@ -215,6 +278,9 @@ async def test_reporter_without_an_outlet_pairs_then_reports_for_its_outlet(
     assert 1 <= reporter.last_pairing.windows <= 5
     paired = outlet_state(agent, outlet)["paired"]
     assert (paired["user"], paired["method"]) == ("Amina", "pairing")
+    # The proof Home Assistant checks against Amina's personal link, not the link itself.
+    assert paired["user_proof"] == reporter_proof(SECRET)
+    assert SECRET not in str(strip_view(agent.agent.controller, agent.agent.now()))
     # The pairing gave this laptop its own credential, bound to its outlet; the strip's state
     # never shows it, and the shared token alone cannot report for the outlet.
     credential = reporter.credential

@@ -15,7 +15,7 @@ presence) and the commands people give share the sessions' life cycle.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import time
@@ -28,12 +28,12 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from ..client.models import Outlet
-from ..const import DOMAIN
+from ..const import DOMAIN, LOGGER
 from ..hints import OutletHints
 from ..listeners import Listeners
 from .accounting import Accounting
 from .accounts import account_key, account_serial
-from .presence import laptop_gone, paired_user
+from .presence import ReporterClaim, laptop_gone, reporter_claim
 from .sessions import EndReason, Session, StartReason
 from .users import SUBENTRY_USER, BillingSettings, UserConfig
 
@@ -89,6 +89,9 @@ class Ledger(Accounting, Listeners):
         # The users as last attached in this run (a billing entry reload keeps them): a user
         # added since may claim a laptop already paired.
         self._last_users: dict[str, UserConfig] | None = None
+        # Which current user a reporter's proof names (``CoworkerLinks.reporter_user``): the
+        # links live with the personal page, which depends on billing, not the other way.
+        self.reporter_user: Callable[[str, Collection[str]], str | None] | None = None
 
     # ------------------------------------------------------------------ who is attached
 
@@ -245,19 +248,24 @@ class Ledger(Accounting, Listeners):
         """A reporter naming a user starts their session; naming someone else ends it.
 
         Acts on changes only (the last name seen is saved), so a manager's assignment stands
-        until the reporter names someone new. Until the users are known it waits.
+        until the reporter names someone new. Until the users are known it waits. A name
+        without a proof of it (``ReporterClaim``) changes nothing: anyone could have sent it.
         """
         if not self.billing_attached:
             return False
         account = self.accounts[account_key(watch.serial, outlet.id)]
-        name = paired_user(outlet)
-        if name == account.paired:
+        claim = reporter_claim(outlet)
+        key = None if claim is None else claim.key
+        if key == account.paired:
             return False
-        account.paired = name
+        account.paired = key
         self._store.schedule()
-        if name is None:
+        if claim is None:
             return False  # the reporter went quiet: the laptop may still be there
-        user = next((u for u in self.users.values() if u.answers_to(name)), None)
+        trusted, user = self._claimed_user(claim)
+        if not trusted:
+            LOGGER.debug("Outlet %s: a reporter's unproven name starts no session", outlet.id)
+            return False
         session = self.session_at(watch.serial, outlet.id)
         if session is not None and user is not None and session.user_id == user.id:
             return False
@@ -266,6 +274,20 @@ class Ledger(Accounting, Listeners):
         if user is not None:
             self._start(watch.coordinator.data.info, outlet, user, StartReason.PAIRED, now)
         return True
+
+    def _claimed_user(self, claim: ReporterClaim) -> tuple[bool, UserConfig | None]:
+        """Whether the claim may act on sessions, and the user it names (None: nobody known).
+
+        A proof names its user by itself (``reporter_user``, set up with the personal links);
+        the name sent with it is only shown.
+        """
+        if claim.named_by_admin:
+            return True, next((u for u in self.users.values() if u.answers_to(claim.name)), None)
+        if claim.proof is None or self.reporter_user is None:
+            return False, None
+        user_id = self.reporter_user(claim.proof, self.users.keys())
+        user = None if user_id is None else self.users.get(user_id)
+        return user is not None, user
 
     def _follow_presence(self, watch: StripWatch, now: datetime) -> bool:
         """End the sessions of outlets that have shown no laptop for ``leave_after``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 from ..client.models import Outlet
@@ -14,11 +15,39 @@ PLUG_LAG_S: Final = 2.0
 REPORT_FRESH_S: Final = 300.0
 
 
-def paired_user(outlet: Outlet) -> str | None:
-    """The user named by the reporter the agent pairs with the outlet, if any."""
+@dataclass(frozen=True, slots=True)
+class ReporterClaim:
+    """Whose laptop the reporter paired with an outlet says it is.
+
+    Anyone holding the strip's shared reporter token can pair a laptop under any name, so a
+    name from a pairing (``named_by_admin`` false) bills nobody unless it comes with
+    ``proof``: a digest only the holder of that user's personal link can make
+    (``coworker.links.reporter_proof``). A name given on the agent's admin token (Home
+    Assistant relaying a phone's report, a manager issuing a credential) is trusted as is.
+    """
+
+    name: str
+    proof: str | None
+    named_by_admin: bool
+
+    @property
+    def key(self) -> str:
+        """What the ledger remembers of the claim, to act on changes only: the same name with
+        another proof (a link renewed, another laptop) is a new claim."""
+        return self.name if self.proof is None else f"{self.name}\n{self.proof}"
+
+
+def reporter_claim(outlet: Outlet) -> ReporterClaim | None:
+    """What the reporter the agent pairs with the outlet says, if it names anyone."""
     paired = outlet.raw.get("paired")
-    user = paired.get("user") if isinstance(paired, dict) else None
-    return str(user) if user else None
+    if not isinstance(paired, dict) or not paired.get("user"):
+        return None
+    proof = paired.get("user_proof")
+    return ReporterClaim(
+        name=str(paired["user"]),
+        proof=proof if isinstance(proof, str) else None,
+        named_by_admin=paired.get("method") == "report",
+    )
 
 
 def laptop_gone(outlet: Outlet, agent_now: float) -> bool:

@@ -105,6 +105,7 @@ class Paired:
     method: str
     since: float
     confidence: float | None
+    user_proof: str | None = None  # the reporter's proof of ``user`` (checked by billing)
 
     @classmethod
     def from_dict(cls, data: JsonObject | None) -> Self | None:
@@ -116,6 +117,7 @@ class Paired:
             method=str(data["method"]),
             since=float(data["since"]),
             confidence=None if confidence is None else float(confidence),
+            user_proof=None if data.get("user_proof") is None else str(data["user_proof"]),
         )
 
 

@@ -45,8 +45,20 @@ FAILURES_OVERALL: Final = 200
 FAILURE_WINDOW_S: Final = 300.0
 
 
+#: What a laptop's reporter signs with its user's secret to prove whose laptop it is; the
+#: reporter (``smartmulti_reporter.client.user_proof``) signs the same.
+REPORTER_PROOF_MESSAGE: Final = b"smartmulti reporter"
+
+
 def link_path(secret: str) -> str:
     return f"{URL_PREFIX}{secret}"
+
+
+def reporter_proof(secret: str) -> str:
+    """What a reporter given this personal link sends when it pairs: it proves the user
+    without giving the link away (the agent's state, readable with the admin token, holds it).
+    Renewing the link voids it, as it voids the page."""
+    return hmac.new(secret.encode(), REPORTER_PROOF_MESSAGE, hashlib.sha256).hexdigest()
 
 
 def _digest(value: str) -> bytes:
@@ -114,6 +126,16 @@ class CoworkerLinks:
         found: str | None = None
         for user_id, secret in self._secrets.items():
             if hmac.compare_digest(wanted, _digest(secret)) and user_id in user_ids:
+                found = user_id
+        return found
+
+    def reporter_user(self, proof: str, user_ids: Collection[str]) -> str | None:
+        """The current user whose link made ``proof`` (``reporter_proof``), in time
+        independent of the guess, as ``resolve``."""
+        wanted = _digest(proof)
+        found: str | None = None
+        for user_id, secret in self._secrets.items():
+            if hmac.compare_digest(wanted, _digest(reporter_proof(secret))) and user_id in user_ids:
                 found = user_id
         return found
 

@@ -134,8 +134,11 @@ class PairingCoordinator:
 
     # ------------------------------------------------------------------ commands
 
-    def start(self, *, plugged: bool, user: str | None, now: float) -> PairingRun:
-        """Begin a run for a laptop whose flag is ``plugged``, or say why not."""
+    def start(
+        self, *, plugged: bool, user: str | None, now: float, user_proof: str | None = None
+    ) -> PairingRun:
+        """Begin a run for a laptop whose flag is ``plugged``, or say why not (``user_proof``:
+        the reporter's proof of ``user``, kept with the pairing for Home Assistant to check)."""
         room = self._room(now)
         if room.closed:
             raise PairingRefusedError(
@@ -157,6 +160,7 @@ class PairingCoordinator:
         run = PairingRun(
             id=secrets.token_hex(8),
             user=user,
+            user_proof=user_proof,
             started_wall=self._wall(),
             group=group,
             before=before,
@@ -349,7 +353,9 @@ class PairingCoordinator:
         run.confidence = result.confidence
         self._finish(run, now, result.outcome, result.reason, result.message)
         if result.outcome == "paired" and result.outlet is not None:
-            run.credential = self.laptops.found(result.outlet, run.user, result.confidence, now)
+            run.credential = self.laptops.found(
+                result.outlet, run.user, result.confidence, now, proof=run.user_proof
+            )
 
     def _finish(
         self, run: PairingRun, now: float, status: Status, reason: str | None, message: str

@@ -25,13 +25,20 @@ Method = Literal["pairing", "report"]
 
 @dataclass(frozen=True, slots=True)
 class Paired:
-    """Who reports for an outlet, and how that became known."""
+    """Who reports for an outlet, and how that became known.
+
+    ``user`` is what the reporter said when it paired, which anyone holding the shared reporter
+    token can say; ``proof`` is the reporter's proof of it (derived from that user's personal
+    link), which only Home Assistant can check. A user named by Home Assistant (``report``, on
+    the admin token) needs none.
+    """
 
     user: str | None
     method: Method
     since: float  # wall clock
     seen_at: float  # agent clock: the pairing or the last battery report
     confidence: float | None = None
+    proof: str | None = None
 
 
 class PairedLaptops:
@@ -51,10 +58,18 @@ class PairedLaptops:
     def __contains__(self, outlet_id: object) -> bool:
         return outlet_id in self._paired
 
-    def found(self, outlet_id: int, user: str | None, confidence: float | None, now: float) -> str:
+    def found(
+        self,
+        outlet_id: int,
+        user: str | None,
+        confidence: float | None,
+        now: float,
+        *,
+        proof: str | None = None,
+    ) -> str:
         """A pairing run found the laptop's outlet: record it; the new credential."""
         self._paired[outlet_id] = Paired(
-            user, "pairing", since=self._wall(), seen_at=now, confidence=confidence
+            user, "pairing", since=self._wall(), seen_at=now, confidence=confidence, proof=proof
         )
         self._pair_again.discard(outlet_id)
         self._mismatches.pop(outlet_id, None)
@@ -133,6 +148,7 @@ class PairedLaptops:
                     "method": p.method,
                     "since": p.since,
                     "confidence": p.confidence,
+                    "user_proof": p.proof,
                 }
                 for oid, p in self._paired.items()
                 if self.credentials.has(oid)
@@ -154,10 +170,12 @@ class PairedLaptops:
             user = record.get("user")
             method = record.get("method")
             confidence = record.get("confidence")
+            proof = record.get("user_proof")
             self._paired[oid] = Paired(
                 user if isinstance(user, str) else None,
                 method if method in ("pairing", "report") else "report",
                 since=float(record.get("since") or self._wall()),
                 seen_at=now,
                 confidence=float(confidence) if isinstance(confidence, int | float) else None,
+                proof=proof if isinstance(proof, str) and len(proof) == 64 else None,
             )

@@ -108,3 +108,4 @@ class PairingRun:
     finished_wall: float | None = None
     restore_from: float = math.inf
     credential: str | None = None  # issued when paired; shown only to the pairing reporter
+    user_proof: str | None = None  # the reporter's proof of ``user``, passed on to the pairing
