@@ -92,7 +92,8 @@ def _outlet_id(request: web.Request) -> int:
     raw = request.match_info["outlet_id"]
     # ASCII digits only: ``str.isdigit`` also accepts "²" (int() refuses it) and the digits
     # of other scripts ("١" is 1 to int()), which would name an outlet nobody typed.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
+    # One spelling per outlet: "01" is not outlet 1 any more than "0001" is.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3 or raw.startswith("0"):
         raise unknown_outlet(raw)
     outlet_id = int(raw)
     try:

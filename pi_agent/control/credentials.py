@@ -11,8 +11,9 @@ outlet by hand (a desk laptop given its outlet).
 A credential is revoked when its laptop leaves (its pairing is forgotten: a report that
 contradicts the relay, a reporter silent for minutes, the manager's "pair again") or when another
 laptop pairs with the outlet. A revoked credential is remembered for a while, so its reporter is
-told to pair again rather than refused as a stranger. Only digests are kept: the state file and
-memory never hold a credential that could be replayed.
+told to pair again rather than refused as a stranger. Only digests are kept: the state file never
+holds a credential that could be replayed, and memory holds one only in the pairing run that
+issued it, for the reporter holding the run's id to read, until the laptop's first report with it.
 """
 
 from __future__ import annotations

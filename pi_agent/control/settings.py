@@ -53,6 +53,9 @@ def update_outlet(
         outlet.name = name
     if exception is not None:
         outlet.exception = exception
+    if outlet.exception:
+        # Always on: a held command from before would only say otherwise in the state.
+        outlet.override = None
     if max_power_w is not None:
         outlet.max_power_w = max_power_w
 
@@ -107,4 +110,8 @@ def restore_outlets(
             if outlet.exception and exceptions_max_w(outlets) > hard_limit_w:
                 outlet.max_power_w = config.outlet(outlet.id).max_power_w
                 dropped.append(f"outlet {outlet.id}: max_power_w (back to the configured value)")
+    for outlet in outlets:
+        if outlet.exception and outlet.override is not None:  # an exception is always on
+            outlet.override = None
+            dropped.append(f"outlet {outlet.id}: override (an exception outlet is always on)")
     return dropped

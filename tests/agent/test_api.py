@@ -227,7 +227,7 @@ async def test_a_new_credential_for_the_outlet_revokes_the_old_one(api: Api) -> 
         ("POST", "/battery", {"percent": 50, "plugged": True}),
     ],
 )
-@pytest.mark.parametrize("outlet", ["0", "17", "999", "abc", "-1", "1.5"])
+@pytest.mark.parametrize("outlet", ["0", "17", "999", "abc", "-1", "1.5", "01", "001", "0001"])
 async def test_unknown_outlet_is_404(
     api: Api, method: str, suffix: str, body: Any, outlet: str
 ) -> None:
@@ -349,6 +349,16 @@ async def test_manual_relay_command_is_held_and_released(api: Api) -> None:
 async def test_manual_relay_command_on_an_exception_outlet_is_409(api: Api) -> None:
     status, body = await api.call("POST", "/api/v1/outlets/16/relay", body={"on": False})
     assert_error(status, body, 409, "exception_outlet")
+
+
+async def test_an_outlet_made_an_exception_drops_its_held_command(api: Api) -> None:
+    """An exception outlet is always on: a command held from before would only contradict it
+    in the state (and in Home Assistant)."""
+    status, body = await api.call("POST", "/api/v1/outlets/2/relay", body={"on": False})
+    assert (status, body["override"]) == (200, False)
+    status, body = await api.call("PATCH", "/api/v1/outlets/2", body={"exception": True})
+    assert status == 200, body
+    assert (body["exception"], body["override"]) == (True, None)
 
 
 async def test_plan_is_accepted_and_shown_in_the_state(api: Api) -> None:

@@ -66,3 +66,11 @@ def test_restore_brings_back_settings_and_manual_commands() -> None:
     one, two = harness.controller.outlet(1), harness.controller.outlet(2)
     assert (one.energy_wh, one.name, one.exception) == (12.5, "Window desk", True)
     assert (two.max_power_w, two.override) == (65.0, False)
+
+
+def test_a_command_held_on_an_outlet_that_is_now_an_exception_is_dropped_on_restore() -> None:
+    """The configuration made outlet 2 an exception since the command was saved."""
+    harness = Harness(2, exceptions=[2])
+    dropped = harness.controller.restore({2: {"override": False}})
+    assert harness.controller.outlet(2).override is None
+    assert dropped == ["outlet 2: override (an exception outlet is always on)"]

@@ -287,6 +287,10 @@ async def test_reporter_without_an_outlet_pairs_then_reports_for_its_outlet(
     assert credential is not None
     assert agent.agent.controller.pairing.credentials.lookup(credential) == (outlet, False)
     assert strip_view(agent.agent.controller, agent.agent.now())["pairing"]["credential"] is None
+    # Once the laptop reported with it, the run that issued it no longer holds it either.
+    run = agent.agent.controller.pairing.latest()
+    assert run is not None
+    assert run.credential is None
     shared = AgentClient(agent.url, agent.reporter_token)
     with pytest.raises(AgentRefused) as refused:
         await asyncio.to_thread(shared.report_battery, outlet, 3.0, True, "Mallory")

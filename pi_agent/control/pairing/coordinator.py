@@ -219,6 +219,11 @@ class PairingCoordinator:
         the laptop's flag has then had the time it has in a window to follow it.
         """
         outlet = self._outlets[outlet_id]
+        if from_laptop:
+            # The laptop has its credential: the run that issued it no longer needs to hold it.
+            for run in (self._run, *self._history):
+                if run is not None and run.outlet == outlet_id:
+                    run.credential = None
         still = outlet.held is None and now - outlet.last_switch_at >= ASK_AT_S
         return self.laptops.battery_reported(
             outlet_id,

@@ -107,5 +107,6 @@ class PairingRun:
     flips: int = 0
     finished_wall: float | None = None
     restore_from: float = math.inf
-    credential: str | None = None  # issued when paired; shown only to the pairing reporter
+    # Issued when paired; shown only to the pairing reporter, until its first report with it.
+    credential: str | None = None
     user_proof: str | None = None  # the reporter's proof of ``user``, passed on to the pairing
