@@ -94,30 +94,40 @@ class Tokens:
             )
 
     def scope_of(self, presented: str) -> Scope | None:
-        """Constant-time comparison against both tokens, so timing tells nothing."""
-        is_admin = hmac.compare_digest(presented.encode(), self.admin.encode())
-        is_reporter = hmac.compare_digest(presented.encode(), self.reporter.encode())
+        """Constant-time comparison against both tokens, so timing tells nothing.
+
+        A header's bytes that are not UTF-8 reach here as lone surrogates (aiohttp decodes with
+        ``surrogateescape``): ``surrogatepass`` turns any string into bytes, which then simply
+        match no token.
+        """
+        candidate = presented.encode("utf-8", "surrogatepass")
+        is_admin = hmac.compare_digest(candidate, self.admin.encode())
+        is_reporter = hmac.compare_digest(candidate, self.reporter.encode())
         if is_admin:
             return "admin"
         return "reporter" if is_reporter else None
 
 
 class FailureThrottle:
-    """Slows down bad-token guessing, without locking Home Assistant out.
+    """Slows down bad-token guessing, without ever delaying a valid credential.
 
-    Two limits, both O(1) per request whatever the number of addresses:
+    Only failures are throttled, so Home Assistant, a pairing reporter or a laptop's battery
+    report is answered at once however many bad tokens other addresses send. Two limits, both
+    O(1) per request whatever the number of addresses:
 
     - per address, each failure past ``free_failures`` doubles the delay of its next failed
       answer (capped at ``max_delay_s``);
-    - for the whole strip, at most ``strip_rate_per_s`` tokens (a burst of ``strip_burst``) from
-      addresses that have not recently presented a valid token are even looked at. A request
-      beyond that waits its turn *before* its token is compared, and one that would wait longer
-      than ``max_wait_s`` is refused with 429 unseen, so spreading guesses over many source
-      addresses gains nothing, and a dropped connection tells the guesser nothing.
+    - for the whole strip, at most ``strip_rate_per_s`` failed checks (a burst of
+      ``strip_burst``) are answered. An address past its free failures (``gate_before_checking``)
+      waits for its place in that budget *before* its token is compared, and one that would wait
+      longer than ``max_wait_s`` is refused with 429 unseen, so a flood tells the guesser
+      nothing. Any other address is compared at once; only if it fails does it take a place
+      (waiting for it, or 429), so spreading guesses over many addresses gains each address no
+      more than its free failures.
 
-    An address that presented a valid token is remembered (``known``): its requests skip the
-    strip-wide queue, so a guessing neighbour cannot slow Home Assistant down; a correct token
-    is never delayed.
+    An address that presented the admin token is remembered (``known``): its failures (a stale
+    token in a second Home Assistant entry) never wait for the strip-wide budget. The reporter
+    token and laptop credentials earn no such pass: every coworker holds one.
     """
 
     def __init__(
@@ -151,8 +161,17 @@ class FailureThrottle:
 
     # ------------------------------------------------------------------ before the compare
 
+    def gate_before_checking(self, client: str, now: float) -> bool:
+        """Whether this address must wait for the strip-wide budget before its token is
+        compared: it has spent its free failures recently (and never showed the admin token)."""
+        if client in self._known:
+            return False
+        count, last = self._failures.get(client, (0, now))
+        return count >= self.free_failures and now - last <= self.forget_after_s
+
     def wait_before_checking(self, client: str, now: float) -> float | None:
-        """How long to wait before this client's token may be compared; None: refuse (429)."""
+        """Take a place in the strip-wide budget of failed checks: how long to wait for it,
+        or None when the wait would pass ``max_wait_s`` (refuse with 429)."""
         if client in self._known:
             return 0.0
         interval = 1.0 / self.strip_rate_per_s
@@ -168,7 +187,7 @@ class FailureThrottle:
     # ------------------------------------------------------------------ after the compare
 
     def succeeded(self, client: str) -> None:
-        """A valid token: this address skips the strip-wide queue from now on."""
+        """The admin token: this address's failures are forgiven and never queue again."""
         self._known[client] = None
         self._known.move_to_end(client)
         while len(self._known) > self.max_known:
