@@ -13,7 +13,7 @@ import voluptuous as vol
 from pi_agent.api.errors import ApiError, invalid
 from pi_agent.control.pairing.run import MAX_WINDOWS
 from pi_agent.control.plan import MAX_TTL_S
-from pi_agent.validators import NAME, boolean, integer, is_unknown_key, number
+from pi_agent.validators import NAME, boolean, integer, is_unknown_key, json_integer, number
 
 MAX_BUDGET_W = 100_000.0
 # No request body of this API nests deeper than 3; a deeper one is an attack on the parser.
@@ -179,7 +179,8 @@ async def read_json(request: web.Request, schema: vol.Schema | vol.All) -> dict[
     if json_depth(raw) > MAX_DEPTH:
         raise ApiError(400, "malformed_json", f"request body nests deeper than {MAX_DEPTH} levels")
     try:
-        body = json.loads(raw)
+        # An integer literal too long to read is refused by its field, like any out of range.
+        body = json.loads(raw, parse_int=json_integer)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ApiError(400, "malformed_json", f"request body is not valid JSON: {err}") from None
     except (ValueError, RecursionError) as err:  # e.g. an integer beyond Python's digit limit

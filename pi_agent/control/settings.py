@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import voluptuous as vol
+
 from pi_agent.config import AgentConfig
 from pi_agent.control.outlet import OutletState, exceptions_max_w
+from pi_agent.validators import NAME
 
 
 class SettingsError(ValueError):
@@ -90,7 +93,11 @@ def restore_outlets(
         if not data:
             continue
         outlet.energy_wh = max(outlet.energy_wh, float(data.get("energy_wh", 0.0)))
-        outlet.name = str(data.get("name", outlet.name))
+        name = data.get("name", outlet.name)
+        try:
+            outlet.name = NAME(name)
+        except vol.Invalid as err:  # saved before names were checked as they are now
+            dropped.append(f"outlet {outlet.id}: name ({err.msg})")
         max_power = float(data.get("max_power_w", outlet.max_power_w))
         if 0 < max_power <= hard_limit_w:
             outlet.max_power_w = max_power

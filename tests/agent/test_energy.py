@@ -68,6 +68,18 @@ def test_restore_brings_back_settings_and_manual_commands() -> None:
     assert (two.max_power_w, two.override) == (65.0, False)
 
 
+def test_a_saved_name_home_assistant_could_not_store_is_not_restored() -> None:
+    """A lone surrogate (refused by the API now) in a state file written before: the outlet
+    keeps its configured name, and the log says why."""
+    harness = Harness(2)
+    configured = harness.controller.outlet(1).name
+    dropped = harness.controller.restore({1: {"name": "Desk\ud800"}, 2: {"name": "Window"}})
+    assert harness.controller.outlet(1).name == configured
+    assert harness.controller.outlet(2).name == "Window"
+    assert len(dropped) == 1
+    assert dropped[0].startswith("outlet 1: name (must not hold a lone surrogate")
+
+
 def test_a_command_held_on_an_outlet_that_is_now_an_exception_is_dropped_on_restore() -> None:
     """The configuration made outlet 2 an exception since the command was saved."""
     harness = Harness(2, exceptions=[2])

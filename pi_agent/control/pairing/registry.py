@@ -12,7 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import voluptuous as vol
+
 from pi_agent.control.credentials import LaptopCredentials
+from pi_agent.validators import NAME
 
 #: A reporter silent this long (four of its 30 s reports) no longer holds its outlet.
 REPORTER_STALE_S = 120.0
@@ -168,6 +171,10 @@ class PairedLaptops:
             if not self.credentials.has(oid):
                 continue
             user = record.get("user")
+            try:
+                user = NAME(user) if user is not None else None
+            except vol.Invalid:  # saved before names were checked as they are now: not shown
+                user = None
             method = record.get("method")
             confidence = record.get("confidence")
             proof = record.get("user_proof")
