@@ -14,12 +14,14 @@ from typing import Any
 from pi_agent import __version__
 from pi_agent.auth import TokenError, Tokens, load_or_create_token
 from pi_agent.config import AgentConfig, ConfigError, load_config
+from pi_agent.hardware.base import HardwareError
 from pi_agent.hardware.bundle import Hardware
 from pi_agent.identity import strip_serial
 from pi_agent.runtime import Agent, Identity
 
 _LOGGER = logging.getLogger("pi_agent")
 DEFAULT_PORT = 8450
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def default_data_dir() -> Path:
@@ -57,7 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--print-token", action="store_true", help="print the admin token (creating it) and exit"
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="DEBUG, INFO, WARNING or ERROR, in any case (default INFO)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -76,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _check_args(parser, args)
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     data_dir: Path = args.data_dir or default_data_dir()
     try:
@@ -92,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(f"smartmulti-agent: invalid configuration: {err}", file=sys.stderr)
         return 2
-    except TokenError as err:
+    except (TokenError, HardwareError) as err:
         print(f"smartmulti-agent: {err}", file=sys.stderr)
         return 2
     except OSError as err:
@@ -123,7 +131,14 @@ def _build(
         return agent, [run_simulated_reporters(world, agent.controller, agent.clock)]
     from pi_agent.hardware.build import build_hardware  # noqa: PLC0415 (needs GPIO and I2C)
 
-    return _agent(config, build_hardware(config), data_dir, tokens), []
+    # The file's path starts every message, as it does for the checks of the file itself.
+    try:
+        hardware = build_hardware(config)
+    except ConfigError as err:
+        raise ConfigError(f"{args.config}: {err}") from None
+    except HardwareError as err:
+        raise HardwareError(f"{args.config}: {err}") from None
+    return _agent(config, hardware, data_dir, tokens), []
 
 
 def _agent(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+import re
+import sys
 import tomllib
 from typing import Any, Literal
 
@@ -21,6 +23,9 @@ MAX_STRIP_W = 7400.0
 MAX_OUTLETS = 16
 INA219_ADDRESSES = range(0x40, 0x50)
 BCM_PINS = range(28)
+#: The pins of the I2C buses on the Pi's header (BCM numbers, SDA then SCL): a relay driven
+#: from one would corrupt every transfer of the meters on that bus.
+I2C_PINS = {0: (0, 1), 1: (2, 3)}
 
 SafeState = Literal["off", "exceptions_on"]
 
@@ -189,6 +194,7 @@ def parse_config(data: Mapping[str, Any], *, require_outlets: bool = True) -> Ag
 def _check_outlets(strip: StripConfig, outlets: tuple[OutletConfig, ...]) -> None:
     pins: dict[int, int] = {}
     addresses: dict[tuple[int, int], int] = {}
+    i2c_pins = _i2c_pins_in_use(outlets)
     for outlet in outlets:
         where = f"outlets[{outlet.id}]"
         if outlet.max_power_w > strip.hard_limit_w:
@@ -200,6 +206,12 @@ def _check_outlets(strip: StripConfig, outlets: tuple[OutletConfig, ...]) -> Non
             if outlet.gpio in pins:
                 raise ConfigError(
                     f"{where}.gpio: pin {outlet.gpio} is already used by outlets[{pins[outlet.gpio]}]"
+                )
+            if outlet.gpio in i2c_pins:
+                bus, line, meter_outlet = i2c_pins[outlet.gpio]
+                raise ConfigError(
+                    f"{where}.gpio: pin {outlet.gpio} is I2C bus {bus}'s {line} line, which the "
+                    f"INA219 of outlets[{meter_outlet}] uses: wire this relay to another pin"
                 )
             pins[outlet.gpio] = outlet.id
         if outlet.meter.type == "ina219":
@@ -220,21 +232,71 @@ def _check_outlets(strip: StripConfig, outlets: tuple[OutletConfig, ...]) -> Non
         )
 
 
+def _i2c_pins_in_use(outlets: tuple[OutletConfig, ...]) -> dict[int, tuple[int, str, int]]:
+    """Pin → (bus, line, first outlet whose meter uses that bus), for the header's I2C buses."""
+    in_use: dict[int, tuple[int, str, int]] = {}
+    for outlet in outlets:
+        bus = outlet.meter.bus
+        if outlet.meter.type != "ina219" or bus not in I2C_PINS:
+            continue
+        sda, scl = I2C_PINS[bus]
+        in_use.setdefault(sda, (bus, "SDA", outlet.id))
+        in_use.setdefault(scl, (bus, "SCL", outlet.id))
+    return in_use
+
+
 def load_config(path: Path, *, require_outlets: bool = True) -> AgentConfig:
     """Read and validate a TOML file; every failure becomes a ``ConfigError`` naming the file."""
     try:
-        with path.open("rb") as file:
-            data = tomllib.load(file)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
     try:
-        return parse_config(data, require_outlets=require_outlets)
+        return parse_config(_decode_toml(raw), require_outlets=require_outlets)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_LONG_INTEGER = re.compile(rf"[0-9][0-9_]{{{sys.get_int_max_str_digits()},}}")
+
+
+def _decode_toml(raw: bytes) -> dict[str, Any]:
+    """The file's TOML, or a ``ConfigError`` saying what to fix.
+
+    Editors on Windows save UTF-8 with a byte-order mark, which TOML does not allow: it is
+    skipped. Any other encoding is refused, naming the line, since guessing one could turn a
+    name into something else.
+    """
+    if raw.startswith(_UTF16_BOMS):
+        raise ConfigError(
+            "not UTF-8 text: it starts with a UTF-16 byte-order mark; save it as UTF-8"
+        )
+    try:
+        text = raw.removeprefix(_UTF8_BOM).decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 text: line {line} holds byte 0x{raw[err.start]:02x}; save the file as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"not valid TOML: {err}") from None
+    except ValueError:
+        # Python reads no integer longer than sys.get_int_max_str_digits() (4300) digits.
+        found = _LONG_INTEGER.search(text)
+        where = ""
+        if found is not None:
+            line = text.count("\n", 0, found.start()) + 1
+            where = f"line {line}: "
+        raise ConfigError(
+            f"{where}an integer of more than {sys.get_int_max_str_digits()} digits: no setting "
+            "takes a number that long"
+        ) from None
 
 
 def with_outlets(config: AgentConfig, outlets: tuple[OutletConfig, ...]) -> AgentConfig:

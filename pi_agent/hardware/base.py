@@ -15,6 +15,11 @@ class Reading:
     power_w: float
 
 
+class HardwareError(Exception):
+    """The hardware the configuration names cannot be opened; the message names the outlet's
+    field and what to do on the Pi."""
+
+
 class MeterError(Exception):
     """The meter gave no trustworthy reading (bus error, overflow, frozen data)."""
 
