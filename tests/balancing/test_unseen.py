@@ -17,8 +17,10 @@ from bench.scenario import generate
 from bench.world import Decision, run
 from custom_components.smartmulti.balancing import (
     Balancer,
+    Circuit,
     Reason,
     Settings,
+    SiteBalancer,
     Strategy,
     StripPlan,
 )
@@ -97,6 +99,34 @@ def test_only_smart_looks_again_and_zero_turns_it_off(
 ) -> None:
     plans = _full_then_off(settings, OFF_AT + 2 * Settings().unseen_look_s, strategy=strategy)
     assert _looks(plans) == []
+
+
+def test_on_a_shared_circuit_the_look_is_not_put_off_for_a_young_turn_on_another_strip() -> None:
+    """The circuit ranks the look as a look at an unknown occupant, not as the charge of the
+    laptop seen before: a young turn on another strip would otherwise keep the room, cycle
+    after cycle, while whoever came to the off outlet may be running flat."""
+    settings = Settings()
+    look_at = OFF_AT - 60.0 + settings.unseen_look_s
+    site = SiteBalancer(Circuit("room", 100, strips=("a", "b")), settings)
+    t = 0.0
+    while t < look_at:
+        on = t < OFF_AT
+        watts = 60.0 if t < 180 else 20.0  # charged, then full: as ``_full_then_off``
+        since = t + 60.0 if on else t - OFF_AT
+        outlet = laptop(0, on=on, power=watts, max_w=RATING_W, since=since)
+        site.plan({"a": replace(strip(outlet, budget=500, now=t), strip_id="a")})
+        t += 60.0
+    unseen = laptop(0, max_w=RATING_W, since=look_at - OFF_AT)
+    turn = laptop(0, on=True, power=60.0, percent=60, since=120.0)  # two minutes old
+    plan = site.plan(
+        {
+            "a": replace(strip(unseen, budget=500, now=look_at), strip_id="a"),
+            "b": replace(strip(turn, budget=500, now=look_at), strip_id="b"),
+        }
+    )
+    assert plan.plans["a"].on == (0,)
+    assert reasons(plan.plans["a"])[0] is Reason.PROBING
+    assert plan.plans["b"].on == ()
 
 
 def test_on_a_worn_strip_the_looks_come_rarer_by_the_whole_wear_factor() -> None:

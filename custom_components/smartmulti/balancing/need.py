@@ -14,7 +14,8 @@ Most needy first:
    pessimistic charge), nearest to flat first;
 2. ``LOOK``: a look at an off outlet whose occupant is unknown that the strip's strategy will
    make before charging (never looked at, or long overdue): a laptop without reports may be
-   plugged in there, running flat;
+   plugged in there, running flat; so is ``smart``'s look at a laptop without reports unseen
+   too long (``view.unseen``: another may have taken its place), longest unseen first;
 3. ``TURN``: a laptop below its target whose outlet was switched on less than ``dwell_s`` ago,
    whatever its strip's strategy: keyed as ``CHARGE``. The split decides anew each cycle, and
    without this a needier laptop on another strip takes a turn's room a cycle after it was
@@ -131,11 +132,15 @@ def need(
     if bid.want is Want.NONE or cand.outlet.fault:
         return None
     lap = cand.laptop
-    if lap.present and not at_target(cand, settings):
-        flat = flat_s(cand, settings)
-        if flat < settings.critical_s:
-            credit = settings.keep_alive_band_s if cand.on else 0.0
-            return Need(NeedLevel.ALIVE, (_minutes(flat - credit),))
+    below = lap.present and not at_target(cand, settings)
+    flat = flat_s(cand, settings) if below else math.inf
+    if flat < settings.critical_s:
+        credit = settings.keep_alive_band_s if cand.on else 0.0
+        return Need(NeedLevel.ALIVE, (_minutes(flat - credit),))
+    if lap.unseen and not cand.on and bid.want is Want.URGENT and lap.observed_at is not None:
+        # Looked at again because it may have been swapped: whoever is there now is unknown.
+        return Need(NeedLevel.LOOK, (1.0, -_minutes(strip.now - lap.observed_at)))
+    if below:
         soc = lap.soc if lap.soc is not None else settings.unknown_soc
         if cand.on:
             soc -= settings.battery_band
