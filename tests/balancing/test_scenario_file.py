@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bench.circuit_split import load_site
 from bench.scenario import ScenarioError, generate, load, parse
+from bench.site import load_site
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 LECTURE = BENCH / "scenarios" / "lecture.json"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 # The bench loads the engine as the top-level package ``balancing``: its own Strategy.
-from bench.circuit_split import Strategy, load_site, random_site, run_site, summary
+from bench.circuit_split import Strategy, run_site, summary
+from bench.site import load_site, random_site
 
 SITE = Path(__file__).resolve().parents[2] / "bench" / "sites" / "two_strips_one_circuit.json"
 
