@@ -3,7 +3,10 @@ or a ``ScenarioError`` saying where (``devices[3] (worker3).soc0``) and what was
 
 from __future__ import annotations
 
+from collections.abc import Callable
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 
@@ -76,3 +79,18 @@ def schedule(where: str, value: object) -> tuple[tuple[int, float], ...]:
             (whole(f"{where}[{i}][0]", pair[0]), number(f"{where}[{i}][1]", pair[1], low=0))
         )
     return tuple(sorted(pairs))
+
+
+def load_file[T](path: Path, read: Callable[[object, str], T]) -> T:
+    """``read(data, name)`` on the JSON file at ``path``, named by its stem when it says no
+    name; any error names the file."""
+    try:
+        data = json.loads(path.read_text())
+    except OSError as err:
+        raise ScenarioError(f"{path}: {err.strerror or err}") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: not JSON ({err})") from err
+    try:
+        return read(data, path.stem)
+    except ScenarioError as err:
+        raise ScenarioError(f"{path}: {err}") from err

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, fields as dataclass_fields
 import itertools
-import json
 import math
 from pathlib import Path
 import random
@@ -268,16 +267,7 @@ def parse(data: object, *, name: str | None = None) -> Scenario:
 
 def load(path: Path) -> Scenario:
     """A scenario file; ``ScenarioError`` (with the file's name) if it cannot be read or run."""
-    try:
-        data = json.loads(path.read_text())
-    except OSError as err:
-        raise ScenarioError(f"{path}: {err.strerror or err}") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: not JSON ({err})") from err
-    try:
-        return parse(data, name=path.stem)
-    except ScenarioError as err:
-        raise ScenarioError(f"{path}: {err}") from err
+    return fields.load_file(path, lambda data, name: parse(data, name=name))
 
 
 def peak_demand_w(devices: tuple[Device, ...] | list[Device], step_s: int = 60) -> float:

@@ -13,7 +13,6 @@ circuit whose budget is piecewise constant:
 from __future__ import annotations
 
 from dataclasses import dataclass
-import json
 from pathlib import Path
 
 from balancing import Strategy
@@ -45,16 +44,7 @@ class Site:
 
 def load_site(path: Path) -> Site:
     """A site file; ``ScenarioError`` naming the file and the field if it cannot be run."""
-    try:
-        data = json.loads(path.read_text())
-    except OSError as err:
-        raise ScenarioError(f"{path}: {err.strerror or err}") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: not JSON ({err})") from err
-    try:
-        return _site(data, path.stem)
-    except ScenarioError as err:
-        raise ScenarioError(f"{path}: {err}") from err
+    return fields.load_file(path, _site)
 
 
 def _site(data: object, name: str) -> Site:

@@ -119,17 +119,7 @@ def _settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
 
 def _token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
     """--token, --token-file, then SMARTMULTI_TOKEN, then SMARTMULTI_TOKEN_FILE."""
-    token: str | None = args.token
-    token_file = args.token_file
-    if token is None and token_file is None:
-        token = os.environ.get("SMARTMULTI_TOKEN")
-        if not token and os.environ.get("SMARTMULTI_TOKEN_FILE"):
-            token_file = Path(os.environ["SMARTMULTI_TOKEN_FILE"])
-    if not token and token_file is not None:
-        try:
-            token = token_file.read_text().strip()
-        except OSError as err:
-            parser.error(f"--token-file: {err.strerror}: {token_file}")
+    token = _secret(parser, args.token, args.token_file, option="token")
     if not token:
         parser.error("a token is required: --token-file, --token or SMARTMULTI_TOKEN")
     return token
@@ -137,18 +127,25 @@ def _token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
 
 def _link(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
     """--link, --link-file, then SMARTMULTI_LINK, then SMARTMULTI_LINK_FILE (None: no link)."""
-    link: str | None = args.link
-    link_file = args.link_file
-    if link is None and link_file is None:
-        link = os.environ.get("SMARTMULTI_LINK")
-        if not link and os.environ.get("SMARTMULTI_LINK_FILE"):
-            link_file = Path(os.environ["SMARTMULTI_LINK_FILE"])
-    if not link and link_file is not None:
+    return _secret(parser, args.link, args.link_file, option="link")
+
+
+def _secret(
+    parser: argparse.ArgumentParser, value: str | None, path: Path | None, *, option: str
+) -> str | None:
+    """``--OPTION`` or ``--OPTION-file``, else the environment's SMARTMULTI_OPTION or
+    SMARTMULTI_OPTION_FILE: a file keeps a secret out of the process list."""
+    env = f"SMARTMULTI_{option.upper()}"
+    if value is None and path is None:
+        value = os.environ.get(env)
+        if not value and os.environ.get(f"{env}_FILE"):
+            path = Path(os.environ[f"{env}_FILE"])
+    if not value and path is not None:
         try:
-            link = link_file.read_text().strip()
+            value = path.read_text().strip()
         except OSError as err:
-            parser.error(f"--link-file: {err.strerror}: {link_file}")
-    return link or None
+            parser.error(f"--{option}-file: {err.strerror}: {path}")
+    return value or None
 
 
 def _login_name() -> str | None:
