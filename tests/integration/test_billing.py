@@ -222,6 +222,18 @@ async def test_get_consumption_returns_day_and_week_totals_that_match_the_statis
             "The period ends (2025-04-01T00:00:00-07:00) before it starts "
             "(2025-04-02T00:00:00-07:00)",
         ),
+        (
+            "get_consumption",
+            {"start": "0001-01-01 00:00:00"},
+            "date_out_of_range",
+            "The date 0001-01-01T00:00:00 is outside the years 2000 to 2100",
+        ),
+        (
+            "export_billing",
+            {"start": "2025-04-01 00:00:00", "end": "9999-12-31 00:00:00"},
+            "date_out_of_range",
+            "The date 9999-12-31T00:00:00 is outside the years 2000 to 2100",
+        ),
     ],
 )
 async def test_bad_service_input_raises_a_translated_error(

@@ -17,7 +17,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, State
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -134,7 +134,15 @@ async def test_a_user_is_added_then_changed_through_the_billing_entry(hass: Home
     assert dr.async_get(hass).async_get(device.id).name == "Alice Martin"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("name", "error"), [("alice", "user_exists"), ("None", "invalid_name")])
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("alice", "user_exists"),
+        ("None", "invalid_name"),
+        ("Ali\u202ece", "invalid_name"),  # a direction override: "Aliec" shown as another name
+        ("Bob\x00", "invalid_name"),
+    ],
+)
 async def test_a_user_name_must_be_unique_and_not_the_no_user_choice(
     hass: HomeAssistant, name: str, error: str
 ) -> None:
@@ -148,6 +156,21 @@ async def test_a_user_name_must_be_unique_and_not_the_no_user_choice(
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"name": error}
+
+
+async def test_a_highest_limit_of_zero_is_refused_since_a_stored_zero_means_none(
+    hass: HomeAssistant,
+) -> None:
+    billing = billing_entry(hass, {"Alice": {}})
+    await set_up(hass, billing)
+
+    result = await hass.config_entries.subentries.async_init(
+        (billing.entry_id, SUBENTRY_USER), context={"source": SOURCE_USER}
+    )
+    with pytest.raises(InvalidData):
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"name": "Bob", "limit_max": 0}
+        )
 
 
 async def test_billing_options_set_the_prices_and_session_rules(hass: HomeAssistant) -> None:

@@ -4,6 +4,7 @@ site's prices and session rules (the entry's options)."""
 from __future__ import annotations
 
 from typing import Any, Literal
+import unicodedata
 
 from homeassistant.config_entries import (
     ConfigFlowResult,
@@ -82,7 +83,8 @@ USER_SCHEMA = vol.Schema(
             )
         ),
         vol.Required(CONF_CUT_OFF, default=False): BooleanSelector(),
-        vol.Optional(CONF_LIMIT_MAX): _box(0, 10_000, 0.01, "kWh"),
+        # 0.01 at least: a stored 0 would mean no maximum at all.
+        vol.Optional(CONF_LIMIT_MAX): _box(0.01, 10_000, 0.01, "kWh"),
         vol.Required(CONF_LIMIT_LOCKED, default=False): BooleanSelector(),
         vol.Required(CONF_NOTIFY_WARNING, default=True): BooleanSelector(),
         vol.Required(CONF_PRICE_PERCENT, default=100): _box(0, 1000, 1, "%"),
@@ -90,6 +92,12 @@ USER_SCHEMA = vol.Schema(
         vol.Optional(CONF_DEPARTURE): TimeSelector(),
     }
 )
+
+
+def _unfit(ch: str) -> bool:
+    """A character a name may not hold: control, format (but the joiners some scripts and
+    emoji need), surrogate or line separator."""
+    return unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} and ch not in "\u200c\u200d"
 
 
 class UserSubentryFlow(ConfigSubentryFlow):
@@ -131,8 +139,14 @@ class UserSubentryFlow(ConfigSubentryFlow):
         )
 
     def _name_error(self, name: str, editing: str | None) -> str | None:
-        """Names are what managers, reporters and services find users by: unique, not "none"."""
-        if not 1 <= len(name) <= USER_NAME_MAX_LENGTH or name.casefold() == NO_USER:
+        """Names are what managers, reporters and services find users by: unique, not "none",
+        and shown as typed (no control or invisible format character: a direction override
+        would make one name look like another on the coworker's page and in the exports)."""
+        if (
+            not 1 <= len(name) <= USER_NAME_MAX_LENGTH
+            or name.casefold() == NO_USER
+            or any(_unfit(ch) for ch in name)
+        ):
             return "invalid_name"
         if any(
             subentry.title.casefold() == name.casefold() and subentry_id != editing

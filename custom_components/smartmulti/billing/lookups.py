@@ -84,7 +84,22 @@ def call_period(call: ServiceCall) -> tuple[datetime, datetime]:
     return start, end
 
 
+#: The years a period may start or end in: beyond them a date is a typing slip, and near year
+#: 1 or 9999 turning it into UTC overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def _aware(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="date_out_of_range",
+            translation_placeholders={
+                "date": value.isoformat(),
+                "first": str(FIRST_YEAR),
+                "last": str(LAST_YEAR),
+            },
+        )
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt_util.get_default_time_zone())
     return dt_util.as_utc(value)
