@@ -199,9 +199,10 @@ async def test_without_the_secret_there_is_nothing_and_guesses_are_rate_limited(
 
     for _ in range(links_module.FAILURES_PER_CLIENT - 6):
         await client.get(PAGE + "?key=guess")
-    blocked = await client.get(alice)  # even the right secret, from this address, for a while
+    blocked = await client.get(PAGE + "?key=guess")  # wrong guesses, for a while
     assert blocked.status == 429
     assert blocked.headers["Retry-After"]
+    assert (await client.get(alice)).status == 200  # never the right secret
 
 
 async def test_the_user_sets_their_limit_within_the_maximum_and_it_applies_at_once(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-import math
-from typing import Any
+import re
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_DOMAIN, ATTR_ENTITY_ID, ATTR_NAME, EVENT_LOGBOOK_ENTRY
@@ -29,6 +29,9 @@ from ..billing.users import (
 from ..const import DOMAIN
 from .figures import limit_ceiling
 from .i18n import Words
+
+# ASCII digits with at most one decimal separator and at most two decimals, nothing else.
+NUMBER: Final = re.compile(r"-?(?:[0-9]+(?:[.,][0-9]{0,2})?|[.,][0-9]{1,2})", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,25 +57,32 @@ def parse(user: UserConfig, fields: Mapping[str, str], words: Words) -> Change:
         period = LimitPeriod(fields.get("period", ""))
     except ValueError:
         raise FormError(words("err_period")) from None
-    # "12.5", "12,5" (French), "1,200.5" or "1 200,5": spaces and a comma before a dot group.
-    text = "".join(fields.get("limit", "").split()).replace("\u202f", "")
-    text = text.replace(",", "") if "." in text else text.replace(",", ".")
-    try:
-        limit = float(text)
-    except ValueError:
-        raise FormError(words("err_number")) from None
-    if not math.isfinite(limit):
-        raise FormError(words("err_number"))
+    limit = _number(fields.get("limit", ""), words)
     if limit < 0:
         raise FormError(words("err_negative"))
     ceiling = limit_ceiling(user, period)
     top = MAX_LIMIT_KWH if ceiling is None else ceiling
     shown = {"max": words.number(top), "period": words.period(period)}
+    # The value saved is the one checked: 0 stored means "no limit", which is above any maximum.
     if ceiling is not None and limit == 0:
-        raise FormError(words("err_required", **shown))  # "no limit" is above any maximum
+        raise FormError(words("err_required", **shown))
     if limit > top:
         raise FormError(words("err_too_high", **shown))
-    return Change(round(limit, 2), period, notify)
+    return Change(limit, period, notify)
+
+
+def _number(typed: str, words: Words) -> float:
+    """The limit typed, rounded to the 2 decimals it is saved with.
+
+    Only "12", "12.5" or "12,5" (either separator, as English and French write it): a comma
+    could be a decimal or a thousands separator ("1,200"), so no grouping is read rather than
+    guessing; ``float`` would also take "1_000", "1e2" or other scripts' digits.
+    """
+    text = typed.strip()
+    if not NUMBER.fullmatch(text):
+        has_digit = any(char in "0123456789" for char in text)
+        raise FormError(words("err_format" if has_digit else "err_number"))
+    return round(float(text.replace(",", ".")), 2)
 
 
 def apply(

@@ -61,6 +61,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "week": "week",
         "month": "month",
         "err_number": "Enter the limit as a number of kWh, for example 12.5.",
+        "err_format": "Write the limit as a number like 2.5, with at most two decimals and "
+        "without thousands separators.",
         "err_negative": "The limit cannot be negative.",
         "err_too_high": "The limit can be at most {max} kWh per {period}.",
         "err_required": "A limit is required: between 0.01 and {max} kWh per {period}.",
@@ -120,6 +122,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "week": "semaine",
         "month": "mois",
         "err_number": "Saisissez la limite en kWh, par exemple 12,5.",
+        "err_format": "Écrivez la limite comme un nombre tel que 2,5, avec au plus deux "
+        "décimales et sans séparateur de milliers.",
         "err_negative": "La limite ne peut pas être négative.",
         "err_too_high": "La limite est au plus de {max} kWh par {period}.",
         "err_required": "Une limite est requise : entre 0,01 et {max} kWh par {period}.",

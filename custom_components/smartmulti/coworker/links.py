@@ -9,8 +9,10 @@ link stops working at once; a user removed from the billing entry loses theirs a
 request, whatever the storage still holds (``resolve`` only answers for current users).
 
 Lookups compare the presented secret with every stored one in constant time and never stop at
-a match, so the time taken says nothing about how close a guess was; failures are counted per
-client address and refused for a while once too many (``FailureLimiter``).
+a match, so the time taken says nothing about how close a guess was. Wrong secrets are counted
+per client (``client_key``) and overall, and refused for a while once too many
+(``FailureLimiter``); a right secret is always served, so nobody's guesses can lock a coworker
+out of their own page.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections import deque
 from collections.abc import Collection
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from typing import Any, Final
@@ -38,6 +41,10 @@ SECRET_BYTES: Final = 32
 URL_PREFIX: Final = f"/api/{DOMAIN}/coworker/"
 # A form token is good for this long: a page left open over a weekend asks for a reload.
 FORM_TOKEN_TTL_S: Final = 12 * 3600
+# A genuine token is about 75 characters (a 10-digit time and a SHA-256 hex MAC); anything much
+# longer is crafted and refused before any number is parsed from it.
+MAX_FORM_TOKEN_CHARS: Final = 128
+MAX_ISSUED_DIGITS: Final = 12
 # Failures allowed per client address in the window before it is refused until the window
 # slides past them; and across all clients, so a botnet spread over addresses is slowed too.
 FAILURES_PER_CLIENT: Final = 10
@@ -148,8 +155,14 @@ class CoworkerLinks:
 
     def check_form_token(self, user_id: str, token: str, now: float | None = None) -> bool:
         """Valid for this user's current secret (a renewed link voids it) and not expired."""
+        if len(token) > MAX_FORM_TOKEN_CHARS:
+            return False
         issued_text, _, mac = token.partition(".")
-        if not issued_text.isdigit():
+        # isdigit() alone accepts "²" and other digits int() refuses; the length keeps the
+        # time a number a float can hold.
+        if not (issued_text.isascii() and issued_text.isdigit()):
+            return False
+        if len(issued_text) > MAX_ISSUED_DIGITS:
             return False
         issued = int(issued_text)
         age = (time.time() if now is None else now) - issued
@@ -169,10 +182,28 @@ def async_get_links(hass: HomeAssistant) -> CoworkerLinks:
     return links
 
 
-class FailureLimiter:
-    """Wrong secrets per client address (and overall) in a sliding window.
+def client_key(remote: str | None) -> str:
+    """Who a failure is counted against: an IPv4 address, or an IPv6 client's /64.
 
-    Only failures count: a coworker reloading their own page is never slowed down.
+    An IPv6 host usually holds a whole /64 and can pick a new address in it for every request,
+    so counting single IPv6 addresses would count nothing.
+    """
+    try:
+        address = ipaddress.ip_address((remote or "").split("%", 1)[0])
+    except ValueError:
+        return remote or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if (mapped := address.ipv4_mapped) is not None:
+            return str(mapped)
+        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    return str(address)
+
+
+class FailureLimiter:
+    """Wrong secrets per client (``client_key``) and overall in a sliding window.
+
+    Only failures count and only failures are refused: a coworker presenting their own secret is
+    served whatever others guessed, from their address or from anywhere.
     """
 
     def __init__(self) -> None:

@@ -5,8 +5,12 @@ travels in the query string, not the path, because Home Assistant's HTTP layer l
 paths at debug level and the secret must never reach a log.
 
 - GET shows the page; POST changes the user's limit, its period and the warning notification.
-- Without a valid secret: 404 with no body worth reading, the same for every wrong guess; too
-  many wrong guesses from one address (or overall) answer 429 for a while.
+- Without a valid secret: 404 with no body worth reading, the same for every wrong guess; once
+  too many wrong guesses came from one client (an IPv4 address or an IPv6 /64) or from
+  everywhere, wrong guesses answer 429 for a while. A valid secret is always served: a building
+  behind one NAT address, or a botnet guessing, must not lock coworkers out of their page.
+- The form's body is read up to ``MAX_FORM_BYTES`` whether or not it announces its length (a
+  chunked body does not), so no request makes the server hold more.
 - The form is protected against cross-site requests three ways: a token bound to the user's
   secret and its issue time (a page from another site cannot know it), the Fetch metadata
   (``Sec-Fetch-Site`` must be ``same-origin`` when the browser sends it) and ``Origin`` (when
@@ -20,9 +24,10 @@ paths at debug level and the secret must never reach a log.
 
 from __future__ import annotations
 
+import asyncio
 from http import HTTPStatus
 from typing import Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import web
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -36,7 +41,7 @@ from ..entry_kinds import is_billing_entry
 from .figures import async_figures
 from .form import FormError, apply, parse
 from .i18n import LANGUAGES, Words, async_words, pick_language
-from .links import URL_PREFIX, FailureLimiter, async_get_links
+from .links import URL_PREFIX, FailureLimiter, async_get_links, client_key
 from .page import CSP, FormState, render
 
 PAGE_URL: Final = URL_PREFIX.rstrip("/")
@@ -48,6 +53,7 @@ HEADERS: Final = {
     "Content-Security-Policy": CSP,
 }
 MAX_FORM_BYTES: Final = 4096
+FORM_TYPE: Final = "application/x-www-form-urlencoded"
 
 
 def billing(hass: HomeAssistant) -> tuple[ConfigEntry[Ledger], Ledger] | None:
@@ -87,9 +93,9 @@ class CoworkerView(HomeAssistantView):
         entry, ledger, user, key = found
         if not _same_origin(request):
             return _plain(HTTPStatus.FORBIDDEN)
-        if (request.content_length or 0) > MAX_FORM_BYTES:
-            return _plain(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-        fields = {name: str(value) for name, value in (await request.post()).items()}
+        fields = await _form_fields(request)
+        if isinstance(fields, web.Response):
+            return fields
         language = fields.get("lang") if fields.get("lang") in LANGUAGES else None
         words = await async_words(hass, language or _language(request, hass))
         links = async_get_links(hass)
@@ -124,23 +130,27 @@ class CoworkerView(HomeAssistantView):
     async def _user(
         self, request: web.Request
     ) -> tuple[ConfigEntry[Ledger], Ledger, UserConfig, str] | web.Response:
-        """The user the secret opens, or the refusal (counted as a failure)."""
+        """The user the secret opens, or the refusal (counted as a failure).
+
+        The secret is resolved before the limiter is asked, so 429 only ever answers a wrong
+        secret: others' guesses cannot shut a coworker out of their own page.
+        """
         hass = request.app[KEY_HASS]
-        client = request.remote or "unknown"
-        if self.limiter.blocked(client):
-            response = _plain(HTTPStatus.TOO_MANY_REQUESTS)
-            response.headers["Retry-After"] = "300"
-            return response
         key = request.query.get(KEY_PARAM, "")
         links = async_get_links(hass)
         await links.async_load()
         found = billing(hass)
         users: dict[str, UserConfig] = {} if found is None else found[1].users
         user_id = links.resolve(key, users)
-        if found is None or user_id is None:
-            self.limiter.failed(client)
-            return _plain(HTTPStatus.NOT_FOUND)
-        return found[0], found[1], users[user_id], key
+        if found is not None and user_id is not None:
+            return found[0], found[1], users[user_id], key
+        client = client_key(request.remote)
+        if self.limiter.blocked(client):
+            response = _plain(HTTPStatus.TOO_MANY_REQUESTS)
+            response.headers["Retry-After"] = "300"
+            return response
+        self.limiter.failed(client)
+        return _plain(HTTPStatus.NOT_FOUND)
 
     async def _page(
         self,
@@ -166,6 +176,28 @@ class CoworkerView(HomeAssistantView):
         )
         response.enable_compression()
         return response
+
+
+async def _form_fields(request: web.Request) -> dict[str, str] | web.Response:
+    """The posted form's fields (the last of a repeated name), or the refusal.
+
+    The body is read with a limit rather than trusting Content-Length, which a chunked body
+    does not send.
+    """
+    if (request.content_length or 0) > MAX_FORM_BYTES:
+        return _plain(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    try:
+        body = await request.content.readexactly(MAX_FORM_BYTES + 1)
+    except asyncio.IncompleteReadError as short:
+        body = short.partial
+    else:
+        return _plain(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    if request.content_type != FORM_TYPE:
+        return _plain(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+    try:  # the page is UTF-8, so its form is too
+        return dict(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
+    except ValueError:  # UnicodeDecodeError included
+        return _plain(HTTPStatus.BAD_REQUEST)
 
 
 def _language(request: web.Request, hass: HomeAssistant) -> str:

@@ -1,0 +1,245 @@
+"""The coworker's page against hostile visitors: guesses that must not lock coworkers out,
+crafted form tokens, numbers and bodies, each answered as a refusal rather than an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import re
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.smartmulti.billing.users import (
+    CONF_LIMIT,
+    CONF_LIMIT_MAX,
+    CONF_LIMIT_PERIOD,
+    UserConfig,
+)
+from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.coworker.form import FormError, parse
+from custom_components.smartmulti.coworker.i18n import Words
+from custom_components.smartmulti.coworker.links import (
+    FAILURES_OVERALL,
+    FAILURES_PER_CLIENT,
+    async_get_links,
+    client_key,
+)
+from custom_components.smartmulti.coworker.view import MAX_FORM_BYTES
+
+from .billing_support import billing_entry, ledger, set_up, user_ids
+
+PAGE = "/api/smartmulti/coworker"
+
+
+async def _link(hass: HomeAssistant, user: str) -> str:
+    response = await hass.services.async_call(
+        DOMAIN, "get_user_link", {"user": user}, blocking=True, return_response=True
+    )
+    assert response is not None
+    return str(response["url"])
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+async def _set_up(
+    hass: HomeAssistant, strip: MockConfigEntry, alice: dict[str, Any] | None = None
+) -> MockConfigEntry:
+    billing = billing_entry(hass, {"Alice": alice or {}, "Bob": {}})
+    await set_up(hass, strip, billing)
+    return billing
+
+
+async def test_wrong_guesses_never_lock_a_valid_link_out(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    # Behind a reverse proxy, as many installs are: the client is the forwarded address.
+    assert await async_setup_component(
+        hass,
+        "http",
+        {"http": {"use_x_forwarded_for": True, "trusted_proxies": ["127.0.0.1", "::1"]}},
+    )
+    await _set_up(hass, mock_config_entry)
+    client = await hass_client_no_auth()
+    alice, bob = await _link(hass, "Alice"), await _link(hass, "Bob")
+
+    async def get(url: str, address: str) -> int:
+        return (await client.get(url, headers={"X-Forwarded-For": address})).status
+
+    # A whole building behind one NAT address: a colleague's typos do not lock Alice out.
+    office = "198.51.100.7"
+    assert [await get(f"{PAGE}?key=typo", office) for _ in range(FAILURES_PER_CLIENT)] == [
+        404
+    ] * FAILURES_PER_CLIENT
+    assert await get(f"{PAGE}?key=typo", office) == 429
+    assert await get(alice, office) == 200
+    assert await get(f"{PAGE}?key=typo", "198.51.100.8") == 404  # another address
+
+    # An IPv6 client picks any address in its /64: counted as one.
+    prefix = "2001:db8:1:2"
+    for index in range(FAILURES_PER_CLIENT):
+        assert await get(f"{PAGE}?key=guess", f"{prefix}::{index + 1:x}") == 404
+    assert await get(f"{PAGE}?key=guess", f"{prefix}:ffff:ffff:ffff:ffff") == 429
+    assert await get(alice, f"{prefix}::abcd") == 200
+    assert await get(f"{PAGE}?key=guess", "2001:db8:1:3::1") == 404  # the next /64
+
+    # Guesses spread over many addresses reach the overall limit: still only guesses refused.
+    spent = 2 * FAILURES_PER_CLIENT + 2
+    for index in range(FAILURES_OVERALL - spent):
+        address = f"203.0.113.{index // FAILURES_PER_CLIENT}"
+        assert await get(f"{PAGE}?key=guess", address) == 404
+    assert await get(f"{PAGE}?key=guess", "192.0.2.1") == 429
+    assert await get(bob, "192.0.2.1") == 200
+    assert await get(alice, "203.0.113.0") == 200
+
+
+def test_failures_are_counted_per_ipv4_address_and_per_ipv6_64() -> None:
+    assert client_key("192.0.2.1") == "192.0.2.1"
+    assert client_key("2001:db8::1") == client_key("2001:db8::ffff:1") == "2001:db8::/64"
+    assert client_key("2001:db8:0:1::1") == "2001:db8:0:1::/64"
+    assert client_key("fe80::1%eth0") == "fe80::/64"
+    assert client_key("::ffff:192.0.2.1") == "192.0.2.1"  # IPv4 on a dual-stack socket
+    assert client_key(None) == "unknown"
+
+
+async def test_a_limit_rounding_to_zero_cannot_remove_the_maximum(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    billing = await _set_up(
+        hass, mock_config_entry, {CONF_LIMIT_MAX: 31, CONF_LIMIT: 10, CONF_LIMIT_PERIOD: "month"}
+    )
+    alice_id = user_ids(billing)["Alice"]
+    client = await hass_client_no_auth()
+    url = await _link(hass, "Alice")
+    page = await (await client.get(url)).text()
+
+    for typed in ("0.004", "0,001", "0.00"):
+        form = {"token": _token(page), "lang": "en", "limit": typed, "period": "month"}
+        response = await client.post(url, data=form, allow_redirects=False)
+        assert response.status == 400, typed
+    assert ledger(hass).users[alice_id].limit_kwh == 10
+    assert billing.subentries[alice_id].data[CONF_LIMIT] == 10
+
+    capped = UserConfig(id="a", name="Alice", limit_max_kwh=31.0)
+    for typed in ("0.00", "0,0", "-0"):
+        with pytest.raises(FormError, match="A limit is required"):
+            parse(capped, {"limit": typed, "period": "month"}, Words("en", {}))
+
+
+async def test_crafted_form_tokens_are_refused_as_a_page_too_old(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    billing = await _set_up(hass, mock_config_entry)
+    alice_id = user_ids(billing)["Alice"]
+    client = await hass_client_no_auth()
+    url = await _link(hass, "Alice")
+    mac = _token(await (await client.get(url)).text()).split(".", 1)[1]
+
+    for token in ("²", f"²³.{mac}", "9" * 400 + ".x", "1" * 3000, "١٢٣." + mac):
+        # Without "notify_warning" the form would turn the warning off.
+        response = await client.post(url, data={"token": token}, allow_redirects=False)
+        assert response.status == 403, token[:20]
+        assert "This page is too old" in await response.text()
+    assert ledger(hass).users[alice_id].notify_warning is True
+
+    links = async_get_links(hass)  # longer than any form the page accepts: checked directly
+    for token in ("1" * 5000, "1" * 5000 + "." + mac, "9" * 400 + "." + mac):
+        assert links.check_form_token(alice_id, token) is False
+
+
+async def test_a_chunked_body_is_held_to_the_same_size_limit(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    billing = await _set_up(hass, mock_config_entry)
+    alice_id = user_ids(billing)["Alice"]
+    client = await hass_client_no_auth()
+    url = await _link(hass, "Alice")
+    token = _token(await (await client.get(url)).text())
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    async def body(padding: int) -> AsyncIterator[bytes]:
+        yield f"token={token}&limit=0&period=month&pad=".encode()  # the warning off
+        for _ in range(padding // 1024):
+            yield b"x" * 1024
+
+    large = await client.post(
+        url, data=body(MAX_FORM_BYTES + 1024), headers=headers, allow_redirects=False
+    )
+    assert large.status == 413
+    assert large.request_info.headers.get("Transfer-Encoding") == "chunked"
+    assert ledger(hass).users[alice_id].notify_warning is True
+
+    small = await client.post(url, data=body(1024), headers=headers, allow_redirects=False)
+    assert small.status == 303  # a chunked form within the limit is read as any other
+    assert ledger(hass).users[alice_id].notify_warning is False
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("2.5", 2.5), ("2,5", 2.5), (" 12 ", 12.0), ("12.", 12.0), (",5", 0.5), ("1200.25", 1200.25)],
+)
+def test_the_limit_is_read_as_digits_and_one_decimal_separator(typed: str, expected: float) -> None:
+    change = parse(
+        UserConfig(id="a", name="Alice"), {"limit": typed, "period": "day"}, Words("en", {})
+    )
+    assert change.limit_kwh == expected
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["1,200", "1,200.5", "1 200,5", "1.200,5", "1_000", "1e2", "12.345", "1.2.3", "0x10", "+1"],
+)
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "without thousands separators"), ("fr", "sans séparateur de milliers")],
+)
+def test_numbers_python_would_misread_are_refused_in_the_visitors_language(
+    typed: str, language: str, message: str
+) -> None:
+    with pytest.raises(FormError, match=message):
+        parse(
+            UserConfig(id="a", name="Alice"),
+            {"limit": typed, "period": "month"},
+            Words(language, {}),
+        )
+
+
+@pytest.mark.parametrize("typed", ["١٢", "１２", "lots", "inf", "nan", ""])
+def test_other_scripts_digits_and_words_are_not_numbers(typed: str) -> None:
+    with pytest.raises(FormError, match="Enter the limit as a number of kWh"):
+        parse(UserConfig(id="a", name="Alice"), {"limit": typed, "period": "day"}, Words("en", {}))
+
+
+async def test_a_grouped_number_on_the_english_page_is_refused_not_misread(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    billing = await _set_up(hass, mock_config_entry)
+    alice_id = user_ids(billing)["Alice"]
+    client = await hass_client_no_auth()
+    url = await _link(hass, "Alice")
+    page = await (await client.get(url)).text()
+
+    form = {"token": _token(page), "lang": "en", "limit": "1,200", "period": "month"}
+    response = await client.post(url, data=form, allow_redirects=False)
+
+    assert response.status == 400
+    assert "Write the limit as a number like 2.5" in await response.text()
+    assert ledger(hass).users[alice_id].limit_kwh is None
