@@ -96,7 +96,7 @@ def restore_outlets(
         name = data.get("name", outlet.name)
         try:
             outlet.name = NAME(name)
-        except vol.Invalid as err:  # saved before names were checked as they are now
+        except vol.Invalid as err:  # a state file may hold what the API refuses
             dropped.append(f"outlet {outlet.id}: name ({err.msg})")
         max_power = float(data.get("max_power_w", outlet.max_power_w))
         if 0 < max_power <= hard_limit_w:

@@ -247,7 +247,7 @@ class Ledger(Accounting, Listeners):
     def _follow_pairing(self, watch: StripWatch, outlet: Outlet, now: datetime) -> bool:
         """A reporter naming a user starts their session; naming someone else ends it.
 
-        Acts on changes only (the last name seen is saved), so a manager's assignment stands
+        Acts on changes only (the last claim seen is saved), so a manager's assignment stands
         until the reporter names someone new. Until the users are known it waits. A name
         without a proof of it (``ReporterClaim``) changes nothing: anyone could have sent it.
         """

@@ -173,7 +173,7 @@ class PairedLaptops:
             user = record.get("user")
             try:
                 user = NAME(user) if user is not None else None
-            except vol.Invalid:  # saved before names were checked as they are now: not shown
+            except vol.Invalid:  # a state file may hold what the API refuses: not shown
                 user = None
             method = record.get("method")
             confidence = record.get("confidence")
