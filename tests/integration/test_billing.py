@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+import io
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 
+from custom_components.smartmulti.billing.export import _Bill as export_bill, _csv as export_csv
 from custom_components.smartmulti.billing.users import CONF_PRICE, CONF_PRICE_PERCENT
 from custom_components.smartmulti.const import DOMAIN
 from tests.support.agent import RunningAgent
@@ -255,3 +257,20 @@ async def test_bad_service_input_raises_a_translated_error(
 
     assert raised.value.translation_key == key
     assert str(raised.value) == message  # Home Assistant drops the final full stop
+
+
+@pytest.mark.parametrize(
+    ("name", "cell"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+33 6", "'+33 6"),
+        ("-Alice", "'-Alice"),
+        ("@Bob", "'@Bob"),
+        ("Chloé", "Chloé"),
+    ],
+)
+def test_a_name_in_the_billing_csv_never_runs_as_a_formula(name: str, cell: str) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    text = export_csv([export_bill(user=name, user_id="u")], start, start, "EUR")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][:2] == ["total", cell]

@@ -158,6 +158,35 @@ async def test_a_user_name_must_be_unique_and_not_the_no_user_choice(
     assert result["errors"] == {"name": error}
 
 
+@pytest.mark.parametrize(
+    ("notify", "errors"),
+    [
+        ('notify.x"><script>', {"notify": "invalid_notify"}),
+        ("Notify.Alice Phone", {"notify": "invalid_notify"}),
+        ("notify.mobile_app_alice_phone", None),
+        ("mobile_app_alice_phone", None),
+    ],
+)
+async def test_a_notify_action_must_be_named_as_home_assistant_names_it(
+    hass: HomeAssistant, notify: str, errors: dict[str, str] | None
+) -> None:
+    billing = billing_entry(hass, {"Alice": {}})
+    await set_up(hass, billing)
+
+    result = await hass.config_entries.subentries.async_init(
+        (billing.entry_id, SUBENTRY_USER), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Bob", "notify": notify}
+    )
+
+    if errors is None:
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+    else:
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+
+
 async def test_a_highest_limit_of_zero_is_refused_since_a_stored_zero_means_none(
     hass: HomeAssistant,
 ) -> None:

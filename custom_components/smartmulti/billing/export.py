@@ -141,6 +141,13 @@ async def async_export_billing(call: ServiceCall) -> ServiceResponse:
     return response
 
 
+def _text(value: str) -> str:
+    """A name as a spreadsheet shows it, never as a formula it runs: a cell starting with
+    ``=``, ``+``, ``-``, ``@`` or a control character is prefixed with ``'`` (OWASP's advice for
+    CSV files), since user and outlet names are free text a manager may paste."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _csv(bills: list[_Bill], start: datetime, end: datetime, currency: str) -> str:
     """One line per session, then the user's total: the sum of the lines above it."""
     out = io.StringIO()
@@ -151,9 +158,9 @@ def _csv(bills: list[_Bill], start: datetime, end: datetime, currency: str) -> s
             writer.writerow(
                 (
                     "session",
-                    bill.user,
+                    _text(bill.user),
                     1,
-                    session.place,
+                    _text(session.place),
                     dt_util.as_local(session.started_at).isoformat(),
                     ""
                     if session.ended_at is None
@@ -166,7 +173,7 @@ def _csv(bills: list[_Bill], start: datetime, end: datetime, currency: str) -> s
         writer.writerow(
             (
                 "total",
-                bill.user,
+                _text(bill.user),
                 len(bill.lines),
                 "",
                 dt_util.as_local(start).isoformat(),

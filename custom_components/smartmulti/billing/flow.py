@@ -3,6 +3,7 @@ site's prices and session rules (the entry's options)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 import unicodedata
 
@@ -94,10 +95,20 @@ USER_SCHEMA = vol.Schema(
 )
 
 
+NOTIFY_ACTION = re.compile(r"(notify\.)?[a-z0-9_]+")
+
+
 def _unfit(ch: str) -> bool:
     """A character a name may not hold: control, format (but the joiners some scripts and
     emoji need), surrogate or line separator."""
     return unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} and ch not in "\u200c\u200d"
+
+
+def _notify_ok(user_input: dict[str, Any]) -> bool:
+    """A notify action is named as Home Assistant names it (``notify.mobile_app_alice``, or
+    without its domain): anything else fails only later, when the link is sent."""
+    notify = str(user_input.get(CONF_NOTIFY) or "").strip()
+    return not notify or NOTIFY_ACTION.fullmatch(notify) is not None
 
 
 class UserSubentryFlow(ConfigSubentryFlow):
@@ -109,6 +120,8 @@ class UserSubentryFlow(ConfigSubentryFlow):
             name = str(user_input[CONF_NAME]).strip()
             if error := self._name_error(name, editing=None):
                 errors[CONF_NAME] = error
+            elif not _notify_ok(user_input):
+                errors[CONF_NOTIFY] = "invalid_notify"
             else:
                 return self.async_create_entry(title=name, data=_user_data(user_input))
         return self.async_show_form(
@@ -126,6 +139,8 @@ class UserSubentryFlow(ConfigSubentryFlow):
             name = str(user_input[CONF_NAME]).strip()
             if error := self._name_error(name, editing=subentry.subentry_id):
                 errors[CONF_NAME] = error
+            elif not _notify_ok(user_input):
+                errors[CONF_NOTIFY] = "invalid_notify"
             else:
                 return self.async_update_and_abort(
                     self._get_entry(), subentry, title=name, data=_user_data(user_input)
