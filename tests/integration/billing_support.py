@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from functools import partial
+import re
 from typing import Any
 from unittest.mock import patch
 
@@ -128,3 +129,21 @@ async def alice_in_session(
     await set_up(hass, strip, billing)
     await start_session(hass, "Alice", outlet_device(hass, strip.unique_id, outlet_id))
     return user_ids(billing)["Alice"]
+
+
+async def user_link(hass: HomeAssistant, user: str) -> str:
+    """A user's personal link, as ``smartmulti.get_user_link`` gives it to a manager."""
+    response = await hass.services.async_call(
+        DOMAIN, "get_user_link", {"user": user}, blocking=True, return_response=True
+    )
+    assert response is not None
+    url = str(response["url"])
+    assert url.startswith("/api/smartmulti/")
+    return url
+
+
+def form_token(html: str) -> str:
+    """The token of the personal page's form."""
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)

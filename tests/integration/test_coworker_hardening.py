@@ -5,7 +5,6 @@ crafted form tokens, numbers and bodies, each answered as a refusal rather than 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-import re
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -20,7 +19,6 @@ from custom_components.smartmulti.billing.users import (
     CONF_LIMIT_PERIOD,
     UserConfig,
 )
-from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.coworker.form import FormError, parse
 from custom_components.smartmulti.coworker.i18n import Words
 from custom_components.smartmulti.coworker.links import (
@@ -31,23 +29,9 @@ from custom_components.smartmulti.coworker.links import (
 )
 from custom_components.smartmulti.coworker.view import MAX_FORM_BYTES
 
-from .billing_support import billing_entry, ledger, set_up, user_ids
+from .billing_support import billing_entry, form_token, ledger, set_up, user_ids, user_link
 
 PAGE = "/api/smartmulti/coworker"
-
-
-async def _link(hass: HomeAssistant, user: str) -> str:
-    response = await hass.services.async_call(
-        DOMAIN, "get_user_link", {"user": user}, blocking=True, return_response=True
-    )
-    assert response is not None
-    return str(response["url"])
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="token" value="([^"]+)"', html)
-    assert match is not None
-    return match.group(1)
 
 
 async def _set_up(
@@ -71,7 +55,7 @@ async def test_wrong_guesses_never_lock_a_valid_link_out(
     )
     await _set_up(hass, mock_config_entry)
     client = await hass_client_no_auth()
-    alice, bob = await _link(hass, "Alice"), await _link(hass, "Bob")
+    alice, bob = await user_link(hass, "Alice"), await user_link(hass, "Bob")
 
     async def get(url: str, address: str) -> int:
         return (await client.get(url, headers={"X-Forwarded-For": address})).status
@@ -122,11 +106,11 @@ async def test_a_limit_rounding_to_zero_cannot_remove_the_maximum(
     )
     alice_id = user_ids(billing)["Alice"]
     client = await hass_client_no_auth()
-    url = await _link(hass, "Alice")
+    url = await user_link(hass, "Alice")
     page = await (await client.get(url)).text()
 
     for typed in ("0.004", "0,001", "0.00"):
-        form = {"token": _token(page), "lang": "en", "limit": typed, "period": "month"}
+        form = {"token": form_token(page), "lang": "en", "limit": typed, "period": "month"}
         response = await client.post(url, data=form, allow_redirects=False)
         assert response.status == 400, typed
     assert ledger(hass).users[alice_id].limit_kwh == 10
@@ -146,8 +130,8 @@ async def test_crafted_form_tokens_are_refused_as_a_page_too_old(
     billing = await _set_up(hass, mock_config_entry)
     alice_id = user_ids(billing)["Alice"]
     client = await hass_client_no_auth()
-    url = await _link(hass, "Alice")
-    mac = _token(await (await client.get(url)).text()).split(".", 1)[1]
+    url = await user_link(hass, "Alice")
+    mac = form_token(await (await client.get(url)).text()).split(".", 1)[1]
 
     for token in ("²", f"²³.{mac}", "9" * 400 + ".x", "1" * 3000, "١٢٣." + mac):
         # Without "notify_warning" the form would turn the warning off.
@@ -169,8 +153,8 @@ async def test_a_chunked_body_is_held_to_the_same_size_limit(
     billing = await _set_up(hass, mock_config_entry)
     alice_id = user_ids(billing)["Alice"]
     client = await hass_client_no_auth()
-    url = await _link(hass, "Alice")
-    token = _token(await (await client.get(url)).text())
+    url = await user_link(hass, "Alice")
+    token = form_token(await (await client.get(url)).text())
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
 
     async def body(padding: int) -> AsyncIterator[bytes]:
@@ -234,10 +218,10 @@ async def test_a_grouped_number_on_the_english_page_is_refused_not_misread(
     billing = await _set_up(hass, mock_config_entry)
     alice_id = user_ids(billing)["Alice"]
     client = await hass_client_no_auth()
-    url = await _link(hass, "Alice")
+    url = await user_link(hass, "Alice")
     page = await (await client.get(url)).text()
 
-    form = {"token": _token(page), "lang": "en", "limit": "1,200", "period": "month"}
+    form = {"token": form_token(page), "lang": "en", "limit": "1,200", "period": "month"}
     response = await client.post(url, data=form, allow_redirects=False)
 
     assert response.status == 400

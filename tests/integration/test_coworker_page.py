@@ -46,38 +46,23 @@ from custom_components.smartmulti.coworker import links as links_module
 from tests.integration.statistics import energy_metadata
 from tests.support.agent import RunningAgent
 
-from .billing_support import (  # noqa: F401 (a fixture)
+from .billing_support import (
     billing_entry,
-    flush_energy_often,
+    form_token,
     ledger,
     outlet_device,
     set_up,
     start_session,
     user_ids,
+    user_link,
 )
 from .conftest import report_battery, wait_for
 
 PAGE = "/api/smartmulti/coworker"
 
 
-async def _link(hass: HomeAssistant, user: str) -> str:
-    response = await hass.services.async_call(
-        DOMAIN, "get_user_link", {"user": user}, blocking=True, return_response=True
-    )
-    assert response is not None
-    url = str(response["url"])
-    assert url.startswith("/api/smartmulti/")
-    return url
-
-
 def _key(url: str) -> str:
     return url.split("key=", 1)[1]
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="token" value="([^"]+)"', html)
-    assert match is not None
-    return match.group(1)
 
 
 async def _alice_and_bob(
@@ -121,7 +106,7 @@ async def test_the_page_shows_the_users_own_charging_consumption_and_limit(
     _import_days(hass, "sensor.bob_energy", [9.0, 9.0, 9.0])
     await async_wait_recording_done(hass)
     client = await hass_client_no_auth()
-    url = await _link(hass, "Alice")
+    url = await user_link(hass, "Alice")
 
     response = await client.get(url, headers={"Accept-Language": "en-GB,en;q=0.8"})
     html = await response.text()
@@ -171,7 +156,7 @@ async def test_without_the_secret_there_is_nothing_and_guesses_are_rate_limited(
 ) -> None:
     await _alice_and_bob(hass, mock_config_entry)
     client = await hass_client_no_auth()
-    alice, bob = await _link(hass, "Alice"), await _link(hass, "Bob")
+    alice, bob = await user_link(hass, "Alice"), await user_link(hass, "Bob")
     assert len(_key(alice)) >= 22  # 128 bits in base64url at least (it is 256)
     assert "Bob" in await (await client.get(bob)).text()
 
@@ -219,7 +204,7 @@ async def test_the_user_sets_their_limit_within_the_maximum_and_it_applies_at_on
     alice_id = user_ids(billing)["Alice"]
     await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
     client = await hass_client_no_auth()
-    url = await _link(hass, "Alice")
+    url = await user_link(hass, "Alice")
     page = await (await client.get(url)).text()
     assert "At most 1.00 kWh a day, 7.00 kWh a week or 31.00 kWh a month." in page
     logged: list[Event] = []
@@ -228,7 +213,7 @@ async def test_the_user_sets_their_limit_within_the_maximum_and_it_applies_at_on
     hass.bus.async_listen(EVENT_LIMIT_REACHED, reached.append)
 
     async def post(fields: dict[str, str], **headers: str) -> tuple[int, str]:
-        form = {"token": _token(page), "lang": "en", **fields}
+        form = {"token": form_token(page), "lang": "en", **fields}
         response = await client.post(url, data=form, headers=headers, allow_redirects=False)
         return response.status, await response.text()
 
@@ -286,15 +271,15 @@ async def test_the_form_refuses_cross_site_requests_and_a_locked_limit(
     billing = await _alice_and_bob(hass, mock_config_entry, {CONF_LIMIT_LOCKED: True})
     alice_id = user_ids(billing)["Alice"]
     client = await hass_client_no_auth()
-    alice, bob = await _link(hass, "Alice"), await _link(hass, "Bob")
+    alice, bob = await user_link(hass, "Alice"), await user_link(hass, "Bob")
     page = await (await client.get(alice)).text()
     bob_page = await (await client.get(bob)).text()
     assert 'name="limit" value="0.00" autocomplete="off" disabled' in page
-    fields = {"token": _token(page), "notify_warning": ""}
+    fields = {"token": form_token(page), "notify_warning": ""}
 
     for data, headers in (
         ({**fields, "token": ""}, {}),  # no token
-        ({**fields, "token": _token(bob_page)}, {}),  # another user's page
+        ({**fields, "token": form_token(bob_page)}, {}),  # another user's page
         ({**fields, "token": "1." + "0" * 64}, {}),  # forged, and long expired
         (fields, {"Origin": "https://evil.example"}),
         (fields, {"Origin": "null"}),
@@ -331,7 +316,7 @@ async def test_renewing_or_removing_the_user_kills_the_link_and_nothing_leaks(
     assert await async_setup_component(hass, "diagnostics", {})  # before the router freezes
     billing = await _alice_and_bob(hass, mock_config_entry, {CONF_NOTIFY: "notify.alice_phone"})
     client = await hass_client_no_auth()
-    old = await _link(hass, "Alice")
+    old = await user_link(hass, "Alice")
     assert (await client.get(old)).status == 200
     image = "image.alice_personal_link"
     assert hass.states.get(image) is not None
@@ -340,7 +325,7 @@ async def test_renewing_or_removing_the_user_kills_the_link_and_nothing_leaks(
     await hass.services.async_call(
         "button", "press", {"entity_id": "button.alice_renew_personal_link"}, blocking=True
     )
-    new = await _link(hass, "Alice")
+    new = await user_link(hass, "Alice")
     assert new != old
     assert (await client.get(old)).status == 404
     assert (await client.get(new)).status == 200
@@ -368,7 +353,7 @@ async def test_renewing_or_removing_the_user_kills_the_link_and_nothing_leaks(
         )
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, billing)
-    bob = await _link(hass, "Bob")
+    bob = await user_link(hass, "Bob")
     for secret in (_key(old), _key(new), _key(bob)):
         assert secret not in caplog.text
         assert secret not in str(diagnostics)
