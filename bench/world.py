@@ -5,8 +5,10 @@ real agent would refuse: a plan that switches an outlet off before its minimum o
 before its minimum off time) waits; a switch-on is admitted and staggered by the agent's own
 rule (``pi_agent.control.admission``: the counted draw, measured for settled outlets and the
 plan's reserve or else ``max_power_w`` for ones switched on this step, plus the outlet's own
-must fit the limit); and the guard sheds from the end of the plan's priority when the draw
-exceeds the limit, after its hold. World steps are ``step_s`` long and the algorithm is asked
+must fit the limit), and once its meter has settled it counts at what it reads, so what
+waits for that room is admitted in the same step, as the agent does at every sample; and the
+guard sheds from the end of the plan's priority when the draw exceeds the limit, after its
+hold. World steps are ``step_s`` long and the algorithm is asked
 once per step.
 
 The engine's input is built by ``balancing.facts``, the construction Home Assistant uses,
@@ -182,6 +184,7 @@ class StripWorld:
         switched_on: list[int] = []
         delays = _switch_on_delays(self._admit(decision, reserve, limit, switched_on))
         self._release_empty_looks(decision, reserve, limit, switched_on, delays)
+        self._admit_when_settled(decision, reserve, limit, switched_on, delays)
 
         # Physics, with the guard shedding from the end of the priority on an overload.
         draws, after = _physics(
@@ -280,6 +283,38 @@ class StripWorld:
             late = self._admit(decision, reserve, limit, switched_on)
             times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(at, len(late))
             delays.update(zip(late, (min(x, self.dt) for x in times), strict=True))
+
+    def _admit_when_settled(
+        self,
+        decision: Decision,
+        reserve: Mapping[int, float],
+        limit: float,
+        switched_on: list[int],
+        delays: dict[int, float],
+    ) -> None:
+        """The agent counts an outlet switched on at its reserve only until its meter has
+        settled, then at what it reads; outlets of the plan still waiting for room are
+        admitted then (the agent reconciles every sample), a stagger apart."""
+        waiting = [o for o in decision.on if o in self.balanced and not self.relay[o]]
+        settled = [o for o in switched_on if delays[o] + LOOK_READ_S < self.dt]
+        if not waiting or not settled:
+            return
+        at = max(delays[o] for o in settled) + LOOK_READ_S
+        for o in settled:
+            switched_on.remove(o)
+            device = self.here.get(o)
+            if device is None:
+                self.measured[o] = 0.0
+                continue
+            # What its meter reads: its draw once on, from the charge it had when it went on.
+            level = self.soc[device.id]
+            if delays[o] > 0:
+                level = step(device.spec, level, False, delays[o])[0]
+            pilot = decision.pilot_w.get(o)
+            self.measured[o] = step(device.spec, level, True, LOOK_READ_S, pilot)[1]
+        late = self._admit(decision, reserve, limit, switched_on)
+        times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(at, len(late))
+        delays.update(zip(late, (min(x, self.dt) for x in times), strict=True))
 
     def finish(self) -> Outcome:
         """Issue 8's metrics at the end of the scenario."""

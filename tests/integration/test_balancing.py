@@ -395,6 +395,24 @@ async def test_an_agent_that_refuses_looks_gets_its_plans_without_them(
     assert plan.on == {2}
 
 
+async def test_the_outlets_waiting_behind_a_reading_are_sent_on(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    """A plan without looks may still have outlets waiting (behind a laptop switched on to
+    read its draw): the agent is told them on, and its admission holds them for the room."""
+    planner = await _strip(hass, agent)
+    assert planner.result is not None
+    lease = replace(planner.result.plan, on=(2, 3), looks=(), after_looks=(3,))
+
+    sent = await planner.async_send(lease)
+
+    assert sent
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert plan.looks == frozenset()
+    assert plan.on == {2, 3}
+
+
 async def test_a_battery_percent_reported_to_the_agent_is_planned_at_once(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:

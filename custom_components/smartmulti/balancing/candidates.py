@@ -65,6 +65,12 @@ class Bid:
     on_reason: Reason  # shown when the outlet is on
     off_reason: Reason  # shown when it is off and the budget is not the reason
     value: float = 0.0  # smart: worth of having it on this cycle, in watts (see smart.py)
+    # smart: a laptop counted at its outlet's rating because its draw is not known (never
+    # measured, or a reading that no longer holds): what it is guessed to draw, and its worth
+    # at that draw; the selector may switch it on for a reading (``engine._measure``).
+    guess_w: float | None = None
+    guess_value: float = 0.0
+    look_due: bool = False  # smart: a look at an off outlet, due (or never made)
 
 
 def exception_draw_w(outlet: OutletInput, settings: Settings) -> float:

@@ -36,6 +36,7 @@ from .model import (
 from .need import Need, need, serving_order
 from .occupancy import look_released
 from .persist import EngineState
+from .readings import after_readings, kept_for_reading, make_room
 from .strategies import battery_priority, max_outlets, smart, total_cap
 from .view import view
 from .wear import SwitchLog, switches_since, worn
@@ -281,6 +282,9 @@ class Balancer:
             else ((), ())
         )
         self._look_room = in_look_room(self._look_room, observation.by_id, on, looks, after)
+        if strip.strategy is Strategy.SMART:
+            read = after_readings(observation.by_id, bids, real.chosen, real.used_w, room)
+            after = (*after, *(oid for oid in read if oid not in after))
         # On first, then what waits for the looks' room in the order it is to go on.
         waits = {oid: i for i, oid in enumerate(after)}
         order = sorted(
@@ -419,11 +423,13 @@ def _select(seen: Observation, room: float, *, respect_locks: bool) -> _Selectio
     if strip.strategy is Strategy.SMART:
         # Everything else in one knapsack: the set worth most whose counted draws fit.
         pool = [b for b in bids if b.want != Want.URGENT and free(by_id[b.outlet_id])]
-        picks = knapsack.best(
-            [by_id[b.outlet_id].draw_w for b in pool],
-            [b.value for b in pool],
-            room - sel.used_w,
-        )
+        weights = [by_id[b.outlet_id].draw_w for b in pool]
+        picks = knapsack.best(weights, [b.value for b in pool], room - sel.used_w)
+        # A reading is never urgent: not made while a laptop must be kept alive or a look is
+        # due (a laptop without a report may be running flat there), whose room it would take.
+        if not any(b.want is Want.URGENT or b.look_due for b in bids):
+            kept = [i for i in picks if kept_for_reading(by_id[pool[i].outlet_id])]
+            picks = make_room(pool, weights, picks, kept, room - sel.used_w)
         for i in picks:
             sel.chosen.append(pool[i].outlet_id)
             sel.used_w += by_id[pool[i].outlet_id].draw_w

@@ -182,6 +182,8 @@ class Settings:
     dwell_bonus_w: float = 1000.0  # smart: worth of letting a young turn finish
     empty_weight: float = 1.0  # smart: a watt into an empty laptop is worth 1 + this, full 1
     topup_share: float = 1.0  # smart: share of its draw a laptop short of its target is worth
+    guess_w: float = 70.0  # smart: what a laptop never measured is guessed to draw (at most
+    # its outlet's rating) when weighing whether to make room for its reading; 0: never
     first_probe_share: float = 2.0  # smart: a never-seen outlet's probe is worth this x its max
     probe_worth_w: float = 40.0  # smart: worth of a probe per probe interval it is overdue
     probe_force: float = 1.2  # smart: a probe this many intervals overdue is made, like keep-alive

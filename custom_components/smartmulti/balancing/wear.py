@@ -15,7 +15,8 @@ overdue enough to be forced keeps its time (``probe_force`` x the unworn interva
 without reports plugged into an off outlet is only noticed by a look, and it may be running
 flat. A look at a laptop without reports unseen too long (``unseen_look_s``) comes rarer by
 the whole factor: it nearly always finds the laptop still there, so it is a turn more than a
-look. Keeping a laptop alive is not made dearer (its hysteresis is ``keep_alive_band_s``,
+look. No laptop is switched on only to be read (``readings.py``): a reading sheds others
+for a cycle, which a worn strip cannot spare. Keeping a laptop alive is not made dearer (its hysteresis is ``keep_alive_band_s``,
 not the dwell), nor is the guard's shedding.
 """
 
@@ -100,4 +101,5 @@ def worn(settings: Settings, rate: float) -> Settings:
         max_probe_interval_s=settings.max_probe_interval_s * look,
         probe_force=settings.probe_force / look,
         unseen_look_s=settings.unseen_look_s * factor,
+        guess_w=0.0,
     )

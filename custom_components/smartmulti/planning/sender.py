@@ -46,7 +46,10 @@ class PlanSender:
     async def _async_post(self, plan: Plan) -> None:
         reserve = plan.reserve_w if self._with_reserve else None
         looks = plan.looks if self._with_looks else ()
-        on = plan.on if looks else tuple(o for o in plan.on if o not in plan.after_looks)
+        # Outlets behind looks an agent cannot release would be held on beside them; those
+        # behind a reading (a plan without looks) wait only for the reading's meter.
+        dropped = plan.looks and not looks
+        on = tuple(o for o in plan.on if o not in plan.after_looks) if dropped else plan.on
         try:
             await self.client.send_plan(
                 on=on,

@@ -44,6 +44,15 @@ and full laptops give their unused allotment back):
    that nothing else would notice. It is switched on as a turn, not named a look the agent
    may release on an empty reading: a laptop is expected there, and one found charges on.
    On a worn strip these looks come rarer by the whole wear factor (``wear.py``).
+7. A laptop known to be there but never measured counts at its outlet's rating until its
+   meter is read, and on a strip rated far above what laptops draw that room may not come
+   while others charge. Its bid also carries a guess (``guess_w``, at most the rating) and
+   its worth at that draw; when the set worth most with it at its guess takes it, the
+   selector reads it: on at its rating with what fits beside it, and what fits in the room
+   its guess leaves is planned behind it, for the agent to admit once it is read
+   (``engine._measure``, ``looks.after_readings``). The others give up a cycle, young turns
+   too; not a look, nor a laptop on that would count at its rating again once off, nor while
+   a laptop must be kept alive.
 """
 
 from __future__ import annotations
@@ -79,6 +88,19 @@ def expected_w(cand: Candidate, settings: Settings) -> float:
     return cand.draw_w
 
 
+def _guess_w(cand: Candidate, settings: Settings) -> float | None:
+    """What an off laptop never measured this session is guessed to draw (7), or None.
+
+    Only a laptop never read: one read before counts at that reading unless its charge may
+    have fallen below where it was read, and reading it again for that would churn.
+    """
+    if cand.on or not cand.can_on or settings.guess_w <= 0 or cand.laptop.on_w is not None:
+        return None
+    if cand.draw_w < cand.outlet.max_power_w:
+        return None
+    return min(settings.guess_w, cand.draw_w)
+
+
 def _urgency(lax: float, settings: Settings) -> float:
     """0 for a laptop with ``laxity_scale_s`` of slack or more, 1 for one with none left."""
     return min(1.0, max(0.0, 1.0 - lax / settings.laxity_scale_s))
@@ -112,29 +134,7 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
             if lap.unseen:
                 scored.append(_unseen_look(c, strip, settings))
                 continue
-            lax = laxity_s(c, strip, settings)
-            if c.on:
-                lax -= settings.laxity_band_s
-            elif since_s < settings.dwell_s:
-                lax += settings.laxity_band_s
-            soc = lap.soc if lap.soc is not None else settings.unknown_soc
-            if c.on:
-                soc -= settings.battery_band
-            emptier = 1.0 + settings.empty_weight * min(1.0, max(0.0, 1.0 - soc))
-            value = expected_w(c, settings) * emptier
-            value += settings.priority_w * _urgency(lax, settings) + switch
-            held = c.on and since_s < settings.dwell_s
-            if held:
-                value += settings.dwell_bonus_w
-            scored.append(
-                Bid(
-                    c.outlet_id,
-                    Want.HOLD if held else Want.CHARGE,
-                    _on_reason(c, strip, settings),
-                    Reason.WAITING_BUDGET,
-                    value,
-                )
-            )
+            scored.append(_charge(c, strip, settings))
         elif lap.present and lap.unseen:
             scored.append(_unseen_look(c, strip, settings))
         elif lap.present:
@@ -149,11 +149,50 @@ def rank(cands: Sequence[Candidate], strip: StripInput, settings: Settings) -> l
             scored.append(_idle(c, strip, settings, switch))
     urgent.sort(key=lambda item: (item[0], item[1].outlet_id))
     bids = [
-        Bid(c.outlet_id, Want.URGENT, Reason.KEEP_ALIVE, Reason.WAITING_BUDGET) for _, c in urgent
+        Bid(
+            c.outlet_id,
+            Want.URGENT,
+            Reason.KEEP_ALIVE,
+            Reason.WAITING_BUDGET,
+            guess_w=_guess_w(c, settings),
+        )
+        for _, c in urgent
     ]
     # Forced probes come right after the laptops about to run flat, most overdue first.
     scored.sort(key=lambda b: (-b.want, -b.value, b.outlet_id))
     return bids + scored
+
+
+def _charge(c: Candidate, strip: StripInput, settings: Settings) -> Bid:
+    """A laptop below its target (2-3, and 7's guess): worth its draw, more if emptier."""
+    lap = c.laptop
+    since_s = turn_age_s(c, strip)
+    switch = settings.switch_cost_w if c.on else -settings.switch_cost_w
+    lax = laxity_s(c, strip, settings)
+    if c.on:
+        lax -= settings.laxity_band_s
+    elif since_s < settings.dwell_s:
+        lax += settings.laxity_band_s
+    soc = lap.soc if lap.soc is not None else settings.unknown_soc
+    if c.on:
+        soc -= settings.battery_band
+    emptier = 1.0 + settings.empty_weight * min(1.0, max(0.0, 1.0 - soc))
+    expected = expected_w(c, settings)
+    value = expected * emptier
+    value += settings.priority_w * _urgency(lax, settings) + switch
+    held = c.on and since_s < settings.dwell_s
+    if held:
+        value += settings.dwell_bonus_w
+    guess_w = _guess_w(c, settings)
+    return Bid(
+        c.outlet_id,
+        Want.HOLD if held else Want.CHARGE,
+        _on_reason(c, strip, settings),
+        Reason.WAITING_BUDGET,
+        value,
+        guess_w,
+        value if guess_w is None else value + (guess_w - expected) * emptier,
+    )
 
 
 def _unseen_look(cand: Candidate, strip: StripInput, settings: Settings) -> Bid:
@@ -178,6 +217,7 @@ def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float)
         # Whoever is there may be as empty as a laptop never seen can be: weighed alike.
         emptier = 1.0 + settings.empty_weight * (1.0 - settings.unknown_soc)
         value = settings.first_probe_share * cand.draw_w * emptier + switch
+        due = True
     else:
         interval = look_interval_s(cand.laptop.empty_looks, settings)
         unseen = (strip.now - seen) / interval
@@ -186,7 +226,8 @@ def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float)
             return Bid(oid, Want.URGENT, Reason.PROBING, off_reason, unseen)
         slot = cand.laptop.look_counts_from
         overdue = (strip.now - (seen if slot is None else max(seen, slot))) / interval
-        if overdue >= 1.0:
+        due = overdue >= 1.0
+        if due:
             value = settings.probe_worth_w * overdue + switch
         elif overdue >= 1.0 - settings.early_look_share:
             # Not due yet: worth less than keeping an outlet open, so only spare room.
@@ -194,7 +235,7 @@ def _idle(cand: Candidate, strip: StripInput, settings: Settings, switch: float)
         else:
             value = 0.0
     want = Want.SPARE if value > 0 else Want.NONE
-    return Bid(oid, want, Reason.PROBING, off_reason, value)
+    return Bid(oid, want, Reason.PROBING, off_reason, value, look_due=due and value > 0)
 
 
 def _on_reason(cand: Candidate, strip: StripInput, settings: Settings) -> Reason:

@@ -1,0 +1,114 @@
+"""Reading a laptop never measured: counted at its outlet's rating until its meter is read.
+
+On a strip whose outlets are rated far above what laptops draw, a laptop known to be there
+(it reports, or its session is open) but never measured would wait for a rating's worth of
+room. ``smart`` guesses its draw (``Settings.guess_share``) to decide whether it is worth
+reading, and plans behind the reading what fits once it is read; the agent admits those as
+the room is really there. A draw well above any the outlet's laptop was read at is another
+laptop, or one whose charge is no longer vouched for.
+"""
+
+from __future__ import annotations
+
+from custom_components.smartmulti.balancing import Balancer, Reason, Settings
+
+from .helpers import laptop, reasons, strip
+
+
+def _shed_then_read(settings: Settings):  # type: ignore[no-untyped-def]
+    """Two laptops measured on a 120 W budget, one of them shed when it falls to 70 W, then a
+    third laptop (never measured, on a 200 W outlet) reports on a 260 W budget."""
+    engine = Balancer(settings)
+    both = (
+        laptop(1, on=True, power=60, percent=50, since=1200),
+        laptop(2, on=True, power=55, percent=70, since=1200),
+    )
+    assert engine.plan(strip(*both, budget=120)).on == (1, 2)
+    again = (
+        laptop(1, on=True, power=60, percent=50, since=1260),
+        laptop(2, on=True, power=55, percent=70, since=1260),
+    )
+    assert engine.plan(strip(*again, budget=70, now=60)).on == (1,)
+    return engine.plan(
+        strip(
+            laptop(1, on=True, power=60, percent=50, since=1320),
+            laptop(2, percent=70, since=60),
+            laptop(3, percent=30, max_w=200),
+            budget=260,
+            now=120,
+        )
+    )
+
+
+def test_what_fits_beside_a_laptops_guessed_draw_waits_behind_its_reading() -> None:
+    plan = _shed_then_read(Settings())
+
+    # The new laptop is read at its rating beside what fits (200 + 60 W); the laptop shed
+    # before is planned behind it, for the room the reading gives back.
+    assert plan.on == (3, 1)
+    assert plan.planned_w <= 260.0
+    assert plan.after_looks == (2,)
+    assert plan.priority[:3] == (3, 1, 2)
+    assert reasons(plan)[2] is Reason.WAITING_BUDGET
+    # The agent is told to switch it on: its admission holds it until the room is there.
+    assert 2 in plan.agent_plan(ttl_s=60.0)["on"]
+
+
+def test_without_a_guess_nothing_waits_behind_a_reading() -> None:
+    plan = _shed_then_read(Settings(guess_w=0.0))
+
+    assert plan.on == (3, 1)
+    assert plan.after_looks == ()
+
+
+def test_a_laptop_never_measured_is_read_when_it_would_fit_at_its_guessed_draw() -> None:
+    """Two young turns hold the room, and a rating's worth would not free while they run; the
+    newcomer's guessed draw (100 W) would fit beside them, so they pause for its reading."""
+    outlets = (
+        laptop(1, on=True, power=60, percent=40, since=120, max_w=200),
+        laptop(2, on=True, power=60, percent=45, since=120, max_w=200),
+        laptop(3, percent=20, max_w=200),
+    )
+    read = Balancer(Settings()).plan(strip(*outlets, budget=250))
+    waits = Balancer(Settings(guess_w=0.0)).plan(strip(*outlets, budget=250))
+
+    assert 3 in read.on
+    assert read.planned_w <= 250.0
+    assert 3 not in waits.on
+
+
+def test_a_draw_far_above_the_laptops_peak_after_time_off_is_no_longer_vouched_for() -> None:
+    """A laptop without reports read tapering (so its charge is pinned high), then off for two
+    hours, then drawing far more than it ever did: another laptop may have taken its place, so
+    its charge is no longer vouched for from below and it is kept alive like a newcomer."""
+    engine = Balancer()
+    engine.plan(strip(laptop(1, on=True, power=60, since=600), budget=300))
+    engine.plan(strip(laptop(1, on=True, power=30, since=660), budget=300, now=60))
+    tapering = engine.memory(1)
+    assert tapering is not None
+    assert tapering.charge.low is not None
+    assert tapering.charge.low > 0.5
+    engine.plan(strip(laptop(1, since=60), budget=300, now=120))
+    engine.plan(strip(laptop(1, since=7260), budget=300, now=7320))
+    engine.plan(strip(laptop(1, on=True, power=90, since=10), budget=300, now=7380))
+
+    back = engine.memory(1)
+    assert back is not None
+    assert back.charge.low is not None
+    assert back.charge.low <= Settings().unknown_soc + 0.01
+
+
+def test_no_reading_is_made_while_a_laptop_must_be_kept_alive() -> None:
+    """The same two young turns and newcomer, beside a laptop near flat that is on: the
+    reading would take room that keeping it alive may need, so the newcomer waits."""
+    outlets = (
+        laptop(1, on=True, power=60, percent=40, since=120, max_w=200),
+        laptop(2, on=True, power=60, percent=45, since=120, max_w=200),
+        laptop(3, percent=20, max_w=200),
+        laptop(4, on=True, power=40, percent=3, since=1200, max_w=200),
+    )
+    plan = Balancer(Settings()).plan(strip(*outlets, budget=290))
+
+    assert reasons(plan)[4] is Reason.KEEP_ALIVE
+    assert set(plan.on) == {1, 2, 4}
+    assert plan.after_looks == ()
