@@ -280,9 +280,7 @@ class StripWorld:
                 switched_on.remove(o)
                 self.out.switches += 1
                 self.out.looks_released += 1
-            late = self._admit(decision, reserve, limit, switched_on)
-            times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(at, len(late))
-            delays.update(zip(late, (min(x, self.dt) for x in times), strict=True))
+            self._admit_late(decision, reserve, limit, switched_on, delays, at=at)
 
     def _admit_when_settled(
         self,
@@ -312,6 +310,20 @@ class StripWorld:
                 level = step(device.spec, level, False, delays[o])[0]
             pilot = decision.pilot_w.get(o)
             self.measured[o] = step(device.spec, level, True, LOOK_READ_S, pilot)[1]
+        self._admit_late(decision, reserve, limit, switched_on, delays, at=at)
+
+    def _admit_late(
+        self,
+        decision: Decision,
+        reserve: Mapping[int, float],
+        limit: float,
+        switched_on: list[int],
+        delays: dict[int, float],
+        *,
+        at: float,
+    ) -> None:
+        """Admission again ``at`` seconds into the step; what it admits goes on from then, a
+        stagger apart (recorded in ``delays``)."""
         late = self._admit(decision, reserve, limit, switched_on)
         times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(at, len(late))
         delays.update(zip(late, (min(x, self.dt) for x in times), strict=True))
