@@ -75,8 +75,14 @@ class OutletState:
         self, now: float, stale_after_s: float, settle_s: float, expected_w: float | None = None
     ) -> float:
         """Draw as admission counts it (``admission.counted_w``): an outlet still settling after
-        its switch-on counts at least at ``expected_w`` (the plan's estimate), or its max."""
-        settling = self.relay_on and now - self.last_switch_at < settle_s
+        its switch-on counts at least at ``expected_w`` (the plan's estimate), or its max.
+
+        It settles with its first reading taken ``settle_s`` or more after the switch-on, not
+        at that time: a reading from before (a charger still negotiating draws next to
+        nothing) would let what waits for its room on beside a draw not yet read."""
+        settling = self.relay_on and (
+            now - self.last_switch_at < settle_s or self.reading_at - self.last_switch_at < settle_s
+        )
         return counted_w(
             self.guard_w(now, stale_after_s), settling, switch_on_w(self.max_power_w, expected_w)
         )

@@ -60,3 +60,22 @@ def test_slots_count_the_switch_ons_of_the_schedule(stagger_s: float, period: fl
         times = admission.switch_on_times(now, 100)
         fitting = sum(1 for t in times if t <= now + within_s + 1e-6)
         assert admission.slots(now, within_s) == fitting
+
+
+def test_an_outlet_counts_as_settled_only_from_a_reading_taken_after_it_settled() -> None:
+    """A charger negotiates for a second or two, drawing next to nothing. If the sample due as
+    the outlet settles is missed, the reading before it (still negotiating) must not stand for
+    its draw: what waits for its room would go on beside a draw never read."""
+    harness = Harness(2, max_power_w=200.0, loads={1: 5.0, 2: 100.0})
+    harness.plan([1, 2], budget_w=210.0)
+    while harness.now < 2.0 - 1e-9:
+        harness.step()
+    assert harness.on() == {1}
+    harness.silent.add(1)  # the samples as it settles are missed
+    harness.loads[1] = 100.0
+    harness.run(0.4)
+    assert harness.on() == {1}
+    harness.silent.clear()
+    harness.run(2.0)
+    # Read at 100 W, outlet 1 leaves 110 W: outlet 2 (counted at its 200 W rating) waits.
+    assert harness.on() == {1}
