@@ -55,12 +55,12 @@ def make_room(
         [b.value if b.guess_w is None else b.guess_value for b in pool],
         room,
     )
-    wanted = [i for i in guessed if i in waiting and weights[i] <= room + 1e-9]
+    wanted = [i for i in guessed if i in waiting and weights[i] <= room + _EPSILON_W]
     if not wanted:
         return picks
     first = max(wanted, key=lambda i: (pool[i].guess_value, -i))
     left = room - weights[first] - sum(weights[i] for i in kept)
-    if left < -1e-9:
+    if left < -_EPSILON_W:
         return picks
     rest = [i for i in range(len(pool)) if i != first and i not in kept]
     beside = knapsack.best([weights[i] for i in rest], [pool[i].value for i in rest], left)
