@@ -101,6 +101,9 @@ async def test_the_page_shows_the_users_own_charging_consumption_and_limit(
     )
     await report_battery(hass, agent, 1, 35.0)
     await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
+    # The page shows what the agent last told Home Assistant: the report must have arrived.
+    coordinator = mock_config_entry.runtime_data.coordinator
+    await wait_for(lambda: coordinator.data.state.outlets[1].battery is not None)
     history = [1.5, 0.0, 2.25]  # three days ago, the day before yesterday, yesterday
     _import_days(hass, "sensor.alice_energy", history)
     _import_days(hass, "sensor.bob_energy", [9.0, 9.0, 9.0])
