@@ -293,7 +293,7 @@ class StripWorld:
         """The agent counts an outlet switched on at its reserve only until its meter has
         settled, then at what it reads; outlets of the plan still waiting for room are
         admitted then (the agent reconciles every sample), a stagger apart."""
-        waiting = [o for o in decision.on if o in self.balanced and not self.relay[o]]
+        waiting = any(o in self.balanced and not self.relay[o] for o in decision.on)
         settled = [o for o in switched_on if delays[o] + LOOK_READ_S < self.dt]
         if not waiting or not settled:
             return

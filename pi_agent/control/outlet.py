@@ -80,9 +80,8 @@ class OutletState:
         It settles with its first reading taken ``settle_s`` or more after the switch-on, not
         at that time: a reading from before (a charger still negotiating draws next to
         nothing) would let what waits for its room on beside a draw not yet read."""
-        settling = self.relay_on and (
-            now - self.last_switch_at < settle_s or self.reading_at - self.last_switch_at < settle_s
-        )
+        # A reading is never later than ``now``, so this also covers the settling time itself.
+        settling = self.relay_on and self.reading_at - self.last_switch_at < settle_s
         return counted_w(
             self.guard_w(now, stale_after_s), settling, switch_on_w(self.max_power_w, expected_w)
         )
