@@ -5,13 +5,16 @@ crafted form tokens, numbers and bodies, each answered as a refusal rather than 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import logging
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from yarl import URL
 
 from custom_components.smartmulti.billing.users import (
     CONF_LIMIT,
@@ -27,6 +30,7 @@ from custom_components.smartmulti.coworker.links import (
     async_get_links,
     client_key,
 )
+from custom_components.smartmulti.coworker.redact import MASK, SECURITY_FILTER_LOGGER, KeyRedactor
 from custom_components.smartmulti.coworker.view import MAX_FORM_BYTES
 
 from .billing_support import billing_entry, form_token, ledger, set_up, user_ids, user_link
@@ -227,3 +231,62 @@ async def test_a_grouped_number_on_the_english_page_is_refused_not_misread(
     assert response.status == 400
     assert "Write the limit as a number like 2.5" in await response.text()
     assert ledger(hass).users[alice_id].limit_kwh is None
+
+
+@pytest.mark.parametrize(
+    ("query", "harmful"),
+    [
+        ("key={key}", "&lang=%3Cscript%3E"),  # the key first, as the link has it
+        ("lang=en&k%65y={encoded}", "&x=%3Cscript%3E"),  # last, name and value encoded
+        ("key={key}&lang=en", "%09"),  # a tab: an unsafe byte
+    ],
+)
+async def test_a_refused_request_is_logged_without_the_links_key(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+    query: str,
+    harmful: str,
+) -> None:
+    # Home Assistant keeps aiohttp's access log, which shows every URL, at warning level
+    # (bootstrap.py); the test harness does not.
+    caplog.set_level(logging.WARNING, logger="aiohttp.access")
+    await _set_up(hass, mock_config_entry)
+    client = await hass_client_no_auth()
+    key = parse_qs(urlsplit(await user_link(hass, "Alice")).query)["key"][0]
+    encoded = "".join(f"%{byte:02X}" for byte in key.encode())
+    url = f"{PAGE}?{query.format(key=key, encoded=encoded)}"
+    assert (await client.get(URL(url, encoded=True))).status == 200  # the key as sent opens it
+
+    response = await client.get(URL(f"{url}{harmful}", encoded=True))
+
+    assert response.status == 400
+    # The manager still sees the refused request and its page, not the key in any form.
+    assert "Filtered a request" in caplog.text
+    assert f"{PAGE}?" in caplog.text
+    assert MASK in caplog.text
+    assert key not in caplog.text
+    assert encoded not in caplog.text
+    filters = logging.getLogger(SECURITY_FILTER_LOGGER).filters
+    assert sum(isinstance(f, KeyRedactor) for f in filters) == 1  # once for this instance
+
+
+async def test_the_security_filters_other_records_pass_untouched(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _set_up(hass, mock_config_entry)
+    logger = logging.getLogger(SECURITY_FILTER_LOGGER)
+
+    for path in ("/api/other?key=abc&lang=%3Cscript%3E", f"{PAGE}?lang=%3Cscript%3E"):
+        logger.warning("Filtered a request with a potential harmful query string: %s", path)
+        assert caplog.records[-1].args == (path,)
+        assert caplog.records[-1].msg.endswith(": %s")
+        assert caplog.records[-1].getMessage().endswith(path)
+
+    # A record that cannot even be formatted goes on to logging's own error handling.
+    broken = logging.LogRecord(
+        SECURITY_FILTER_LOGGER, logging.WARNING, "", 0, "%s %s", ("x",), None
+    )
+    assert KeyRedactor(PAGE, "key").filter(broken) is True
+    assert broken.args == ("x",)

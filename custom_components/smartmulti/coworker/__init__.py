@@ -24,7 +24,8 @@ from ..compat import vol
 from ..const import DOMAIN
 from .entities import user_link
 from .links import async_get_links
-from .view import CoworkerView
+from .redact import async_redact_key_in_http_warnings
+from .view import KEY_PARAM, PAGE_URL, CoworkerView
 
 SERVICE_GET_USER_LINK: Final = "get_user_link"
 GET_USER_LINK_SCHEMA: Final = vol.Schema({vol.Required(ATTR_USER): cv.string})
@@ -34,6 +35,9 @@ GET_USER_LINK_SCHEMA: Final = vol.Schema({vol.Required(ATTR_USER): cv.string})
 def async_setup_coworker(hass: HomeAssistant) -> None:
     """The page and the service action, once for the domain (views cannot be removed)."""
     hass.http.register_view(CoworkerView())
+    # Home Assistant's security filter logs a refused request's URL, the link's key included:
+    # masked in those warnings for as long as the page is served (redact.py).
+    async_redact_key_in_http_warnings(hass, PAGE_URL, KEY_PARAM)
     hass.services.async_register(
         DOMAIN,
         SERVICE_GET_USER_LINK,
