@@ -52,7 +52,8 @@ class Harness:
                     name=f"Outlet {i}",
                     max_power_w=max_power_w,
                     exception=i in exceptions,
-                    gpio=i + 1,
+                    # BCM 4 on: 2 and 3 are I2C bus 1's SDA and SCL, which the meters use.
+                    gpio=i + 3,
                     meter=MeterConfig(type="ina219", address=0x3F + i),
                 )
                 for i in range(1, outlets + 1)
