@@ -7,7 +7,9 @@ to pair again on its next battery report (within 30 s), and the reporter does. T
 ``smartmulti.pair_outlet`` action and the strip's "pair again" button.
 
 Shown here: who reports for each outlet (the paired user sensor) and the strip's last pairing,
-so a manager sees one that failed or could not decide.
+so a manager sees one that failed or could not decide. Anyone holding the strip's shared reporter
+token can pair a laptop under any name, so a name is shown as the user's only when billing would
+bill that user for it (``Ledger.claimed_user_name``); otherwise it is shown as claimed, unverified.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .billing.ledger import Ledger, async_get_ledger
+from .billing.presence import ReporterClaim, reporter_claim
 from .client.models import Outlet, PairingStatus, PairingView, StripState
 from .coordinator import (
     SmartMultiCoordinator,
@@ -93,13 +97,39 @@ def _timestamp(wall: float | None) -> datetime | None:
     return None if wall is None else dt_util.utc_from_timestamp(wall)
 
 
-def _paired_attributes(outlet: Outlet) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ShownUser:
+    """Who a reporter's claim is shown as naming."""
+
+    name: str | None  # the verified name (a proven user's configured name)
+    verified: bool | None  # None: the reporter names nobody
+    claimed_name: str | None  # the name sent, shown apart while nothing proves it
+
+    @classmethod
+    def of(cls, claim: ReporterClaim | None, ledger: Ledger) -> ShownUser:
+        if claim is None:
+            return cls(None, None, None)
+        if (name := ledger.claimed_user_name(claim)) is None:
+            return cls(None, False, claim.name)
+        return cls(name, True, None)
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        return {"verified": self.verified, "claimed_name": self.claimed_name}
+
+
+def _paired_user(outlet: Outlet, ledger: Ledger) -> ShownUser:
+    return ShownUser.of(reporter_claim(outlet), ledger)
+
+
+def _paired_attributes(outlet: Outlet, ledger: Ledger) -> dict[str, Any]:
     paired = outlet.paired
     return {
         "method": None if paired is None else paired.method,
         "confidence": None if paired is None else paired.confidence,
         "since": None if paired is None else _timestamp(paired.since),
         "in_pairing": outlet.in_pairing,
+        **_paired_user(outlet, ledger).attributes,
     }
 
 
@@ -107,15 +137,34 @@ def _pairing_value(pairing: PairingView | None) -> str | None:
     return None if pairing is None or pairing.status is None else pairing.status.value
 
 
-def _pairing_attributes(state: StripState) -> dict[str, Any]:
+def _last_pairing_claim(state: StripState) -> ReporterClaim | None:
+    """What the last pairing's reporter claims.
+
+    The pairing's own view carries no proof. The proof it gave is the one the outlet it found
+    keeps, while that outlet's record is still the one it made (found by pairing, same name):
+    a later pairing of that outlet would be the last pairing, a report is ``method: report``.
+    """
+    pairing = state.pairing
+    if pairing is None or not pairing.user:
+        return None
+    outlet = None if pairing.outlet is None else state.outlets.get(pairing.outlet)
+    claim = None if outlet is None else reporter_claim(outlet)
+    if claim is not None and not claim.named_by_admin and claim.name == pairing.user:
+        return claim
+    return ReporterClaim(name=pairing.user, proof=None, named_by_admin=False)
+
+
+def _pairing_attributes(state: StripState, ledger: Ledger) -> dict[str, Any]:
     pairing = state.pairing
     if pairing is None:
         return {}
     outlet = None if pairing.outlet is None else state.outlets.get(pairing.outlet)
+    shown = ShownUser.of(_last_pairing_claim(state), ledger)
     return {
         "outlet": pairing.outlet,
         "outlet_name": None if outlet is None else outlet.name,
-        "user": pairing.user,
+        "user": shown.name,
+        **shown.attributes,
         "confidence": pairing.confidence,
         "windows": pairing.windows,
         "max_windows": pairing.max_windows,
@@ -129,8 +178,8 @@ def _pairing_attributes(state: StripState) -> dict[str, Any]:
 class SmartMultiPairedSensorEntityDescription(SensorEntityDescription):
     """Who reports for an outlet (a sensor of the outlet's device)."""
 
-    value_fn: Callable[[Outlet], StateType]
-    attributes_fn: Callable[[Outlet], dict[str, Any]]
+    value_fn: Callable[[Outlet, Ledger], StateType]
+    attributes_fn: Callable[[Outlet, Ledger], dict[str, Any]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,15 +187,16 @@ class SmartMultiPairingSensorEntityDescription(SensorEntityDescription):
     """The strip's last pairing (a sensor of the strip device)."""
 
     value_fn: Callable[[StripState], StateType]
-    attributes_fn: Callable[[StripState], dict[str, Any]]
+    attributes_fn: Callable[[StripState, Ledger], dict[str, Any]]
 
 
-# Unknown (nobody) until a laptop reports for the outlet; the state is the name its reporter
-# gives (its login name by default).
+# Unknown until a laptop reports for the outlet, and while nothing proves the name its reporter
+# gives (the attributes then show that name as ``claimed_name``, ``verified`` false): the user
+# a proof names, or a name Home Assistant or a manager gave on the admin token.
 PAIRED_USER_SENSOR = SmartMultiPairedSensorEntityDescription(
     key="paired_user",
     translation_key="paired_user",
-    value_fn=lambda outlet: None if outlet.paired is None else outlet.paired.user,
+    value_fn=lambda outlet, ledger: _paired_user(outlet, ledger).name,
     attributes_fn=_paired_attributes,
 )
 
@@ -174,12 +224,22 @@ class SmartMultiPairedUserSensor(SmartMultiOutletEntity, SensorEntity):
         self.entity_description = description
 
     @property
+    def ledger(self) -> Ledger:
+        """Whose claims are proven: the strip is attached to it while its entities exist."""
+        return async_get_ledger(self.hass)
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        # Users renamed, added or removed change who a claim names.
+        self.async_on_remove(self.ledger.async_add_listener(self.async_write_if_changed))
+
+    @property
     def native_value(self) -> StateType:
-        return self.entity_description.value_fn(self.outlet)
+        return self.entity_description.value_fn(self.outlet, self.ledger)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        return self.entity_description.attributes_fn(self.outlet)
+        return self.entity_description.attributes_fn(self.outlet, self.ledger)
 
 
 class SmartMultiLastPairingSensor(SmartMultiEntity, SensorEntity):
@@ -194,9 +254,17 @@ class SmartMultiLastPairingSensor(SmartMultiEntity, SensorEntity):
         self.entity_description = description
 
     @property
+    def ledger(self) -> Ledger:
+        return async_get_ledger(self.hass)
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.ledger.async_add_listener(self.async_write_if_changed))
+
+    @property
     def native_value(self) -> StateType:
         return self.entity_description.value_fn(self.coordinator.data.state)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        return self.entity_description.attributes_fn(self.coordinator.data.state)
+        return self.entity_description.attributes_fn(self.coordinator.data.state, self.ledger)

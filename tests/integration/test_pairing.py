@@ -21,11 +21,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.coworker.links import async_get_links, reporter_proof
 from custom_components.smartmulti.entry_kinds import is_billing_entry
 from custom_components.smartmulti.services import SERVICE_PAIR_OUTLET
 from tests.integration.devices import device_with
 from tests.support.agent import REPO, RunningAgent
 
+from .billing_support import billing_entry, set_up, user_ids
 from .conftest import AgentFactory, report_battery, setup_entries, strip_entry, wait_for
 
 PAIR_AGAIN = "button.coworking_strip_pair_laptops_again"
@@ -38,12 +40,17 @@ async def _run_pairing(
     flag: Callable[[int], bool],
     *,
     plugged_at_start: bool = True,
+    user: str = "Amina",
+    proof: str | None = None,
 ) -> dict[str, Any]:
-    """A pairing as Amina's reporter runs it; ``flag(window)`` is her laptop's plugged flag."""
+    """A pairing as ``user``'s reporter runs it (with ``proof`` if given: the reporter holds
+    that user's personal link); ``flag(window)`` is her laptop's plugged flag."""
     session = async_get_clientsession(hass)
     headers = {"Authorization": f"Bearer {agent.reporter_token}"}
     pairings = f"{agent.url}/api/v1/pairings"
-    start = {"plugged": plugged_at_start, "user": "Amina"}
+    start: dict[str, Any] = {"plugged": plugged_at_start, "user": user}
+    if proof is not None:
+        start["user_proof"] = proof
     async with session.post(pairings, json=start, headers=headers) as r:
         assert r.status == 201, await r.text()
         view: dict[str, Any] = await r.json()
@@ -150,18 +157,26 @@ async def test_the_paired_user_sensor_follows_the_agent(
     assert hass.states.get("sensor.desk_2_paired_user").attributes["method"] is None
 
 
-async def test_a_successful_pairing_shows_its_outlet_and_user(
-    hass: HomeAssistant, agent: RunningAgent, init_integration: MockConfigEntry
-) -> None:
-    # Desks 1 and 3 have their reporters: desk 2 is the only candidate (one window to confirm).
-    await _reporters_on(hass, agent, 1, 3)
+def _laptop_on_desk_2(agent: RunningAgent) -> Callable[[int], bool]:
+    """Desks 1 and 3 have their reporters: desk 2 is the only candidate (one window to
+    confirm). The simulated laptop's flag follows its relay."""
 
-    def laptop_on_desk_2(_window: int) -> bool:
-        battery = agent.world.battery(2)  # the simulated laptop: its flag follows its relay
+    def flag(_window: int) -> bool:
+        battery = agent.world.battery(2)
         assert battery is not None
         return battery.plugged
 
-    view = await _run_pairing(hass, agent, laptop_on_desk_2)
+    return flag
+
+
+async def test_a_successful_pairing_shows_its_outlet_and_the_name_it_claims(
+    hass: HomeAssistant, agent: RunningAgent, init_integration: MockConfigEntry
+) -> None:
+    """Anyone holding the reporter token may pair under any name: without a proof of it the
+    name is shown as claimed, never as the outlet's user."""
+    await _reporters_on(hass, agent, 1, 3)
+
+    view = await _run_pairing(hass, agent, _laptop_on_desk_2(agent))
 
     assert (view["status"], view["outlet"]) == ("paired", 2)
     await wait_for(lambda: hass.states.get(LAST_PAIRING).state == "paired")
@@ -169,13 +184,41 @@ async def test_a_successful_pairing_shows_its_outlet_and_user(
     assert (attributes["outlet"], attributes["outlet_name"], attributes["user"]) == (
         2,
         "Desk 2",
-        "Amina",
+        None,
     )
+    assert (attributes["verified"], attributes["claimed_name"]) == (False, "Amina")
     assert attributes["confidence"] == view["confidence"] >= 0.9
     assert attributes["windows"] == view["windows"] <= 5
+    paired_user = "sensor.desk_2_paired_user"
+    await wait_for(lambda: hass.states.get(paired_user).attributes["claimed_name"] == "Amina")
+    paired = hass.states.get(paired_user)
+    assert (paired.state, paired.attributes["verified"]) == ("unknown", False)
+    assert (paired.attributes["method"], paired.attributes["confidence"]) == (
+        "pairing",
+        view["confidence"],
+    )
+
+
+async def test_a_pairing_proven_by_a_personal_link_shows_its_user(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    billing = billing_entry(hass, {"Amina": {}})
+    await set_up(hass, mock_config_entry, billing)
+    proof = reporter_proof(async_get_links(hass).secret(user_ids(billing)["Amina"]))
+    await _reporters_on(hass, agent, 1, 3)
+
+    view = await _run_pairing(hass, agent, _laptop_on_desk_2(agent), user="amina", proof=proof)
+
+    assert (view["status"], view["outlet"]) == ("paired", 2)
     await wait_for(lambda: hass.states.get("sensor.desk_2_paired_user").state == "Amina")
-    paired = hass.states.get("sensor.desk_2_paired_user").attributes
-    assert (paired["method"], paired["confidence"]) == ("pairing", view["confidence"])
+    assert hass.states.get("sensor.desk_2_paired_user").attributes["verified"] is True
+    await wait_for(lambda: hass.states.get(LAST_PAIRING).state == "paired")
+    attributes = hass.states.get(LAST_PAIRING).attributes
+    assert (attributes["user"], attributes["verified"], attributes["claimed_name"]) == (
+        "Amina",
+        True,
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,18 @@ from .conftest import AgentFactory, report_battery, wait_for
 
 LAMP = 4  # the exception outlet: a constant 40 W
 
+
+def _paired_user(outlet_id: int) -> str:
+    return f"sensor.desk_{outlet_id}_paired_user"
+
+
+def _found(agent: RunningAgent, outlet_id: int, name: str, proof: str | None) -> None:
+    """A pairing run, given ``name`` and ``proof``, found the laptop's outlet (the agent's own
+    record of it, as the reporter token leaves it)."""
+    pairing = agent.agent.controller.pairing
+    pairing.laptops.found(outlet_id, name, 0.99, agent.agent.now(), proof=proof)
+
+
 pytestmark = pytest.mark.usefixtures("flush_energy_often")
 
 
@@ -285,11 +297,9 @@ async def test_a_pairing_bills_only_the_user_whose_personal_link_proves_it(
     await set_up(hass, mock_config_entry, billing)
     ids = user_ids(billing)
     links = async_get_links(hass)
-    pairing = agent.agent.controller.pairing
 
     def paired(outlet_id: int, name: str, proof: str | None) -> None:
-        """A pairing run found the laptop's outlet (the agent's own record of it)."""
-        pairing.laptops.found(outlet_id, name, 0.99, agent.agent.now(), proof=proof)
+        _found(agent, outlet_id, name, proof)
 
     coordinator = mock_config_entry.runtime_data.coordinator
     paired(2, "Alice", None)  # Mallory, naming Alice to bill her
@@ -315,6 +325,73 @@ async def test_a_pairing_bills_only_the_user_whose_personal_link_proves_it(
     paired(4, "Bob", reporter_proof(links.secret(ids["Bob"])))  # given the new link
     await wait_for(lambda: ledger(hass).open_sessions(ids["Bob"]))
     assert open_session(hass, ids["Bob"]).outlet == 4
+
+
+@pytest.mark.parametrize("proof", [None, "0" * 64], ids=["no proof", "a made-up proof"])
+async def test_a_pairing_under_a_users_name_shows_only_as_an_unverified_claim(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry, proof: str | None
+) -> None:
+    """Mallory, holding the shared reporter token, pairs her laptop as Alice: the manager's
+    dashboard must not say the outlet is Alice's, yet shows someone claims it."""
+    billing = billing_entry(hass, {"Alice": {}})
+    await set_up(hass, mock_config_entry, billing)
+
+    _found(agent, 2, "Alice", proof)
+    await mock_config_entry.runtime_data.coordinator.async_refresh()
+
+    await wait_for(lambda: hass.states.get(_paired_user(2)).attributes.get("verified") is False)
+    state = hass.states.get(_paired_user(2))
+    assert state.state == "unknown"
+    assert state.attributes["claimed_name"] == "Alice"
+    assert (state.attributes["method"], state.attributes["confidence"]) == ("pairing", 0.99)
+
+
+async def test_a_proven_pairing_shows_the_proven_users_configured_name(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    """The proof names the user; the name the reporter sent with it is not shown."""
+    billing = billing_entry(hass, {"Alice": {}, "Bob": {}})
+    await set_up(hass, mock_config_entry, billing)
+    alice = user_ids(billing)["Alice"]
+
+    _found(agent, 3, "Bob", reporter_proof(async_get_links(hass).secret(alice)))
+
+    await wait_for(lambda: hass.states.get(_paired_user(3)).state == "Alice")
+    attributes = hass.states.get(_paired_user(3)).attributes
+    assert (attributes["verified"], attributes["claimed_name"]) == (True, None)
+
+
+async def test_a_renewed_link_leaves_the_paired_user_unverified(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    """A renewed link voids the proof its old secret made, on the sensor as in billing."""
+    billing = billing_entry(hass, {"Bob": {}})
+    await set_up(hass, mock_config_entry, billing)
+    bob = user_ids(billing)["Bob"]
+    links = async_get_links(hass)
+    _found(agent, 2, "bob", reporter_proof(links.secret(bob)))
+    await wait_for(lambda: hass.states.get(_paired_user(2)).state == "Bob")
+
+    links.renew(bob)
+    await mock_config_entry.runtime_data.coordinator.async_refresh()
+
+    await wait_for(lambda: hass.states.get(_paired_user(2)).attributes["verified"] is False)
+    state = hass.states.get(_paired_user(2))
+    assert (state.state, state.attributes["claimed_name"]) == ("unknown", "bob")
+
+
+async def test_a_name_given_on_the_admin_token_shows_its_users_configured_name(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    """A manager's credential for a laptop names its user as billing reads it."""
+    billing = billing_entry(hass, {"Alice": {CONF_REPORTER: "alice-laptop"}})
+    await set_up(hass, mock_config_entry, billing)
+
+    await report_battery(hass, agent, 1, user="alice-laptop")
+
+    await wait_for(lambda: hass.states.get(_paired_user(1)).state == "Alice")
+    attributes = hass.states.get(_paired_user(1)).attributes
+    assert (attributes["verified"], attributes["claimed_name"]) == (True, None)
 
 
 async def test_the_outlet_user_select_assigns_and_unassigns_the_outlet(

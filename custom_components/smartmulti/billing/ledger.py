@@ -289,6 +289,19 @@ class Ledger(Accounting, Listeners):
         user = None if user_id is None else self.users.get(user_id)
         return user is not None, user
 
+    def claimed_user_name(self, claim: ReporterClaim) -> str | None:
+        """Who the claim names, as shown: None when nothing proves it.
+
+        The rule billing follows (``_claimed_user``), so a dashboard cannot be made to say an
+        outlet is someone's by a name anyone holding the reporter token could send. A proven
+        user is shown under their configured name; an admin-given name no user answers to, as
+        sent.
+        """
+        trusted, user = self._claimed_user(claim)
+        if not trusted:
+            return None
+        return claim.name if user is None else user.name
+
     def _follow_presence(self, watch: StripWatch, now: datetime) -> bool:
         """End the sessions of outlets that have shown no laptop for ``leave_after``."""
         data = watch.coordinator.data
