@@ -30,7 +30,12 @@ from custom_components.smartmulti.coworker.links import (
     async_get_links,
     client_key,
 )
-from custom_components.smartmulti.coworker.redact import MASK, SECURITY_FILTER_LOGGER, KeyRedactor
+from custom_components.smartmulti.coworker.redact import (
+    ACCESS_LOGGER,
+    MASK,
+    SECURITY_FILTER_LOGGER,
+    KeyRedactor,
+)
 from custom_components.smartmulti.coworker.view import MAX_FORM_BYTES
 
 from .billing_support import billing_entry, form_token, ledger, set_up, user_ids, user_link
@@ -270,6 +275,30 @@ async def test_a_refused_request_is_logged_without_the_links_key(
     assert encoded not in caplog.text
     filters = logging.getLogger(SECURITY_FILTER_LOGGER).filters
     assert sum(isinstance(f, KeyRedactor) for f in filters) == 1  # once for this instance
+
+
+async def test_the_access_log_turned_up_shows_the_page_without_its_key(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A manager chasing a problem sets aiohttp.access to info: every request's line is written.
+    caplog.set_level(logging.INFO, logger=ACCESS_LOGGER)
+    await _set_up(hass, mock_config_entry)
+    client = await hass_client_no_auth()
+    key = parse_qs(urlsplit(await user_link(hass, "Alice")).query)["key"][0]
+
+    response = await client.get(f"{PAGE}?key={key}", headers={"Referer": f"{PAGE}?key={key}"})
+
+    assert response.status == 200
+    records = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    assert records, "the access log wrote nothing: the test no longer tests anything"
+    assert f"{PAGE}?key={MASK}" in caplog.text
+    assert key not in caplog.text
+    # The fields a formatter may also print: the request line and the headers.
+    for record in records:
+        assert all(key not in str(value) for value in vars(record).values())
 
 
 async def test_the_security_filters_other_records_pass_untouched(

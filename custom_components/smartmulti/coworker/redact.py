@@ -1,4 +1,4 @@
-"""Keeps the personal link's key out of the warnings Home Assistant's security filter logs.
+"""Keeps the personal link's key out of what Home Assistant's HTTP loggers write.
 
 Home Assistant's HTTP security filter (``homeassistant.components.http.security_filter``)
 refuses a request whose URL looks harmful (``<script>``, ``../``, a tab or a newline in the
@@ -6,7 +6,10 @@ query, ...) and logs a warning with the raw URL, query string included. For the 
 page that query holds the link's secret: anyone the manager shares a log with could open that
 coworker's page. ``KeyRedactor`` is a ``logging.Filter`` on that logger: a record about the page
 keeps its warning (the manager still sees the refused request) with the key's value replaced
-by ``MASK``. Other records pass untouched.
+by ``MASK``. Other records pass untouched. aiohttp's access log (``aiohttp.access``) writes
+every request's URL at info level: Home Assistant keeps it at warning, but a manager chasing a
+problem may turn it up, so its records (and the request line and headers it also attaches to
+them) are masked the same way.
 
 The key may come first or last, its name or value percent-encoded, the page's path too: in a
 record that names the page, every ``key=`` parameter (its name decoded, in any case) is masked
@@ -30,6 +33,7 @@ from homeassistant.util.hass_dict import HassKey
 from ..const import DOMAIN
 
 SECURITY_FILTER_LOGGER: Final = "homeassistant.components.http.security_filter"
+ACCESS_LOGGER: Final = "aiohttp.access"
 MASK: Final = "**REDACTED**"
 REDACTOR_KEY: HassKey[KeyRedactor] = HassKey(f"{DOMAIN}_coworker_key_redactor")
 # A parameter's name and its ``=`` in the text between two ``&``: at its start or after a ``?``
@@ -77,7 +81,17 @@ class KeyRedactor(logging.Filter):
             if redacted != message:
                 record.msg = redacted
                 record.args = ()
+            # The access log also hands formatters the request line and headers (a Referer may
+            # hold the page's URL) as the record's own fields.
+            for name, value in list(vars(record).items()):
+                if isinstance(value, str):
+                    setattr(record, name, self.redact(value))
+                elif isinstance(value, dict):
+                    setattr(record, name, {k: self._redact_any(v) for k, v in value.items()})
         return True
+
+    def _redact_any(self, value: object) -> object:
+        return self.redact(value) if isinstance(value, str) else value
 
 
 @callback
@@ -92,12 +106,14 @@ def async_redact_key_in_http_warnings(hass: HomeAssistant, path: str, param: str
     if REDACTOR_KEY in hass.data:
         return
     redactor = hass.data[REDACTOR_KEY] = KeyRedactor(path, param)
-    logger = logging.getLogger(SECURITY_FILTER_LOGGER)
-    logger.addFilter(redactor)
+    loggers = [logging.getLogger(name) for name in (SECURITY_FILTER_LOGGER, ACCESS_LOGGER)]
+    for logger in loggers:
+        logger.addFilter(redactor)
 
     @callback
     def _detach(_event: Event) -> None:
-        logger.removeFilter(redactor)
+        for logger in loggers:
+            logger.removeFilter(redactor)
         hass.data.pop(REDACTOR_KEY, None)
 
     hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, _detach)
