@@ -30,7 +30,8 @@ from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .billing.ledger import Ledger, async_get_ledger
+from .billing.entities import FollowsLedger
+from .billing.ledger import Ledger
 from .billing.presence import ReporterClaim, reporter_claim
 from .client.models import Outlet, PairingStatus, PairingView, StripState
 from .coordinator import (
@@ -211,7 +212,7 @@ LAST_PAIRING_SENSOR = SmartMultiPairingSensorEntityDescription(
 )
 
 
-class SmartMultiPairedUserSensor(SmartMultiOutletEntity, SensorEntity):
+class SmartMultiPairedUserSensor(FollowsLedger, SmartMultiOutletEntity, SensorEntity):
     entity_description: SmartMultiPairedSensorEntityDescription
 
     def __init__(
@@ -224,16 +225,6 @@ class SmartMultiPairedUserSensor(SmartMultiOutletEntity, SensorEntity):
         self.entity_description = description
 
     @property
-    def ledger(self) -> Ledger:
-        """Whose claims are proven: the strip is attached to it while its entities exist."""
-        return async_get_ledger(self.hass)
-
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        # Users renamed, added or removed change who a claim names.
-        self.async_on_remove(self.ledger.async_add_listener(self.async_write_if_changed))
-
-    @property
     def native_value(self) -> StateType:
         return self.entity_description.value_fn(self.outlet, self.ledger)
 
@@ -242,7 +233,7 @@ class SmartMultiPairedUserSensor(SmartMultiOutletEntity, SensorEntity):
         return self.entity_description.attributes_fn(self.outlet, self.ledger)
 
 
-class SmartMultiLastPairingSensor(SmartMultiEntity, SensorEntity):
+class SmartMultiLastPairingSensor(FollowsLedger, SmartMultiEntity, SensorEntity):
     entity_description: SmartMultiPairingSensorEntityDescription
 
     def __init__(
@@ -252,14 +243,6 @@ class SmartMultiLastPairingSensor(SmartMultiEntity, SensorEntity):
     ) -> None:
         super().__init__(coordinator, description.key)
         self.entity_description = description
-
-    @property
-    def ledger(self) -> Ledger:
-        return async_get_ledger(self.hass)
-
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        self.async_on_remove(self.ledger.async_add_listener(self.async_write_if_changed))
 
     @property
     def native_value(self) -> StateType:

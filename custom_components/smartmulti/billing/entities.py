@@ -179,6 +179,22 @@ class BillingEntity(WritesOnChange):
         self.async_on_remove(self.ledger.async_add_listener(self.async_write_if_changed))
 
 
+class FollowsLedger(WritesOnChange):
+    """An entity of a strip whose state also depends on the ledger (its users, who a
+    reporter's claim names): written again when the ledger changes, not only the strip."""
+
+    hass: HomeAssistant
+
+    @property
+    def ledger(self) -> Ledger:
+        """The strip is attached to it while its entities exist."""
+        return async_get_ledger(self.hass)
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.ledger.async_add_listener(self.async_write_if_changed))
+
+
 class UserEntity(BillingEntity):
     """An entity of a user's device."""
 
@@ -260,7 +276,7 @@ class UserLimitNumber(UserEntity, NumberEntity):
         )
 
 
-class SmartMultiOutletUserSelect(SmartMultiOutletEntity, SelectEntity):
+class SmartMultiOutletUserSelect(FollowsLedger, SmartMultiOutletEntity, SelectEntity):
     """Who uses the outlet: choosing a user starts their session, "none" ends it."""
 
     entity_description = OUTLET_USER
@@ -270,14 +286,6 @@ class SmartMultiOutletUserSelect(SmartMultiOutletEntity, SelectEntity):
     ) -> None:
         super().__init__(coordinator, outlet_id, OUTLET_USER.key)
         self.hass = hass
-
-    @property
-    def ledger(self) -> Ledger:
-        return async_get_ledger(self.hass)
-
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        self.async_on_remove(self.ledger.async_add_listener(self.async_write_if_changed))
 
     @property
     def _serial(self) -> str:
