@@ -15,10 +15,10 @@ from custom_components.smartmulti.balancing import Balancer, Reason, Settings, S
 from .helpers import laptop, reasons, strip
 
 
-def _shed_then_read(settings: Settings) -> StripPlan:
+def _shed_then_read(settings: Settings, engine: Balancer | None = None) -> StripPlan:
     """Two laptops measured on a 120 W budget, one of them shed when it falls to 70 W, then a
     third laptop (never measured, on a 200 W outlet) reports on a 260 W budget."""
-    engine = Balancer(settings)
+    engine = engine or Balancer(settings)
     both = (
         laptop(1, on=True, power=60, percent=50, since=1200),
         laptop(2, on=True, power=55, percent=70, since=1200),
@@ -59,6 +59,30 @@ def test_without_a_guess_nothing_waits_behind_a_reading() -> None:
 
     assert plan.on == (3, 1)
     assert plan.after_looks == ()
+
+
+def test_an_outlet_cut_by_the_guard_after_waiting_behind_a_reading_loses_its_reserve() -> None:
+    """The agent switched on the outlet waiting behind the reading and its guard cut it: it
+    drew more than it was counted at, so what its reserve rested on (the laptop read there
+    before) is wrong, perhaps another laptop. Kept, the next switch-on would overshoot again."""
+    engine = Balancer(Settings())
+    plan = _shed_then_read(Settings(), engine)
+    assert plan.after_looks == (2,)
+    assert plan.reserve_w[2] < 65.0  # counted at what the laptop read there before drew
+    assert engine.memory(2).charger.peak_w > 0
+
+    # The next cycle: outlet 2 switched 30 s ago, and off again.
+    engine.plan(
+        strip(
+            laptop(1, on=True, power=60, percent=50, since=1380),
+            laptop(2, percent=70, since=30),
+            laptop(3, on=True, power=70, percent=31, since=60, max_w=200),
+            budget=260,
+            now=180,
+        )
+    )
+
+    assert engine.memory(2).charger.peak_w == 0.0  # forgotten: counted at its rating again
 
 
 def test_a_laptop_never_measured_is_read_when_it_would_fit_at_its_guessed_draw() -> None:

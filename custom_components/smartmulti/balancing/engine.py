@@ -269,9 +269,6 @@ class Balancer:
         real = _select(observation, room, respect_locks=True)
         ideal = _select(observation, room, respect_locks=False)
         on = set(real.chosen)
-        for oid, mem in self._memory.items():
-            if mem.last.planned_on != (oid in on):
-                self._memory[oid] = mem._replace(last=mem.last._replace(planned_on=oid in on))
         decisions = [
             self._decide(c, bids[rank[c.outlet_id]], real, ideal, strip.time_scale)
             for c in candidates
@@ -285,6 +282,12 @@ class Balancer:
         if strip.strategy is Strategy.SMART:
             read = after_readings(observation.by_id, bids, real.chosen, real.used_w, room)
             after = (*after, *(oid for oid in read if oid not in after))
+        # What waits behind a look or a reading goes on as well once there is room: if the
+        # agent's guard then cuts it, what it was counted at was wrong all the same (``shed``).
+        planned = on.union(after)
+        for oid, mem in self._memory.items():
+            if mem.last.planned_on != (oid in planned):
+                self._memory[oid] = mem._replace(last=mem.last._replace(planned_on=oid in planned))
         # On first, then what waits for the looks' room in the order it is to go on.
         waits = {oid: i for i, oid in enumerate(after)}
         order = sorted(

@@ -24,7 +24,7 @@ class LastCycle(NamedTuple):
     relay_on: bool = False
     since: float | None = None  # its ``seconds_since_switch`` (the input's clock)
     power_w: float = 0.0  # its measured draw
-    planned_on: bool = False  # the plan made that cycle had it on
+    planned_on: bool = False  # the plan made that cycle had it on, or waiting to go on
     session: bool = False  # a user's session was open on the outlet
 
 
