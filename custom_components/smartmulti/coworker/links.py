@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Collection
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -70,6 +71,14 @@ def reporter_proof(secret: str) -> str:
 
 def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode()).digest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _proof_digest(secret: str) -> bytes:
+    """The digest of the proof a secret makes, computed once per secret: the paired user
+    sensors ask whose a claim is at every push of every strip, and a secret's proof never
+    changes (a renewed link is a new secret)."""
+    return _digest(reporter_proof(secret))
 
 
 class CoworkerLinks:
@@ -142,7 +151,7 @@ class CoworkerLinks:
         wanted = _digest(proof)
         found: str | None = None
         for user_id, secret in self._secrets.items():
-            if hmac.compare_digest(wanted, _digest(reporter_proof(secret))) and user_id in user_ids:
+            if hmac.compare_digest(wanted, _proof_digest(secret)) and user_id in user_ids:
                 found = user_id
         return found
 
