@@ -71,6 +71,18 @@ class Decision:
         return cls(on, plan.priority, dict(plan.reserve_w), looks=frozenset(plan.looks))
 
 
+@dataclass(slots=True)
+class _Admitting:
+    """One step's admission: the plan, what an outlet switching on counts at, the limit, the
+    outlets switched on this step in order, and when each went on (seconds into the step)."""
+
+    decision: Decision
+    reserve: Mapping[int, float]
+    limit: float
+    switched_on: list[int] = field(default_factory=list)
+    delays: dict[int, float] = field(default_factory=dict)
+
+
 class Policy(Protocol):
     name: str
 
@@ -181,10 +193,11 @@ class StripWorld:
             if relay[o] and o not in decision.on and _elapsed(since[o], MIN_ON_S):
                 relay[o], since[o] = False, 0.0
                 out.switches += 1
-        switched_on: list[int] = []
-        delays = _switch_on_delays(self._admit(decision, reserve, limit, switched_on))
-        self._release_empty_looks(decision, reserve, limit, switched_on, delays)
-        self._admit_when_settled(decision, reserve, limit, switched_on, delays)
+        admitting = _Admitting(decision, reserve, limit)
+        admitting.delays = _switch_on_delays(self._admit(admitting))
+        self._release_empty_looks(admitting)
+        self._admit_when_settled(admitting)
+        delays = admitting.delays
 
         # Physics, with the guard shedding from the end of the priority on an overload.
         draws, after = _physics(
@@ -236,11 +249,14 @@ class StripWorld:
             out.soc_trace.setdefault(d.id, []).append((end, soc[d.id]))
         return draws
 
-    def _admit(
-        self, decision: Decision, reserve: Mapping[int, float], limit: float, switched_on: list[int]
-    ) -> list[int]:
+    def _admit(self, admitting: _Admitting) -> list[int]:
         """The agent's admission: the plan's outlets that fit, in its priority order."""
         relay, since = self.relay, self.since
+        decision, reserve, switched_on = (
+            admitting.decision,
+            admitting.reserve,
+            admitting.switched_on,
+        )
         rank = {o: i for i, o in enumerate(decision.priority)}
         admitted = []
         for o in sorted(
@@ -251,7 +267,7 @@ class StripWorld:
             counted = sum(
                 counted_w(self.measured[x], x in switched_on, reserve[x]) for x in relay if relay[x]
             )
-            if fits(counted, reserve[o], limit):
+            if fits(counted, reserve[o], admitting.limit):
                 relay[o], since[o] = True, 0.0
                 switched_on.append(o)
                 admitted.append(o)
@@ -259,40 +275,28 @@ class StripWorld:
                 self.out.switches += 1
         return admitted
 
-    def _release_empty_looks(
-        self,
-        decision: Decision,
-        reserve: Mapping[int, float],
-        limit: float,
-        switched_on: list[int],
-        delays: dict[int, float],
-    ) -> None:
+    def _release_empty_looks(self, admitting: _Admitting) -> None:
         """Looks that read nothing go off once their meters settle; the outlets waiting for
         that room (other looks among them) go on after them, a stagger apart (``delays``:
         when each outlet switched on this step went on, completed here)."""
+        delays, looks = admitting.delays, admitting.decision.looks
         while released := [
-            o for o in delays if o in decision.looks and self.relay[o] and o not in self.here
+            o for o in delays if o in looks and self.relay[o] and o not in self.here
         ]:
             at = max(delays[o] for o in released) + LOOK_READ_S
             for o in released:
                 self.relay[o], self.since[o] = False, -(delays[o] + LOOK_READ_S)
                 self.found_empty[o] = True
-                switched_on.remove(o)
+                admitting.switched_on.remove(o)
                 self.out.switches += 1
                 self.out.looks_released += 1
-            self._admit_late(decision, reserve, limit, switched_on, delays, at=at)
+            self._admit_late(admitting, at=at)
 
-    def _admit_when_settled(
-        self,
-        decision: Decision,
-        reserve: Mapping[int, float],
-        limit: float,
-        switched_on: list[int],
-        delays: dict[int, float],
-    ) -> None:
+    def _admit_when_settled(self, admitting: _Admitting) -> None:
         """The agent counts an outlet switched on at its reserve only until its meter has
         settled, then at what it reads; outlets of the plan still waiting for room are
         admitted then (the agent reconciles every sample), a stagger apart."""
+        decision, switched_on, delays = admitting.decision, admitting.switched_on, admitting.delays
         waiting = any(o in self.balanced and not self.relay[o] for o in decision.on)
         settled = [o for o in switched_on if delays[o] + LOOK_READ_S < self.dt]
         if not waiting or not settled:
@@ -310,23 +314,14 @@ class StripWorld:
                 level = step(device.spec, level, False, delays[o])[0]
             pilot = decision.pilot_w.get(o)
             self.measured[o] = step(device.spec, level, True, LOOK_READ_S, pilot)[1]
-        self._admit_late(decision, reserve, limit, switched_on, delays, at=at)
+        self._admit_late(admitting, at=at)
 
-    def _admit_late(
-        self,
-        decision: Decision,
-        reserve: Mapping[int, float],
-        limit: float,
-        switched_on: list[int],
-        delays: dict[int, float],
-        *,
-        at: float,
-    ) -> None:
+    def _admit_late(self, admitting: _Admitting, *, at: float) -> None:
         """Admission again ``at`` seconds into the step; what it admits goes on from then, a
         stagger apart (recorded in ``delays``)."""
-        late = self._admit(decision, reserve, limit, switched_on)
+        late = self._admit(admitting)
         times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(at, len(late))
-        delays.update(zip(late, (min(x, self.dt) for x in times), strict=True))
+        admitting.delays.update(zip(late, (min(x, self.dt) for x in times), strict=True))
 
     def finish(self) -> Outcome:
         """Issue 8's metrics at the end of the scenario."""
