@@ -86,6 +86,30 @@ def test_without_a_report_the_reserve_lapses_after_a_long_time_off() -> None:
     assert late.reserve_w.get(0) is None
 
 
+def _steady_then_off(minutes: int) -> float | None:
+    """A laptop without reports read at a steady 90 W for ``minutes``, then off for half an
+    hour: the reserve it gets then (None: the outlet's rating)."""
+    engine = Balancer()
+    for k in range(minutes + 1):
+        on = laptop(0, on=True, power=90, since=600 + 60 * k, max_w=200)
+        engine.plan(strip(on, budget=500, now=60 * k))
+    off_at = 60.0 * (minutes + 1)
+    engine.plan(strip(laptop(0, since=60, max_w=200), budget=0, now=off_at))
+    drained = laptop(0, since=1860, max_w=200)
+    return engine.plan(strip(drained, budget=500, now=off_at + 1800)).reserve_w.get(0)
+
+
+def test_without_a_report_six_steady_minutes_prove_constant_power() -> None:
+    """A taper falls 2 % within six minutes; a draw that did not is the charger's constant
+    power, which the laptop cannot exceed however far it drains while off. Five minutes
+    prove nothing: off half an hour, its charge may have fallen below where the draw was
+    read, and the outlet counts at its rating."""
+    proven = _steady_then_off(6)
+    assert proven is not None
+    assert 90 < proven < 95
+    assert _steady_then_off(5) is None
+
+
 def test_without_a_report_an_idle_plateau_is_not_taken_for_constant_power() -> None:
     """Seen charging at 90 W, then steady at 30 W (full, its own use): 30 W is no reserve."""
     engine = Balancer()
