@@ -32,7 +32,9 @@ from .world import Policy, run
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 # Every list of published days in docs/benchmarks.md: a figure published on a day tuned on
 # would measure the tuning, not the engine.
-PUBLISHED = frozenset(seed for first in range(9100, 10000, 100) for seed in range(first, first + 40))
+PUBLISHED = frozenset(
+    seed for first in range(9100, 10000, 100) for seed in range(first, first + 40)
+)
 
 
 def _days(specs: Sequence[str]) -> list[str]:
