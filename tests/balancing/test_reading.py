@@ -15,10 +15,9 @@ from custom_components.smartmulti.balancing import Balancer, Reason, Settings, S
 from .helpers import laptop, reasons, strip
 
 
-def _shed_then_read(settings: Settings, engine: Balancer | None = None) -> StripPlan:
+def _shed_then_read(engine: Balancer) -> StripPlan:
     """Two laptops measured on a 120 W budget, one of them shed when it falls to 70 W, then a
     third laptop (never measured, on a 200 W outlet) reports on a 260 W budget."""
-    engine = engine or Balancer(settings)
     both = (
         laptop(1, on=True, power=60, percent=50, since=1200),
         laptop(2, on=True, power=55, percent=70, since=1200),
@@ -41,7 +40,7 @@ def _shed_then_read(settings: Settings, engine: Balancer | None = None) -> Strip
 
 
 def test_what_fits_beside_a_laptops_guessed_draw_waits_behind_its_reading() -> None:
-    plan = _shed_then_read(Settings())
+    plan = _shed_then_read(Balancer(Settings()))
 
     # The new laptop is read at its rating beside what fits (200 + 60 W); the laptop shed
     # before is planned behind it, for the room the reading gives back.
@@ -55,7 +54,7 @@ def test_what_fits_beside_a_laptops_guessed_draw_waits_behind_its_reading() -> N
 
 
 def test_without_a_guess_nothing_waits_behind_a_reading() -> None:
-    plan = _shed_then_read(Settings(guess_w=0.0))
+    plan = _shed_then_read(Balancer(Settings(guess_w=0.0)))
 
     assert plan.on == (3, 1)
     assert plan.after_looks == ()
@@ -66,7 +65,7 @@ def test_an_outlet_cut_by_the_guard_after_waiting_behind_a_reading_loses_its_res
     drew more than it was counted at, so what its reserve rested on (the laptop read there
     before) is wrong, perhaps another laptop. Kept, the next switch-on would overshoot again."""
     engine = Balancer(Settings())
-    plan = _shed_then_read(Settings(), engine)
+    plan = _shed_then_read(engine)
     assert plan.after_looks == (2,)
     assert plan.reserve_w[2] < 65.0  # counted at what the laptop read there before drew
     assert engine.memory(2).charger.peak_w > 0
