@@ -8,8 +8,9 @@ plan's reserve or else ``max_power_w`` for ones switched on this step, plus the 
 must fit the limit), and once its meter has settled it counts at what it reads, so what
 waits for that room is admitted in the same step, as the agent does at every sample; and the
 guard sheds from the end of the plan's priority when the draw exceeds the limit, after its
-hold. World steps are ``step_s`` long and the algorithm is asked
-once per step.
+hold; an outlet whose laptop left while it was on counts at its rating, or goes off where
+that does not fit (``StripWorld._vacate``). World steps are ``step_s`` long and the algorithm
+is asked once per step.
 
 The engine's input is built by ``balancing.facts``, the construction Home Assistant uses,
 from what a real strip would hold (``bench.knowledge``): the agent's relays, meters and
@@ -27,6 +28,7 @@ from typing import Protocol
 from balancing import StripInput, StripPlan
 
 from pi_agent.control.admission import Admission, counted_w, fits, switch_on_w
+from pi_agent.control.outlet import IDLE_W
 from pi_agent.sim.physics import SECONDS_PER_HOUR, step
 
 from .knowledge import Knowledge
@@ -107,6 +109,7 @@ class Outcome:
     max_overshoot_w: float = 0.0
     switches: int = 0
     looks_released: int = 0  # looks the agent switched off as soon as they read nothing
+    vacated_off: int = 0  # outlets switched off when their laptop left and the rating did not fit
     switches_per_outlet_hour: float = 0.0
     per_device: list[dict[str, object]] = field(default_factory=list)
     draw_trace: list[float] = field(default_factory=list)
@@ -138,8 +141,13 @@ class StripWorld:
         self.since: dict[int, float | None] = dict.fromkeys(scenario.outlet_ids, None)
         self.measured = dict.fromkeys(scenario.outlet_ids, 0.0)
         self.measured.update(self.lamps)
-        # The agent's ``found_empty``: off since a look it released because it read nothing.
+        # The agent's ``found_empty``: off since a look it released because it read nothing,
+        # or since it found the outlet vacated without room for its rating.
         self.found_empty = dict.fromkeys(scenario.outlet_ids, False)
+        # On outlets whose laptop left and nothing drew since: counted at their rating.
+        self.vacant: set[int] = set()
+        # The limit the agent enforces: the last plan's, until the next step applies a new one.
+        self.limit: float | None = None
         self.soc = {d.id: d.soc0 for d in scenario.devices}
         self.out = Outcome()
         self.departed: dict[str, float] = {}
@@ -155,7 +163,9 @@ class StripWorld:
     def observe(self, t: float, limit: float) -> StripInput:
         """Who is here at ``t``, and the agent's state as the engine would see it."""
         self.t = t
+        before = self.here
         self.here = {d.outlet: d for d in self.scenario.devices if d.arrival_s <= t < d.departure_s}
+        self._vacate(before, limit if self.limit is None else self.limit)
         for d in self.scenario.devices:
             if d.departure_s <= t and d.id not in self.departed:
                 self.departed[d.id] = self.soc[d.id]
@@ -173,11 +183,42 @@ class StripWorld:
             min_off_s=MIN_OFF_S,
         )
 
+    def _vacate(self, before: Mapping[int, Device], limit: float) -> None:
+        """The agent's rule for an on outlet whose laptop left (``OutletState.vacated``).
+
+        Its meter reads nothing from then on, and admission counts it at its rating until
+        something draws there again; where that rating does not fit beside what the rest
+        counts, the agent switches it off (``found_empty``). Stays begin and end on the
+        step's grid, so a laptop leaving and the next arriving at the same boundary is a
+        person unplugging one and plugging in the other: the agent acts in between, as it
+        does once its meter has read nothing for its settling time (the person takes longer).
+        """
+        for o, device in before.items():
+            left = o not in self.here or self.here[o].id != device.id
+            if left and self.relay[o] and o in self.balanced and self.measured[o] >= IDLE_W:
+                self.vacant.add(o)
+                self.measured[o] = 0.0
+        for o in sorted(self.vacant):
+            others = sum(self._counted(x) for x in self.relay if self.relay[x] and x != o)
+            if others + self.max_w[o] > limit + 1e-9:
+                self.relay[o], self.since[o] = False, 0.0
+                self.found_empty[o] = True
+                self.vacant.discard(o)
+                self.out.switches += 1
+                self.out.vacated_off += 1
+
+    def _counted(self, outlet: int, switched_on: Sequence[int] = (), reserve: float = 0.0) -> float:
+        """What the agent's admission counts an on outlet at (``OutletState.reserve_w``)."""
+        if outlet in self.vacant:
+            return self.max_w[outlet]
+        return counted_w(self.measured[outlet], outlet in switched_on, reserve)
+
     def present(self) -> list[Present]:
         return [Present(d, self.soc[d.id]) for d in self.here.values()]
 
     def step(self, decision: Decision, limit: float) -> dict[int, float]:
         """The agent applies the plan under ``limit``, then one step of physics; the draws."""
+        self.limit = limit
         out, relay, since, max_w = self.out, self.relay, self.since, self.max_w
         balanced, here, soc, dt = self.balanced, self.here, self.soc, self.dt
         rank = {o: i for i, o in enumerate(decision.priority)}
@@ -241,6 +282,8 @@ class StripWorld:
                     out.blind_dead_minutes += dt / 60.0
         for o in relay:
             self.measured[o] = draws.get(o, 0.0) if relay[o] else 0.0
+            if not relay[o] or self.measured[o] >= IDLE_W:
+                self.vacant.discard(o)
             if since[o] is not None:
                 since[o] = (since[o] or 0.0) + dt
         out.draw_trace.append(sum(draws.values()))
@@ -264,9 +307,7 @@ class StripWorld:
         ):
             if relay[o] or not _elapsed(since[o], MIN_OFF_S):
                 continue
-            counted = sum(
-                counted_w(self.measured[x], x in switched_on, reserve[x]) for x in relay if relay[x]
-            )
+            counted = sum(self._counted(x, switched_on, reserve[x]) for x in relay if relay[x])
             if fits(counted, reserve[o], admitting.limit):
                 relay[o], since[o] = True, 0.0
                 switched_on.append(o)

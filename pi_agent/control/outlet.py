@@ -49,6 +49,9 @@ class OutletState:
     held: bool | None = None
     # A fresh reading at or above IDLE_W since the last switch-on: something is plugged in.
     drew_since_on: bool = False
+    # Since when fresh readings of an outlet that drew have stayed under IDLE_W (monotonic):
+    # its laptop may have been unplugged. None while it draws, and from each switch.
+    idle_since: float | None = None
     # When a plan's look found nothing plugged in and the outlet was switched off at once
     # (monotonic); None again from its next switch-on.
     found_empty_at: float | None = None
@@ -75,22 +78,28 @@ class OutletState:
         self, now: float, stale_after_s: float, settle_s: float, expected_w: float | None = None
     ) -> float:
         """Draw as admission counts it (``admission.counted_w``): an outlet still settling after
-        its switch-on counts at least at ``expected_w`` (the plan's estimate), or its max.
+        its switch-on counts at least at ``expected_w`` (the plan's estimate), or its max; one
+        that drew and now reads idle counts at its max (see ``vacated``).
 
         It settles with its first reading taken ``settle_s`` or more after the switch-on, not
         at that time: a reading from before (a charger still negotiating draws next to
         nothing) would let what waits for its room on beside a draw not yet read."""
         # A reading is never later than ``now``, so this also covers the settling time itself.
         settling = self.relay_on and self.reading_at - self.last_switch_at < settle_s
-        return counted_w(
+        counted = counted_w(
             self.guard_w(now, stale_after_s), settling, switch_on_w(self.max_power_w, expected_w)
         )
+        if self.relay_on and self.idle_since is not None:
+            # Its laptop may have been unplugged: whoever plugs in next may draw its rating.
+            return max(counted, self.max_power_w)
+        return counted
 
     def switched(self, on: bool, now: float, wall_now: float) -> None:
         """The relay was just switched: a switch-on starts a new look at what is plugged in."""
         self.relay_on = on
         self.last_switch_at = now
         self.last_switch_wall = wall_now
+        self.idle_since = None
         if on:
             self.drew_since_on = False
             self.found_empty_at = None
@@ -108,6 +117,32 @@ class OutletState:
         power = self.fresh_power(now, stale_after_s)
         settled = self.reading_at - self.last_switch_at >= settle_s
         return settled and power is not None and power < IDLE_W and not self.drew_since_on
+
+    def vacated(self, now: float, stale_after_s: float, settle_s: float) -> bool:
+        """On, it drew, and its fresh readings have stayed under ``IDLE_W`` for ``settle_s``:
+        its laptop was unplugged.
+
+        Whoever plugs in next may draw up to the outlet's rating, where the plan counted the
+        draw of the laptop that left: admission counts such an outlet at its rating
+        (``reserve_w``), and the controller switches it off when that does not fit, rather than
+        let a newcomer take the strip over its limit until the guard cuts it. A charger
+        renegotiating reads nothing for less than the time one takes to settle after a
+        switch-on; a person unplugging one laptop and plugging in another takes longer. A
+        laptop asleep and full may read under ``IDLE_W`` too; switched off it loses nothing, and
+        the engine already takes such a reading for an empty outlet. An override or a pairing's
+        hold is someone else's decision.
+        """
+        if not self.relay_on or self.held is not None or self.override is not None:
+            return False
+        power = self.fresh_power(now, stale_after_s)
+        idle = self.idle_since
+        return (
+            self.drew_since_on
+            and idle is not None
+            and power is not None
+            and power < IDLE_W
+            and now - idle >= settle_s
+        )
 
     def found_empty_since(self, at: float) -> bool:
         """A look found the outlet empty at or after ``at`` (a plan's arrival), and nothing has

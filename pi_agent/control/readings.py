@@ -1,5 +1,5 @@
 """A sample's readings: each outlet's meter, its energy counter, whether it drew since its
-switch-on, and relays stuck on.
+switch-on (and since when it has read idle after drawing), and relays stuck on.
 
 Readings come first in a step: the guard and admission then count what was just measured.
 """
@@ -42,6 +42,9 @@ def take_readings(
             outlet.energy_wh += power * dt / 3600.0
             if outlet.relay_on and power >= IDLE_W:
                 outlet.drew_since_on = True
+                outlet.idle_since = None
+            elif outlet.relay_on and outlet.drew_since_on and outlet.idle_since is None:
+                outlet.idle_since = now
         _watch_stuck(outlet, power, now)
 
 

@@ -191,7 +191,7 @@ class StripController:
         self.mode = self._mode(now)
         self._set_limit(now)
         self._choose_targets(now)
-        self._release_empty_looks(now)
+        self._release_empty(now)
 
         draws = {o.id: o.guard_w(now, self.stale_after_s) for o in self.outlets}
         self.total_w = sum(draws.values())
@@ -292,19 +292,26 @@ class StripController:
         for outlet in rotating:
             outlet.target_on = outlet.id in chosen
 
-    def _release_empty_looks(self, now: float) -> None:
-        """An outlet on only to see whether a laptop is plugged in (the plan's ``looks``) that
-        found nothing goes off as soon as its meter has settled: with nothing plugged in, the
-        minimum on time protects nothing. This runs before the guard and admission count the
-        sample, so the room the look held goes to the plan's waiting outlets at once."""
-        looks = self.plan.looks if self.mode == "planned" and self.plan is not None else ()
-        for oid in sorted(looks):
-            outlet = self.outlet(oid)
-            if (
-                not outlet.exception
-                and outlet.looked_empty(now, self.stale_after_s, self.strip.settle_s)
-                and self._switch(outlet, False, now)
-            ):
+    def _release_empty(self, now: float) -> None:
+        """Under a plan, an outlet found empty goes off at once, and ``found_empty`` tells the
+        plan's author. An outlet on only to see whether a laptop is plugged in (the plan's
+        ``looks``) that found nothing once its meter settled: with nothing plugged in, the
+        minimum on time protects nothing. An outlet whose laptop was unplugged
+        (``OutletState.vacated``) when its rating does not fit beside what the others count:
+        on, it would hand whoever plugs in next a draw the plan never counted; where it fits,
+        it stays open for them. This runs before the guard and admission count the sample, so
+        the room goes to the plan's waiting outlets at once."""
+        if self.mode != "planned" or self.plan is None:
+            return
+        looks, settle_s, stale_s = self.plan.looks, self.strip.settle_s, self.stale_after_s
+        for outlet in self.outlets:
+            if outlet.exception or not outlet.relay_on:
+                continue
+            empty = outlet.id in looks and outlet.looked_empty(now, stale_s, settle_s)
+            if not empty and outlet.vacated(now, stale_s, settle_s):
+                others = sum(self._reserve(o, now) for o in self.outlets if o is not outlet)
+                empty = others + outlet.max_power_w > self.limit_w
+            if empty and self._switch(outlet, False, now):
                 outlet.found_empty_at = now
                 outlet.target_on = False
 

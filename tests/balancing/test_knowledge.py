@@ -190,3 +190,58 @@ def test_the_bench_agent_admits_what_waits_once_a_switch_on_is_read() -> None:
     # Outlet 3 went on a few seconds into the step, once outlet 2 was read: it charged its
     # laptop for less of the step.
     assert 0.5 < world.soc["behind"] < world.soc["read"]
+
+
+SWAP = dataclasses.replace(
+    LOOKS,
+    name="swap",
+    devices=(
+        _device("leaving", 1, arrival_s=0, departure_s=600, charge_w=60.0),
+        _device("coming", 1, arrival_s=600, departure_s=3000, charge_w=140.0),
+        _device("staying", 2, arrival_s=0, charge_w=60.0),
+    ),
+)
+
+
+def _swap_world(budget_w: float) -> tuple[StripWorld, dict[int, OutletInput]]:
+    """Both laptops (67 W each, switched on at the plan's 80 W reserves) on for ten minutes;
+    then the one on outlet 1 is unplugged and another, drawing about 165 W, plugged in at the
+    same minute: what the engine sees then."""
+    world = StripWorld(SWAP)
+    plan = Decision(frozenset({1, 2}), (1, 2), reserve_w={1: 80.0, 2: 80.0})
+    for k in range(10):
+        world.observe(k * 60.0, budget_w)
+        world.step(plan, budget_w)
+    assert world.relay[1]
+    assert world.relay[2]
+    return world, {o.outlet_id: o for o in world.observe(600.0, budget_w).outlets}
+
+
+def test_an_outlet_whose_laptop_left_goes_off_where_its_rating_does_not_fit() -> None:
+    """As the agent does: the outlet's meter reads nothing once its laptop is unplugged, and
+    its 200 W rating beside the 67 W still drawing does not fit 240 W, so it goes off before
+    the next laptop is plugged in: that one cannot take the strip over its budget."""
+    world, seen = _swap_world(240.0)
+
+    assert not seen[1].relay_on
+    assert seen[1].found_empty
+    assert seen[1].seconds_since_switch == 0.0
+    assert world.out.vacated_off == 1
+    world.step(Decision(frozenset({1, 2}), (1, 2)), 240.0)
+    assert not world.relay[1]  # its minimum off time holds it
+    assert world.out.violation_wh == 0.0
+
+
+def test_an_outlet_whose_laptop_left_stays_open_where_its_rating_fits() -> None:
+    """With room for its rating it stays on, counted at that rating, and the laptop plugged
+    in there draws at once, within the budget."""
+    world, seen = _swap_world(400.0)
+
+    assert seen[1].relay_on
+    assert seen[1].power_w == 0.0  # the meter reads the empty outlet the engine is asked about
+    assert not seen[1].found_empty
+    assert world.out.vacated_off == 0
+    draws = world.step(Decision(frozenset({1, 2}), (1, 2)), 400.0)
+    assert draws[1] > 150.0
+    assert world.out.violation_wh == 0.0
+    assert 1 not in world.vacant  # it draws again: counted at what it reads

@@ -78,6 +78,30 @@ def test_a_look_released_by_the_agent_is_taken_as_the_outlet_found_empty() -> No
     assert memory.occupant.seen_at == 3.0
 
 
+def test_an_outlet_released_after_the_last_cycle_saw_its_laptop_is_found_empty() -> None:
+    """The agent switched an outlet off when its laptop was unplugged and its rating did not
+    fit: 4 s ago, 6 s after a cycle saw the laptop drawing (cycles every 10 s, well within
+    half a minimum off time). The release is news, not the one already known."""
+    engine = Balancer()
+    drawing = _unknown(0, on=True, power=80.0, since=300.0)
+    for now in (0.0, 10.0):
+        engine.plan(strip(drawing, laptop(1, max_w=RATING, percent=50), budget=240, now=now))
+    seen = engine.memory(0)
+    assert seen is not None
+    assert seen.occupant.present is True
+
+    released = replace(_unknown(0, since=4.0), found_empty=True)
+    plan = engine.plan(strip(released, laptop(1, max_w=RATING, percent=50), budget=240, now=20))
+
+    assert 0 not in plan.on
+    assert reasons(plan)[0] is Reason.EMPTY
+    memory = engine.memory(0)
+    assert memory is not None
+    assert memory.occupant.present is False
+    assert memory.occupant.seen_at == 16.0
+    assert memory.looks.empty_looks == 0  # a laptop just left: the next may come soon
+
+
 def test_without_the_release_the_look_is_still_wanted() -> None:
     """The same cycle when the agent did not make the look (no room yet): looked at again."""
     engine = Balancer()

@@ -192,14 +192,17 @@ async def test_a_bench_day_through_the_agent_and_home_assistant_gives_the_bench_
 ) -> None:
     bench: Outcome = run(day, EnginePolicy(STRATEGY))
     product, watch = await product_day(hass, start_test_agent, day)
+    # The agent shows ``found_empty`` for a released look and for an outlet switched off when
+    # its laptop left and its rating did not fit: the bench counts them apart.
+    released = bench.looks_released + bench.vacated_off
 
     figures = (
         f"bench added {bench.delivered_wh - bench.initial_wh:.1f} Wh, "
         f"dead {bench.dead_minutes:.0f} min, over {bench.violation_wh:.3f} Wh, "
         f"{bench.switches} switches; product added {product.added_wh:.1f} Wh, "
         f"dead {product.dead_minutes:.0f} min, over {watch.over_budget_wh:.3f} Wh, "
-        f"{watch.switches} switches, {watch.samples} samples, {watch.released} looks released "
-        f"(bench {bench.looks_released})"
+        f"{watch.switches} switches, {watch.samples} samples, {watch.released} outlets released "
+        f"(bench {bench.looks_released} looks, {bench.vacated_off} left)"
     )
     assert product.initial_wh == pytest.approx(bench.initial_wh)
     bench_added = bench.delivered_wh - bench.initial_wh
@@ -211,6 +214,6 @@ async def test_a_bench_day_through_the_agent_and_home_assistant_gives_the_bench_
     assert abs(watch.switches - bench.switches) <= switches_slack, figures
     # Empty outlets looked at while laptops wait: the agent releases those looks as the
     # bench's does (none on the first day, whose looks all find laptops).
-    assert abs(watch.released - bench.looks_released) <= RELEASES_SLACK, figures
+    assert abs(watch.released - released) <= RELEASES_SLACK, figures
     if day is LOOKS_DAY:
         assert bench.looks_released >= 5, figures

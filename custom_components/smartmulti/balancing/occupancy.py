@@ -115,21 +115,25 @@ def _report_of_occupant(
 def look_released(
     mem: OutletMemory, outlet: OutletInput, strip: StripInput, settings: Settings
 ) -> OutletMemory:
-    """A look the agent released because it read nothing: nobody was there then.
+    """An outlet the agent switched off because it read nothing: nobody was there then.
 
-    The agent switches a look off as soon as its meter has settled and reads nothing
-    (``OutletInput.found_empty``), usually before a cycle can see it on; the look was its last
-    switch, ``seconds_since_switch`` ago on the agent's clock. One already known of (the
-    outlet seen since) changes nothing. Its time is read anew each cycle, off by however late
-    the agent's state is, so a release within half a minimum off time of the last one seen is
-    that one: the agent cannot look at the outlet again sooner.
+    The agent switches a look off as soon as its meter has settled and reads nothing, and an
+    outlet whose laptop was unplugged when its rating does not fit (``OutletInput.found_empty``),
+    often before a cycle can see it; that was its last switch, ``seconds_since_switch`` ago on
+    the agent's clock. One already known of (the outlet seen since) changes nothing. Its time
+    is read anew each cycle, off by however late the agent's state is, so a release within
+    half a minimum off time of the last one seen is that one: the agent cannot look at the
+    outlet again sooner. An outlet the last cycle saw on was released since, however soon
+    after: its laptop left after that cycle saw it.
     """
     since = outlet.seconds_since_switch
     if not outlet.found_empty or outlet.relay_on or since is None:
         return mem
     at = strip.now - since * strip.time_scale
     seen = mem.occupant.seen_at
-    if seen is not None and seen >= at - 0.5 * strip.min_off_s * strip.time_scale:
+    if mem.last.relay_on and mem.last.at is not None:
+        at = max(at, mem.last.at)
+    elif seen is not None and seen >= at - 0.5 * strip.min_off_s * strip.time_scale:
         return mem
     return found_empty(mem, at, fresh=True, settings=settings)
 
