@@ -16,6 +16,11 @@ The engine's input is built by ``balancing.facts``, the construction Home Assist
 from what a real strip would hold (``bench.knowledge``): the agent's relays, meters and
 configured ratings, battery reports as reporters and Home Assistant sensors deliver them, and
 users' usual departures while their session is open.
+
+Over 400 lines on purpose: like the agent's ``StripController.step``, a world step's rules
+(outlets left empty, switch-offs, admission, looks released, settling, the guard) share the
+relays' state, and their order is what the model claims of the agent's sample, so they read
+best in one file.
 """
 
 from __future__ import annotations
