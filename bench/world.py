@@ -205,7 +205,7 @@ class StripWorld:
                 self.measured[o] = 0.0
         for o in sorted(self.vacant):
             others = sum(self._counted(x) for x in self.relay if self.relay[x] and x != o)
-            if others + self.max_w[o] > limit + 1e-9:
+            if not fits(others, self.max_w[o], limit):
                 self.relay[o], self.since[o] = False, 0.0
                 self.found_empty[o] = True
                 self.vacant.discard(o)

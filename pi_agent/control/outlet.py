@@ -112,11 +112,8 @@ class OutletState:
         switch-on: an outlet that drew is a laptop, even one that is full by now, and keeps its
         minimum on time. An override or a pairing's hold is someone else's decision.
         """
-        if not self.relay_on or self.held is not None or self.override is not None:
-            return False
-        power = self.fresh_power(now, stale_after_s)
         settled = self.reading_at - self.last_switch_at >= settle_s
-        return settled and power is not None and power < IDLE_W and not self.drew_since_on
+        return settled and not self.drew_since_on and self._reads_idle(now, stale_after_s)
 
     def vacated(self, now: float, stale_after_s: float, settle_s: float) -> bool:
         """On, it drew, and its fresh readings have stayed under ``IDLE_W`` for ``settle_s``:
@@ -132,17 +129,21 @@ class OutletState:
         the engine already takes such a reading for an empty outlet. An override or a pairing's
         hold is someone else's decision.
         """
-        if not self.relay_on or self.held is not None or self.override is not None:
-            return False
-        power = self.fresh_power(now, stale_after_s)
         idle = self.idle_since
         return (
             self.drew_since_on
             and idle is not None
-            and power is not None
-            and power < IDLE_W
             and now - idle >= settle_s
+            and self._reads_idle(now, stale_after_s)
         )
+
+    def _reads_idle(self, now: float, stale_after_s: float) -> bool:
+        """On under the plan's say (no override, no pairing's hold), with a fresh reading
+        under ``IDLE_W``: what both a look found empty and an unplugged laptop read."""
+        if not self.relay_on or self.held is not None or self.override is not None:
+            return False
+        power = self.fresh_power(now, stale_after_s)
+        return power is not None and power < IDLE_W
 
     def found_empty_since(self, at: float) -> bool:
         """A look found the outlet empty at or after ``at`` (a plan's arrival), and nothing has

@@ -17,7 +17,7 @@ import time
 from typing import Any, Literal
 
 from pi_agent.config import AgentConfig
-from pi_agent.control.admission import Admission, switch_on_w
+from pi_agent.control.admission import Admission, fits, switch_on_w
 from pi_agent.control.failsafe import failsafe_targets
 from pi_agent.control.guard import (
     MIN_SHED_W,
@@ -310,7 +310,7 @@ class StripController:
             empty = outlet.id in looks and outlet.looked_empty(now, stale_s, settle_s)
             if not empty and outlet.vacated(now, stale_s, settle_s):
                 others = sum(self._reserve(o, now) for o in self.outlets if o is not outlet)
-                empty = others + outlet.max_power_w > self.limit_w
+                empty = not fits(others, outlet.max_power_w, self.limit_w)
             if empty and self._switch(outlet, False, now):
                 outlet.found_empty_at = now
                 outlet.target_on = False
