@@ -2,10 +2,11 @@
 
 On a strip whose outlets are rated far above what laptops draw, a laptop known to be there
 (it reports, or its session is open) but never measured would wait for a rating's worth of
-room. ``smart`` guesses its draw (``Settings.guess_share``) to decide whether it is worth
-reading, and plans behind the reading what fits once it is read; the agent admits those as
-the room is really there. A draw well above any the outlet's laptop was read at is another
-laptop, or one whose charge is no longer vouched for.
+room; so would one read before whose reading no longer holds. ``smart`` guesses its draw
+(``Settings.guess_w``, or the draw it was read at) to decide whether it is worth reading,
+and plans behind the reading what fits once it is read; the agent admits those as the room
+is really there. A draw well above any the outlet's laptop was read at is another laptop, or
+one whose charge is no longer vouched for.
 """
 
 from __future__ import annotations
@@ -135,3 +136,112 @@ def test_no_reading_is_made_while_a_laptop_must_be_kept_alive() -> None:
     assert reasons(plan)[4] is Reason.KEEP_ALIVE
     assert set(plan.on) == {1, 2, 4}
     assert plan.after_looks == ()
+
+
+def test_a_laptop_whose_reading_lapsed_is_read_again_when_its_last_draw_would_fit() -> None:
+    """Two young turns hold the room. Laptop 3 was read at 60 W, tapering to 30 W (its
+    charge pinned high, nowhere near flat), then off for half an hour: counted at its 200 W
+    rating again, it would wait for a room that never frees. The draw it was read at would fit
+    beside the turns, so they pause for its reading, as for a laptop never measured."""
+    turns = (
+        laptop(1, on=True, power=60, percent=40, since=120, max_w=200),
+        laptop(2, on=True, power=60, percent=45, since=120, max_w=200),
+    )
+    plans = {}
+    for guess in (Settings().guess_w, 0.0):
+        engine = Balancer(Settings(guess_w=guess))
+        engine.plan(strip(laptop(3, on=True, power=60, since=600, max_w=200), budget=300))
+        # Shed by the budget (the engine plans it off), not cut behind its back.
+        shed = engine.plan(
+            strip(laptop(3, on=True, power=30, since=660, max_w=200), budget=10, now=60)
+        )
+        assert shed.on == ()
+        engine.plan(strip(laptop(3, since=0, max_w=200), budget=300, now=120))
+        assert engine.memory(3).charger.peak_w == 60.0  # read, and remembered
+        plans[guess] = engine.plan(
+            strip(*turns, laptop(3, since=1800, max_w=200), budget=250, now=1920)
+        )
+    read, waits = plans[Settings().guess_w], plans[0.0]
+
+    assert 3 in read.on
+    assert reasons(read)[3] is not Reason.KEEP_ALIVE
+    assert {d.outlet_id: d.planned_w for d in read.outlets}[3] == 200.0  # its rating
+    assert read.planned_w <= 250.0
+    assert 3 not in waits.on
+
+
+def test_what_fits_beside_a_lapsed_reading_waits_behind_it() -> None:
+    """A laptop without reports first seen at full power (so perhaps near flat) was read at
+    109 W on a 200 W outlet, then off for ten minutes: kept alive, it is switched on at its
+    rating. The two laptops off beside it fit in the room its earlier draw would leave, so they
+    are planned behind its reading for the agent to admit once the room is measured."""
+    engine = Balancer(Settings())
+    both = (
+        laptop(1, on=True, power=60, percent=50, since=1200),
+        laptop(2, on=True, power=55, percent=60, since=1200),
+    )
+    for k, budget in enumerate((260.0, 10.0)):  # then shed by the budget
+        plan = engine.plan(
+            strip(
+                *both,
+                laptop(3, on=True, power=109, since=600 + 60 * k, max_w=200),
+                budget=budget,
+                now=60.0 * k,
+            )
+        )
+    assert plan.on == ()
+    off = (laptop(1, percent=50, since=0), laptop(2, percent=60, since=0))
+    engine.plan(strip(*off, laptop(3, since=0, max_w=200), budget=10, now=120))
+    assert engine.memory(3).charger.peak_w == 109.0  # read, and remembered
+    plan = engine.plan(
+        strip(
+            laptop(1, percent=50, since=600),
+            laptop(2, percent=60, since=600),
+            laptop(3, since=600, max_w=200),
+            budget=250,
+            now=720,
+        )
+    )
+
+    assert reasons(plan)[3] is Reason.KEEP_ALIVE
+    assert plan.on == (3,)
+    assert plan.planned_w <= 250.0
+    assert sorted(plan.after_looks) == [1, 2]
+    # Each waits at what it was read at: the agent holds it until the reading leaves room.
+    assert plan.reserve_w[1] < 65.0
+    assert plan.reserve_w[2] < 65.0
+
+
+def test_what_fits_beside_a_laptop_looked_at_again_waits_behind_it() -> None:
+    """A laptop without reports, read tapering from 60 W and unseen since (off): it is looked
+    at again at its outlet's rating (another laptop may have taken its place). What fits in
+    the room its earlier draw would leave is planned behind the look, as behind a reading."""
+    engine = Balancer(Settings(unseen_look_s=1800.0))
+    both = (
+        laptop(1, on=True, power=60, percent=50, since=1200),
+        laptop(2, on=True, power=55, percent=60, since=1200),
+    )
+    for k, (power, budget) in enumerate(((60.0, 300.0), (30.0, 10.0))):
+        engine.plan(
+            strip(
+                *both,
+                laptop(3, on=True, power=power, since=600 + 60 * k, max_w=200),
+                budget=budget,
+                now=60.0 * k,
+            )
+        )
+    off = (laptop(1, percent=50, since=0), laptop(2, percent=60, since=0))
+    engine.plan(strip(*off, laptop(3, since=0, max_w=200), budget=10, now=120))
+    plan = engine.plan(
+        strip(
+            laptop(1, percent=50, since=1800),
+            laptop(2, percent=60, since=1800),
+            laptop(3, since=1800, max_w=200),
+            budget=250,
+            now=1920,
+        )
+    )
+
+    assert plan.on == (3,)
+    assert reasons(plan)[3] is not Reason.KEEP_ALIVE
+    assert sorted(plan.after_looks) == [1, 2]

@@ -87,6 +87,7 @@ class Observation:
     by_id: dict[int, Candidate]  # outlet id -> its candidate
     rank: dict[int, int]  # outlet id -> its place in ``bids``
     exceptions_w: float  # the exception outlets' counted draw
+    ranking: Settings  # the strategy's settings this cycle (``smart``'s worn by relay wear)
 
 
 def _meter_settling(settings: Settings, time_scale: float) -> Settings:
@@ -229,6 +230,7 @@ class Balancer:
             {c.outlet_id: c for c in candidates},
             {b.outlet_id: i for i, b in enumerate(bids)},
             sum(exception_draw_w(o, settings) for o in physical.outlets if o.exception),
+            ranking,
         )
 
     def demand(self, observation: Observation) -> Demand:
@@ -280,7 +282,14 @@ class Balancer:
         )
         self._look_room = in_look_room(self._look_room, observation.by_id, on, looks, after)
         if strip.strategy is Strategy.SMART:
-            read = after_readings(observation.by_id, bids, real.chosen, real.used_w, room)
+            read = after_readings(
+                observation.by_id,
+                bids,
+                real.chosen,
+                real.used_w,
+                room,
+                settings=observation.ranking,
+            )
             after = (*after, *(oid for oid in read if oid not in after))
         # What waits behind a look or a reading goes on as well once there is room: if the
         # agent's guard then cuts it, what it was counted at was wrong all the same (``shed``).

@@ -2,13 +2,14 @@
 
 A laptop known to be there (it reports its battery, or its user's session is open) but never
 measured this session is counted at its outlet's rating until its meter has settled: a
-charger's draw is not known before it is read. On a strip rated far above what laptops draw
-that room may never come while others charge, and the laptop waits while it would perhaps
-draw a third of it. ``smart`` guesses its draw (``Settings.guess_w``) to weigh whether to
-read it (``make_room``); what fits in the room its guess leaves is planned behind the reading
-(``after_readings``), and the agent admits it once the reading has settled, only as far as
-the room is really there: a laptop drawing more than guessed leaves it waiting, never over
-the budget.
+charger's draw is not known before it is read. So is one read before whose reading no longer
+holds (``view.reserve_w``). On a strip rated far above what laptops draw that room may never
+come while others charge, and the laptop waits while it would perhaps draw a third of it.
+``smart`` guesses its draw (``Settings.guess_w``, or the draw it was read at before) to
+weigh whether to read it (``make_room``); what fits in the room its guess leaves is planned
+behind the reading (``after_readings``), and the agent admits it once the reading has
+settled, only as far as the room is really there: a laptop drawing more than guessed leaves
+it waiting, never over the budget.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from . import knapsack
 from .candidates import Bid, Candidate, Want
 from .looks import is_look
+from .model import Settings
 
 _EPSILON_W = 1e-9
 
@@ -68,14 +70,27 @@ def make_room(
 
 
 def is_reading(cand: Candidate) -> bool:
-    """Switching this outlet on reads a laptop known to be there, counted at its rating."""
+    """Switching this outlet on reads a laptop known to be there, counted at its rating: one
+    never measured, or one whose reading no longer holds (its charge may have fallen below
+    where it was read, or another laptop may have taken its place)."""
     return (
         not cand.on
         and cand.laptop.present is True
-        and cand.laptop.on_w is None
         and cand.draw_w >= cand.outlet.max_power_w
         and not cand.outlet.fault
     )
+
+
+def _reading_guess(cand: Candidate, bid_guess: float | None) -> float | None:
+    """What a reading is guessed to find: the strategy's guess (``Bid.guess_w``), else the
+    draw read before (a laptop looked at again, ``view.unseen``). The agent admits what waits
+    behind the reading only once its meter shows the room, so a guess too low only leaves
+    that waiting."""
+    if bid_guess is not None:
+        return bid_guess
+    if cand.laptop.on_w is not None and cand.laptop.draw_w < cand.draw_w:
+        return cand.laptop.draw_w
+    return None
 
 
 def after_readings(
@@ -84,13 +99,25 @@ def after_readings(
     chosen: Sequence[int],
     used_w: float,
     room_w: float,
+    *,
+    settings: Settings,
 ) -> tuple[int, ...]:
     """Best first, the outlets off to switch on once the readings of ``chosen`` are taken:
     what fits in the room their guessed draws (``Bid.guess_w``) leave, keep-alive first,
     then the knapsack of what the strategy values. The agent admits them only as the room
-    is really there, so a laptop that draws more than guessed only leaves them waiting."""
-    guess = {b.outlet_id: b.guess_w for b in bids if b.guess_w is not None}
-    reading = [oid for oid in chosen if oid in guess and is_reading(by_id[oid])]
+    is really there, so a laptop that draws more than guessed only leaves them waiting.
+    Nothing waits behind a reading when ``settings.guess_w`` is 0 (no guesses: readings
+    are off, as on a worn strip, ``wear.worn``)."""
+    if settings.guess_w <= 0:
+        return ()
+    guesses = {b.outlet_id: b.guess_w for b in bids}
+    guess = {
+        oid: g
+        for oid in chosen
+        if is_reading(by_id[oid])
+        and (g := _reading_guess(by_id[oid], guesses.get(oid))) is not None
+    }
+    reading = list(guess)
     if not reading:
         return ()
     taken = set(chosen)

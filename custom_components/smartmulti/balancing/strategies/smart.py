@@ -50,9 +50,10 @@ and full laptops give their unused allotment back):
    its worth at that draw; when the set worth most with it at its guess takes it, the
    selector reads it: on at its rating with what fits beside it, and what fits in the room
    its guess leaves is planned behind it, for the agent to admit once it is read
-   (``engine._measure``, ``looks.after_readings``). The others give up a cycle, young turns
-   too; not a look, nor a laptop on that would count at its rating again once off, nor while
-   a laptop must be kept alive.
+   (``readings.make_room``, ``readings.after_readings``). The others give up a cycle,
+   young turns too; not a look, nor a laptop on that would count at its rating again once
+   off, nor while a laptop must be kept alive. A laptop read before whose reading no longer
+   holds is read the same way, guessed at the draw it was read at.
 """
 
 from __future__ import annotations
@@ -89,15 +90,20 @@ def expected_w(cand: Candidate, settings: Settings) -> float:
 
 
 def _guess_w(cand: Candidate, settings: Settings) -> float | None:
-    """What an off laptop never measured this session is guessed to draw (7), or None.
+    """What an off laptop counted at its outlet's rating is guessed to draw (7), or None.
 
-    Only a laptop never read: one read before counts at that reading unless its charge may
-    have fallen below where it was read, and reading it again for that would churn.
+    Never measured this session: ``guess_w``. Read before, but its reading no longer holds
+    (its charge may have fallen below where it was read, ``view.reserve_w``): the draw read
+    then, what it most likely draws again. Either way the guess only weighs whether to make
+    room for the reading and what waits behind it; the agent counts the outlet at its rating
+    until its meter reads it.
     """
-    if cand.on or not cand.can_on or settings.guess_w <= 0 or cand.laptop.on_w is not None:
+    if cand.on or not cand.can_on or settings.guess_w <= 0:
         return None
     if cand.draw_w < cand.outlet.max_power_w:
         return None
+    if cand.laptop.on_w is not None:
+        return min(cand.laptop.draw_w, cand.draw_w)
     return min(settings.guess_w, cand.draw_w)
 
 
