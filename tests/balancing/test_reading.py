@@ -170,21 +170,19 @@ def test_a_laptop_whose_reading_lapsed_is_read_again_when_its_last_draw_would_fi
     assert 3 not in waits.on
 
 
-def test_what_fits_beside_a_lapsed_reading_waits_behind_it() -> None:
-    """A laptop without reports first seen at full power (so perhaps near flat) was read at
-    109 W on a 200 W outlet, then off for ten minutes: kept alive, it is switched on at its
-    rating. The two laptops off beside it fit in the room its earlier draw would leave, so they
-    are planned behind its reading for the agent to admit once the room is measured."""
-    engine = Balancer(Settings())
+def _three_read_then_shed(engine: Balancer, draws: tuple[float, float]) -> None:
+    """Laptops 1 and 2 (reporting) and 3 (without reports, on a 200 W outlet, drawing
+    ``draws`` a minute apart) read on a 260 W budget, then all shed by the budget, so the
+    engine plans them off (not cut behind its back); off from 120 s."""
     both = (
         laptop(1, on=True, power=60, percent=50, since=1200),
         laptop(2, on=True, power=55, percent=60, since=1200),
     )
-    for k, budget in enumerate((260.0, 10.0)):  # then shed by the budget
+    for k, (power, budget) in enumerate(zip(draws, (260.0, 10.0), strict=True)):
         plan = engine.plan(
             strip(
                 *both,
-                laptop(3, on=True, power=109, since=600 + 60 * k, max_w=200),
+                laptop(3, on=True, power=power, since=600 + 60 * k, max_w=200),
                 budget=budget,
                 now=60.0 * k,
             )
@@ -192,16 +190,30 @@ def test_what_fits_beside_a_lapsed_reading_waits_behind_it() -> None:
     assert plan.on == ()
     off = (laptop(1, percent=50, since=0), laptop(2, percent=60, since=0))
     engine.plan(strip(*off, laptop(3, since=0, max_w=200), budget=10, now=120))
-    assert engine.memory(3).charger.peak_w == 109.0  # read, and remembered
-    plan = engine.plan(
+    assert engine.memory(3).charger.peak_w == draws[0]  # read, and remembered
+
+
+def _all_off_for(engine: Balancer, off_s: float) -> StripPlan:
+    """The next plan, the three off for ``off_s``, on a 250 W budget."""
+    return engine.plan(
         strip(
-            laptop(1, percent=50, since=600),
-            laptop(2, percent=60, since=600),
-            laptop(3, since=600, max_w=200),
+            laptop(1, percent=50, since=off_s),
+            laptop(2, percent=60, since=off_s),
+            laptop(3, since=off_s, max_w=200),
             budget=250,
-            now=720,
+            now=120.0 + off_s,
         )
     )
+
+
+def test_what_fits_beside_a_lapsed_reading_waits_behind_it() -> None:
+    """A laptop without reports first seen at full power (so perhaps near flat) was read at
+    109 W on a 200 W outlet, then off for ten minutes: kept alive, it is switched on at its
+    rating. The two laptops off beside it fit in the room its earlier draw would leave, so they
+    are planned behind its reading for the agent to admit once the room is measured."""
+    engine = Balancer(Settings())
+    _three_read_then_shed(engine, (109.0, 109.0))
+    plan = _all_off_for(engine, 600.0)
 
     assert reasons(plan)[3] is Reason.KEEP_ALIVE
     assert plan.on == (3,)
@@ -217,30 +229,8 @@ def test_what_fits_beside_a_laptop_looked_at_again_waits_behind_it() -> None:
     at again at its outlet's rating (another laptop may have taken its place). What fits in
     the room its earlier draw would leave is planned behind the look, as behind a reading."""
     engine = Balancer(Settings(unseen_look_s=1800.0))
-    both = (
-        laptop(1, on=True, power=60, percent=50, since=1200),
-        laptop(2, on=True, power=55, percent=60, since=1200),
-    )
-    for k, (power, budget) in enumerate(((60.0, 300.0), (30.0, 10.0))):
-        engine.plan(
-            strip(
-                *both,
-                laptop(3, on=True, power=power, since=600 + 60 * k, max_w=200),
-                budget=budget,
-                now=60.0 * k,
-            )
-        )
-    off = (laptop(1, percent=50, since=0), laptop(2, percent=60, since=0))
-    engine.plan(strip(*off, laptop(3, since=0, max_w=200), budget=10, now=120))
-    plan = engine.plan(
-        strip(
-            laptop(1, percent=50, since=1800),
-            laptop(2, percent=60, since=1800),
-            laptop(3, since=1800, max_w=200),
-            budget=250,
-            now=1920,
-        )
-    )
+    _three_read_then_shed(engine, (60.0, 30.0))
+    plan = _all_off_for(engine, 1800.0)
 
     assert plan.on == (3,)
     assert reasons(plan)[3] is not Reason.KEEP_ALIVE
