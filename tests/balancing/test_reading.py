@@ -11,7 +11,13 @@ one whose charge is no longer vouched for.
 
 from __future__ import annotations
 
-from custom_components.smartmulti.balancing import Balancer, Reason, Settings, StripPlan
+from custom_components.smartmulti.balancing import (
+    Balancer,
+    ChargeState,
+    Reason,
+    Settings,
+    StripPlan,
+)
 
 from .helpers import laptop, reasons, strip
 
@@ -120,6 +126,49 @@ def test_a_draw_far_above_the_laptops_peak_after_time_off_is_no_longer_vouched_f
     assert back is not None
     assert back.charge.low is not None
     assert back.charge.low <= Settings().unknown_soc + 0.01
+
+
+def test_a_draw_far_below_the_constant_power_last_read_is_another_laptop() -> None:
+    """A laptop without reports read at constant power (102 W: a 90 W charger), shed, then on
+    again a quarter of an hour later drawing 51 W. Off since, its charge can only have fallen,
+    so it would still draw 102 W: this is another laptop (a 45 W charger) plugged in while the
+    outlet was off. Taken for the one before, half its draw would read as a taper near full,
+    its charge pinned high while it may be nearly flat; it is a newcomer."""
+    engine = Balancer()
+    engine.plan(strip(laptop(1, on=True, power=102, since=600, max_w=200), budget=300))
+    shed = engine.plan(
+        strip(laptop(1, on=True, power=102, since=660, max_w=200), budget=10, now=60)
+    )
+    assert shed.on == ()
+    engine.plan(strip(laptop(1, since=0, max_w=200), budget=10, now=120))
+    plan = engine.plan(
+        strip(laptop(1, on=True, power=51, since=10, max_w=200), budget=300, now=900)
+    )
+
+    swapped = engine.memory(1)
+    assert swapped.occupant.state is not ChargeState.TAPERING
+    assert swapped.charge.low is not None
+    assert swapped.charge.low <= Settings().unknown_soc + 0.01
+    assert swapped.charger.peak_w == 51.0
+    assert 1 in plan.on  # read as charging from an unknown charge, not as nearly full
+
+
+def test_a_turn_that_resumes_at_the_draw_it_was_shed_at_is_the_same_laptop() -> None:
+    """The same laptop on again at the draw it was shed at (or higher, drained meanwhile) is
+    not taken for another: its charge and its reading stand."""
+    engine = Balancer()
+    engine.plan(strip(laptop(1, on=True, power=102, since=600, max_w=200), budget=300))
+    engine.plan(strip(laptop(1, on=True, power=102, since=660, max_w=200), budget=10, now=60))
+    engine.plan(strip(laptop(1, since=0, max_w=200), budget=10, now=120))
+    before = engine.memory(1)
+    engine.plan(strip(laptop(1, on=True, power=101, since=10, max_w=200), budget=300, now=900))
+
+    again = engine.memory(1)
+    assert again.occupant.arrived_at == before.occupant.arrived_at
+    assert again.charger.peak_w == 102.0
+    assert again.charge.low is not None
+    assert before.charge.low is not None
+    assert again.charge.low >= before.charge.low - 0.05
 
 
 def test_no_reading_is_made_while_a_laptop_must_be_kept_alive() -> None:

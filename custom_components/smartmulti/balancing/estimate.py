@@ -29,6 +29,7 @@ from .occupancy import found_empty, occupant_report, session_opened, settled
 _CHARGING_SHARE = 0.92  # a draw this close to the session's peak is still constant power
 _FULL_SHARE = 0.03  # a taper below this share of the charge power is full
 _NEW_PEAK_SHARE = 1.15  # a draw this far above the laptop's peak may be another laptop's
+_FELL_SHARE = 0.85  # a turn's first draw this far below the last constant-power one: another
 _FLAT_W = 0.6  # a draw moving less than this is flat
 _FLAT_S = 300.0  # flat and low for this long: full (idle draw only)
 _LEARN_MIN_CHANGE = 0.05  # reports must move this much before capacity or use are learned
@@ -285,17 +286,24 @@ def _learn(
     return battery
 
 
-def _above_peak(mem: OutletMemory, power: float, previous_w: float | None) -> tuple[bool, bool]:
+def _after_time_off(mem: OutletMemory, power: float, previous_w: float | None) -> tuple[bool, bool]:
     """(another laptop, charge no longer vouched for) from a draw read after a time off.
 
     Drawing well above any draw this laptop was read at: a laptop that has not drained since
     that peak cannot, so another took its place; one that has may be either, so its charge is
-    no longer vouched for from below.
+    no longer vouched for from below. Drawing well below the constant-power draw it was last
+    read at: off since, it is still below the knee, where its charger draws the same whatever
+    the laptop uses; another laptop (not one tapering near full) took its place.
     """
     if not mem.occupant.present:
         return True, False
     charger = mem.charger
-    rose = previous_w is None and charger.peak_w > 0 and power > _NEW_PEAK_SHARE * charger.peak_w
+    if previous_w is not None:
+        return False, False
+    constant_last = charger.peak_w > 0 and charger.last_on_w >= _CHARGING_SHARE * charger.peak_w
+    if constant_last and power < _FELL_SHARE * charger.last_on_w:
+        return True, False
+    rose = charger.peak_w > 0 and power > _NEW_PEAK_SHARE * charger.peak_w
     if rose and charger.above_peak_wh >= 0:
         return True, False
     return False, rose
@@ -320,7 +328,7 @@ def _observe_draw(
     """
     power = outlet.power_w
     eff = settings.default_efficiency
-    new_session, rose = _above_peak(mem, power, previous_w)
+    new_session, rose = _after_time_off(mem, power, previous_w)
     if new_session:
         mem = forget_laptop(mem)
         mem = mem._replace(
