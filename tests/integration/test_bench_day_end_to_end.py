@@ -1,48 +1,46 @@
 """The bench measures the product: bench days run end to end give the bench's figures.
 
-Two days, each run twice with ``smart``. ``bench_day.json``: 80 minutes, seven laptops arriving
-and leaving, four of them reporting their battery, a 30 W lamp, a 230 W budget that carries two
-or three chargers. ``bench_day_looks.json``: an hour, three reporting laptops wanting more than
-a 170 W budget gives while four outlets stand empty, and a laptop without a report plugged into
-one of them after half an hour: the empty outlets are looked at while laptops wait, so the
-agent releases those looks as soon as they read nothing (``StripPlan.looks``), and one look
-finds the laptop. Each day is run by the bench (``bench.world``, the engine called once per 60 s step) and
-by the product: the simulated agent holding the same laptops (``bench.agent_day``) on loopback,
-and Home Assistant with the integration set up through its config entry.
+Two days, each run twice with ``smart``. ``bench_day.json``: 80 minutes, seven laptops arriving and
+leaving, four of them reporting their battery, a 30 W lamp, a 230 W budget that carries two or
+three chargers. ``bench_day_looks.json``: an hour, three reporting laptops wanting more than a 170
+W budget gives while four outlets stand empty, and a laptop without a report plugged into one of
+them after half an hour: the empty outlets are looked at while laptops wait, so the agent releases
+those looks as soon as they read nothing (``StripPlan.looks``), and one look finds the laptop. Each
+day is run by the bench (``bench.world``, the engine called once per 60 s step) and by the product:
+the simulated agent holding the same laptops (``bench.agent_day``) on loopback, and Home Assistant
+with the integration set up through its config entry.
 
-The agent's world runs ``SPEED`` times faster than real time. The agent tells Home Assistant
-so (``time_scale`` in its info) and the engine plans on the laptops' time; the agent's own
-timings keep real time, so they are the bench's (``bench.world``) divided by ``SPEED``:
-minimum on/off times, stagger, guard hold and settling. The laptops post their battery when
-the bench's do (``bench.agent_day.Reports``: every 30 s of the world from their pairing on),
-and Home Assistant plans every second (the option's minimum: the bench's 60 s step). Both
-sides know the same: no user gives a departure, no battery sensor is mapped. What differs and
-is tolerated: the agent samples every 0.1 s (6 s of the world) where the bench's world moves
-in 60 s steps, so switch-ons and guard sheds land on that grid; Home Assistant also plans on
-changes (at most once a second), a little late after each, by the machine's load; the meters
-are noisy (0.4 %).
+The agent's world runs ``SPEED`` times faster than real time. The agent tells Home Assistant so
+(``time_scale`` in its info) and the engine plans on the laptops' time; the agent's own timings
+keep real time, so they are the bench's (``bench.world``) divided by ``SPEED``: minimum on/off
+times, stagger, guard hold and settling. The laptops post their battery when the bench's do
+(``bench.agent_day.Reports``: every 30 s of the world from their pairing on), and Home Assistant
+plans every second (the option's minimum: the bench's 60 s step). Both sides know the same: no user
+gives a departure, no battery sensor is mapped. What differs and is tolerated: the agent samples
+every 0.1 s (6 s of the world) where the bench's world moves in 60 s steps, so switch-ons and guard
+sheds land on that grid; Home Assistant also plans on changes (at most once a second), a little
+late after each, by the machine's load; the meters are noisy (0.4 %).
 
-Measured on the first day (two shared cores beside a CI run, the demo's Home Assistant): the
-bench adds 93.6 Wh to the laptops (its ``delivered_wh`` less the charge they came with: the
-part a strategy moves), no dead minute, nothing over budget, 51 switches, four outlets
-switched off when their laptop left; the product added 88.1 Wh (0.94 of the bench's), no
-dead minute, nothing over budget (true draw above the budget integrated over the day), 49
-switches, the same four outlets released. Both read laptops never measured and switch on what
-waits behind a reading once it is read (``balancing.readings``); before they did, 75.6 Wh on
-the bench and 73.1-73.2 Wh in the product. Every strategy loses a few percent here against its
-bench figure (``battery_priority`` and ``total_cap`` 7-10 % in the runs that set the
-tolerance): the product's timing against the bench's grid. So the test asks ``added_wh`` within
-0.85-1.05 of the bench's, dead minutes within 10 of it, at most 0.2 Wh over budget (an
-overshoot of one charger for a guard hold and a sample), switches within 25 %. The product
-with ``battery_priority`` (0.74 of ``smart``'s bench figure, 13 dead minutes) or
-``total_cap`` (0.71, 58 dead minutes) fails it. On the looks day the bench adds 53.2 Wh with
-32 switches and seven looks released, the product 50.3, 50.1 and 50.0 Wh with 41, 41 and 43
-switches and seven looks released (three runs; before readings 49.0, 51.3 and 46.9 Wh, the
-last rerun); the engine reading one release again from a later, late state as a second empty look (each cycle
-backing the outlet's looks off once more) gave 49.0 Wh, 16 switches and four releases where
-the bench makes seven: the test asks the releases within 2 of the bench's. A day this short
-has few switches, and a plan or two made late under load moves them by a third (41 in one
-run on two busy cores): switches are asked within 25 % or 15, whichever is more.
+Measured on the first day (two shared cores beside a CI run, the demo's Home Assistant): the bench
+adds 93.6 Wh to the laptops (its ``delivered_wh`` less the charge they came with: the part a
+strategy moves), no dead minute, nothing over budget, 51 switches, four outlets switched off when
+their laptop left; the product added 88.1 Wh (0.94 of the bench's), no dead minute, nothing over
+budget (true draw above the budget integrated over the day), 49 switches, the same four outlets
+released. Both read laptops never measured and switch on what waits behind a reading once it is
+read (``balancing.readings``); before they did, 75.6 Wh on the bench and 73.1-73.2 Wh in the
+product. Every strategy loses a few percent here against its bench figure (``battery_priority`` and
+``total_cap`` 7-10 % in the runs that set the tolerance): the product's timing against the bench's
+grid. So the test asks ``added_wh`` within 0.85-1.05 of the bench's, dead minutes within 10 of it,
+at most 0.2 Wh over budget (an overshoot of one charger for a guard hold and a sample), switches
+within 25 %. The product with ``battery_priority`` (0.74 of ``smart``'s bench figure, 13 dead
+minutes) or ``total_cap`` (0.71, 58 dead minutes) fails it. On the looks day the bench adds 53.2 Wh
+with 32 switches and seven looks released, the product 50.3, 50.1 and 50.0 Wh with 41, 41 and 43
+switches and seven looks released (three runs; before readings 49.0, 51.3 and 46.9 Wh, the last
+rerun); the engine reading one release again from a later, late state as a second empty look (each
+cycle backing the outlet's looks off once more) gave 49.0 Wh, 16 switches and four releases where
+the bench makes seven: the test asks the releases within 2 of the bench's. A day this short has few
+switches, and a plan or two made late under load moves them by a third (41 in one run on two busy
+cores): switches are asked within 25 % or 15, whichever is more.
 """
 
 from __future__ import annotations
