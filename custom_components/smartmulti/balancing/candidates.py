@@ -49,6 +49,14 @@ class Candidate:
         return self.outlet.relay_on
 
     @property
+    def read_before_w(self) -> float | None:
+        """The draw this laptop was read at this session (its peak, at most what it counts at
+        now), or None if it was never read: what a reading of it again is guessed to find."""
+        if self.laptop.on_w is None:
+            return None
+        return min(self.laptop.draw_w, self.draw_w)
+
+    @property
     def reserve_w(self) -> float | None:
         """The reserve to send with the plan if this outlet is on and not yet settled."""
         if self.laptop.reserve_w is None or self.draw_w != self.laptop.reserve_w:

@@ -88,9 +88,8 @@ def _reading_guess(cand: Candidate, bid_guess: float | None) -> float | None:
     that waiting."""
     if bid_guess is not None:
         return bid_guess
-    if cand.laptop.on_w is not None and cand.laptop.draw_w < cand.draw_w:
-        return cand.laptop.draw_w
-    return None
+    read = cand.read_before_w
+    return read if read is not None and read < cand.draw_w else None
 
 
 def after_readings(

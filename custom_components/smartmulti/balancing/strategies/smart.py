@@ -102,9 +102,8 @@ def _guess_w(cand: Candidate, settings: Settings) -> float | None:
         return None
     if cand.draw_w < cand.outlet.max_power_w:
         return None
-    if cand.laptop.on_w is not None:
-        return min(cand.laptop.draw_w, cand.draw_w)
-    return min(settings.guess_w, cand.draw_w)
+    read = cand.read_before_w
+    return read if read is not None else min(settings.guess_w, cand.draw_w)
 
 
 def _urgency(lax: float, settings: Settings) -> float:
