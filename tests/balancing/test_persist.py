@@ -52,7 +52,9 @@ def test_an_engine_resumed_from_its_stored_memory_decides_as_if_never_restarted(
 
 
 def _state() -> EngineState:
-    memory = OutletMemory(charger=LearnedCharger(peak_w=61.5, constant_w=60.0))
+    memory = OutletMemory(
+        charger=LearnedCharger(peak_w=61.5, constant_w=60.0, taper=((88, 41.5), (93, 27.0)))
+    )
     memory = memory._replace(occupant=memory.occupant._replace(present=True, arrived_at=12.0))
     memory = memory._replace(
         occupant=memory.occupant._replace(state=ChargeState.CHARGING),
@@ -75,7 +77,7 @@ def test_fields_missing_take_their_default_and_unknown_ones_are_ignored() -> Non
     del outlet["battery"]
     outlet["charger"]["adapter_w"] = 65.0
     memory = decode(data).memory[3]
-    assert memory.charger == LearnedCharger(peak_w=61.5)
+    assert memory.charger == LearnedCharger(peak_w=61.5, taper=((88, 41.5), (93, 27.0)))
     assert memory.battery == OutletMemory().battery
 
 
@@ -91,6 +93,10 @@ def test_fields_missing_take_their_default_and_unknown_ones_are_ignored() -> Non
         (("outlets", "3", "occupant", "present"), "yes"),
         (("outlets", "3", "occupant", "state"), "boiling"),
         (("outlets", "3", "looks"), [1, 2]),
+        (("outlets", "3", "charger", "taper"), 41.5),
+        (("outlets", "3", "charger", "taper"), [[88, 41.5, 1]]),
+        (("outlets", "3", "charger", "taper"), [[93, 27.0], [88, 41.5]]),
+        (("outlets", "3", "charger", "taper"), [[88, "41 W"]]),
         (("outlets", "three"), {}),
         (("switches",), [[1.0]]),
         (("look_room",), None),

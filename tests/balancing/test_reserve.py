@@ -153,6 +153,52 @@ def test_a_reported_charge_that_rose_since_the_draw_was_read_keeps_that_draw() -
     assert plan.reserve_w[0] >= 61
 
 
+def _through_the_taper(engine: Balancer, *, age_at_90: float = 0.0) -> None:
+    """A reporter at constant power (70 W at 50 %), read in its taper at 90, 95 and 99 %, then
+    switched off; ``age_at_90``: how old the report was when the 90 % draw was read."""
+    engine.plan(strip(laptop(0, on=True, power=70, percent=50, since=600, max_w=140), budget=500))
+    for k, (percent, watts) in enumerate(((90, 40), (95, 28), (99, 15)), start=1):
+        outlet = laptop(0, on=True, power=watts, percent=percent, since=600 + 60 * k, max_w=140)
+        if percent == 90:
+            assert outlet.battery is not None
+            outlet = replace(outlet, battery=replace(outlet.battery, age_s=age_at_90))
+        engine.plan(strip(outlet, budget=500, now=60 * k))
+
+
+def test_a_laptop_back_at_a_charge_it_passed_in_its_taper_is_reserved_at_the_draw_read_there() -> (
+    None
+):
+    """Off at 99 % and drained to 93 %: its draw at 99 % bounds nothing (the room left in the
+    battery grew sevenfold), but at 90 % it drew 40 W, and a taper only falls as the charge
+    rises: it is counted at 40 W, not at its 70 W constant power."""
+    engine = Balancer()
+    _through_the_taper(engine)
+    plan = engine.plan(strip(laptop(0, percent=93, since=120, max_w=140), budget=500, now=300))
+    assert 40 < plan.reserve_w[0] < 43
+    # At 90 % itself the charge may be below where the 40 W was read: constant power.
+    engine = Balancer()
+    _through_the_taper(engine)
+    plan = engine.plan(strip(laptop(0, percent=90, since=120, max_w=140), budget=500, now=300))
+    assert plan.reserve_w[0] > 70
+
+
+def test_a_draw_read_under_an_older_report_bounds_only_a_charge_above_what_it_may_have_risen_to() -> (
+    None
+):
+    """A report 30 s old at 90 %: charging at 40 W into a battery as small as 20 Wh, the charge
+    may have been 91.7 % when the 40 W was read, so that draw bounds 94 % but not 93 %."""
+    reserves = []
+    for percent in (93, 94):
+        engine = Balancer()
+        _through_the_taper(engine, age_at_90=30.0)
+        plan = engine.plan(
+            strip(laptop(0, percent=percent, since=120, max_w=140), budget=500, now=300)
+        )
+        reserves.append(plan.reserve_w[0])
+    assert reserves[0] > 70
+    assert 40 < reserves[1] < 43
+
+
 def test_a_draw_above_the_evidenced_constant_power_raises_the_reserve() -> None:
     """Eleven minutes steady at 70 W, then 110 W: the 70 W plateau was not this charger's
     constant power (another laptop), so it is no bound."""
@@ -286,10 +332,22 @@ def test_a_reserve_holds_when_the_percent_comes_late_from_a_sensor(
     _drive(*fleet, lag_steps=lag_steps)
 
 
-def _drive(outlets: list[_Outlet], budget: float, *, lag_steps: int) -> None:
+@settings(max_examples=100, deadline=None)
+@given(fleets(), st.floats(1.0, 30.0))
+def test_a_reserve_holds_when_a_reporters_post_is_older_than_the_draw(
+    fleet: tuple[list[_Outlet], float], age_s: float
+) -> None:
+    """A reporter posts every 30 s, the meter is read every cycle: charging, the percent
+    paired with a draw says less than the charge then."""
+    _drive(*fleet, lag_steps=0, report_age_s=age_s)
+
+
+def _drive(
+    outlets: list[_Outlet], budget: float, *, lag_steps: int, report_age_s: float = 0.0
+) -> None:
     """Two hours of the engine against the agent's battery physics; every switch-on must draw
     no more than its reserve. ``lag_steps``: the reports come from a sensor that many steps
-    late (0: a reporter's, on time)."""
+    late (0: a reporter's, on time); ``report_age_s``: a reporter's post is that old."""
     engine = Balancer()
     # Each outlet rated for its own laptop's charger (5 W steps), as an installer would.
     max_w = [5.0 * math.ceil(o.spec.max_draw_w / 5.0) if o.spec else 100.0 for o in outlets]
@@ -305,9 +363,12 @@ def _drive(outlets: list[_Outlet], budget: float, *, lag_steps: int) -> None:
                 seconds_since_switch=o.since,
                 battery=(
                     BatteryReport(
-                        round(100 * min(1.0, max(0.0, history[i][max(0, k - lag_steps)]))),
+                        round(
+                            100
+                            * min(1.0, max(0.0, _posted(history[i], k, lag_steps, report_age_s)))
+                        ),
                         o.on,
-                        0.0,
+                        report_age_s,
                         may_lag=lag_steps > 0,
                     )
                     if o.spec is not None and o.reports
@@ -343,3 +404,11 @@ def _drive(outlets: list[_Outlet], budget: float, *, lag_steps: int) -> None:
                 o.since += STEP_S
         for i, reserve in switched_on.items():
             assert outlets[i].draw <= reserve + 1e-6
+
+
+def _posted(history: list[float], k: int, lag_steps: int, age_s: float) -> float:
+    """The charge a report at step ``k`` gives: ``lag_steps`` steps late, or ``age_s`` old
+    (the charge moves linearly within a step)."""
+    if k == 0 or age_s <= 0:
+        return history[max(0, k - lag_steps)]
+    return history[k] - (history[k] - history[k - 1]) * age_s / STEP_S

@@ -14,16 +14,17 @@ power started at most ``cv - E/capacity``. Both move with the energy delivered a
 taper pins both, an idle draw means full.
 
 The memory also keeps what the plan's reserve rests on (``view.reserve_w``): the laptop's
-constant-power draw once evidenced, and its last draw with the charge it was read at. The
-records are in ``memory.py``; who is on the outlet (which report is theirs, arrivals and
-departures) is decided in ``occupancy.py``; the picture the strategies rank on is built in
-``view.py``.
+constant-power draw once evidenced, and its draws with the charges they were read at
+(``taper.py``). The records are in ``memory.py``; who is on the outlet (which report is
+theirs, arrivals and departures) is decided in ``occupancy.py``; the picture the strategies
+rank on is built in ``view.py``.
 """
 
 from __future__ import annotations
 
+from . import taper
 from .memory import LearnedBattery, LearnedCharger, LookSchedule, OutletMemory, forget_laptop
-from .model import SECONDS_PER_HOUR, ChargeState, OutletInput, Settings
+from .model import SECONDS_PER_HOUR, BatteryReport, ChargeState, OutletInput, Settings
 from .occupancy import found_empty, occupant_report, session_opened, settled
 
 _CHARGING_SHARE = 0.92  # a draw this close to the session's peak is still constant power
@@ -35,9 +36,6 @@ _FLAT_S = 300.0  # flat and low for this long: full (idle draw only)
 _LEARN_MIN_CHANGE = 0.05  # reports must move this much before capacity or use are learned
 _PLATEAU_TOLERANCE = 0.02  # a draw within this share of the plateau still belongs to it
 _PLATEAU_S = 360.0  # a plateau this long is constant power: a taper falls 2 % in it (see _plateau)
-_SURELY_CONSTANT_BELOW = 0.7  # a reported charge below this is surely before the taper
-_RISE_MIN_CHANGE = 0.03  # a reported charge rising this much under a flat draw: constant power
-_RISE_TOLERANCE = 0.01  # ... flat meaning within this share
 
 
 def shed(memory: OutletMemory, outlet: OutletInput, now: float, time_scale: float) -> OutletMemory:
@@ -112,7 +110,7 @@ def _observe(
         mem, outlet, now, settings, opened=session and not last.session, dt=dt, was_on=was_on
     )
     if report is not None and report.age_s <= settings.report_max_age_s:
-        return _observe_report(mem, outlet, now, report.percent / 100.0, settings)
+        return _observe_report(mem, outlet, now, report, settings)
 
     looks = mem.looks
     if not outlet.relay_on:
@@ -190,24 +188,10 @@ def _plateau(charger: LearnedCharger, power: float, now: float, idle_w: float) -
     return charger._replace(plateau_w=plateau)
 
 
-def _rising(charger: LearnedCharger, power: float, soc: float) -> LearnedCharger:
-    """A reported charge that rises while the draw stays flat: the draw is constant power.
-
-    In the taper the charger's part of the draw falls with (1 - charge), several percent per
-    point of charge; only a draw that is nearly all the laptop's own use could stay within
-    ``_RISE_TOLERANCE`` over ``_RISE_MIN_CHANGE``, and laptop chargers are far above their laptop's use.
-    """
-    start = charger.plateau_charge
-    if start is None or abs(power - charger.plateau_w) > _RISE_TOLERANCE * charger.plateau_w:
-        return charger._replace(plateau_w=power, plateau_charge=soc)
-    if soc - start >= _RISE_MIN_CHANGE and soc < 0.95:
-        return charger._replace(constant_w=max(charger.constant_w, charger.plateau_w, power))
-    return charger
-
-
 def _observe_report(
-    mem: OutletMemory, outlet: OutletInput, now: float, soc: float, settings: Settings
+    mem: OutletMemory, outlet: OutletInput, now: float, report: BatteryReport, settings: Settings
 ) -> OutletMemory:
+    soc = report.percent / 100.0
     occupant = mem.occupant
     new = not occupant.present or not occupant.reported
     start = occupant.arrived_at if occupant.present and occupant.arrived_at is not None else now
@@ -238,9 +222,7 @@ def _observe_report(
     peak = max(charger.peak_w, power)
     cv = settings.default_cv_soc
     if power >= settings.present_w:
-        charger = _rising(charger._replace(last_on_w=power, last_on_charge=soc), power, soc)
-        if soc < _SURELY_CONSTANT_BELOW:
-            charger = charger._replace(constant_w=max(charger.constant_w, power))
+        charger = taper.reported_draw(charger, report, power)
     if soc >= 0.995:
         state = ChargeState.FULL
         if power < 0.5 * peak:

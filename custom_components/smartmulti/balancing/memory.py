@@ -16,6 +16,10 @@ from typing import NamedTuple
 
 from .model import ChargeState
 
+# Draws read under a reporter's percent: (the highest whole percent the charge can have been
+# at, the highest draw read there), by percent (``taper.py``).
+TaperPoints = tuple[tuple[int, float], ...]
+
 
 class LastCycle(NamedTuple):
     """The outlet as the previous cycle saw it: the energy since then is reckoned from it."""
@@ -76,6 +80,7 @@ class LearnedCharger(NamedTuple):
     constant_w: float = 0.0  # its constant-power draw, once evidenced (0: not yet)
     last_on_w: float = 0.0  # its last settled draw while on: what it will likely draw when back on
     last_on_charge: float | None = None  # the reported charge when ``last_on_w`` was read
+    taper: TaperPoints = ()  # draws read at reported charges: they bound higher ones
     # A steady draw: its watts, since when (no report) or from which reported charge (report).
     plateau_w: float = 0.0
     plateau_since: float | None = None

@@ -14,6 +14,8 @@ from enum import StrEnum
 SECONDS_PER_HOUR = 3600.0
 # A reporter posts every 30 s: three intervals without a post is a reporter gone quiet.
 REPORT_SILENT_S = 90.0
+# No laptop's battery is smaller: bounds how fast a reported charge can move.
+SMALLEST_BATTERY_WH = 20.0
 
 
 class Strategy(StrEnum):

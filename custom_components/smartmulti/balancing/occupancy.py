@@ -13,6 +13,7 @@ from .memory import LookSchedule, OutletMemory, forget_laptop
 from .model import (
     REPORT_SILENT_S,
     SECONDS_PER_HOUR,
+    SMALLEST_BATTERY_WH,
     BatteryReport,
     ChargeState,
     OutletInput,
@@ -21,7 +22,6 @@ from .model import (
 )
 
 _REPORT_ROUNDING = 0.015  # two whole-percent reports of one charge differ by less than this
-_SMALLEST_BATTERY_WH = 20.0  # no laptop's battery is smaller: bounds how fast a charge falls
 
 
 def settled(outlet: OutletInput, settings: Settings) -> bool:
@@ -82,7 +82,7 @@ def _another_laptop(
     if report.may_lag or not mem.occupant.reported or before is None:
         return False
     soc = report.percent / 100.0
-    fall = settings.max_use_w * (dt + REPORT_SILENT_S) / SECONDS_PER_HOUR / _SMALLEST_BATTERY_WH
+    fall = settings.max_use_w * (dt + REPORT_SILENT_S) / SECONDS_PER_HOUR / SMALLEST_BATTERY_WH
     return (off and soc > before + _REPORT_ROUNDING) or soc < before - _REPORT_ROUNDING - fall
 
 

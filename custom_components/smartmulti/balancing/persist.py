@@ -18,8 +18,9 @@ that is not what ``encode`` writes raises ``ValueError``: the caller starts afre
 from __future__ import annotations
 
 from collections.abc import Mapping
+import itertools
 import math
-from typing import Any, NamedTuple, get_args, get_type_hints
+from typing import Any, NamedTuple, get_args, get_origin, get_type_hints
 
 from .memory import (
     ChargeEstimate,
@@ -29,6 +30,7 @@ from .memory import (
     LookSchedule,
     Occupant,
     OutletMemory,
+    TaperPoints,
 )
 from .model import ChargeState
 
@@ -44,9 +46,13 @@ _RECORDS: dict[str, type[Any]] = {
 }
 
 
-# Each record's fields and the types each may hold (``float | None`` -> {float, NoneType}).
+# Each record's fields and the types each may hold (``float | None`` -> {float, NoneType};
+# ``TaperPoints``, a tuple of pairs, -> {tuple}).
 _FIELD_TYPES = {
-    kind: {name: set(get_args(hint)) or {hint} for name, hint in get_type_hints(kind).items()}
+    kind: {
+        name: {tuple} if get_origin(hint) is tuple else set(get_args(hint)) or {hint}
+        for name, hint in get_type_hints(kind).items()
+    }
     for kind in _RECORDS.values()
 }
 
@@ -100,7 +106,7 @@ def decode(data: Any) -> EngineState:
 
 def _record(kind: type[Any], data: Any) -> Any:
     """One record from its fields, each checked against its annotation (``bool``, ``int``,
-    ``float`` or ``ChargeState``, optionally ``| None``)."""
+    ``float`` or ``ChargeState``, optionally ``| None``, or ``TaperPoints``)."""
     if not isinstance(data, Mapping):
         raise TypeError(f"{kind.__name__} is not a mapping")
     values = {}
@@ -111,6 +117,8 @@ def _record(kind: type[Any], data: Any) -> Any:
         if value is None:
             if type(None) not in types:
                 raise ValueError(f"{kind.__name__}.{name} may not be null")
+        elif tuple in types:
+            value = _points(value)
         elif ChargeState in types:
             value = ChargeState(value)
         elif bool in types:
@@ -122,6 +130,16 @@ def _record(kind: type[Any], data: Any) -> Any:
             value = _number(value)
         values[name] = value
     return kind(**values)
+
+
+def _points(data: Any) -> TaperPoints:
+    """``TaperPoints``: [percent, watts] pairs, by percent, each percent once."""
+    if not isinstance(data, list):
+        raise TypeError(f"not a list of [percent, watts] pairs: {data!r}")
+    points = tuple((int(_number(pct)), _number(watts)) for pct, watts in data)
+    if any(a[0] >= b[0] for a, b in itertools.pairwise(points)):
+        raise ValueError(f"percents not in rising order: {data!r}")
+    return points
 
 
 def _number(value: Any) -> float:

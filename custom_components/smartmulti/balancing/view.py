@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
+from . import taper
 from .memory import OutletMemory
 from .model import REPORT_SILENT_S, ChargeState, OutletInput, Settings
 
@@ -101,7 +102,8 @@ def reserve_w(
     With a report: in the taper the draw is an idle part plus a part proportional to
     (1 - charge), and below the knee it is constant, so from the draw at the last report on
     it can grow at most by the ratio of (1 - charge) now to then (reports are whole percents:
-    half a percent either way is allowed for); capped by the constant-power draw once one is
+    half a percent either way is allowed for), and it is no more than a draw read at a charge
+    surely below this one (``taper.bound_w``); capped by the constant-power draw once one is
     evidenced (a draw read below 70 %, or one that held while the charge rose); none once the
     reporter has gone quiet over an off outlet (the laptop may have been swapped). Without a
     report, or with one that may lag (see ``BatteryReport.may_lag``): the constant-power draw
@@ -137,6 +139,8 @@ def reserve_w(
                 grow = max(1.0, (1.0 - max(0.0, now - 0.005)) / room_then)
                 bound = charger.last_on_w * grow
                 draw = bound if draw is None else min(draw, bound)
+        if now is not None and (read := taper.bound_w(charger.taper, now)) is not None:
+            draw = read if draw is None else min(draw, read)
     elif not outlet.relay_on:
         since = outlet.seconds_since_switch
         if since is None or since * time_scale > settings.reserve_hold_s:
