@@ -70,6 +70,12 @@ def test_a_state_survives_json_exactly() -> None:
     assert decode(json.loads(json.dumps(encode(state)))) == state
 
 
+def test_a_state_not_yet_through_json_reads_back_too() -> None:
+    """Home Assistant's store hands back the data it was given while the write is pending."""
+    state = _state()
+    assert decode(encode(state)) == state
+
+
 def test_fields_missing_take_their_default_and_unknown_ones_are_ignored() -> None:
     data = json.loads(json.dumps(encode(_state())))
     outlet = data["outlets"]["3"]

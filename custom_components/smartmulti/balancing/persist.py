@@ -133,8 +133,10 @@ def _record(kind: type[Any], data: Any) -> Any:
 
 
 def _points(data: Any) -> TaperPoints:
-    """``TaperPoints``: [percent, watts] pairs, by percent, each percent once."""
-    if not isinstance(data, list):
+    """``TaperPoints``: [percent, watts] pairs, by percent, each percent once (a list from
+    JSON, or the tuple ``encode`` put there when the store hands back what it has not
+    written yet)."""
+    if not isinstance(data, list | tuple):
         raise TypeError(f"not a list of [percent, watts] pairs: {data!r}")
     points = tuple((int(_number(pct)), _number(watts)) for pct, watts in data)
     if any(a[0] >= b[0] for a, b in itertools.pairwise(points)):
