@@ -179,6 +179,8 @@ class Settings:
     wear_gain: float = 1.0  # smart: ... switch cost and turn dwell x (1 + this x the excess)
     wear_max_factor: float = 3.0  # smart: ... x this at most (a turn must still end)
     wear_look_max_factor: float = 1.5  # smart: ... looks at unknown outlets rarer by it, up to this
+    spare_look_gain: float = 0.15  # smart: below switch_rate_soft, looks sooner by this x the
+    spare_look_min_factor: float = 0.7  # spare rate, to this share of their interval at most
     priority_w: float = 60.0  # smart: worth of having no laxity left, over having plenty
     laxity_scale_s: float = 4 * 3600.0  # smart: laxity at which that worth falls to zero
     dwell_bonus_w: float = 1000.0  # smart: worth of letting a young turn finish

@@ -10,7 +10,9 @@ settles near ``switch_rate_soft`` instead of growing with the congestion; by
 ``wear_max_factor`` at most, so a turn still ends and a laptop short of its departure still
 gets its own. Looks at outlets where no laptop is known come less often by the same factor,
 up to ``wear_look_max_factor``: each costs two switches and most read nothing, and on a
-congested strip they are a good part of the rate that turns alone cannot bring down. A look
+congested strip they are a good part of the rate that turns alone cannot bring down. Under
+the soft rate they come sooner instead (``_spare``): the switches left unused find laptops
+without reports sooner. A look
 overdue enough to be forced keeps its time (``probe_force`` x the unworn interval): a laptop
 without reports plugged into an off outlet is only noticed by a look, and it may be running
 flat. A look at a laptop without reports unseen too long (``unseen_look_s``) comes rarer by
@@ -85,10 +87,10 @@ class SwitchLog:
 
 def worn(settings: Settings, rate: float) -> Settings:
     """``settings`` with a change of who is on made dearer, and looks rarer, by a rate above the
-    soft one."""
+    soft one; below it, looks sooner (``_spare``)."""
     excess = rate - settings.switch_rate_soft
     if excess <= 0.0:
-        return settings
+        return _spare(settings, -excess)
     factor = min(settings.wear_max_factor, 1.0 + settings.wear_gain * excess)
     look = min(factor, settings.wear_look_max_factor)
     # probe_force counts in intervals: divided as they are multiplied, a forced look comes
@@ -102,4 +104,23 @@ def worn(settings: Settings, rate: float) -> Settings:
         probe_force=settings.probe_force / look,
         unseen_look_s=settings.unseen_look_s * factor,
         guess_w=0.0,
+    )
+
+
+def _spare(settings: Settings, spare: float) -> Settings:
+    """``settings`` for a strip switching ``spare`` per outlet-hour under the soft rate: looks
+    at outlets where no laptop is known come sooner, by ``spare_look_gain`` per switch of
+    spare rate, to ``spare_look_min_factor`` of their interval at most. A laptop without
+    reports plugged into an off outlet is seen only by a look, and the switches the rate
+    leaves unused cost the relays nothing the rate does not allow; as the looks raise the
+    rate, they slow down again by themselves. A forced look keeps its time, as on a worn
+    strip."""
+    look = max(settings.spare_look_min_factor, 1.0 - settings.spare_look_gain * spare)
+    if look >= 1.0:
+        return settings
+    return replace(
+        settings,
+        probe_interval_s=settings.probe_interval_s * look,
+        max_probe_interval_s=settings.max_probe_interval_s * look,
+        probe_force=settings.probe_force / look,
     )

@@ -33,8 +33,8 @@ and full laptops give their unused allotment back):
    made whatever it costs, right after (1): a laptop without a report plugged into an off
    outlet is invisible, and it may be running flat. The interval backs off
    (``probe_backoff``) while an outlet keeps being found empty, up to
-   ``max_probe_interval_s``; both grow on a worn strip, a forced look's time does not
-   (``wear.py``). Up to ``early_look_share`` of an interval before it is due, a
+   ``max_probe_interval_s``; both grow on a worn strip and shrink on one switching under
+   its soft rate, a forced look's time does not (``wear.py``). Up to ``early_look_share`` of an interval before it is due, a
    look is worth a token: it takes only room nothing else wants, and it stands in for the
    due one (the next is due an interval after this one was), so it moves looks into spare
    room without adding any.
