@@ -12,10 +12,9 @@ gets its own. Looks at outlets where no laptop is known come less often by the s
 up to ``wear_look_max_factor``: each costs two switches and most read nothing, and on a
 congested strip they are a good part of the rate that turns alone cannot bring down. Under
 the soft rate they come sooner instead (``_spare``): the switches left unused find laptops
-without reports sooner. A look
-overdue enough to be forced keeps its time (``probe_force`` x the unworn interval): a laptop
-without reports plugged into an off outlet is only noticed by a look, and it may be running
-flat. A look at a laptop without reports unseen too long (``unseen_look_s``) comes rarer by
+without reports sooner. A look overdue enough to be forced keeps its time (``probe_force``
+x the unworn interval): a laptop without reports plugged into an off outlet is only noticed
+by a look, and it may be running flat. A look at a laptop without reports unseen too long (``unseen_look_s``) comes rarer by
 the whole factor: it nearly always finds the laptop still there, so it is a turn more than a
 look. No laptop is switched on only to be read (``readings.py``): a reading sheds others
 for a cycle, which a worn strip cannot spare. Keeping a laptop alive is not made dearer (its hysteresis is ``keep_alive_band_s``,

@@ -34,10 +34,10 @@ and full laptops give their unused allotment back):
    outlet is invisible, and it may be running flat. The interval backs off
    (``probe_backoff``) while an outlet keeps being found empty, up to
    ``max_probe_interval_s``; both grow on a worn strip and shrink on one switching under
-   its soft rate, a forced look's time does not (``wear.py``). Up to ``early_look_share`` of an interval before it is due, a
-   look is worth a token: it takes only room nothing else wants, and it stands in for the
-   due one (the next is due an interval after this one was), so it moves looks into spare
-   room without adding any.
+   its soft rate, a forced look's time does not (``wear.py``). Up to ``early_look_share``
+   of an interval before it is due, a look is worth a token: it takes only room nothing
+   else wants, and it stands in for the due one (the next is due an interval after this
+   one was), so it moves looks into spare room without adding any.
 6. A laptop without reports whose outlet has been off for ``unseen_look_s`` since anything
    saw it is looked at again like a forced probe, counted at its outlet's rating
    (``view.unseen``): it may have left and another taken its place, perhaps one near flat
