@@ -91,16 +91,10 @@ def worn(settings: Settings, rate: float) -> Settings:
     if excess <= 0.0:
         return _spare(settings, -excess)
     factor = min(settings.wear_max_factor, 1.0 + settings.wear_gain * excess)
-    look = min(factor, settings.wear_look_max_factor)
-    # probe_force counts in intervals: divided as they are multiplied, a forced look comes
-    # when it would on an unworn strip.
     return replace(
-        settings,
+        _looks_by(settings, min(factor, settings.wear_look_max_factor)),
         switch_cost_w=settings.switch_cost_w * factor,
         dwell_s=settings.dwell_s * factor,
-        probe_interval_s=settings.probe_interval_s * look,
-        max_probe_interval_s=settings.max_probe_interval_s * look,
-        probe_force=settings.probe_force / look,
         unseen_look_s=settings.unseen_look_s * factor,
         guess_w=0.0,
     )
@@ -115,8 +109,13 @@ def _spare(settings: Settings, spare: float) -> Settings:
     rate, they slow down again by themselves. A forced look keeps its time, as on a worn
     strip."""
     look = max(settings.spare_look_min_factor, 1.0 - settings.spare_look_gain * spare)
-    if look >= 1.0:
-        return settings
+    return settings if look >= 1.0 else _looks_by(settings, look)
+
+
+def _looks_by(settings: Settings, look: float) -> Settings:
+    """``settings`` with looks at outlets where no laptop is known ``look`` times as far
+    apart. ``probe_force`` counts in intervals: divided as they are multiplied, a forced look
+    comes when it would at the configured interval."""
     return replace(
         settings,
         probe_interval_s=settings.probe_interval_s * look,
