@@ -10,7 +10,9 @@ waits for that room is admitted in the same step, as the agent does at every sam
 guard sheds from the end of the plan's priority when the draw exceeds the limit, after its
 hold; an outlet whose laptop left while it was on counts at its rating, or goes off where
 that does not fit (``StripWorld._vacate``). World steps are ``step_s`` long and the algorithm
-is asked once per step.
+is asked once per step; a switch-on the stagger would make at the step's end or later waits
+for the next step, so a step may be shorter than a whole strip's switch-ons (the product's
+10 s cycle).
 
 The engine's input is built by ``balancing.facts``, the construction Home Assistant uses,
 from what a real strip would hold (``bench.knowledge``): the agent's relays, meters and
@@ -240,7 +242,7 @@ class StripWorld:
                 relay[o], since[o] = False, 0.0
                 out.switches += 1
         admitting = _Admitting(decision, reserve, limit)
-        admitting.delays = _switch_on_delays(self._admit(admitting))
+        admitting.delays = self._admit_late(admitting, at=0.0)
         self._release_empty_looks(admitting)
         self._admit_when_settled(admitting)
         delays = admitting.delays
@@ -297,8 +299,9 @@ class StripWorld:
             out.soc_trace.setdefault(d.id, []).append((end, soc[d.id]))
         return draws
 
-    def _admit(self, admitting: _Admitting) -> list[int]:
-        """The agent's admission: the plan's outlets that fit, in its priority order."""
+    def _admit(self, admitting: _Admitting, slots: int) -> list[int]:
+        """The agent's admission: the plan's outlets that fit, in its priority order, at most
+        ``slots`` of them."""
         relay, since = self.relay, self.since
         decision, reserve, switched_on = (
             admitting.decision,
@@ -310,6 +313,8 @@ class StripWorld:
         for o in sorted(
             (o for o in decision.on if o in self.balanced), key=lambda o: (rank.get(o, 99), o)
         ):
+            if len(admitted) >= slots:
+                break
             if relay[o] or not _elapsed(since[o], MIN_OFF_S):
                 continue
             counted = sum(self._counted(x, switched_on, reserve[x]) for x in relay if relay[x])
@@ -362,12 +367,17 @@ class StripWorld:
             self.measured[o] = step(device.spec, level, True, LOOK_READ_S, pilot)[1]
         self._admit_late(admitting, at=at)
 
-    def _admit_late(self, admitting: _Admitting, *, at: float) -> None:
-        """Admission again ``at`` seconds into the step; what it admits goes on from then, a
-        stagger apart (recorded in ``delays``)."""
-        late = self._admit(admitting)
-        times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(at, len(late))
-        admitting.delays.update(zip(late, (min(x, self.dt) for x in times), strict=True))
+    def _admit_late(self, admitting: _Admitting, *, at: float) -> dict[int, float]:
+        """Admission ``at`` seconds into the step; what it admits goes on from then, a
+        stagger apart (recorded in ``delays``, and returned). Only switch-ons that land before
+        the step ends are made: the agent makes the others in the next step, which admits
+        them again from its start."""
+        stagger = Admission(STAGGER_S, SAMPLE_PERIOD_S)
+        times = [x for x in stagger.switch_on_times(at, len(self.balanced)) if x < self.dt]
+        late = self._admit(admitting, len(times))
+        made = dict(zip(late, times, strict=False))
+        admitting.delays.update(made)
+        return made
 
     def finish(self) -> Outcome:
         """Issue 8's metrics at the end of the scenario."""
@@ -400,13 +410,6 @@ def run(scenario: Scenario, policy: Policy) -> Outcome:
         world.out.seconds_in_policy += time.perf_counter() - started
         world.step(decision, limit)
     return world.finish()
-
-
-def _switch_on_delays(switched_on: Sequence[int]) -> dict[int, float]:
-    """When each outlet admitted this step goes on, from the step's start, by the agent's
-    stagger; a step is far longer than its switch-ons take, so each step's starts afresh."""
-    times = Admission(STAGGER_S, SAMPLE_PERIOD_S).switch_on_times(0.0, len(switched_on))
-    return dict(zip(switched_on, times, strict=True))
 
 
 def _elapsed(since: float | None, minimum: float) -> bool:

@@ -245,3 +245,33 @@ def test_an_outlet_whose_laptop_left_stays_open_where_its_rating_fits() -> None:
     assert draws[1] > 150.0
     assert world.out.violation_wh == 0.0
     assert 1 not in world.vacant  # it draws again: counted at what it reads
+
+
+SHORT_STEPS = dataclasses.replace(
+    LOOKS,
+    name="short-steps",
+    step_s=2,
+    duration_s=60,
+    outlets=4,
+    budget_w=((0, 1000.0),),
+    devices=tuple(_device(f"l{o}", o, arrival_s=0, charge_w=60.0) for o in (1, 2, 3, 4)),
+)
+
+
+def test_a_switch_on_with_no_time_left_in_the_step_is_made_in_the_next() -> None:
+    """The agent staggers switch-ons half a second apart: in a 2 s step three land at 0.5,
+    1.0 and 1.5 s, and the fourth outlet's turn would come at the step's end, so the next step
+    makes it. Steps shorter than the stagger of a whole strip (the product's 10 s cycle for 16
+    outlets) are then sound: no outlet is on for none of its step."""
+    world = StripWorld(SHORT_STEPS)
+    plan = Decision(frozenset({1, 2, 3, 4}), (1, 2, 3, 4))
+    world.observe(0.0, 1000.0)
+
+    first = world.step(plan, 1000.0)
+
+    assert world.relay == {1: True, 2: True, 3: True, 4: False}
+    assert all(first[o] > 0.0 for o in (1, 2, 3))
+    world.observe(2.0, 1000.0)
+    world.step(plan, 1000.0)
+    assert world.relay == {1: True, 2: True, 3: True, 4: True}
+    assert world.out.switches == 4
