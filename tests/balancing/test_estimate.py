@@ -44,13 +44,29 @@ def test_a_flat_idle_draw_reads_as_full() -> None:
 
 
 def test_a_taper_still_falling_below_half_the_peak_is_not_full() -> None:
-    """Flat means the draw stayed within a fraction of a watt of the previous cycle's: a
-    taper below half its peak that keeps falling a watt a minute is still tapering, not
-    idle."""
+    """Flat means the draw stayed within a fraction of a watt over a minute: a taper below
+    half its peak that keeps falling a watt a minute is still tapering, not idle."""
     views = profile([70.0, 50.0, *[34.0 - k for k in range(10)]])
     assert all(v.state is ChargeState.TAPERING for v in views[2:])
     assert views[-1].percent is not None
     assert views[-1].percent < 100.0
+
+
+def test_a_taper_falling_a_watt_a_minute_is_not_full_at_the_products_ten_second_cycle() -> None:
+    """Between two cycles 10 s apart (the integration's default interval) such a taper moves
+    a sixth of a watt, less than a meter's noise: flatness is measured over a minute, so the
+    laptop is not taken for full while it still charges."""
+    minutes = [70.0] * 6 + [50.0] * 6
+    views = profile([*minutes, *[34.0 - k / 6.0 for k in range(60)]], step_s=10.0)
+    assert all(v.state is ChargeState.TAPERING for v in views[12:])
+    assert views[-1].percent is not None
+    assert views[-1].percent < 100.0
+
+
+def test_a_flat_idle_draw_reads_as_full_at_a_ten_second_cycle() -> None:
+    views = profile([*[70.0] * 6, *[50.0] * 6, *[30.0] * 6, *[13.0] * 48], step_s=10.0)
+    assert views[-1].state is ChargeState.FULL
+    assert views[-1].percent == 100.0
 
 
 def test_time_to_full_shrinks_while_charging() -> None:

@@ -23,7 +23,14 @@ rank on is built in ``view.py``.
 from __future__ import annotations
 
 from . import taper
-from .memory import LearnedBattery, LearnedCharger, LookSchedule, OutletMemory, forget_laptop
+from .memory import (
+    ChargeEstimate,
+    LearnedBattery,
+    LearnedCharger,
+    LookSchedule,
+    OutletMemory,
+    forget_laptop,
+)
 from .model import SECONDS_PER_HOUR, BatteryReport, ChargeState, OutletInput, Settings
 from .occupancy import found_empty, occupant_report, session_opened, settled
 
@@ -31,7 +38,8 @@ _CHARGING_SHARE = 0.92  # a draw this close to the session's peak is still const
 _FULL_SHARE = 0.03  # a taper below this share of the charge power is full
 _NEW_PEAK_SHARE = 1.15  # a draw this far above the laptop's peak may be another laptop's
 _FELL_SHARE = 0.85  # a turn's first draw this far below the last constant-power one: another
-_FLAT_W = 0.6  # a draw moving less than this is flat
+_FLAT_W = 0.6  # a draw moving less than this in ``_FLAT_OVER_S`` is flat
+_FLAT_OVER_S = 50.0  # (a minute's cycle that comes a little early still measures a span)
 _FLAT_S = 300.0  # flat and low for this long: full (idle draw only)
 _LEARN_MIN_CHANGE = 0.05  # reports must move this much before capacity or use are learned
 _PLATEAU_TOLERANCE = 0.02  # a draw within this share of the plateau still belongs to it
@@ -159,6 +167,20 @@ def _observe(
     return mem
 
 
+def _flat(charge: ChargeEstimate, power: float, now: float, *, low: bool) -> ChargeEstimate:
+    """Since when a ``low`` draw has been flat: moving less than ``_FLAT_W`` in ``_FLAT_OVER_S``
+    (a taper keeps falling, an idle draw does not), each span measured from the draw read at
+    its start (``flat_w``, ``flat_at``), not the last cycle's: over a 10 s cycle the end of a
+    taper moves less than a meter's noise, and the laptop would be taken for full."""
+    ref_w, ref_at = charge.flat_w, charge.flat_at
+    if not low or ref_w is None or ref_at is None or now < ref_at or abs(power - ref_w) > _FLAT_W:
+        return charge._replace(flat_since=None, flat_w=power, flat_at=now)
+    if now - ref_at < _FLAT_OVER_S:
+        return charge
+    since = charge.flat_since if charge.flat_since is not None else now
+    return charge._replace(flat_since=since, flat_w=power, flat_at=now)
+
+
 def _plateau(charger: LearnedCharger, power: float, now: float, idle_w: float) -> LearnedCharger:
     """Follow a steady draw without a report; a long one at the session's peak is constant power.
 
@@ -211,7 +233,7 @@ def _observe_report(
     if not outlet.relay_on:
         return mem._replace(
             occupant=occupant._replace(state=ChargeState.DISCHARGING),
-            charge=mem.charge._replace(flat_since=None),
+            charge=mem.charge._replace(flat_since=None, flat_w=None, flat_at=None),
         )
     if not settled(outlet, settings):
         return mem._replace(occupant=occupant._replace(state=ChargeState.CHARGING))
@@ -305,8 +327,7 @@ def _observe_draw(
     """A settled draw without a report: follow the session's charge through its profile.
 
     ``previous_w``: the draw the previous cycle read (None if the outlet was off then). A
-    draw is flat only if it moved less than ``_FLAT_W`` since then: a taper keeps falling,
-    an idle draw (full) does not.
+    low draw that stays flat (``_flat``) for ``_FLAT_S`` is an idle one: the laptop is full.
     """
     power = outlet.power_w
     eff = settings.default_efficiency
@@ -323,19 +344,15 @@ def _observe_draw(
     peak = max(charger.peak_w, power)
     start = mem.occupant.arrived_at if mem.occupant.arrived_at is not None else now
     cv = settings.default_cv_soc
-    flat_since = mem.charge.flat_since
-    flat = previous_w is not None and abs(power - previous_w) <= _FLAT_W
-    if flat and power < 0.5 * peak and not new_session:
-        flat_since = flat_since if flat_since is not None else now
-    else:
-        flat_since = None
+    low_draw = previous_w is not None and power < 0.5 * peak and not new_session
+    flat = _flat(mem.charge, power, now, low=low_draw)
     idle_w = settings.max_use_w / settings.min_efficiency
     charger = _plateau(charger._replace(peak_w=peak), power, now, idle_w)
     charger = charger._replace(last_on_w=power, last_on_charge=None)
     occupant = mem.occupant._replace(present=True, seen_at=now, arrived_at=start, reported=False)
     prior = mem.charge  # the charge as it stood before this cycle's draw
-    charge = prior._replace(flat_since=flat_since)
-    if flat_since is not None and now - flat_since >= _FLAT_S:
+    charge = prior._replace(flat_since=flat.flat_since, flat_w=flat.flat_w, flat_at=flat.flat_at)
+    if charge.flat_since is not None and now - charge.flat_since >= _FLAT_S:
         return mem._replace(
             occupant=occupant._replace(state=ChargeState.FULL),
             charge=charge._replace(expected=1.0, low=1.0, pinned=True),
