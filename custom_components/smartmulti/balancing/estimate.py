@@ -14,36 +14,25 @@ power started at most ``cv - E/capacity``. Both move with the energy delivered a
 taper pins both, an idle draw means full.
 
 The memory also keeps what the plan's reserve rests on (``view.reserve_w``): the laptop's
-constant-power draw once evidenced, and its draws with the charges they were read at
-(``taper.py``). The records are in ``memory.py``; who is on the outlet (which report is
+constant-power draw once evidenced (``profile.py``), and its draws with the charges they were
+read at (``taper.py``). The records are in ``memory.py``; who is on the outlet (which report is
 theirs, arrivals and departures) is decided in ``occupancy.py``; the picture the strategies
 rank on is built in ``view.py``.
 """
 
 from __future__ import annotations
 
-from . import taper
-from .memory import (
-    ChargeEstimate,
-    LearnedBattery,
-    LearnedCharger,
-    LookSchedule,
-    OutletMemory,
-    forget_laptop,
-)
+from . import profile, taper
+from .memory import LearnedBattery, LookSchedule, OutletMemory, forget_laptop
 from .model import SECONDS_PER_HOUR, BatteryReport, ChargeState, OutletInput, Settings
 from .occupancy import found_empty, occupant_report, session_opened, settled
+from .profile import CHARGING_SHARE
 
-_CHARGING_SHARE = 0.92  # a draw this close to the session's peak is still constant power
 _FULL_SHARE = 0.03  # a taper below this share of the charge power is full
 _NEW_PEAK_SHARE = 1.15  # a draw this far above the laptop's peak may be another laptop's
 _FELL_SHARE = 0.85  # a turn's first draw this far below the last constant-power one: another
-_FLAT_W = 0.6  # a draw moving less than this in ``_FLAT_OVER_S`` is flat
-_FLAT_OVER_S = 50.0  # (a minute's cycle that comes a little early still measures a span)
 _FLAT_S = 300.0  # flat and low for this long: full (idle draw only)
 _LEARN_MIN_CHANGE = 0.05  # reports must move this much before capacity or use are learned
-_PLATEAU_TOLERANCE = 0.02  # a draw within this share of the plateau still belongs to it
-_PLATEAU_S = 360.0  # a plateau this long is constant power: a taper falls 2 % in it (see _plateau)
 
 
 def shed(memory: OutletMemory, outlet: OutletInput, now: float, time_scale: float) -> OutletMemory:
@@ -167,49 +156,6 @@ def _observe(
     return mem
 
 
-def _flat(charge: ChargeEstimate, power: float, now: float, *, low: bool) -> ChargeEstimate:
-    """Since when a ``low`` draw has been flat: moving less than ``_FLAT_W`` in ``_FLAT_OVER_S``
-    (a taper keeps falling, an idle draw does not), each span measured from the draw read at
-    its start (``flat_w``, ``flat_at``), not the last cycle's: over a 10 s cycle the end of a
-    taper moves less than a meter's noise, and the laptop would be taken for full."""
-    ref_w, ref_at = charge.flat_w, charge.flat_at
-    if not low or ref_w is None or ref_at is None or now < ref_at or abs(power - ref_w) > _FLAT_W:
-        return charge._replace(flat_since=None, flat_w=power, flat_at=now)
-    if now - ref_at < _FLAT_OVER_S:
-        return charge
-    since = charge.flat_since if charge.flat_since is not None else now
-    return charge._replace(flat_since=since, flat_w=power, flat_at=now)
-
-
-def _plateau(charger: LearnedCharger, power: float, now: float, idle_w: float) -> LearnedCharger:
-    """Follow a steady draw without a report; a long one at the session's peak is constant power.
-
-    A taper falls by more than the tolerance within ``_PLATEAU_S`` unless the battery's part of
-    the draw is down to its last few watts under a large laptop use: of the taper states above
-    ``idle_w`` in the fleet the property test draws (30-100 Wh, 45-140 W chargers, 3-25 W use,
-    knee at 70-90 %, 80-95 % efficient), about 1 in 8000 holds 2 % for 6 minutes (1 in 50000
-    for 9). Such a laptop, taken for constant power, can draw more than its reserve only after
-    draining while off; the guard then cuts it and ``shed`` forgets the reserve. Six minutes
-    are short enough for a laptop that gets only short turns (a crowded strip, ratings near
-    the budget) to prove its charger, instead of being counted at the outlet's rating at every
-    turn (docs/benchmarks.md). An idle draw (full) is steady forever, so the plateau must
-    also be the session's peak (a laptop seen charging and then full idles far below it) and
-    above ``idle_w``, the most any laptop's own use can draw from the wall (its highest use at
-    the lowest efficiency): a laptop first seen full idles at its peak, but no higher.
-    """
-    if (
-        charger.plateau_since is None
-        or abs(power - charger.plateau_w) > _PLATEAU_TOLERANCE * charger.plateau_w
-    ):
-        return charger._replace(plateau_w=power, plateau_since=now)
-    plateau = max(charger.plateau_w, power)
-    steady = now - charger.plateau_since >= _PLATEAU_S
-    at_peak = plateau >= _CHARGING_SHARE * charger.peak_w
-    if steady and at_peak and plateau > idle_w:
-        return charger._replace(plateau_w=plateau, constant_w=max(charger.constant_w, plateau))
-    return charger._replace(plateau_w=plateau)
-
-
 def _observe_report(
     mem: OutletMemory, outlet: OutletInput, now: float, report: BatteryReport, settings: Settings
 ) -> OutletMemory:
@@ -251,7 +197,7 @@ def _observe_report(
             mem = mem._replace(
                 battery=mem.battery._replace(use_w=power * settings.default_efficiency)
             )
-    elif soc > cv and power < _CHARGING_SHARE * peak:
+    elif soc > cv and power < CHARGING_SHARE * peak:
         state = ChargeState.TAPERING
     else:
         state = ChargeState.CHARGING
@@ -304,7 +250,7 @@ def _after_time_off(mem: OutletMemory, power: float, previous_w: float | None) -
     charger = mem.charger
     if previous_w is not None:
         return False, False
-    constant_last = charger.peak_w > 0 and charger.last_on_w >= _CHARGING_SHARE * charger.peak_w
+    constant_last = charger.peak_w > 0 and charger.last_on_w >= CHARGING_SHARE * charger.peak_w
     if constant_last and power < _FELL_SHARE * charger.last_on_w:
         return True, False
     rose = charger.peak_w > 0 and power > _NEW_PEAK_SHARE * charger.peak_w
@@ -327,7 +273,7 @@ def _observe_draw(
     """A settled draw without a report: follow the session's charge through its profile.
 
     ``previous_w``: the draw the previous cycle read (None if the outlet was off then). A
-    low draw that stays flat (``_flat``) for ``_FLAT_S`` is an idle one: the laptop is full.
+    low draw that stays flat (``profile.flat``) for ``_FLAT_S`` is an idle one: the laptop is full.
     """
     power = outlet.power_w
     eff = settings.default_efficiency
@@ -345,9 +291,9 @@ def _observe_draw(
     start = mem.occupant.arrived_at if mem.occupant.arrived_at is not None else now
     cv = settings.default_cv_soc
     low_draw = previous_w is not None and power < 0.5 * peak and not new_session
-    flat = _flat(mem.charge, power, now, low=low_draw)
+    flat = profile.flat(mem.charge, power, now, low=low_draw)
     idle_w = settings.max_use_w / settings.min_efficiency
-    charger = _plateau(charger._replace(peak_w=peak), power, now, idle_w)
+    charger = profile.plateau(charger._replace(peak_w=peak), power, now, idle_w)
     charger = charger._replace(last_on_w=power, last_on_charge=None)
     occupant = mem.occupant._replace(present=True, seen_at=now, arrived_at=start, reported=False)
     prior = mem.charge  # the charge as it stood before this cycle's draw
@@ -362,7 +308,7 @@ def _observe_draw(
     seen = mem._replace(charger=charger)
     delivered = max(1.0, peak * eff - use)
     share = (power * eff - use) / delivered
-    if power >= _CHARGING_SHARE * peak:
+    if power >= CHARGING_SHARE * peak:
         # Constant power: below the knee. What it has taken so far bounds where it started.
         delta = 0.0 if new_session else (power * eff - use) * dt / SECONDS_PER_HOUR / cap
         gain = charge.gained + delta

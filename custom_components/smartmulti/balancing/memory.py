@@ -55,7 +55,7 @@ class ChargeEstimate(NamedTuple):
     gained_at_constant_power: float = 0.0
     pinned: bool = False  # a report, a taper or an idle draw fixed the charge
     flat_since: float | None = None  # the draw has been flat and low since then (idle: full)
-    flat_w: float | None = None  # ... measured against this draw, read then (``estimate._flat``)
+    flat_w: float | None = None  # ... measured against this draw, read then (``profile.flat``)
     flat_at: float | None = None
 
 
