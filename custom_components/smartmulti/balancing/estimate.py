@@ -184,9 +184,7 @@ def _observe_report(
     if not settled(outlet, settings):
         return mem._replace(occupant=occupant._replace(state=ChargeState.CHARGING))
     power = outlet.power_w
-    charger = mem.charger
-    if power >= charger.peak_w:
-        charger = charger._replace(above_peak_wh=0.0)
+    charger = profile.read_at_peak(mem.charger, power)
     peak = max(charger.peak_w, power)
     cv = settings.default_cv_soc
     if power >= settings.present_w:
@@ -284,9 +282,7 @@ def _observe_draw(
             charge=mem.charge._replace(expected=None, low=None),
             occupant=mem.occupant._replace(arrived_at=now),
         )
-    charger = mem.charger
-    if power >= charger.peak_w:
-        charger = charger._replace(above_peak_wh=0.0)
+    charger = profile.read_at_peak(mem.charger, power)
     peak = max(charger.peak_w, power)
     start = mem.occupant.arrived_at if mem.occupant.arrived_at is not None else now
     cv = settings.default_cv_soc

@@ -2,8 +2,9 @@
 
 Through a relay a laptop without reports is only the watts it draws while on (``estimate``
 follows its charge through them). These rules read the shape of those watts over cycles: a
-plateau at the session's peak held long enough is the charger's constant power (the reserve
-rests on it, ``view.reserve_w``), and a low draw that stays flat is a full laptop idling. Each
+plateau at the session's peak held long enough is the charger's constant power, the energy
+taken since the peak was read vouches for a charge where the draw is no higher (the reserve
+rests on both, ``view.reserve_w``), and a low draw that stays flat is a full laptop idling. Each
 is measured over spans of the laptops' time, not between two cycles, so the rules read the
 same whatever the cycle (the integration plans every 10 s, the bench every 60 s).
 """
@@ -17,6 +18,21 @@ _FLAT_W = 0.6  # a draw moving less than this in ``_FLAT_OVER_S`` is flat
 _FLAT_OVER_S = 50.0  # (a minute's cycle that comes a little early still measures a span)
 _PLATEAU_TOLERANCE = 0.02  # a draw within this share of the plateau still belongs to it
 _PLATEAU_S = 360.0  # a plateau this long is constant power: a taper falls 2 % in it (see plateau)
+
+
+def read_at_peak(charger: LearnedCharger, power: float) -> LearnedCharger:
+    """``charger`` with a settled draw taken into its peak and ``above_peak_wh``.
+
+    A draw read at the peak or under it vouches for its charge: at a charge no lower the
+    laptop draws no more (a taper only falls), so the count of energy above the peak's charge
+    is at least zero from here, and what it held from an earlier reading is kept. Started
+    afresh at each reading instead, it would hold only what the last cycle gave, and a
+    laptop's reserve would lapse the sooner the shorter the cycle. A draw above the peak (by
+    more than ``_FLAT_W``, a meter's noise) is higher than anything read at a lower charge
+    (the laptop's own use rose), so the count starts again from it.
+    """
+    above = 0.0 if power > charger.peak_w + _FLAT_W else max(0.0, charger.above_peak_wh)
+    return charger._replace(peak_w=max(charger.peak_w, power), above_peak_wh=above)
 
 
 def flat(charge: ChargeEstimate, power: float, now: float, *, low: bool) -> ChargeEstimate:
