@@ -42,6 +42,25 @@ def test_a_look_is_named_and_a_laptop_waits_for_its_room() -> None:
     assert reasons(plan)[0] is Reason.PROBING
 
 
+def test_nothing_waits_behind_a_look_while_its_room_is_held_by_a_minimum_on_time() -> None:
+    """A full laptop on for 55 s of its 60 s minimum is planned off for a look at the next
+    cycle, 10 s later (the agent switches it the moment it may): until then it holds the
+    look's room, and a laptop planned behind the look would be admitted into the room it
+    leaves, so the look would never fit. Nothing waits behind the look until its room is free;
+    then the laptop that wants charge does."""
+    engine = Balancer()
+
+    def cycle(now: float, since: float) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        full = laptop(1, on=True, power=50, percent=100, since=since, max_w=RATING)
+        waiting = laptop(2, max_w=RATING, percent=50)
+        plan = engine.plan(strip(_unknown(0), full, waiting, budget=240, now=now))
+        return plan.looks, plan.after_looks
+
+    cycle(0.0, 45.0)
+    assert cycle(10.0, 55.0) == ((0,), ())
+    assert cycle(20.0, 65.0) == ((0,), (2,))
+
+
 def test_the_other_looks_wanted_are_made_one_after_the_other_in_the_same_room() -> None:
     engine = Balancer()
     plan = engine.plan(

@@ -21,7 +21,7 @@ import math
 from . import knapsack
 from .candidates import Bid, Candidate, Want, candidate, exception_draw_w
 from .estimate import observe, shed
-from .looks import after_looks, in_look_room
+from .looks import after_looks, in_look_room, room_free_now
 from .memory import OutletMemory
 from .model import (
     ChargeState,
@@ -291,6 +291,15 @@ class Balancer:
                 settings=observation.ranking,
             )
             after = (*after, *(oid for oid in read if oid not in after))
+        if after and not room_free_now(
+            candidates,
+            on,
+            real.used_w,
+            room,
+            min_on_s=strip.min_on_s,
+            min_off_s=strip.min_off_s,
+        ):
+            after = ()
         # What waits behind a look or a reading goes on as well once there is room: if the
         # agent's guard then cuts it, what it was counted at was wrong all the same (``shed``).
         planned = on.union(after)

@@ -88,3 +88,33 @@ def in_look_room(
     themselves aside)."""
     kept = {oid for oid in before if oid in on and by_id[oid].on}
     return frozenset(kept | {oid for oid in after if oid not in looks})
+
+
+def room_free_now(
+    candidates: Sequence[Candidate],
+    chosen: Collection[int],
+    used_w: float,
+    room_w: float,
+    *,
+    min_on_s: float,
+    min_off_s: float,
+) -> bool:
+    """Whether the plan's outlets (``chosen``, counted at ``used_w``) can all be on now: none
+    still within its minimum off time, and room beside the outlets planned off that are still
+    within their minimum on time. The plan may switch those the moment their minimum runs out
+    before the next cycle (``candidates.candidate``), and the agent admits what fits, in the
+    plan's order, at every sample; what waits behind a look or a reading would take the room
+    they hold meanwhile, and by the time they go off, that room is taken again: on a cycle
+    shorter than the minimum on time the look or reading would wait forever while the
+    outlets behind it take turns. So nothing waits behind them until their room is free."""
+    held_w = 0.0
+    for cand in candidates:
+        since = cand.outlet.seconds_since_switch
+        if since is None:
+            continue
+        if cand.outlet_id in chosen:
+            if not cand.on and since < min_off_s:
+                return False
+        elif cand.on and since < min_on_s:
+            held_w += cand.draw_w
+    return used_w + held_w <= room_w + _EPSILON_W
