@@ -181,6 +181,22 @@ def test_a_minimum_on_time_running_out_before_the_next_cycle_no_longer_holds_the
     assert plan_at(0.5, 59.0, engine) == (0,)
 
 
+def test_an_open_outlets_minimum_on_time_holds_it_to_the_cycle() -> None:
+    """An outlet on and reading nothing since it went on (a look left open) is counted at
+    nothing by the agent: planned off 5 s before its minimum runs out, its room would go to
+    the waiting laptop at once, and a laptop plugged into it meanwhile would draw over the
+    budget. It keeps its rating until its minimum has run out."""
+
+    def plan_at(now: float, since: float, engine: Balancer) -> tuple[int, ...]:
+        outlets = (laptop(0, on=True, power=0, since=since, max_w=200), laptop(1, percent=50))
+        return engine.plan(strip(*outlets, budget=240, now=now)).on
+
+    engine = Balancer()
+    assert plan_at(0.0, 45.0, engine) == (0,)
+    assert plan_at(10.0, 55.0, engine) == (0,)
+    assert plan_at(20.0, 65.0, engine) == (1,)
+
+
 def test_a_budget_drop_sheds_at_once_even_inside_the_minimum_on_time() -> None:
     plan = Balancer().plan(
         strip(

@@ -103,7 +103,10 @@ def candidate(
     ``seconds_since_switch``; at most half the minimum) does not hold the outlet: the agent
     makes the switch the moment it may, and admits no switch-on the outlet still leaves no
     room for. Held to the cycle, every turn would last a cycle longer than its minimum
-    whenever the cycle comes a moment before the minimum runs out.
+    whenever the cycle comes a moment before the minimum runs out. Not an open outlet's
+    minimum on time: the agent counts an outlet that has read nothing since it went on at
+    nothing, so it would admit the plan's switch-ons into the room of its rating at once, and a
+    laptop plugged in there meanwhile would draw over the budget.
 
     An outlet switched on to look for a laptop (nothing known there, no report) is held on
     until its meter has settled and been read, even past the minimum on time: switched off
@@ -111,10 +114,11 @@ def candidate(
     two unknown outlets would take turns being looked at forever (an agent's minimum on time
     can be shorter than the engine's ``settle_s``).
     """
+    is_open = settled(outlet, settings) and outlet.power_w < settings.present_w
     if settled(outlet, settings):
         # Settled and reading nothing, it is open whatever its laptop's report still says:
         # one may be plugged in at any moment.
-        draw = outlet.power_w if outlet.power_w >= settings.present_w else outlet.max_power_w
+        draw = outlet.max_power_w if is_open else outlet.power_w
     elif laptop.reserve_w is not None and not outlet.stale and not outlet.fault:
         draw = laptop.reserve_w
     else:
@@ -129,7 +133,8 @@ def candidate(
         and since is not None
         and since < settings.settle_s
     )
-    on_by = since is None or since + min(ahead_s, strip.min_on_s / 2) >= strip.min_on_s
+    on_ahead = 0.0 if is_open else min(ahead_s, strip.min_on_s / 2)
+    on_by = since is None or since + on_ahead >= strip.min_on_s
     elapsed_on = on_by and not looking
     elapsed_off = since is None or since + min(ahead_s, strip.min_off_s / 2) >= strip.min_off_s
     return Candidate(
