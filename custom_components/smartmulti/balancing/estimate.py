@@ -185,7 +185,7 @@ def _observe_report(
         return mem._replace(occupant=occupant._replace(state=ChargeState.CHARGING))
     power = outlet.power_w
     charger = profile.read_at_peak(mem.charger, power)
-    peak = max(charger.peak_w, power)
+    peak = charger.peak_w
     cv = settings.default_cv_soc
     if power >= settings.present_w:
         charger = taper.reported_draw(charger, report, power)
@@ -199,9 +199,7 @@ def _observe_report(
         state = ChargeState.TAPERING
     else:
         state = ChargeState.CHARGING
-    return mem._replace(
-        charger=charger._replace(peak_w=peak), occupant=occupant._replace(state=state)
-    )
+    return mem._replace(charger=charger, occupant=occupant._replace(state=state))
 
 
 def _learn(
@@ -283,17 +281,16 @@ def _observe_draw(
             occupant=mem.occupant._replace(arrived_at=now),
         )
     charger = profile.read_at_peak(mem.charger, power)
-    peak = max(charger.peak_w, power)
+    peak = charger.peak_w
     start = mem.occupant.arrived_at if mem.occupant.arrived_at is not None else now
     cv = settings.default_cv_soc
     low_draw = previous_w is not None and power < 0.5 * peak and not new_session
-    flat = profile.flat(mem.charge, power, now, low=low_draw)
     idle_w = settings.max_use_w / settings.min_efficiency
-    charger = profile.plateau(charger._replace(peak_w=peak), power, now, idle_w)
+    charger = profile.plateau(charger, power, now, idle_w)
     charger = charger._replace(last_on_w=power, last_on_charge=None)
     occupant = mem.occupant._replace(present=True, seen_at=now, arrived_at=start, reported=False)
     prior = mem.charge  # the charge as it stood before this cycle's draw
-    charge = prior._replace(flat_since=flat.flat_since, flat_w=flat.flat_w, flat_at=flat.flat_at)
+    charge = profile.flat(prior, power, now, low=low_draw)
     if charge.flat_since is not None and now - charge.flat_since >= _FLAT_S:
         return mem._replace(
             occupant=occupant._replace(state=ChargeState.FULL),
