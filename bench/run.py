@@ -114,7 +114,7 @@ def bench(
     results: dict[str, Any] = {}
     traces: dict[str, list[float]] = {}
     socs: dict[str, Any] = {}
-    for policy in policies()[:1] if smart_only else policies():
+    for policy in [EnginePolicy(Strategy.SMART)] if smart_only else policies():
         out = run(scenario, policy)
         results[policy.name] = metrics(out, upper.value_wh, scenario.steps)
         traces[policy.name] = out.draw_trace

@@ -242,7 +242,7 @@ class StripWorld:
                 relay[o], since[o] = False, 0.0
                 out.switches += 1
         admitting = _Admitting(decision, reserve, limit)
-        admitting.delays = self._admit_late(admitting, at=0.0)
+        admitting.delays = self._admit_at(admitting, at=0.0)
         self._release_empty_looks(admitting)
         self._admit_when_settled(admitting)
         delays = admitting.delays
@@ -341,7 +341,7 @@ class StripWorld:
                 admitting.switched_on.remove(o)
                 self.out.switches += 1
                 self.out.looks_released += 1
-            self._admit_late(admitting, at=at)
+            self._admit_at(admitting, at=at)
 
     def _admit_when_settled(self, admitting: _Admitting) -> None:
         """The agent counts an outlet switched on at its reserve only until its meter has
@@ -365,9 +365,9 @@ class StripWorld:
                 level = step(device.spec, level, False, delays[o])[0]
             pilot = decision.pilot_w.get(o)
             self.measured[o] = step(device.spec, level, True, LOOK_READ_S, pilot)[1]
-        self._admit_late(admitting, at=at)
+        self._admit_at(admitting, at=at)
 
-    def _admit_late(self, admitting: _Admitting, *, at: float) -> dict[int, float]:
+    def _admit_at(self, admitting: _Admitting, *, at: float) -> dict[int, float]:
         """Admission ``at`` seconds into the step; what it admits goes on from then, a
         stagger apart (recorded in ``delays``, and returned). Only switch-ons that land before
         the step ends are made: the agent makes the others in the next step, which admits

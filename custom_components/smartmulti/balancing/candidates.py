@@ -114,8 +114,9 @@ def candidate(
     two unknown outlets would take turns being looked at forever (an agent's minimum on time
     can be shorter than the engine's ``settle_s``).
     """
-    is_open = settled(outlet, settings) and outlet.power_w < settings.present_w
-    if settled(outlet, settings):
+    is_settled = settled(outlet, settings)
+    is_open = is_settled and outlet.power_w < settings.present_w
+    if is_settled:
         # Settled and reading nothing, it is open whatever its laptop's report still says:
         # one may be plugged in at any moment.
         draw = outlet.max_power_w if is_open else outlet.power_w
