@@ -4,7 +4,8 @@ An outlet's worst-case draw is what the agent's admission check counts: the meas
 the relay has settled; while it switches on or settles, the reserve the plan gives it (the
 laptop's evidenced constant-power draw plus a margin) or else its ``max_power_w``; its maximum
 when stale or faulted. An idle outlet that is on is also counted at its maximum, because a
-laptop may be plugged into it at any moment: keeping it open reserves that headroom.
+laptop may be plugged into it at any moment: keeping it open reserves that headroom (``smart``
+lets the empty outlets it keeps open share it, ``opens.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Candidate:
     can_on: bool
     can_off: bool
     looking: bool = False  # on to look for a laptop, and its meter not read yet: held on
+    open: bool = False  # on, its meter settled and reading nothing: a laptop may plug in
 
     @property
     def outlet_id(self) -> int:
@@ -145,6 +147,7 @@ def candidate(
         can_on=not outlet.relay_on and elapsed_off and not outlet.fault,
         can_off=outlet.relay_on and elapsed_on,
         looking=looking,
+        open=is_open,
     )
 
 

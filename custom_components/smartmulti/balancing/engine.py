@@ -3,9 +3,11 @@
 The rules hold for every strategy and are enforced here, not in the strategies: exceptions are
 never switched and their draw comes off the budget first; an outlet the agent may not yet
 switch (minimum on/off time) stays as it is; the counted worst-case draw of what is on (the
-measured draw once settled, the plan's reserve or else the maximum while switching on) never
-exceeds the budget. The only exception to the minimum on time is safety: when the budget falls
-below what is locked on, the lowest-ranked outlets are shed at once (reason ``over_budget``).
+measured draw once settled, the plan's reserve or else the maximum while switching on; for
+``smart``'s empty outlets kept open, the room of the laptops that may plug in before the next
+cycle, ``opens.py``) never exceeds the budget. The only exception to the minimum on time is
+safety: when the budget falls below what is locked on, the lowest-ranked outlets are shed at
+once (reason ``over_budget``).
 
 Over 400 lines because it is one cycle read in order (observe, demand, plan within the budget,
 select), with the engine's state and its snapshot for a restart (``persist.py`` encodes it)
@@ -35,6 +37,7 @@ from .model import (
 )
 from .need import Need, need, serving_order
 from .occupancy import look_released
+from .opens import counted_w, open_group
 from .persist import EngineState
 from .readings import after_readings, kept_for_reading, make_room
 from .strategies import battery_priority, max_outlets, smart, total_cap
@@ -276,7 +279,7 @@ class Balancer:
             for c in candidates
         ]
         looks, after = (
-            after_looks(observation.by_id, bids, real.chosen, real.used_w, room)
+            after_looks(observation.by_id, bids, real.chosen, real.used_w, room, opened=real.group)
             if strip.strategy is Strategy.SMART
             else ((), ())
         )
@@ -348,6 +351,8 @@ class Balancer:
                 reason = Reason.PROBING
             elif locked and oid not in ideal.chosen:
                 reason = Reason.MIN_ON_TIME
+            elif oid in real.group:
+                reason = Reason.OPEN
             else:
                 reason = bid.on_reason
         elif bid.want >= Want.CHARGE and not c.on and not c.can_on and oid in ideal.chosen:
@@ -396,6 +401,7 @@ class _Selection:
     used_w: float
     shed: set[int]
     turn_limited: set[int]
+    group: frozenset[int] = frozenset()  # empty outlets open in one shared room (opens.py)
 
 
 def _select(seen: Observation, room: float, *, respect_locks: bool) -> _Selection:
@@ -408,18 +414,21 @@ def _select(seen: Observation, room: float, *, respect_locks: bool) -> _Selectio
         seen.rank,
     )
     max_on = strip.max_on if strip.strategy is Strategy.MAX_OUTLETS else None
+    arrivals = seen.ranking.open_arrivals if strip.strategy is Strategy.SMART else 0
     sel = _Selection([], 0.0, set(), set())
+
+    def counted() -> float:
+        return counted_w([by_id[oid] for oid in sel.chosen], arrivals)
+
     if respect_locks:
         locked = sorted(
             (c for c in candidates if c.on and not c.can_off), key=lambda c: rank[c.outlet_id]
         )
-        for c in locked:
-            sel.chosen.append(c.outlet_id)
-            sel.used_w += c.draw_w
+        sel.chosen = [c.outlet_id for c in locked]
+        sel.used_w = counted()
         while sel.chosen and sel.used_w > room + 1e-9:
-            shed = sel.chosen.pop()
-            sel.used_w -= by_id[shed].draw_w
-            sel.shed.add(shed)
+            sel.shed.add(sel.chosen.pop())
+            sel.used_w = counted()
 
     def free(c: Candidate) -> bool:
         if c.outlet_id in sel.chosen or c.outlet_id in sel.shed or c.outlet.fault:
@@ -451,9 +460,12 @@ def _select(seen: Observation, room: float, *, respect_locks: bool) -> _Selectio
         if not any(b.want is Want.URGENT or b.look_due for b in bids):
             kept = [i for i in picks if kept_for_reading(by_id[pool[i].outlet_id])]
             picks = make_room(pool, weights, picks, kept, room - sel.used_w)
-        for i in picks:
-            sel.chosen.append(pool[i].outlet_id)
-            sel.used_w += by_id[pool[i].outlet_id].draw_w
+        sel.chosen += [pool[i].outlet_id for i in picks]
+        sel.used_w = counted()
+        sel.group, sel.used_w = open_group(candidates, sel.chosen, sel.used_w, room, seen.ranking)
+        sel.chosen += [
+            b.outlet_id for b in bids if b.outlet_id in sel.group and b.outlet_id not in sel.chosen
+        ]
         return sel
     greedy(Want.HOLD)
     greedy(Want.CHARGE)

@@ -40,12 +40,16 @@ def after_looks(
     chosen: Sequence[int],
     used_w: float,
     room_w: float,
+    *,
+    opened: Collection[int] = (),
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Every look planned (those of ``chosen`` first) and, best first, the outlets to switch
     on once the looks of ``chosen`` are released: the other looks wanted, then what fits
     beside ``chosen`` without its looks (``used_w`` is its counted draw), keep-alive first,
-    then the knapsack of what the strategy values."""
-    first = [oid for oid in chosen if is_look(by_id[oid])]
+    then the knapsack of what the strategy values. An empty outlet switched on to stay open in
+    the shared room (``opened``, ``opens.open_group``) is not a look: nothing waits for its
+    room, which holds the laptop that may come."""
+    first = [oid for oid in chosen if is_look(by_id[oid]) and oid not in opened]
     if not first:
         return (), ()
     taken = set(chosen)

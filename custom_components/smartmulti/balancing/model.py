@@ -194,6 +194,9 @@ class Settings:
     probe_backoff: float = 1.5  # smart: an outlet found empty again is looked at this much later
     max_probe_interval_s: float = 3600.0  # smart: ... but at least this often
     early_look_share: float = 0.5  # smart: a look may be made this share of its interval early
+    open_arrivals: int = 2  # smart: laptops plugged in between two cycles that the empty
+    # outlets kept open together leave room for (opens.py); 0: each counted at its rating
+    open_margin_w: float = 30.0  # smart: ... with this much more room to open one that is off
     unseen_look_s: float = 4800.0  # smart: an off laptop without reports unseen this long is
     # looked at again, counted at its outlet's rating (another may have taken its place); 0: never
 
@@ -206,7 +209,7 @@ class OutletDecision:
     on: bool
     reason: Reason
     state: ChargeState
-    planned_w: float  # worst-case draw counted for this outlet if on (0 when off)
+    planned_w: float  # worst-case draw counted for this outlet alone if on (0 when off)
     percent: float | None  # reported or estimated battery percent
     estimated: bool  # True when ``percent`` comes from the power profile, not a report
     time_to_full_s: float | None
@@ -219,7 +222,9 @@ class StripPlan:
     ``on`` holds the balanced outlets to switch on; ``priority`` is a permutation of all the
     balanced outlets, most important first (the agent's guard sheds from its end).
     ``planned_w`` is the worst-case draw of ``on`` (measured for settled outlets, the
-    ``reserve_w`` entry or else the maximum otherwise) and never exceeds
+    ``reserve_w`` entry or else the maximum otherwise; ``smart``'s empty outlets kept open
+    together count at the room of ``Settings.open_arrivals`` laptops, ``opens.py``) and never
+    exceeds
     ``budget_w - exceptions_w`` unless the exceptions alone do. ``reserve_w`` holds, for the
     outlets of ``on`` that are switching on or settling, what the agent may count them at.
 

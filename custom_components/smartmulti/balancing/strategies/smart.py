@@ -54,6 +54,10 @@ and full laptops give their unused allotment back):
    young turns too; not a look, nor a laptop on that would count at its rating again once
    off, nor while a laptop must be kept alive. A laptop read before whose reading no longer
    holds is read the same way, guessed at the draw it was read at.
+8. An empty outlet that is on is worth its switch cost, counted at its rating; once the
+   selector has chosen, the empty outlets share the room it left, that of two laptops
+   plugged in before the next cycle, so on a strip with room to spare they are all open
+   (``opens.py``).
 """
 
 from __future__ import annotations
