@@ -462,7 +462,9 @@ def _select(seen: Observation, room: float, *, respect_locks: bool) -> _Selectio
             picks = make_room(pool, weights, picks, kept, room - sel.used_w)
         sel.chosen += [pool[i].outlet_id for i in picks]
         sel.used_w = counted()
-        sel.group, sel.used_w = open_group(candidates, sel.chosen, sel.used_w, room, seen.ranking)
+        sel.group, sel.used_w = open_group(
+            candidates, sel.chosen, sel.used_w, room, seen.ranking, shed=sel.shed
+        )
         sel.chosen += [
             b.outlet_id for b in bids if b.outlet_id in sel.group and b.outlet_id not in sel.chosen
         ]

@@ -9,8 +9,8 @@ above what laptops draw: their ratings take the room of chargers. But laptops ar
 one at a time, and the engine counts each where it is at the next cycle, seconds later. So
 when the room the plan leaves holds the ``Settings.open_arrivals`` largest ratings among the
 empty outlets, they are all opened in that one shared room, not one room each. A further
-laptop plugged in within the same cycle is one more the agent's guard sheds, as it sheds a
-charger that draws above its reserve; the hard limit holds either way.
+laptop plugged in within the same cycle may take the strip over its budget until the agent's
+guard sheds an outlet, within its hold, as for a charger that draws above its reserve.
 
 Nothing is taken from what the plan chose: the shared room is only what it left unused, so
 the group forms on a strip with room to spare and dissolves, back to each open outlet counted
@@ -30,7 +30,7 @@ _EPSILON_W = 1e-9
 
 
 def is_open(cand: Candidate) -> bool:
-    """On and reading nothing: a laptop may be plugged in at any moment."""
+    """On, its meter settled and reading nothing: a laptop may be plugged in at any moment."""
     return cand.open and not cand.outlet.fault and not cand.outlet.held
 
 
@@ -69,17 +69,21 @@ def open_group(
     used_w: float,
     room_w: float,
     settings: Settings,
+    *,
+    shed: Collection[int] = (),
 ) -> tuple[frozenset[int], float]:
     """The empty outlets to have on in one shared room, and the plan's counted draw with it.
 
     ``chosen`` and ``used_w`` are what the plan chose without the group, its open outlets
-    already sharing their room (``counted_w``). Returns no group and ``used_w`` unchanged when
-    the room left does not hold the shared room, or when the group would open no outlet more.
+    already sharing their room (``counted_w``); ``shed`` are the outlets cut because the
+    budget fell below what the minimum on time holds, which stay off. Returns no group and
+    ``used_w`` unchanged when the room left does not hold the shared room, or when the group
+    would open no outlet more.
     """
     arrivals = settings.open_arrivals
     if arrivals <= 0:
         return frozenset(), used_w
-    opened = [c for c in candidates if is_open(c)]
+    opened = [c for c in candidates if is_open(c) and c.outlet_id not in shed]
     closed = [c for c in candidates if c.outlet_id not in chosen and can_open(c)]
     kept = [c for c in opened if c.outlet_id in chosen]
     left = room_w - (used_w - counted_w(kept, arrivals))
