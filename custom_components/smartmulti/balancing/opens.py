@@ -29,21 +29,10 @@ from .model import Settings
 _EPSILON_W = 1e-9
 
 
-def is_open(cand: Candidate) -> bool:
-    """On, its meter settled and reading nothing: a laptop may be plugged in at any moment."""
-    return cand.open and not cand.outlet.fault and not cand.outlet.held
-
-
 def can_open(cand: Candidate) -> bool:
-    """Off, known to be empty (last seen so), and free to be switched on."""
-    return (
-        not cand.on
-        and cand.can_on
-        and cand.laptop.present is False
-        and not cand.outlet.fault
-        and not cand.outlet.held
-        and not cand.outlet.stale
-    )
+    """Off, known to be empty (last seen so), and free to be switched on (``can_on`` already
+    excludes a faulted outlet, and the engine marks a held one faulted)."""
+    return cand.can_on and cand.laptop.present is False and not cand.outlet.stale
 
 
 def shared_w(cands: Sequence[Candidate], arrivals: int) -> float:
@@ -59,8 +48,8 @@ def counted_w(chosen: Iterable[Candidate], arrivals: int) -> float:
     cands = list(chosen)
     if arrivals <= 0:
         return sum(c.draw_w for c in cands)
-    opened = [c for c in cands if is_open(c)]
-    return sum(c.draw_w for c in cands if not is_open(c)) + shared_w(opened, arrivals)
+    opened = [c for c in cands if c.open]
+    return sum(c.draw_w for c in cands if not c.open) + shared_w(opened, arrivals)
 
 
 def open_group(
@@ -83,10 +72,10 @@ def open_group(
     arrivals = settings.open_arrivals
     if arrivals <= 0:
         return frozenset(), used_w
-    opened = [c for c in candidates if is_open(c) and c.outlet_id not in shed]
+    opened = [c for c in candidates if c.open and c.outlet_id not in shed]
     closed = [c for c in candidates if c.outlet_id not in chosen and can_open(c)]
-    kept = [c for c in opened if c.outlet_id in chosen]
-    left = room_w - (used_w - counted_w(kept, arrivals))
+    kept_w = counted_w([c for c in opened if c.outlet_id in chosen], arrivals)
+    left = room_w - (used_w - kept_w)
     group = opened
     if closed and shared_w([*opened, *closed], arrivals) + settings.open_margin_w <= (
         left + _EPSILON_W
@@ -97,4 +86,4 @@ def open_group(
     ids = frozenset(c.outlet_id for c in group)
     if ids <= frozenset(chosen):
         return frozenset(), used_w
-    return ids, used_w - counted_w(kept, arrivals) + shared_w(group, arrivals)
+    return ids, used_w - kept_w + shared_w(group, arrivals)
