@@ -23,45 +23,18 @@ from typing import Any
 from balancing import Settings, Strategy
 
 from . import acn, bound
+from .days import tuning_days, tuning_scenario
 from .policies import EnginePolicy, LimitedRelayOracle, LowestBatteryFirst, RelayOracle
 from .report import DEFAULT, peers_beating
 from .run import metrics
-from .scenario import Scenario, generate, load
 from .world import Policy, run
-
-SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-# Every list of published days in docs/benchmarks.md: a figure published on a day tuned on
-# would measure the tuning, not the engine.
-PUBLISHED = frozenset(
-    seed for first in range(9100, 10900, 100) for seed in range(first, first + 40)
-)
-
-
-def _days(specs: Sequence[str]) -> list[str]:
-    names: list[str] = []
-    for spec in specs:
-        if spec == "shipped":
-            names += sorted(p.stem for p in SCENARIOS.glob("*.json"))
-        elif "-" in spec:
-            lo, hi = map(int, spec.split("-"))
-            names += [str(i) for i in range(lo, hi + 1)]
-        else:
-            names.append(spec)
-    for name in names:
-        if name.isdigit() and int(name) in PUBLISHED:
-            raise SystemExit(f"seed {name} is one of the published days: not for tuning")
-    return names
-
-
-def _scenario(name: str) -> Scenario:
-    return generate(int(name)) if name.isdigit() else load(SCENARIOS / f"{name}.json")
 
 
 def _run_day(job: tuple[str, dict[str, Any], bool, list[float | None] | None]) -> dict[str, Any]:
     """One day under the tuned settings (and the peers): (day, Settings overrides, peers too,
     cached bounds or None)."""
     name, overrides, peers, cached = job
-    scenario = _scenario(name)
+    scenario = tuning_scenario(name)
     upper = cached[0] if cached else bound.solve(scenario).value_wh
     alive = cached[1] if cached else bound.solve(scenario, alive=True).value_wh
     policies: list[Policy] = [EnginePolicy(Strategy.SMART, settings=Settings(**overrides))]
@@ -84,8 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     cache: dict[str, Any] = json.loads(args.cache.read_text()) if args.cache.exists() else {}
-    names = _days(args.days)
-    keys = [_scenario(n).name for n in names]
+    names = tuning_days(args.days)
+    keys = [tuning_scenario(n).name for n in names]
     jobs = [
         (n, json.loads(args.set), args.peers, cache.get(k))
         for n, k in zip(names, keys, strict=True)

@@ -1,0 +1,43 @@
+"""The days the engine may be tuned on, and the published ones it may not.
+
+Every list of published days in docs/benchmarks.md is refused here: a figure published on a day
+tuned on would measure the tuning, not the engine. ``bench.tune`` and ``bench.losses`` take
+their days from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from .scenario import Scenario, generate, load
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+# Every list of published days in docs/benchmarks.md: a figure published on a day tuned on
+# would measure the tuning, not the engine.
+PUBLISHED = frozenset(
+    seed for first in range(9100, 10900, 100) for seed in range(first, first + 40)
+)
+
+
+def tuning_days(specs: Sequence[str]) -> list[str]:
+    """The days ``specs`` name ('shipped', seeds, ranges like 1000-1019); exits on a published
+    one."""
+    names: list[str] = []
+    for spec in specs:
+        if spec == "shipped":
+            names += sorted(p.stem for p in SCENARIOS.glob("*.json"))
+        elif "-" in spec:
+            lo, hi = map(int, spec.split("-"))
+            names += [str(i) for i in range(lo, hi + 1)]
+        else:
+            names.append(spec)
+    for name in names:
+        if name.isdigit() and int(name) in PUBLISHED:
+            raise SystemExit(f"seed {name} is one of the published days: not for tuning")
+    return names
+
+
+def tuning_scenario(name: str) -> Scenario:
+    """A day of ``tuning_days``: a random seed's, or a shipped scenario by name."""
+    return generate(int(name)) if name.isdigit() else load(SCENARIOS / f"{name}.json")
