@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from custom_components.smartmulti.balancing import Balancer, OutletInput, Reason, Strategy
+from custom_components.smartmulti.balancing import (
+    Balancer,
+    OutletInput,
+    Reason,
+    Strategy,
+    StripPlan,
+)
 
 from .helpers import laptop, reasons, strip
 
@@ -186,3 +192,60 @@ def test_a_look_nobody_waits_for_keeps_its_room_and_the_outlet_stays_open() -> N
     )
     assert 0 in opened.on
     assert reasons(opened)[0] is Reason.OPEN
+
+
+def _turn(now: float, *, percent: float = 50.0) -> StripPlan:
+    """An empty outlet rated ``RATING`` seen at 0 s and a laptop measured at 70 W beside it;
+    the budget falls to 50 W at 60 s (both go off) and is back at 240 W at ``now``, where the
+    laptop goes on again: a look at the empty outlet does not fit beside it."""
+    engine = Balancer()
+    engine.plan(
+        strip(
+            _unknown(0, on=True, power=0.0, since=100.0),
+            laptop(1, on=True, power=70.0, max_w=RATING, percent=percent, since=100.0),
+            budget=240,
+        )
+    )
+    engine.plan(
+        strip(
+            _unknown(0, on=True, power=0.0, since=160.0),
+            laptop(1, on=True, power=70.0, max_w=RATING, percent=percent, since=160.0),
+            budget=50,
+            now=60.0,
+        )
+    )
+    return engine.plan(
+        strip(
+            _unknown(0, since=now - 60.0),
+            laptop(1, max_w=RATING, percent=percent, since=now - 60.0),
+            budget=240,
+            now=now,
+        )
+    )
+
+
+def test_a_look_due_is_made_in_the_room_of_a_laptop_switching_on_which_waits_behind_it() -> None:
+    """Where a look never fits beside the laptops charging, it is made when the room is handed
+    over anyway: the laptop switching on waits the moment the meter takes, not a cycle, and
+    the look comes before it would be forced (shedding whoever charges then)."""
+    plan = _turn(2000.0)
+
+    assert plan.on == (0,)
+    assert plan.looks == (0,)
+    assert plan.after_looks == (1,)
+    assert plan.planned_w <= 240.0
+    assert plan.priority[:2] == (0, 1)
+
+
+def test_a_look_not_yet_due_does_not_make_a_laptop_switching_on_wait() -> None:
+    plan = _turn(600.0)
+
+    assert plan.on == (1,)
+    assert plan.looks == ()
+
+
+def test_a_laptop_kept_alive_does_not_wait_behind_a_look() -> None:
+    plan = _turn(2000.0, percent=3.0)
+
+    assert 1 in plan.on
+    assert 0 not in plan.on

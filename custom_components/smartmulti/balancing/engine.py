@@ -23,7 +23,7 @@ import math
 from . import knapsack
 from .candidates import Bid, Candidate, Want, candidate, exception_draw_w
 from .estimate import observe, shed
-from .looks import after_looks, in_look_room, room_free_now
+from .looks import after_looks, in_look_room, room_free_now, turn_look
 from .memory import OutletMemory
 from .model import (
     ChargeState,
@@ -272,6 +272,19 @@ class Balancer:
         exceptions_w = observation.exceptions_w
         room = min(budget_w, strip.hard_limit_w) - exceptions_w
         real = _select(observation, room, respect_locks=True)
+        if strip.strategy is Strategy.SMART and not real.group:
+            by_id, arrivals = observation.by_id, observation.ranking.open_arrivals
+            turned = turn_look(
+                by_id,
+                bids,
+                real.chosen,
+                room,
+                counted=lambda ids: counted_w([by_id[oid] for oid in ids], arrivals),
+                min_on_s=strip.min_on_s,
+                min_off_s=strip.min_off_s,
+            )
+            if turned is not None:
+                real = replace(real, chosen=turned[0], used_w=turned[1])
         ideal = _select(observation, room, respect_locks=False)
         on = set(real.chosen)
         decisions = [

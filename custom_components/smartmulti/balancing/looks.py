@@ -14,6 +14,12 @@ them until the room is there; a look that finds a laptop keeps its room, and the
 plans with what it found. With nothing waiting, no look is named: the look keeps its room
 while it is spare, and the empty outlet stays open for whoever plugs in next.
 
+A look also fits where the room is being handed over anyway: when this cycle switches on laptops
+that are off, a look that is due is made first in their room and they wait behind it
+(``turn_look``), a couple of seconds when it reads nothing. On a strip rated near its budget a
+look beside the laptops charging never fits, and waiting for room would leave every look to be
+forced, shedding whoever charges then: made at a turn, it costs them the moment its meter takes.
+
 On a shared circuit the room of a look is what the circuit granted the look; a turn begun in
 it is the strip's choice, not the circuit's, so the circuit does not hold it as it holds the
 turns it granted (``in_look_room``, ``need.NeedLevel.TURN``).
@@ -21,7 +27,7 @@ turns it granted (``in_look_room``, ``need.NeedLevel.TURN``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from . import knapsack
 from .candidates import Bid, Candidate, Want
@@ -78,6 +84,57 @@ def after_looks(
         # stays open and a laptop plugged in there draws at once, not at the next look.
         return (), ()
     return (*first, *more), (*more, *after)
+
+
+def turn_look(
+    by_id: Mapping[int, Candidate],
+    bids: Sequence[Bid],
+    chosen: Sequence[int],
+    room_w: float,
+    *,
+    counted: Callable[[Sequence[int]], float],
+    min_on_s: float,
+    min_off_s: float,
+) -> tuple[list[int], float] | None:
+    """``chosen`` with the best look due made in the room of the outlets it switches on (off
+    now, not a look, not kept alive), and its counted draw (``counted``); None when there is
+    no such outlet, no look due fits beside the rest of ``chosen``, or they could not all go on
+    behind it (``after_looks``) as soon as it is released (``room_free_now``). A look due that
+    fits beside them all is chosen already; one not due yet waits for spare room, or it would
+    move the outlet's next look an interval further off (an early look stands in for the due
+    one)."""
+    wanted = {b.outlet_id: b for b in bids}
+    incoming = [
+        oid
+        for oid in chosen
+        if not by_id[oid].on and not is_look(by_id[oid]) and wanted[oid].want is not Want.URGENT
+    ]
+    if not incoming:
+        return None
+    kept = [oid for oid in chosen if oid not in incoming]
+    kept_w = counted(kept)
+    look = next(
+        (
+            b.outlet_id
+            for b in bids
+            if b.look_due
+            and b.outlet_id not in chosen
+            and is_look(by_id[b.outlet_id])
+            and by_id[b.outlet_id].can_on
+            and kept_w + by_id[b.outlet_id].draw_w <= room_w + _EPSILON_W
+        ),
+        None,
+    )
+    if look is None:
+        return None
+    turned = [*kept, look]
+    used_w = counted(turned)
+    _, after = after_looks(by_id, bids, turned, used_w, room_w)
+    if not set(incoming).issubset(after) or not room_free_now(
+        list(by_id.values()), turned, used_w, room_w, min_on_s=min_on_s, min_off_s=min_off_s
+    ):
+        return None
+    return turned, used_w
 
 
 def in_look_room(

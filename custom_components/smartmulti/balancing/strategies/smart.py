@@ -37,7 +37,10 @@ and full laptops give their unused allotment back):
    its soft rate, a forced look's time does not (``wear.py``). Up to ``early_look_share``
    of an interval before it is due, a look is worth a token: it takes only room nothing
    else wants, and it stands in for the due one (the next is due an interval after this
-   one was), so it moves looks into spare room without adding any.
+   one was), so it moves looks into spare room without adding any. A look due that does not
+   fit beside the laptops charging is made when laptops are switched on: first, in their
+   room, while they wait behind it the moment its meter takes (``looks.turn_look``), not
+   left to be forced.
 6. A laptop without reports whose outlet has been off for ``unseen_look_s`` since anything
    saw it is looked at again like a forced probe, counted at its outlet's rating
    (``view.unseen``): it may have left and another taken its place, perhaps one near flat
