@@ -237,10 +237,7 @@ class StripWorld:
         pilots = decision.pilot_w
 
         # The agent: switch-offs first, then admitted switch-ons in priority order.
-        for o in balanced:
-            if relay[o] and o not in decision.on and _elapsed(since[o], MIN_ON_S):
-                relay[o], since[o] = False, 0.0
-                out.switches += 1
+        self._switch_off(decision)
         admitting = _Admitting(decision, reserve, limit)
         admitting.delays = self._admit_at(admitting, at=0.0)
         self._release_empty_looks(admitting)
@@ -325,6 +322,20 @@ class StripWorld:
                 self.found_empty[o] = False
                 self.out.switches += 1
         return admitted
+
+    def _switch_off(self, decision: Decision) -> None:
+        """The outlets the plan wants off go off once their minimum on time is over, and one
+        that never drew since it went on at once (``StripController._release_empty``): nothing
+        is plugged in there for the minimum to protect, and admission counts it at nothing.
+        (One that drew and was unplugged is ``vacant``, counted at its rating until then.)"""
+        relay, since = self.relay, self.since
+        for o in self.balanced:
+            if not relay[o] or o in decision.on:
+                continue
+            never_drew = self.measured[o] < IDLE_W and o not in self.vacant
+            if never_drew or _elapsed(since[o], MIN_ON_S):
+                relay[o], since[o] = False, 0.0
+                self.out.switches += 1
 
     def _release_empty_looks(self, admitting: _Admitting) -> None:
         """Looks that read nothing go off once their meters settle; the outlets waiting for

@@ -300,14 +300,23 @@ class StripController:
         (``OutletState.vacated``) when its rating does not fit beside what the others count:
         on, it would hand whoever plugs in next a draw the plan never counted; where it fits,
         it stays open for them. This runs before the guard and admission count the sample, so
-        the room goes to the plan's waiting outlets at once."""
+        the room goes to the plan's waiting outlets at once.
+
+        An outlet the plan wants off that has read nothing since it went on goes off at once
+        too, for the same reason, but unannounced: the plan saw it read nothing, and took its
+        room; held on, admission would count it at nothing, and a laptop plugged in there
+        meanwhile would draw what nobody counted until the guard cut it."""
         if self.mode != "planned" or self.plan is None:
             return
         looks, settle_s, stale_s = self.plan.looks, self.strip.settle_s, self.stale_after_s
         for outlet in self.outlets:
             if outlet.exception or not outlet.relay_on:
                 continue
-            empty = outlet.id in looks and outlet.looked_empty(now, stale_s, settle_s)
+            nothing = outlet.looked_empty(now, stale_s, settle_s)
+            if nothing and not outlet.target_on and outlet.id not in looks:
+                self._switch(outlet, False, now)
+                continue
+            empty = outlet.id in looks and nothing
             if not empty and outlet.vacated(now, stale_s, settle_s):
                 others = sum(self._reserve(o, now) for o in self.outlets if o is not outlet)
                 empty = not fits(others, outlet.max_power_w, self.limit_w)

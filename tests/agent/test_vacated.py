@@ -113,3 +113,37 @@ def test_an_override_a_pairing_hold_or_the_failsafe_rotation_is_never_released()
         rotating.loads[oid] = 0.0
     rotating.run(10)
     assert all(o.found_empty_at is None for o in rotating.controller.outlets)
+
+
+def test_an_outlet_the_plan_switches_off_that_reads_nothing_goes_off_within_its_minimum_on() -> (
+    None
+):
+    """Open with nothing plugged in, then planned off beside a laptop that takes its room: held
+    on for its minimum on time, admission would count it at nothing, and a laptop plugged in
+    there meanwhile would take the strip over its limit until the guard cut it."""
+    harness = Harness(3, loads={2: 75.0, 3: 80.0}, min_on_s=60, hard_limit_w=200)
+    harness.plan([1, 2], budget_w=200.0)
+    harness.run(10)
+    opened = harness.controller.outlet(1)
+    assert harness.on() == {1, 2}
+    harness.plan([2, 3], budget_w=200.0)
+    harness.step()
+    assert not opened.relay_on  # long before its 60 s minimum on time
+    assert opened.found_empty_at is None  # the plan saw it empty: not a look's finding
+    harness.run(5)
+    assert harness.on() == {2, 3}
+    harness.loads[1] = 100.0  # plugged in where the plan has nothing on
+    totals = harness.run(60)
+    assert 1 not in harness.on()
+    assert max(totals) <= 200.0
+    assert harness.controller.guard.trips == 0
+
+
+def test_an_outlet_the_plan_switches_off_keeps_its_minimum_on_while_a_laptop_draws() -> None:
+    harness = Harness(2, loads={1: 60.0, 2: 75.0}, min_on_s=60, hard_limit_w=170)
+    harness.plan([1, 2], budget_w=170.0)
+    harness.run(10)
+    harness.plan([2], budget_w=170.0)
+    harness.run(10)
+    assert harness.on() == {1, 2}
+    assert harness.controller.outlet(1).found_empty_at is None
