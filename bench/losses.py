@@ -18,7 +18,7 @@ under its outlet's reason. The split is finer for the two reasons that hold most
 It is the room the engine's knowledge left unused, not energy any policy could have added: it
 ignores the minimum on and off times, the switch rate and that a laptop switched on stays on, and
 it fills the room with what was truly there. Its use is to show which part of the engine to work
-on, on days chosen for tuning (``bench.tune`` refuses the published ones here too).
+on, on days chosen for tuning (``bench.days`` refuses the published ones, as for ``bench.tune``).
 
 python -m bench.losses 1000-1099
 python -m bench.losses --step-s 10 1000-1029
