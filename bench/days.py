@@ -13,8 +13,7 @@ from pathlib import Path
 from .scenario import Scenario, generate, load
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-# Every list of published days in docs/benchmarks.md: a figure published on a day tuned on
-# would measure the tuning, not the engine.
+# Every list of published days in docs/benchmarks.md (module doc).
 PUBLISHED = frozenset(
     seed for first in range(9100, 10900, 100) for seed in range(first, first + 40)
 )

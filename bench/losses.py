@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 import dataclasses
 import json
@@ -62,21 +62,20 @@ def _bucket(reason: Reason, observation: Observation, outlet_id: int, left_w: fl
 
 
 def step_losses(
-    scenario: Scenario,
     observation: Observation,
     plan: StripPlan,
+    on: Collection[int],
     present: Sequence[Present],
     *,
     measured_w: float,
-    limit_w: float,
     dt: float,
 ) -> Counter[str]:
     """One step's unused room, in Wh the laptops left off would have gained, by bucket
-    (``measured_w``: the balanced outlets' measured draw when the plan was made)."""
-    room = limit_w - scenario.exceptions_w()
+    (``on``: what the agent is sent on, ``Decision.of(plan).on``; ``measured_w``: the balanced
+    outlets' measured draw when the plan was made)."""
+    room = plan.budget_w - plan.exceptions_w
     free = room - measured_w
     left = room - plan.planned_w  # the room the plan itself left unused
-    on = Decision.of(plan).on
     reasons = {d.outlet_id: d.reason for d in plan.outlets}
     lost: Counter[str] = Counter()
     waiting = sorted(
@@ -109,17 +108,12 @@ def day_losses(scenario: Scenario, settings: Settings | None = None) -> dict[str
         strip = world.observe(t, limit)
         observation = engine.observe(dataclasses.replace(strip, strategy=Strategy.SMART))
         plan = engine.plan_within(observation, strip.budget_w)
+        decision = Decision.of(plan)
         measured = sum(o.power_w for o in strip.outlets if o.relay_on and not o.exception)
         lost += step_losses(
-            scenario,
-            observation,
-            plan,
-            world.present(),
-            measured_w=measured,
-            limit_w=limit,
-            dt=world.dt,
+            observation, plan, decision.on, world.present(), measured_w=measured, dt=world.dt
         )
-        world.step(Decision.of(plan), limit)
+        world.step(decision, limit)
     out = world.finish()
     return {"scenario": scenario.name, "delivered_wh": out.delivered_wh, "lost_wh": dict(lost)}
 

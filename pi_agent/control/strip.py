@@ -313,7 +313,7 @@ class StripController:
             if outlet.exception or not outlet.relay_on:
                 continue
             nothing = outlet.looked_empty(now, stale_s, settle_s)
-            if nothing and not outlet.target_on and outlet.id not in looks:
+            if nothing and not outlet.target_on:  # the plan's looks are among its targets
                 self._switch(outlet, False, now)
                 continue
             empty = outlet.id in looks and nothing

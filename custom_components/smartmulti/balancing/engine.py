@@ -273,13 +273,12 @@ class Balancer:
         room = min(budget_w, strip.hard_limit_w) - exceptions_w
         real = _select(observation, room, respect_locks=True)
         if strip.strategy is Strategy.SMART and not real.group:
-            by_id, arrivals = observation.by_id, observation.ranking.open_arrivals
             turned = turn_look(
-                by_id,
+                observation.by_id,
                 bids,
                 real.chosen,
                 room,
-                counted=lambda ids: counted_w([by_id[oid] for oid in ids], arrivals),
+                arrivals=observation.ranking.open_arrivals,
                 min_on_s=strip.min_on_s,
                 min_off_s=strip.min_off_s,
             )

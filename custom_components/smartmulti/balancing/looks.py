@@ -27,10 +27,11 @@ turns it granted (``in_look_room``, ``need.NeedLevel.TURN``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from . import knapsack
 from .candidates import Bid, Candidate, Want
+from .opens import counted_w
 
 _EPSILON_W = 1e-9
 
@@ -92,12 +93,13 @@ def turn_look(
     chosen: Sequence[int],
     room_w: float,
     *,
-    counted: Callable[[Sequence[int]], float],
+    arrivals: int,
     min_on_s: float,
     min_off_s: float,
 ) -> tuple[list[int], float] | None:
     """``chosen`` with the best look due made in the room of the outlets it switches on (off
-    now, not a look, not kept alive), and its counted draw (``counted``); None when there is
+    now, not a look, not kept alive), and its counted draw (``opens.counted_w``, the open
+    outlets sharing the room of ``arrivals`` laptops, as the selector counts); None when there is
     no such outlet, no look due fits beside the rest of ``chosen``, or they could not all go on
     behind it (``after_looks``) as soon as it is released (``room_free_now``). A look due that
     fits beside them all is chosen already; one not due yet waits for spare room, or it would
@@ -112,7 +114,7 @@ def turn_look(
     if not incoming:
         return None
     kept = [oid for oid in chosen if oid not in incoming]
-    kept_w = counted(kept)
+    kept_w = counted_w([by_id[oid] for oid in kept], arrivals)
     look = next(
         (
             b.outlet_id
@@ -128,7 +130,7 @@ def turn_look(
     if look is None:
         return None
     turned = [*kept, look]
-    used_w = counted(turned)
+    used_w = counted_w([by_id[oid] for oid in turned], arrivals)
     _, after = after_looks(by_id, bids, turned, used_w, room_w)
     if not set(incoming).issubset(after) or not room_free_now(
         list(by_id.values()), turned, used_w, room_w, min_on_s=min_on_s, min_off_s=min_off_s
