@@ -1,8 +1,9 @@
 """Where ``smart`` leaves charge behind: room unused while a laptop that wanted it was off, by
 the reason the plan gave that laptop's outlet.
 
-At every step, the room the strip's measured draw left (its budget, the lamps and the balanced
-outlets on taken off) is handed out, emptiest laptop first, to the laptops below their target
+At every step, the room the step leaves (the budget less the lamps, the measured draw of the
+outlets the plan keeps on and the true draw of the laptops it switches on; the room of those it
+switches off is free again) is handed out, emptiest laptop first, to the laptops below their target
 whose outlet the plan left off, each at what it would truly draw then; each one it fits counts
 what being on would have given it over the step (its battery power plus the use it drained off)
 under its outlet's reason. The split is finer for the two reasons that hold most of it:
@@ -13,7 +14,9 @@ under its outlet's reason. The split is finer for the two reasons that hold most
   laptops charging);
 - ``waiting_budget``: a known laptop counted at its outlet's rating (never measured, or its
   reading no longer holds: ``waiting, counted at rating``) or at less, still above what it draws
-  (``waiting, counted above its draw``).
+  (``waiting, counted above its draw``; this holds too a laptop switched off in the step whose
+  room went to one counted above its draw, as a look or a reading at the rating is, for the
+  agent's minimum off time keeps it from coming back behind them).
 
 It is the room the engine's knowledge left unused, not energy any policy could have added: it
 ignores the minimum on and off times, the switch rate and that a laptop switched on stays on, and
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 import dataclasses
 import json
@@ -61,23 +64,34 @@ def _bucket(reason: Reason, observation: Observation, outlet_id: int, left_w: fl
     return reason.value
 
 
+def _true_draw_w(p: Present, dt: float) -> float:
+    """What the laptop would draw at its outlet over a step of ``dt`` if it were on."""
+    return outlet_draw_w(p.device.spec, charge_power_w(p.device.spec, p.soc, dt))
+
+
 def step_losses(
     observation: Observation,
     plan: StripPlan,
     on: Collection[int],
     present: Sequence[Present],
     *,
-    measured_w: float,
+    measured: Mapping[int, float],
     dt: float,
 ) -> Counter[str]:
     """One step's unused room, in Wh the laptops left off would have gained, by bucket
-    (``on``: what the agent is sent on, ``Decision.of(plan).on``; ``measured_w``: the balanced
-    outlets' measured draw when the plan was made)."""
+    (``on``: what the agent is sent on, ``Decision.of(plan).on``; ``measured``: the draw of
+    each balanced outlet on when the plan was made)."""
     room = plan.budget_w - plan.exceptions_w
-    free = room - measured_w
     left = room - plan.planned_w  # the room the plan itself left unused
     reasons = {d.outlet_id: d.reason for d in plan.outlets}
     lost: Counter[str] = Counter()
+    # The room the step leaves: the outlets the plan keeps on draw what they measured, those
+    # it switches on what their laptop truly draws (a look at an empty one, nothing); the
+    # room of those it switches off is free.
+    free = room - sum(w for oid, w in measured.items() if oid in on)
+    for p in present:
+        if p.device.outlet in on and p.device.outlet not in measured:
+            free -= _true_draw_w(p, dt)
     waiting = sorted(
         (p for p in present if p.soc < p.device.target_soc - _BELOW_TARGET),
         key=lambda p: p.soc,
@@ -109,9 +123,9 @@ def day_losses(scenario: Scenario, settings: Settings | None = None) -> dict[str
         observation = engine.observe(dataclasses.replace(strip, strategy=Strategy.SMART))
         plan = engine.plan_within(observation, strip.budget_w)
         decision = Decision.of(plan)
-        measured = sum(o.power_w for o in strip.outlets if o.relay_on and not o.exception)
+        measured = {o.outlet_id: o.power_w for o in strip.outlets if o.relay_on and not o.exception}
         lost += step_losses(
-            observation, plan, decision.on, world.present(), measured_w=measured, dt=world.dt
+            observation, plan, decision.on, world.present(), measured=measured, dt=world.dt
         )
         world.step(decision, limit)
     out = world.finish()
