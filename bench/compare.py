@@ -3,7 +3,7 @@
 A change to the engine moves each day's energy a few percent either way: a laptop served a
 minute sooner or later changes who is served next, all day long. On a hundred days a mean
 moved by 0.002 is within that noise. This runs ``smart`` on many days without the LP bound
-(a hundredth of the time), so a thousand days take minutes, and compares the energy added to
+(a tenth of the time), so a thousand days take minutes, and compares the energy added to
 the laptops day by day: the mean of the relative differences and its standard error. A
 change is a gain only where that mean is well above twice its error, and the dead minutes,
 overruns and switches do not pay for it.
