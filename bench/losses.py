@@ -14,9 +14,9 @@ under its outlet's reason. The split is finer for the two reasons that hold most
   laptops charging);
 - ``waiting_budget``: a known laptop counted at its outlet's rating (never measured, or its
   reading no longer holds: ``waiting, counted at rating``) or at less, still above what it draws
-  (``waiting, counted above its draw``; this holds too a laptop switched off in the step whose
-  room went to one counted above its draw, as a look or a reading at the rating is, for the
-  agent's minimum off time keeps it from coming back behind them).
+  (``waiting, counted above its draw``). A laptop switched off in the step to make room for a
+  look, or for a laptop counted at its rating until read, falls there too: once they are read,
+  the agent's minimum off time keeps it from coming back in the room they did not need.
 
 It is the room the engine's knowledge left unused, not energy any policy could have added: it
 ignores the minimum on and off times, the switch rate and that a laptop switched on stays on, and
