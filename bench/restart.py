@@ -29,7 +29,7 @@ from balancing.persist import decode, encode
 from .information import seeds, table
 from .policies import EnginePolicy
 from .scenario import Scenario, generate
-from .world import Decision, Present, run
+from .world import Decision, Present, metrics, run
 
 CLOCK_JUMP_S = -50_000.0  # the restarted process's clock against the first one's
 
@@ -93,7 +93,6 @@ def policies(at: float) -> list[EnginePolicy | Restarted]:
 
 def _day(job: tuple[int, float]) -> dict[str, Any]:
     from . import bound  # noqa: PLC0415 - SciPy: the policies are tested without it
-    from .run import metrics  # noqa: PLC0415
 
     seed, at = job
     scenario = generate(seed)

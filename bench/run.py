@@ -30,7 +30,7 @@ from .policies import (
     RoundRobinSlices,
 )
 from .scenario import Scenario, ScenarioError, generate, load
-from .world import Outcome, Policy, run
+from .world import Policy, metrics, run
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 DEFAULT = "smartmulti:smart"
@@ -58,28 +58,6 @@ def policies() -> list[Policy]:
         LimitedRelayOracle(),
         LowestBatteryFirst(),
     ]
-
-
-def metrics(out: Outcome, bound_wh: float | None, steps: int) -> dict[str, Any]:
-    ratio = out.delivered_wh / bound_wh if bound_wh else None
-    gain = None
-    if bound_wh and bound_wh - out.initial_wh > 1e-6:
-        gain = (out.delivered_wh - out.initial_wh) / (bound_wh - out.initial_wh)
-    return {
-        "delivered_wh": round(out.delivered_wh, 2),
-        "added_wh": round(out.delivered_wh - out.initial_wh, 2),
-        "ratio": None if ratio is None else round(ratio, 4),
-        "gain_ratio": None if gain is None else round(gain, 4),
-        "demands_met": round(out.demands_met, 4),
-        "dead_minutes": round(out.dead_minutes, 1),
-        "blind_dead_minutes": round(out.blind_dead_minutes, 1),
-        "reporting_dead_minutes": round(out.reporting_dead_minutes, 1),
-        "violation_wh": round(out.violation_wh, 4),
-        "max_overshoot_w": round(out.max_overshoot_w, 1),
-        "switches_per_outlet_hour": round(out.switches_per_outlet_hour, 3),
-        "ms_per_cycle": round(1000.0 * out.seconds_in_policy / max(1, steps), 3),
-        "per_device": out.per_device,
-    }
 
 
 def _best_peer(results: dict[str, Any]) -> str:

@@ -26,8 +26,7 @@ from . import acn, bound
 from .days import tuning_days, tuning_scenario
 from .policies import EnginePolicy, LimitedRelayOracle, LowestBatteryFirst, RelayOracle
 from .report import DEFAULT, peers_beating
-from .run import metrics
-from .world import Policy, run
+from .world import Policy, metrics, run
 
 
 def _run_day(job: tuple[str, dict[str, Any], bool, list[float | None] | None]) -> dict[str, Any]:

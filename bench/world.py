@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from balancing import StripInput, StripPlan
 
@@ -123,6 +123,30 @@ class Outcome:
     # Each laptop's charge after every step while it is present (for the charge plots).
     soc_trace: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     seconds_in_policy: float = 0.0
+
+
+def metrics(out: Outcome, bound_wh: float | None, steps: int) -> dict[str, Any]:
+    """The figures of one run, as the bench's results hold them (``bound_wh``: the LP bound, or
+    None where it is not computed: no ratios then; ``steps``: for the time per cycle)."""
+    ratio = out.delivered_wh / bound_wh if bound_wh else None
+    gain = None
+    if bound_wh and bound_wh - out.initial_wh > 1e-6:
+        gain = (out.delivered_wh - out.initial_wh) / (bound_wh - out.initial_wh)
+    return {
+        "delivered_wh": round(out.delivered_wh, 2),
+        "added_wh": round(out.delivered_wh - out.initial_wh, 2),
+        "ratio": None if ratio is None else round(ratio, 4),
+        "gain_ratio": None if gain is None else round(gain, 4),
+        "demands_met": round(out.demands_met, 4),
+        "dead_minutes": round(out.dead_minutes, 1),
+        "blind_dead_minutes": round(out.blind_dead_minutes, 1),
+        "reporting_dead_minutes": round(out.reporting_dead_minutes, 1),
+        "violation_wh": round(out.violation_wh, 4),
+        "max_overshoot_w": round(out.max_overshoot_w, 1),
+        "switches_per_outlet_hour": round(out.switches_per_outlet_hour, 3),
+        "ms_per_cycle": round(1000.0 * out.seconds_in_policy / max(1, steps), 3),
+        "per_device": out.per_device,
+    }
 
 
 class StripWorld:
