@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-import dataclasses
 import json
 import math
 from pathlib import Path
@@ -34,7 +33,17 @@ from balancing import Settings, Strategy
 
 from .days import tuning_days, tuning_scenario
 from .policies import EnginePolicy
-from .world import run
+from .world import metrics, run
+
+# The figures of ``bench.world.metrics`` compared (without the bound, it has no ratios).
+_FIGURES = (
+    "added_wh",
+    "dead_minutes",
+    "reporting_dead_minutes",
+    "blind_dead_minutes",
+    "violation_wh",
+    "switches_per_outlet_hour",
+)
 
 type Day = dict[str, float]
 type Days = dict[str, Day]
@@ -43,18 +52,10 @@ type Days = dict[str, Day]
 def run_day(job: tuple[str, Mapping[str, Any], int | None]) -> tuple[str, Day]:
     """One day under ``smart`` with the Settings overrides (and step, seconds, if given)."""
     name, overrides, step_s = job
-    scenario = tuning_scenario(name)
-    if step_s is not None:
-        scenario = dataclasses.replace(scenario, step_s=step_s)
+    scenario = tuning_scenario(name, step_s)
     out = run(scenario, EnginePolicy(Strategy.SMART, Settings(**overrides)))
-    return name, {
-        "added_wh": out.delivered_wh - out.initial_wh,
-        "dead_minutes": out.dead_minutes,
-        "reporting_dead_minutes": out.reporting_dead_minutes,
-        "blind_dead_minutes": out.blind_dead_minutes,
-        "violation_wh": out.violation_wh,
-        "switches_per_outlet_hour": out.switches_per_outlet_hour,
-    }
+    figures = metrics(out, None, scenario.steps)
+    return name, {key: figures[key] for key in _FIGURES}
 
 
 def run_days(

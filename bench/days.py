@@ -8,6 +8,7 @@ their days from here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import dataclasses
 from pathlib import Path
 
 from .scenario import Scenario, generate, load
@@ -37,6 +38,8 @@ def tuning_days(specs: Sequence[str]) -> list[str]:
     return names
 
 
-def tuning_scenario(name: str) -> Scenario:
-    """A day of ``tuning_days``: a random seed's, or a shipped scenario by name."""
-    return generate(int(name)) if name.isdigit() else load(SCENARIOS / f"{name}.json")
+def tuning_scenario(name: str, step_s: int | None = None) -> Scenario:
+    """A day of ``tuning_days``: a random seed's, or a shipped scenario by name; in steps of
+    ``step_s`` seconds if given, else its own."""
+    scenario = generate(int(name)) if name.isdigit() else load(SCENARIOS / f"{name}.json")
+    return scenario if step_s is None else dataclasses.replace(scenario, step_s=step_s)

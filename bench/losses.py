@@ -135,10 +135,7 @@ def day_losses(scenario: Scenario, settings: Settings | None = None) -> dict[str
 def _job(job: tuple[str, int | None, dict[str, Any]]) -> dict[str, Any]:
     """``day_losses`` of (a tuning day, its step or None, Settings overrides)."""
     name, step_s, overrides = job
-    scenario = tuning_scenario(name)
-    if step_s is not None:
-        scenario = dataclasses.replace(scenario, step_s=step_s)
-    return day_losses(scenario, Settings(**overrides))
+    return day_losses(tuning_scenario(name, step_s), Settings(**overrides))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -312,11 +312,11 @@ class StripController:
         for outlet in self.outlets:
             if outlet.exception or not outlet.relay_on:
                 continue
-            nothing = outlet.looked_empty(now, stale_s, settle_s)
-            if nothing and not outlet.target_on:  # the plan's looks are among its targets
+            # The plan's looks are among its targets: each outlet is read at most once here.
+            if not outlet.target_on and outlet.looked_empty(now, stale_s, settle_s):
                 self._switch(outlet, False, now)
                 continue
-            empty = outlet.id in looks and nothing
+            empty = outlet.id in looks and outlet.looked_empty(now, stale_s, settle_s)
             if not empty and outlet.vacated(now, stale_s, settle_s):
                 others = sum(self._reserve(o, now) for o in self.outlets if o is not outlet)
                 empty = not fits(others, outlet.max_power_w, self.limit_w)
