@@ -124,7 +124,9 @@ class AcnPolicy:
             if not self.continuous:
                 need_wh += draw[d.outlet] * period_min / 60.0
             arrival = int(d.arrival_s // scenario.step_s)
-            departure = max(now + 1, int(-(-d.departure_s // scenario.step_s)))
+            # Nothing after the day's end counts, and ACN-Sim holds an array per session as
+            # long as its stay: a stay leaving past the end is told the end.
+            departure = max(now + 1, min(scenario.steps, int(-(-d.departure_s // scenario.step_s))))
             sessions.append(
                 SessionInfo(
                     station_id=str(d.outlet),

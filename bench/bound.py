@@ -165,6 +165,8 @@ def solve_site(  # noqa: PLR0915 - one LP, one place
                     ub_r += [row, row]
                     ub_c += [cols[("u", i, k)], cols[("c", i, k)]]
                     ub_v += [d.use_w / d.efficiency, 1.0 / (dt_h * d.efficiency)]
+    if n == 0:  # no stay to charge: nothing to add, and HiGHS refuses an empty problem
+        return Bound(0.0, "optimal")
     a_eq = coo_matrix((eq_v, (eq_r, eq_c)), shape=(n_eq, n)).tocsr()
     a_ub = coo_matrix((ub_v, (ub_r, ub_c)), shape=(n_ub, n)).tocsr()
     # HiGHS's default (dual simplex) now and then ends with an unknown model status on these

@@ -55,7 +55,9 @@ def count_for_budget(scenario: Scenario) -> int:
     """The "N of M outlets" rule (``max_outlets``) with N chargers at full power fitting the
     budget."""
     room = min(w for _, w in scenario.budget_w) - scenario.exceptions_w()
-    largest = max(d.spec.max_draw_w for d in scenario.devices)
+    largest = max((d.spec.max_draw_w for d in scenario.devices), default=0.0)
+    if largest <= 0.0:  # a day without laptops: nothing to count
+        return 1
     return max(1, math.floor(room / largest))
 
 

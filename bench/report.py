@@ -29,7 +29,11 @@ MORE_ENERGY = 0.01
 def dominates(other: Mapping[str, Any], mine: Mapping[str, Any]) -> bool:
     """``other`` beats ``mine``: it adds at least 1 % more energy to the laptops with no more
     dead minutes, or has fewer dead minutes with no less energy added."""
-    more = other["added_wh"] >= mine["added_wh"] + MORE_ENERGY * abs(mine["added_wh"])
+    # Strictly more too: where ``mine`` added nothing, 1 % of it is nothing, and an equal
+    # day is no win.
+    more = other["added_wh"] > mine["added_wh"] and (
+        other["added_wh"] >= mine["added_wh"] + MORE_ENERGY * abs(mine["added_wh"])
+    )
     return (more and other["dead_minutes"] <= mine["dead_minutes"]) or (
         other["dead_minutes"] < mine["dead_minutes"] and other["added_wh"] >= mine["added_wh"]
     )
@@ -91,13 +95,20 @@ def algorithm_table(runs: Sequence[Mapping[str, Any]]) -> str:
         sw = [m["switches_per_outlet_hour"] for m in ms]
         beats = sum(1 for r in runs if name != DEFAULT and name in peers_beating(r["results"]))
         lines.append(
-            f"| {name} | {statistics.mean(gains):.4f} | {min(gains):.4f} "
-            f"| {statistics.mean(ratios):.4f} | {min(ratios):.4f} "
+            f"| {name} | {_mean_min(gains)} | {_mean_min(ratios)} "
             f"| {dead:g} ({reporting:g} / {blind:g}) "
             f"| {sum(m['violation_wh'] for m in ms):.3f} "
             f"| {statistics.mean(sw):.2f} / {max(sw):.2f} | {beats if name != DEFAULT else '-'} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _mean_min(values: Sequence[float]) -> str:
+    """Two table cells: the mean and the least of ``values``; a day whose bound is infeasible,
+    or leaves no energy to add, has no ratio, so a set of such days has neither."""
+    if not values:
+        return "- | -"
+    return f"{statistics.mean(values):.4f} | {min(values):.4f}"
 
 
 def targets(runs: Sequence[Mapping[str, Any]]) -> str:
@@ -123,8 +134,7 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> str:
             misses["violation"].append(f"{name} {m['violation_wh']} Wh")
         if m["switches_per_outlet_hour"] > SWITCH_TARGET:
             misses["sw"].append(f"{name} {m['switches_per_outlet_hour']}")
-    gains = [r["results"][DEFAULT]["gain_ratio"] for r in runs]
-    mean_gain = statistics.mean(g for g in gains if g is not None)
+    gains = [g for r in runs if (g := r["results"][DEFAULT]["gain_ratio"]) is not None]
     labels = {
         "dead": "0 dead minutes for reporting laptops wherever the alive bound is feasible",
         "ratio": f"ratio >= {RATIO_TARGET} on every day",
@@ -134,8 +144,14 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> str:
         "sw": f"<= {SWITCH_TARGET:g} switches per outlet-hour",
     }
     lines = [f"| target | missed on (of {len(runs)}) |", "|---|---|"]
-    verdict = "met" if mean_gain >= GAIN_TARGET else "**missed**"
-    lines.append(f"| mean gain ratio >= {GAIN_TARGET} | {verdict}: {mean_gain:.4f} |")
+    if gains:
+        mean_gain = statistics.mean(gains)
+        verdict = "met" if mean_gain >= GAIN_TARGET else "**missed**"
+        lines.append(f"| mean gain ratio >= {GAIN_TARGET} | {verdict}: {mean_gain:.4f} |")
+    else:
+        lines.append(
+            f"| mean gain ratio >= {GAIN_TARGET} | no day has one (no bound, or nothing to add) |"
+        )
     for key, label in labels.items():
         lines.append(f"| {label} | {'; '.join(misses[key]) or 'met everywhere'} |")
     return "\n".join(lines) + "\n"

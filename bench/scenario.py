@@ -143,6 +143,18 @@ class Scenario:
 
 #: The most outlets a strip has (the agent's ``MAX_OUTLETS``).
 MAX_OUTLETS = 16
+#: The largest budget: the agent's (``pi_agent.api.validation.MAX_BUDGET_W``); far beyond it
+#: the engine's knapsack cannot hold the budget.
+MAX_BUDGET_W = 100_000.0
+#: The most one outlet's rating, charger, laptop or lamp may take: all a strip carries (the
+#: agent's ``MAX_STRIP_W``). Far beyond it sums of draws lose the small ones (a laptop using
+#: 1e17 W on a 65 W charger draws 0), and ACN-Sim's round robin, which raises pilots a watt at
+#: a time, takes about a second a step at this much.
+MAX_OUTLET_W = 7_400.0
+#: The largest battery (100 kWh, a car's): the LP bound holds each charge as a fraction to
+#: HiGHS's tolerance, so its error in Wh grows with the battery (at 1e12 Wh, past the energy
+#: that could be added, and every ratio with it).
+MAX_CAPACITY_WH = 100_000.0
 
 _DEVICE_FIELDS = tuple(f.name for f in dataclass_fields(Device))
 _DEVICE_REQUIRED = tuple(
@@ -174,12 +186,15 @@ def _device(where: str, value: object) -> Device:
         outlet=fields.whole(f"{where}.outlet", d["outlet"]),
         arrival_s=fields.whole(f"{where}.arrival_s", d["arrival_s"]),
         departure_s=fields.whole(f"{where}.departure_s", d["departure_s"]),
-        capacity_wh=fields.number(f"{where}.capacity_wh", d["capacity_wh"], above=0),
+        capacity_wh=fields.number(
+            f"{where}.capacity_wh", d["capacity_wh"], above=0, high=MAX_CAPACITY_WH
+        ),
         soc0=fields.number(f"{where}.soc0", d["soc0"], low=0, high=1),
         target_soc=fields.number(f"{where}.target_soc", d["target_soc"], high=1, above=0),
-        charge_w=fields.number(f"{where}.charge_w", d["charge_w"], above=0),
-        use_w=fields.number(f"{where}.use_w", d["use_w"], low=0),
-        cv_soc=fields.number(f"{where}.cv_soc", d["cv_soc"], high=1, above=0),
+        charge_w=fields.number(f"{where}.charge_w", d["charge_w"], above=0, high=MAX_OUTLET_W),
+        use_w=fields.number(f"{where}.use_w", d["use_w"], low=0, high=MAX_OUTLET_W),
+        # Below 1: the taper runs from ``cv_soc`` to full, so it needs room.
+        cv_soc=fields.number(f"{where}.cv_soc", d["cv_soc"], above=0, below=1),
         efficiency=fields.number(f"{where}.efficiency", d["efficiency"], high=1, above=0),
         reports_battery=fields.flag(f"{where}.reports_battery", d["reports_battery"]),
         departure_known=fields.flag(f"{where}.departure_known", d["departure_known"]),
@@ -212,23 +227,26 @@ def parse(data: object, *, name: str | None = None) -> Scenario:
                 f"outlet_max_power_w: one number, or one per outlet ({outlets}), got {len(ratings)}"
             )
         rated: float | tuple[float, ...] = tuple(
-            fields.number(f"outlet_max_power_w[{i}]", w, above=0) for i, w in enumerate(ratings)
+            fields.number(f"outlet_max_power_w[{i}]", w, above=0, high=MAX_OUTLET_W)
+            for i, w in enumerate(ratings)
         )
     else:
-        rated = fields.number("outlet_max_power_w", ratings, above=0)
+        rated = fields.number("outlet_max_power_w", ratings, above=0, high=MAX_OUTLET_W)
     step_s = fields.whole("step_s", top["step_s"], low=1, high=3600)
     scenario = Scenario(
         name=str(top.get("name", name)),
         step_s=step_s,
         duration_s=fields.whole("duration_s", top["duration_s"], low=step_s, high=7 * 86400),
         outlets=outlets,
-        budget_w=fields.schedule("budget_w", top["budget_w"]),
+        budget_w=fields.schedule("budget_w", top["budget_w"], high=MAX_BUDGET_W),
         exceptions=tuple(
             Lamp(
                 fields.whole(
                     f"exceptions[{i}].outlet", fields.object_(f"exceptions[{i}]", e).get("outlet")
                 ),
-                fields.number(f"exceptions[{i}].power_w", e.get("power_w"), low=0),
+                fields.number(
+                    f"exceptions[{i}].power_w", e.get("power_w"), low=0, high=MAX_OUTLET_W
+                ),
             )
             for i, e in enumerate(fields.list_("exceptions", top.get("exceptions", [])))
         ),
@@ -246,7 +264,7 @@ def parse(data: object, *, name: str | None = None) -> Scenario:
         taken.add(e.outlet)
     ids: set[str] = set()
     by_outlet: dict[int, list[Device]] = {}
-    for d in scenario.devices:
+    for i, d in enumerate(scenario.devices):
         if d.id in ids:
             raise ScenarioError(f"{d.id}: two devices have this id")
         ids.add(d.id)
@@ -256,6 +274,13 @@ def parse(data: object, *, name: str | None = None) -> Scenario:
             )
         if d.departure_s <= d.arrival_s:
             raise ScenarioError(f"{d.id}: leaves before it arrives")
+        # A stay may run past the day's end (its charge then is what counts); one that begins
+        # at or after it would be outside the LP bound while its charge counted as delivered.
+        if d.arrival_s >= scenario.duration_s:
+            raise ScenarioError(
+                f"devices[{i}] ({d.id}).arrival_s: expected before the day's end "
+                f"(duration_s {scenario.duration_s}), got {d.arrival_s}"
+            )
         by_outlet.setdefault(d.outlet, []).append(d)
     for stays in by_outlet.values():
         stays.sort(key=lambda d: d.arrival_s)

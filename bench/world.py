@@ -428,7 +428,9 @@ class StripWorld:
             if final >= d.target_soc - 1e-3:
                 out.demands_met += 1
         out.demands_met /= max(1, len(scenario.devices))
-        out.switches_per_outlet_hour = out.switches / (len(self.balanced) * end / SECONDS_PER_HOUR)
+        outlet_hours = len(self.balanced) * end / SECONDS_PER_HOUR
+        # A strip of exception outlets only has no balanced outlet to switch.
+        out.switches_per_outlet_hour = out.switches / outlet_hours if outlet_hours else 0.0
         return out
 
 
