@@ -131,8 +131,8 @@ def test_on_a_shared_circuit_the_look_is_not_put_off_for_a_young_turn_on_another
 
 def test_on_a_worn_strip_the_looks_come_rarer_by_the_whole_wear_factor() -> None:
     settings = Settings()
-    rate = settings.switch_rate_soft + 1.0
-    factor = min(settings.wear_max_factor, 1.0 + settings.wear_gain * 1.0)
+    rate = settings.switch_rate_hard
+    factor = settings.wear_max_factor
     assert factor > settings.wear_look_max_factor  # the other looks stop stretching before
     assert worn(settings, rate).unseen_look_s == pytest.approx(settings.unseen_look_s * factor)
 

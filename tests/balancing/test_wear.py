@@ -8,6 +8,7 @@ product is held to.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 # The bench loads the engine as the top-level package ``balancing``: its own Settings.
 from bench.policies import EnginePolicy, Settings as BenchSettings, Strategy
 from bench.scenario import generate, load
-from bench.world import run
+from bench.world import Outcome, run
 from custom_components.smartmulti.balancing import Balancer, Settings
 from custom_components.smartmulti.balancing.memory import LastCycle, OutletMemory
 from custom_components.smartmulti.balancing.wear import SwitchLog, switches_since, worn
@@ -63,26 +64,51 @@ def test_the_rate_counts_the_last_window_per_outlet_hour() -> None:
 
 
 def test_at_the_soft_rate_nothing_changes_and_above_it_turns_and_looks_cost_more() -> None:
-    settings = Settings()
+    settings = Settings(wear_look_max_factor=1.1)
     assert worn(settings, settings.switch_rate_soft) is settings
-    dear = worn(settings, settings.switch_rate_soft + 1.0)
-    factor = 1.0 + settings.wear_gain
-    assert dear.switch_cost_w == settings.switch_cost_w * factor
-    assert dear.dwell_s == settings.dwell_s * factor
+    excess = 0.2
+    assert settings.switch_rate_soft + excess < settings.switch_rate_hard
+    dear = worn(settings, settings.switch_rate_soft + excess)
+    factor = 1.0 + settings.wear_gain * excess
+    assert dear.switch_cost_w == pytest.approx(settings.switch_cost_w * factor)
+    assert dear.dwell_s == pytest.approx(settings.dwell_s * factor)
     assert dear.critical_s == settings.critical_s  # keeping a laptop alive is not dearer
     assert dear.keep_alive_band_s == settings.keep_alive_band_s
     # Looks at unknown outlets come less often too, by a factor capped lower, but a forced
     # look comes when it would unworn: a laptop without reports may be running flat there.
     look = min(factor, settings.wear_look_max_factor)
     assert 1.0 < look < factor
-    assert dear.probe_interval_s == settings.probe_interval_s * look
-    assert dear.max_probe_interval_s == settings.max_probe_interval_s * look
+    assert dear.probe_interval_s == pytest.approx(settings.probe_interval_s * look)
+    assert dear.max_probe_interval_s == pytest.approx(settings.max_probe_interval_s * look)
     forced_after_s = settings.probe_force * settings.probe_interval_s
     assert dear.probe_force * dear.probe_interval_s == pytest.approx(forced_after_s)
     # However fast the strip switched, a turn is held at most this much longer.
     thrashing = worn(settings, 100.0)
     assert thrashing.dwell_s == settings.dwell_s * settings.wear_max_factor
     assert thrashing.probe_interval_s == settings.probe_interval_s * settings.wear_look_max_factor
+
+
+def test_from_the_hard_rate_on_every_change_costs_the_most_at_once() -> None:
+    """Held back by the excess alone, a crowded strip's day ran above 4 switches per
+    outlet-hour; from ``switch_rate_hard`` the turns are held longest and looks rarest."""
+    settings = Settings()
+    hard = settings.switch_rate_hard
+    assert 1.0 + settings.wear_gain * (hard - settings.switch_rate_soft) < settings.wear_max_factor
+    at_hard = worn(settings, hard)
+    assert at_hard.switch_cost_w == settings.switch_cost_w * settings.wear_max_factor
+    assert at_hard.dwell_s == settings.dwell_s * settings.wear_max_factor
+    assert at_hard.unseen_look_s == settings.unseen_look_s * settings.wear_max_factor
+    assert at_hard.probe_interval_s == pytest.approx(
+        settings.probe_interval_s * settings.wear_look_max_factor
+    )
+    # Keeping a laptop alive and a forced look are not held back, even there.
+    assert at_hard.critical_s == settings.critical_s
+    forced_after_s = settings.probe_force * settings.probe_interval_s
+    assert at_hard.probe_force * at_hard.probe_interval_s == pytest.approx(forced_after_s)
+    just_below = worn(settings, hard - 0.01)
+    assert just_below.dwell_s == pytest.approx(
+        settings.dwell_s * (1.0 + settings.wear_gain * (hard - 0.01 - settings.switch_rate_soft))
+    )
 
 
 def test_below_the_soft_rate_looks_come_sooner_and_nothing_else_changes() -> None:
@@ -121,26 +147,31 @@ def test_on_a_tight_day_the_rate_stays_under_four_and_costs_little_energy() -> N
     assert added >= 0.95 * (free.delivered_wh - free.initial_wh)
 
 
-def test_on_a_crowded_day_fewer_looks_keep_the_rate_under_four() -> None:
+def test_on_a_crowded_day_fewer_looks_or_the_hard_rate_keep_the_rate_under_four() -> None:
     """Tuning day 7114 (a budget for fewer laptops than want it, outlets often found empty):
-    dearer turns alone leave it at 4.8 switches per outlet-hour, of which looks that read
-    nothing are a fifth. Readings of laptops never measured are left out to see the looks
-    alone (they stop on a worn strip, and with them the default settings stay under four),
-    and so are looks made sooner while the rate is under the soft one."""
+    turns made dearer by the excess alone leave it at 4.8 switches per outlet-hour, of which
+    looks that read nothing are a fifth; slowing the looks too, or holding every change at its
+    dearest from ``switch_rate_hard``, brings it under four. Readings of laptops never measured
+    are left out to see the looks alone (they stop on a worn strip, and with them the default
+    settings stay under four), and so are looks made sooner while the rate is under the soft
+    one."""
     scenario = generate(7114)
-    both = run(scenario, EnginePolicy(Strategy.SMART, settings=BenchSettings(guess_w=0.0)))
-    turns_only = run(
-        scenario,
-        EnginePolicy(
-            Strategy.SMART,
-            settings=BenchSettings(guess_w=0.0, wear_look_max_factor=1.0, spare_look_gain=0.0),
-        ),
-    )
+    linear = {"guess_w": 0.0, "switch_rate_hard": math.inf}
+    turns = {"wear_look_max_factor": 1.0, "spare_look_gain": 0.0}
+
+    def day(**settings: float) -> Outcome:
+        return run(scenario, EnginePolicy(Strategy.SMART, settings=BenchSettings(**settings)))
+
+    both = day(**linear)
+    turns_only = day(**linear, **turns)
+    turns_held_hard = day(**linear | {"switch_rate_hard": Settings().switch_rate_hard}, **turns)
     default = run(scenario, EnginePolicy(Strategy.SMART))
 
     assert default.switches_per_outlet_hour <= 4.0
     assert default.reporting_dead_minutes == 0.0
-    assert turns_only.switches_per_outlet_hour > 4.0  # the day needs looks slowed too
+    assert turns_only.switches_per_outlet_hour > 4.0  # growing with the excess is not enough
+    assert turns_held_hard.switches_per_outlet_hour <= 4.0
+    assert turns_held_hard.reporting_dead_minutes == 0.0
     assert both.switches_per_outlet_hour <= 4.0
     assert both.looks_released < turns_only.looks_released
     assert both.reporting_dead_minutes == 0.0

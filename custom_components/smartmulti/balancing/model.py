@@ -178,6 +178,7 @@ class Settings:
     switch_rate_soft: float = 3.0  # smart: switches per outlet-hour above which changes cost more
     wear_gain: float = 1.0  # smart: ... switch cost and turn dwell x (1 + this x the excess)
     wear_max_factor: float = 3.0  # smart: ... x this at most (a turn must still end)
+    switch_rate_hard: float = 3.3  # smart: ... and x that at once from this rate on
     wear_look_max_factor: float = 1.5  # smart: ... looks at unknown outlets rarer by it, up to this
     spare_look_gain: float = 0.15  # smart: below switch_rate_soft, looks sooner by this x the
     spare_look_min_factor: float = 0.7  # spare rate, to this share of their interval at most

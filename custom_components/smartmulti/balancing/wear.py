@@ -8,17 +8,20 @@ over the last ``wear_window_s`` passes ``switch_rate_soft`` per outlet-hour, mak
 of who is on dearer (``smart``'s switch cost and turn dwell grow with the excess), so the rate
 settles near ``switch_rate_soft`` instead of growing with the congestion; by
 ``wear_max_factor`` at most, so a turn still ends and a laptop short of its departure still
-gets its own. Looks at outlets where no laptop is known come less often by the same factor,
-up to ``wear_look_max_factor``: each costs two switches and most read nothing, and on a
-congested strip they are a good part of the rate that turns alone cannot bring down. Under
-the soft rate they come sooner instead (``_spare``): the switches left unused find laptops
-without reports sooner. A look overdue enough to be forced keeps its time (``probe_force``
-x the unworn interval): a laptop without reports plugged into an off outlet is only noticed
-by a look, and it may be running flat. A look at a laptop without reports unseen too long (``unseen_look_s``) comes rarer by
-the whole factor: it nearly always finds the laptop still there, so it is a turn more than a
-look. No laptop is switched on only to be read (``readings.py``): a reading sheds others
-for a cycle, which a worn strip cannot spare. Keeping a laptop alive is not made dearer (its hysteresis is ``keep_alive_band_s``,
-not the dwell), nor is the guard's shedding.
+gets its own. From ``switch_rate_hard`` on, the factor is that most at once: the relays are
+held to 4 switches per outlet-hour over a day, and with the factor growing by the excess alone
+the rate of crowded days settled between 4 and 6 (docs/benchmarks.md). Looks at outlets where
+no laptop is known come less often by the same factor, up to ``wear_look_max_factor``: each
+costs two switches and most read nothing, and on a congested strip they are a good part of the
+rate that turns alone cannot bring down. Under the soft rate they come sooner instead
+(``_spare``): the switches left unused find laptops without reports sooner. A look overdue
+enough to be forced keeps its time (``probe_force`` x the unworn interval): a laptop without
+reports plugged into an off outlet is only noticed by a look, and it may be running flat. A
+look at a laptop without reports unseen too long (``unseen_look_s``) comes rarer by the whole
+factor: it nearly always finds the laptop still there, so it is a turn more than a look. No
+laptop is switched on only to be read (``readings.py``): a reading sheds others for a cycle,
+which a worn strip cannot spare. Keeping a laptop alive is not made dearer (its hysteresis is
+``keep_alive_band_s``, not the dwell), nor is the guard's shedding.
 """
 
 from __future__ import annotations
@@ -86,11 +89,15 @@ class SwitchLog:
 
 def worn(settings: Settings, rate: float) -> Settings:
     """``settings`` with a change of who is on made dearer, and looks rarer, by a rate above the
-    soft one; below it, looks sooner (``_spare``)."""
+    soft one, and by the most from ``switch_rate_hard`` on; below the soft rate, looks sooner
+    (``_spare``)."""
     excess = rate - settings.switch_rate_soft
     if excess <= 0.0:
         return _spare(settings, -excess)
-    factor = min(settings.wear_max_factor, 1.0 + settings.wear_gain * excess)
+    if rate >= settings.switch_rate_hard:
+        factor = settings.wear_max_factor
+    else:
+        factor = min(settings.wear_max_factor, 1.0 + settings.wear_gain * excess)
     return replace(
         _looks_by(settings, min(factor, settings.wear_look_max_factor)),
         switch_cost_w=settings.switch_cost_w * factor,
