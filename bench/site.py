@@ -19,7 +19,7 @@ from balancing import Strategy
 
 from . import fields
 from .fields import ScenarioError
-from .scenario import Scenario, generate, parse, value_at
+from .scenario import MAX_BUDGET_W, Scenario, generate, parse, value_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ def _site(data: object, name: str) -> Site:
         name=str(top.get("name", name)),
         step_s=step_s,
         duration_s=duration_s,
-        circuit_w=fields.schedule("circuit_w", top["circuit_w"]),
+        circuit_w=fields.schedule("circuit_w", top["circuit_w"], high=MAX_BUDGET_W),
         strips=tuple(strips),
     )
 

@@ -22,6 +22,7 @@ from bench.scenario import (
     load,
     parse,
 )
+from bench.site import load_site
 from bench.world import metrics, run
 
 
@@ -278,3 +279,16 @@ def test_a_peer_adding_as_little_as_smart_does_not_beat_it() -> None:
     nothing = {"added_wh": 0.0, "dead_minutes": 0.0}
     assert not report.dominates(nothing, nothing)
     assert report.dominates({"added_wh": 0.5, "dead_minutes": 0.0}, nothing)
+
+
+def test_a_site_s_circuit_beyond_any_budget_is_named(tmp_path: Path) -> None:
+    site = {
+        "step_s": 60,
+        "duration_s": 3600,
+        "circuit_w": 1e308,
+        "strips": [{"id": "A", "scenario": _day()}],
+    }
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(site))
+    with pytest.raises(ScenarioError, match=r"circuit_w: expected at most 100000\.0"):
+        load_site(path)
