@@ -11,7 +11,7 @@ overruns and switches do not pay for it.
 Two Settings are compared in one run (``--set`` against ``--base-set``). A change to the code
 is compared across two checkouts: each writes its days with ``--json``, then one reads the
 other's with ``--against`` (the days must be the same). Only days chosen for tuning
-(``bench.days``); seeds from 11000 up are free for it.
+(``bench.days``): seeds from 11000 up but the twentieth published list (13000–13039).
 
 python -m bench.compare --set '{"early_look_share": 0.8}' 11000-12999
 python -m bench.compare --json /tmp/before.json 11000-12999        # in the checkout before
