@@ -115,3 +115,37 @@ def test_a_new_laptop_does_not_inherit_what_was_learned_about_the_last_one() -> 
     engine.plan(strip(laptop(0, since=2000), budget=10, now=1320))  # the report stops: left
     plan = engine.plan(strip(laptop(0, percent=60, since=2060), budget=500, now=1380))
     assert plan.outlets[0].reason is not Reason.KEEP_ALIVE
+
+
+def _turns(turns: list[tuple[bool, list[float]]], max_w: float) -> list[OutletDecision]:
+    """One outlet through turns (on or off, a draw each minute), the engine's view each minute."""
+    engine = Balancer()
+    views, now = [], 0.0
+    for on, draws in turns:
+        switched = now
+        for watts in draws:
+            outlet = laptop(0, on=on, power=watts, max_w=max_w, since=now - switched + 60.0)
+            views.append(engine.plan(strip(outlet, budget=500, now=now)).outlets[0])
+            now += 60.0
+    return views
+
+
+def test_a_flat_draw_above_any_idle_one_after_a_time_off_is_another_laptop_not_a_full_one() -> None:
+    """A 140 W laptop tapers and its outlet goes off; it leaves, and a laptop on a 45 W charger
+    takes its place before the outlet is on again. Its flat 50 W is far below the peak, as an
+    idle draw would be, but above what any laptop's own use draws from the wall: a smaller
+    charger at constant power. Taken for full, it was left off until it ran flat (random-10923,
+    outlet 10); it is read afresh, its charge unknown."""
+    views = _turns(
+        [(True, [150.0] * 8 + [130.0, 110.0, 90.0]), (False, [0.0] * 20), (True, [50.0] * 15)],
+        max_w=170.0,
+    )
+    assert views[-1].state is ChargeState.CHARGING
+    assert views[-1].percent is not None
+    assert views[-1].percent < 90.0
+    # Flat at an idle draw, the same laptop is full.
+    idle = _turns(
+        [(True, [150.0] * 8 + [130.0, 110.0, 90.0]), (False, [0.0] * 20), (True, [20.0] * 15)],
+        max_w=170.0,
+    )
+    assert idle[-1].state is ChargeState.FULL

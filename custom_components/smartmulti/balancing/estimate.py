@@ -269,7 +269,11 @@ def _observe_draw(
     """A settled draw without a report: follow the session's charge through its profile.
 
     ``previous_w``: the draw the previous cycle read (None if the outlet was off then). A
-    low draw that stays flat (``profile.flat``) for ``_FLAT_S`` is an idle one: the laptop is full.
+    low draw that stays flat (``profile.flat``) for ``_FLAT_S`` is an idle one: the laptop is
+    full. Unless it is above ``idle_w``, the most any laptop's own use draws from the wall:
+    then it is a smaller charger's constant power, not an idle draw, and the peak it is low
+    against was another laptop's (one that left while the outlet was off, its place taken
+    before the outlet was on again): the laptop is read afresh, as one just arrived.
     """
     power = outlet.power_w
     eff = settings.default_efficiency
@@ -292,6 +296,18 @@ def _observe_draw(
     prior = mem.charge  # the charge as it stood before this cycle's draw
     charge = profile.flat(prior, power, now, low=low_draw)
     if charge.flat_since is not None and now - charge.flat_since >= _FLAT_S:
+        if power > idle_w:
+            another = mem._replace(occupant=mem.occupant._replace(present=False))
+            return _observe_draw(
+                another,
+                outlet,
+                now,
+                previous_w=previous_w,
+                dt=dt,
+                cap=cap,
+                use=use,
+                settings=settings,
+            )
         return mem._replace(
             occupant=occupant._replace(state=ChargeState.FULL),
             charge=charge._replace(expected=1.0, low=1.0, pinned=True),
