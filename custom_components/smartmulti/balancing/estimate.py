@@ -297,6 +297,8 @@ def _observe_draw(
     charge = profile.flat(prior, power, now, low=low_draw)
     if charge.flat_since is not None and now - charge.flat_since >= _FLAT_S:
         if power > idle_w:
+            # Read as a laptop just arrived: ``_after_time_off`` takes an outlet whose occupant
+            # is not present for a new session, and ``forget_laptop`` drops the old peak.
             another = mem._replace(occupant=mem.occupant._replace(present=False))
             return _observe_draw(
                 another,
