@@ -149,9 +149,9 @@ def test_on_a_tight_day_the_rate_stays_under_four_and_costs_little_energy() -> N
 
 def test_on_a_crowded_day_fewer_looks_or_the_hard_rate_keep_the_rate_under_four() -> None:
     """Tuning day 7114 (a budget for fewer laptops than want it, outlets often found empty):
-    turns made dearer by the excess alone leave it at 4.8 switches per outlet-hour, of which
-    looks that read nothing are a fifth; slowing the looks too, or holding every change at its
-    dearest from ``switch_rate_hard``, brings it under four. Readings of laptops never measured
+    turns made dearer by the excess alone leave it at 4.2 switches per outlet-hour; slowing
+    the looks that read nothing too, or holding every change at its dearest from
+    ``switch_rate_hard``, brings it under four. Readings of laptops never measured
     are left out to see the looks alone (they stop on a worn strip, and with them the default
     settings stay under four), and so are looks made sooner while the rate is under the soft
     one."""
