@@ -292,3 +292,13 @@ def test_a_site_s_circuit_beyond_any_budget_is_named(tmp_path: Path) -> None:
     path.write_text(json.dumps(site))
     with pytest.raises(ScenarioError, match=r"circuit_w: expected at most 100000\.0"):
         load_site(path)
+
+
+def test_the_report_of_smart_alone_says_there_is_nothing_to_compare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    figures = {"added_wh": 1.0, "gain_ratio": 0.9, "ratio": 0.95, "dead_minutes": 0.0}
+    path = tmp_path / "smart_only.json"
+    path.write_text(json.dumps([{"scenario": "random-1", "results": {report.DEFAULT: figures}}]))
+    assert report.main([str(path)]) == 2
+    assert "no peers to compare" in capsys.readouterr().err
