@@ -302,3 +302,15 @@ def test_the_report_of_smart_alone_says_there_is_nothing_to_compare(
     path.write_text(json.dumps([{"scenario": "random-1", "results": {report.DEFAULT: figures}}]))
     assert report.main([str(path)]) == 2
     assert "no peers to compare" in capsys.readouterr().err
+
+
+def test_the_bench_s_limits_are_the_agent_s() -> None:
+    """The bench's venv has neither voluptuous nor aiohttp, so it cannot import the agent's
+    limits and keeps copies; a strip the agent refuses is no day the bench should run."""
+    from bench import scenario
+    from pi_agent.api.validation import MAX_BUDGET_W as AGENT_BUDGET_W
+    from pi_agent.config import MAX_OUTLETS as AGENT_OUTLETS, MAX_STRIP_W
+
+    assert scenario.MAX_OUTLETS == AGENT_OUTLETS
+    assert scenario.MAX_OUTLET_W == MAX_STRIP_W
+    assert MAX_BUDGET_W == AGENT_BUDGET_W
