@@ -115,6 +115,7 @@ class Knowledge:
         since: Mapping[int, float | None],
         measured: Mapping[int, float],
         max_w: Mapping[int, float],
+        drawn: Mapping[int, float],
         lamps: Mapping[int, float],
         found_empty: Mapping[int, bool],
     ) -> list[OutletFacts]:
@@ -131,6 +132,7 @@ class Knowledge:
                     relay_on=relay[o],
                     power_w=measured[o] if relay[o] else 0.0,
                     max_power_w=max_w[o],
+                    drawn_max_w=drawn[o],
                     exception=o in lamps,
                     seconds_since_switch=since[o],
                     found_empty=found_empty.get(o, False),
@@ -151,6 +153,7 @@ class Knowledge:
         since: Mapping[int, float | None],
         measured: Mapping[int, float],
         max_w: Mapping[int, float],
+        drawn: Mapping[int, float],
         lamps: Mapping[int, float],
         found_empty: Mapping[int, bool],
         min_on_s: float,
@@ -163,6 +166,7 @@ class Knowledge:
             since=since,
             measured=measured,
             max_w=max_w,
+            drawn=drawn,
             lamps=lamps,
             found_empty=found_empty,
         )

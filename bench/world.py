@@ -4,8 +4,9 @@ Every algorithm runs through the same agent model, so none is credited with swit
 real agent would refuse: a plan that switches an outlet off before its minimum on time (or on
 before its minimum off time) waits; a switch-on is admitted and staggered by the agent's own
 rule (``pi_agent.control.admission``: the counted draw, measured for settled outlets and the
-plan's reserve or else ``max_power_w`` for ones switched on this step, plus the outlet's own
-must fit the limit), and once its meter has settled it counts at what it reads, so what
+plan's reserve or else the outlet's maximum for ones switched on this step, plus the outlet's
+own must fit the limit; the maximum is the rating, or what the outlet has drawn once that is
+more, ``OutletState.counted_max_w``), and once its meter has settled it counts at what it reads, so what
 waits for that room is admitted in the same step, as the agent does at every sample; and the
 guard sheds from the end of the plan's priority when the draw exceeds the limit, after its
 hold; an outlet whose laptop left while it was on counts at its rating, or goes off where
@@ -177,6 +178,9 @@ class StripWorld:
         self.found_empty = dict.fromkeys(scenario.outlet_ids, False)
         # On outlets whose laptop left and nothing drew since: counted at their rating.
         self.vacant: set[int] = set()
+        # The agent's ``drawn_max_w``: the most each outlet has drawn (every step's draw held
+        # over the agent's samples, a shed one's for the guard's hold).
+        self.drawn = dict.fromkeys(scenario.outlet_ids, 0.0)
         # The limit the agent enforces: the last plan's, until the next step applies a new one.
         self.limit: float | None = None
         self.soc = {d.id: d.soc0 for d in scenario.devices}
@@ -208,6 +212,7 @@ class StripWorld:
             since=self.since,
             measured=self.measured,
             max_w=self.max_w,
+            drawn=self.drawn,
             lamps=self.lamps,
             found_empty=self.found_empty,
             min_on_s=MIN_ON_S,
@@ -231,17 +236,21 @@ class StripWorld:
                 self.measured[o] = 0.0
         for o in sorted(self.vacant):
             others = sum(self._counted(x) for x in self.relay if self.relay[x] and x != o)
-            if not fits(others, self.max_w[o], limit):
+            if not fits(others, self.counted_max(o), limit):
                 self.relay[o], self.since[o] = False, 0.0
                 self.found_empty[o] = True
                 self.vacant.discard(o)
                 self.out.switches += 1
                 self.out.vacated_off += 1
 
+    def counted_max(self, outlet: int) -> float:
+        """The most the agent counts the outlet may draw (``OutletState.counted_max_w``)."""
+        return max(self.max_w[outlet], self.drawn[outlet])
+
     def _counted(self, outlet: int, switched_on: Sequence[int] = (), reserve: float = 0.0) -> float:
         """What the agent's admission counts an on outlet at (``OutletState.reserve_w``)."""
         if outlet in self.vacant:
-            return self.max_w[outlet]
+            return self.counted_max(outlet)
         return counted_w(self.measured[outlet], outlet in switched_on, reserve)
 
     def present(self) -> list[Present]:
@@ -250,12 +259,12 @@ class StripWorld:
     def step(self, decision: Decision, limit: float) -> dict[int, float]:
         """The agent applies the plan under ``limit``, then one step of physics; the draws."""
         self.limit = limit
-        out, relay, since, max_w = self.out, self.relay, self.since, self.max_w
+        out, relay, since = self.out, self.relay, self.since
         balanced, here, soc, dt = self.balanced, self.here, self.soc, self.dt
         rank = {o: i for i, o in enumerate(decision.priority)}
         # What admission counts for an outlet switching on or settling: the plan's reserve
         # when it gives one (never above the outlet's maximum), else the maximum.
-        reserve = {o: switch_on_w(max_w[o], decision.reserve_w.get(o)) for o in relay}
+        reserve = {o: switch_on_w(self.counted_max(o), decision.reserve_w.get(o)) for o in relay}
         for o, pilot in decision.pilot_w.items():
             reserve[o] = pilot
         pilots = decision.pilot_w
@@ -273,6 +282,9 @@ class StripWorld:
             here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=self.lamps, pilots=pilots
         )
         total = sum(draws.values())
+        for o, watts in draws.items():
+            if o in self.drawn:
+                self.drawn[o] = max(self.drawn[o], watts)
         if total > limit + 1e-9:
             out.max_overshoot_w = max(out.max_overshoot_w, total - limit)
             out.violation_wh += (total - limit) * GUARD_HOLD_S / SECONDS_PER_HOUR

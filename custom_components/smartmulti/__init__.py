@@ -40,6 +40,7 @@ from .orchestration import async_get_temporary_budgets
 from .planning.circuits import CircuitPlanner
 from .planning.scheduler import async_get_scheduler
 from .planning.strip import StripPlanner
+from .ratings import RatingIssues
 from .runtime import StripRuntimeData
 from .services import async_setup_services
 
@@ -129,6 +130,10 @@ async def _async_setup_strip(hass: HomeAssistant, entry: StripConfigEntry) -> bo
     faults.async_update()
     entry.async_on_unload(coordinator.async_add_listener(faults.async_update))
     entry.async_on_unload(faults.async_stop)
+    ratings = RatingIssues(hass, coordinator)
+    ratings.async_update()
+    entry.async_on_unload(coordinator.async_add_listener(ratings.async_update))
+    entry.async_on_unload(ratings.async_stop)
     set_up_with = dict(entry.data)
 
     async def updated(hass: HomeAssistant, entry: StripConfigEntry) -> None:

@@ -86,6 +86,8 @@ def outlet_view(controller: StripController, outlet: OutletState, now: float) ->
         "name": outlet.name,
         "exception": outlet.exception,
         "max_power_w": outlet.max_power_w,
+        # Above the rating once the outlet drew more: what admission counts it at.
+        "drawn_max_w": round(outlet.drawn_max_w, 2),
         "relay": outlet.relay_on,
         "target": outlet.target_on,
         "override": outlet.override,

@@ -37,7 +37,7 @@ def failsafe_targets(
     headroom_w -= sum(reserve_w(o) for o in keep)
     chosen = {o.id for o in keep}
     for outlet in waiting:
-        if outlet.max_power_w <= headroom_w:
+        if outlet.counted_max_w <= headroom_w:
             chosen.add(outlet.id)
-            headroom_w -= outlet.max_power_w
+            headroom_w -= outlet.counted_max_w
     return chosen

@@ -55,6 +55,23 @@ class OutletState:
     # When a plan's look found nothing plugged in and the outlet was switched off at once
     # (monotonic); None again from its next switch-on.
     found_empty_at: float | None = None
+    # The most the outlet has drawn, held over two samples in a row while on (a charger's
+    # inrush lasts one): an installer's rating below what is really plugged in would otherwise
+    # count every switch-on short, and each would take the strip over its limit until the
+    # guard cut it. 0 until it draws; back to 0 when the rating is set again.
+    drawn_max_w: float = 0.0
+    # The last fresh reading while on (None off, or after a fault), for ``drawn_max_w``.
+    last_power_w: float | None = None
+
+    @property
+    def counted_max_w(self) -> float:
+        """The most the outlet may draw as the strip counts it: its rating, or more once it
+        has drawn more. An exception outlet's rating is what the hard limit was checked
+        against when it was made one; a draw above it is a fault the guard cuts, not a size.
+        """
+        if self.exception:
+            return self.max_power_w
+        return max(self.max_power_w, self.drawn_max_w)
 
     def fresh_power(self, now: float, stale_after_s: float) -> float | None:
         """The measured draw if the meter is healthy and recent, else None (unknown)."""
@@ -72,14 +89,15 @@ class OutletState:
         if not self.relay_on:
             # Off means no draw unless the meter proves otherwise (a welded relay contact).
             return measured if measured is not None and measured > STUCK_W else 0.0
-        return self.max_power_w if measured is None else measured
+        return self.counted_max_w if measured is None else measured
 
     def reserve_w(
         self, now: float, stale_after_s: float, settle_s: float, expected_w: float | None = None
     ) -> float:
         """Draw as admission counts it (``admission.counted_w``): an outlet still settling after
-        its switch-on counts at least at ``expected_w`` (the plan's estimate), or its max; one
-        that drew and now reads idle counts at its max (see ``vacated``).
+        its switch-on counts at least at ``expected_w`` (the plan's estimate), or its max
+        (``counted_max_w``); one that drew and now reads idle counts at its max (see
+        ``vacated``).
 
         It settles with its first reading taken ``settle_s`` or more after the switch-on, not
         at that time: a reading from before (a charger still negotiating draws next to
@@ -87,11 +105,11 @@ class OutletState:
         # A reading is never later than ``now``, so this also covers the settling time itself.
         settling = self.relay_on and self.reading_at - self.last_switch_at < settle_s
         counted = counted_w(
-            self.guard_w(now, stale_after_s), settling, switch_on_w(self.max_power_w, expected_w)
+            self.guard_w(now, stale_after_s), settling, switch_on_w(self.counted_max_w, expected_w)
         )
         if self.relay_on and self.idle_since is not None:
             # Its laptop may have been unplugged: whoever plugs in next may draw its rating.
-            return max(counted, self.max_power_w)
+            return max(counted, self.counted_max_w)
         return counted
 
     def switched(self, on: bool, now: float, wall_now: float) -> None:

@@ -1,5 +1,6 @@
 """A sample's readings: each outlet's meter, its energy counter, whether it drew since its
-switch-on (and since when it has read idle after drawing), and relays stuck on.
+switch-on (and since when it has read idle after drawing), the most it has drawn, and relays
+stuck on.
 
 Readings come first in a step: the guard and admission then count what was just measured.
 """
@@ -38,6 +39,7 @@ def take_readings(
         elif outlet.has_meter and now - outlet.reading_at > stale_after_s:
             outlet.meter_fault = outlet.meter_fault or "meter stale"
         power = outlet.fresh_power(now, stale_after_s)
+        _watch_drawn(outlet, power)
         if power is not None:
             outlet.energy_wh += power * dt / 3600.0
             if outlet.relay_on and power >= IDLE_W:
@@ -46,6 +48,18 @@ def take_readings(
             elif outlet.relay_on and outlet.drew_since_on and outlet.idle_since is None:
                 outlet.idle_since = now
         _watch_stuck(outlet, power, now)
+
+
+def _watch_drawn(outlet: OutletState, power: float | None) -> None:
+    """Raise ``drawn_max_w`` to what two samples in a row held while the outlet was on: a
+    draw the installer's rating did not allow for is counted from then on, while one sample's
+    spike (a charger's inrush, a noisy read) is not."""
+    if not outlet.relay_on or power is None:
+        outlet.last_power_w = None
+        return
+    if outlet.last_power_w is not None:
+        outlet.drawn_max_w = max(outlet.drawn_max_w, min(outlet.last_power_w, power))
+    outlet.last_power_w = power
 
 
 def _watch_stuck(outlet: OutletState, power: float | None, now: float) -> None:

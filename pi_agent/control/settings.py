@@ -61,6 +61,8 @@ def update_outlet(
         outlet.override = None
     if max_power_w is not None:
         outlet.max_power_w = max_power_w
+        # The manager has said what the outlet is: what it drew before is learned again.
+        outlet.drawn_max_w = 0.0
 
 
 def outlets_state(outlets: Sequence[OutletState]) -> dict[int, dict[str, Any]]:

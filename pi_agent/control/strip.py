@@ -319,7 +319,7 @@ class StripController:
             empty = outlet.id in looks and outlet.looked_empty(now, stale_s, settle_s)
             if not empty and outlet.vacated(now, stale_s, settle_s):
                 others = sum(self._reserve(o, now) for o in self.outlets if o is not outlet)
-                empty = not fits(others, outlet.max_power_w, self.limit_w)
+                empty = not fits(others, outlet.counted_max_w, self.limit_w)
             if empty and self._switch(outlet, False, now):
                 outlet.found_empty_at = now
                 outlet.target_on = False
@@ -401,7 +401,7 @@ class StripController:
         for outlet in pending:
             if not self.admission.ready(now):
                 return
-            cost_w = switch_on_w(outlet.max_power_w, self._expected_w(outlet))
+            cost_w = switch_on_w(outlet.counted_max_w, self._expected_w(outlet))
             # Exception outlets are on whatever the budget (it is clamped to their draw), but
             # never past the hard limit; everything else fits under this sample's limit.
             limit = self.strip.hard_limit_w if outlet.exception else self.limit_w

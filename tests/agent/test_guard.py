@@ -85,9 +85,10 @@ def test_guard_breaks_minimum_on_time() -> None:
 
 def test_shed_outlet_is_not_switched_back_on_during_backoff() -> None:
     harness = powered({1: 300, 2: 300}, max_power_w=350, hard_limit_w=700, min_off_s=5)
-    harness.loads[2] = 500
+    harness.loads[1] = 500  # outlet 1 grows; the guard sheds the plan's last, outlet 2
     harness.run(1.2)
-    harness.loads[2] = 300
+    assert harness.on() == {1}
+    harness.loads[1] = 300
     harness.run(30)
     assert harness.on() == {1}
     assert outlet_view(harness.controller, harness.controller.outlet(2), harness.now)["state"] == (

@@ -153,3 +153,25 @@ def test_only_a_simulated_strip_is_planned_on_its_worlds_clock(
         info["time_scale"] = sent
 
     assert AgentInfo.from_dict(info).time_scale == scale
+
+
+@pytest.mark.parametrize(
+    ("sent", "drawn"),
+    [
+        (None, 0.0),  # an agent from before it was sent
+        (0.0, 0.0),
+        (123.4, 123.4),
+        (-5.0, 0.0),
+        (float("inf"), 0.0),
+        (float("nan"), 0.0),
+        (True, 0.0),
+        ("150", 0.0),
+    ],
+)
+def test_an_outlet_s_drawn_maximum_is_a_finite_number_of_watts_or_nothing(
+    sent: object, drawn: float
+) -> None:
+    outlet = _outlet(1)
+    if sent is not None:
+        outlet["drawn_max_w"] = sent
+    assert _state(outlet).outlets[1].drawn_max_w == drawn

@@ -30,7 +30,8 @@ class OutletFacts:
     """One outlet at one instant, as the strip knows it.
 
     From the agent: ``relay_on``, ``power_w`` (the meter, 0 when off), ``max_power_w`` (the
-    outlet's configured rating), ``exception``, ``override`` (held on/off by hand), ``fault``,
+    outlet's configured rating), ``drawn_max_w`` (the most it has drawn, 0 until it draws),
+    ``exception``, ``override`` (held on/off by hand), ``fault``,
     ``seconds_since_switch`` (None when the relay has not moved since the agent started),
     ``found_empty`` (its last switch-off released a look that read nothing) and
     ``agent_report`` (the reporter's last post, aged on the agent's clock). From Home Assistant:
@@ -44,6 +45,7 @@ class OutletFacts:
     relay_on: bool
     power_w: float
     max_power_w: float
+    drawn_max_w: float = 0.0
     exception: bool = False
     override: bool | None = None
     fault: bool = False
@@ -90,7 +92,12 @@ def outlet_input(facts: OutletFacts, *, stale: bool, battery_max_age_s: float) -
         outlet_id=facts.outlet_id,
         relay_on=facts.relay_on,
         power_w=facts.power_w,
-        max_power_w=facts.max_power_w,
+        # A rating short of what the outlet has drawn is counted at that draw, as the agent's
+        # admission counts it (``OutletState.counted_max_w``): an unknown draw there may be
+        # that much again. Not an exception outlet's: above its rating it is a fault.
+        max_power_w=facts.max_power_w
+        if facts.exception
+        else max(facts.max_power_w, facts.drawn_max_w),
         exception=exception,
         fault=facts.fault,
         stale=stale,

@@ -69,7 +69,7 @@ class AgentInfo:
             model=str(data["model"]),
             simulated=simulated,
             energy_epoch=None if data.get("energy_epoch") is None else str(data["energy_epoch"]),
-            time_scale=_time_scale(data.get("time_scale")) if simulated else 1.0,
+            time_scale=_positive(data.get("time_scale"), 1.0) if simulated else 1.0,
         )
 
 
@@ -201,6 +201,8 @@ class Outlet:
     idle_draw: bool = False
     # Off since the agent released a look at it that read nothing (at ``last_switch_at``).
     found_empty: bool = False
+    # The most it has drawn (above a rating short of it); 0 from agents that do not send it.
+    drawn_max_w: float = 0.0
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
@@ -218,6 +220,7 @@ class Outlet:
             power_w=float(data["power_w"]),
             idle_draw=bool(data.get("idle", False)),
             found_empty=bool(data.get("found_empty", False)),
+            drawn_max_w=_positive(data.get("drawn_max_w"), 0.0),
             current_a=float(data["current_a"]),
             voltage_v=None if voltage is None else float(voltage),
             energy_wh=float(data["energy_wh"]),
@@ -369,10 +372,11 @@ def _strip_mode(value: object) -> StripMode | None:
         return None
 
 
-def _time_scale(value: object) -> float:
-    """1 (a real strip's) when absent or not a positive finite number."""
-    scale = value if isinstance(value, int | float) and not isinstance(value, bool) else 1.0
-    return float(scale) if 0 < scale < math.inf else 1.0
+def _positive(value: object, default: float) -> float:
+    """``value`` if it is a finite number above 0, else ``default`` (a real strip's time scale
+    of 1; 0 W drawn by an outlet, or by an agent that does not say)."""
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else default
+    return float(number) if 0 < number < math.inf else default
 
 
 @dataclass(frozen=True, slots=True)

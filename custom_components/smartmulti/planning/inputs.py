@@ -106,6 +106,7 @@ def outlet_facts(
         relay_on=outlet.relay,
         power_w=outlet.power_w,
         max_power_w=outlet.max_power_w,
+        drawn_max_w=outlet.drawn_max_w,
         exception=outlet.exception,
         override=outlet.override,
         fault=outlet.fault is not None,
@@ -213,6 +214,7 @@ def cycle_triggers(data: SmartMultiData, *, available: bool, connections: int) -
                 outlet.fault is not None,
                 outlet.idle,
                 outlet.max_power_w,
+                outlet.drawn_max_w,
                 None if outlet.battery is None else outlet.battery.plugged,
                 None if outlet.battery is None else outlet.battery.percent,
             )
