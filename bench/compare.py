@@ -16,6 +16,7 @@ other's with ``--against`` (the days must be the same). Only days chosen for tun
 python -m bench.compare --set '{"early_look_share": 0.8}' 11000-12999
 python -m bench.compare --json /tmp/before.json 11000-12999        # in the checkout before
 python -m bench.compare --against /tmp/before.json 11000-12999     # in the checkout after
+python -m bench.compare --rating 100 --json /tmp/rated.json 1000-1099   # every outlet at 100 W
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -33,6 +35,7 @@ from balancing import Settings, Strategy
 
 from .days import tuning_days, tuning_scenario
 from .policies import EnginePolicy
+from .scenario import MAX_OUTLET_W
 from .world import metrics, run
 
 # The figures of ``bench.world.metrics`` compared (without the bound, it has no ratios).
@@ -49,21 +52,30 @@ type Day = dict[str, float]
 type Days = dict[str, Day]
 
 
-def run_day(job: tuple[str, Mapping[str, Any], int | None]) -> tuple[str, Day]:
-    """One day under ``smart`` with the Settings overrides (and step, seconds, if given)."""
-    name, overrides, step_s = job
+def run_day(job: tuple[str, Mapping[str, Any], int | None, float | None]) -> tuple[str, Day]:
+    """One day under ``smart`` with the Settings overrides (and step, seconds, and every
+    outlet's rating, watts, if given)."""
+    name, overrides, step_s, rating = job
     scenario = tuning_scenario(name, step_s)
+    if rating is not None:
+        scenario = dataclasses.replace(scenario, outlet_max_power_w=rating)
     out = run(scenario, EnginePolicy(Strategy.SMART, Settings(**overrides)))
     figures = metrics(out, None, scenario.steps)
     return name, {key: figures[key] for key in _FIGURES}
 
 
 def run_days(
-    names: Sequence[str], overrides: Mapping[str, Any], *, step_s: int | None, jobs: int
+    names: Sequence[str],
+    overrides: Mapping[str, Any],
+    *,
+    step_s: int | None,
+    jobs: int,
+    rating: float | None = None,
 ) -> Days:
     """``run_day`` on every day, in ``jobs`` processes."""
+    todo = [(n, overrides, step_s, rating) for n in names]
     with ProcessPoolExecutor(jobs) as pool:
-        return dict(pool.map(run_day, [(n, overrides, step_s) for n in names], chunksize=8))
+        return dict(pool.map(run_day, todo, chunksize=8))
 
 
 def _totals(days: Days, names: Sequence[str]) -> str:
@@ -123,14 +135,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--against", type=Path, default=None, help="a --json of another run")
     parser.add_argument("--json", type=Path, default=None, help="write each day's figures here")
     parser.add_argument("--step-s", type=int, default=None, help="steps this long (seconds)")
+    parser.add_argument(
+        "--rating",
+        type=float,
+        default=None,
+        help="rate every outlet this many watts, whatever the day's (an installer's one rating)",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.rating is not None and not 0 < args.rating <= MAX_OUTLET_W:
+        parser.error(f"--rating must be above 0 and at most {MAX_OUTLET_W:g} W")
     names = tuning_days(args.days)
-    days = run_days(names, json.loads(args.set), step_s=args.step_s, jobs=args.jobs)
+    runs = {"step_s": args.step_s, "jobs": args.jobs, "rating": args.rating}
+    days = run_days(names, json.loads(args.set), **runs)
     if args.json:
         args.json.write_text(json.dumps(days, indent=1), encoding="utf-8")
     if args.base_set is not None:
-        base = run_days(names, json.loads(args.base_set), step_s=args.step_s, jobs=args.jobs)
+        base = run_days(names, json.loads(args.base_set), **runs)
     elif args.against is not None:
         base = json.loads(args.against.read_text(encoding="utf-8"))
     else:

@@ -179,7 +179,7 @@ class StripWorld:
         # On outlets whose laptop left and nothing drew since: counted at their rating.
         self.vacant: set[int] = set()
         # The agent's ``drawn_max_w``: the most each outlet has drawn (every step's draw held
-        # over the agent's samples, a shed one's for the guard's hold).
+        # over the agent's samples, a shed one's for the guard's hold), until it is seen empty.
         self.drawn = dict.fromkeys(scenario.outlet_ids, 0.0)
         # The limit the agent enforces: the last plan's, until the next step applies a new one.
         self.limit: float | None = None
@@ -234,6 +234,7 @@ class StripWorld:
             if left and self.relay[o] and o in self.balanced and self.measured[o] >= IDLE_W:
                 self.vacant.add(o)
                 self.measured[o] = 0.0
+                self.drawn[o] = 0.0
         for o in sorted(self.vacant):
             others = sum(self._counted(x) for x in self.relay if self.relay[x] and x != o)
             if not fits(others, self.counted_max(o), limit):
@@ -385,6 +386,7 @@ class StripWorld:
             for o in released:
                 self.relay[o], self.since[o] = False, -(delays[o] + LOOK_READ_S)
                 self.found_empty[o] = True
+                self.drawn[o] = 0.0
                 admitting.switched_on.remove(o)
                 self.out.switches += 1
                 self.out.looks_released += 1

@@ -1,11 +1,12 @@
 """An outlet rated below what it really draws, as a repair issue for the installer.
 
 An outlet's rating (``max_power_w`` in the agent's configuration) is what the strip counts a
-draw it has not read yet at. The agent keeps the most each outlet has drawn and counts it at
-that once it is above the rating, so the strip stays within its limit; but every restart of the
-agent starts from the rating again, and until the draw is seen, switch-ons are counted short
-and the guard has to cut them. The fix is the installer's: raise the rating. Issues are not
-persistent: after a restart they are raised again from the agent's state.
+draw it has not read yet at. The agent keeps the most each outlet's laptop has drawn and counts
+it at that once it is above the rating, so the strip stays within its limit; but each new
+laptop there, and each restart of the agent, starts from the rating again, and until the draw
+is seen, switch-ons are counted short and the guard has to cut them. The fix is the
+installer's: raise the rating. Issues are not persistent: after a restart of Home Assistant
+they are raised again once the agent sees such a draw again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def rating_issue_id(serial: str, outlet_id: int) -> str:
 
 class RatingIssues:
     """Raises a repair issue per balanced outlet that drew above its rating, and withdraws it
-    once the rating covers the draw (a rating set again makes the agent learn it afresh)."""
+    once the rating covers the most it drew."""
 
     def __init__(self, hass: HomeAssistant, coordinator: SmartMultiCoordinator) -> None:
         self.hass = hass
@@ -45,11 +46,14 @@ class RatingIssues:
         for outlet_id in [o for o in self._raised if o not in outlets]:
             self._clear(outlet_id)
         for outlet in outlets.values():
-            if outlet.exception or outlet.drawn_max_w <= outlet.max_power_w:
+            # The agent forgets a draw once its laptop leaves; the issue stands until the
+            # rating covers the most it showed (whole watts, rounded up: the rating to set).
+            drawn_before = self._raised.get(outlet.id, (0.0, 0.0))[0]
+            drawn = max(drawn_before, float(math.ceil(outlet.drawn_max_w)))
+            if outlet.exception or drawn <= outlet.max_power_w:
                 self._clear(outlet.id)
                 continue
-            # Whole watts, rounded up: what to set the rating to at least.
-            shown = (float(math.ceil(outlet.drawn_max_w)), outlet.max_power_w)
+            shown = (drawn, outlet.max_power_w)
             if self._raised.get(outlet.id) == shown:
                 continue
             self._raised[outlet.id] = shown

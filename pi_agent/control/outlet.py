@@ -58,7 +58,9 @@ class OutletState:
     # The most the outlet has drawn, held over two samples in a row while on (a charger's
     # inrush lasts one): an installer's rating below what is really plugged in would otherwise
     # count every switch-on short, and each would take the strip over its limit until the
-    # guard cut it. 0 until it draws; back to 0 when the rating is set again.
+    # guard cut it. 0 until it draws; back to 0 when the rating is set again, and when the
+    # outlet is seen empty (its laptop unplugged, or a look found nothing), so that an open
+    # outlet is not counted at a laptop that has left.
     drawn_max_w: float = 0.0
     # The last fresh reading while on (None off, or after a fault), for ``drawn_max_w``.
     last_power_w: float | None = None

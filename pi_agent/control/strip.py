@@ -312,12 +312,17 @@ class StripController:
         for outlet in self.outlets:
             if outlet.exception or not outlet.relay_on:
                 continue
+            looked_empty = outlet.looked_empty(now, stale_s, settle_s)
+            vacated = not looked_empty and outlet.vacated(now, stale_s, settle_s)
+            if looked_empty or vacated:
+                # Nothing is plugged in: what the last laptop drew says nothing of the next.
+                outlet.drawn_max_w = 0.0
             # The plan's looks are among its targets: each outlet is read at most once here.
-            if not outlet.target_on and outlet.looked_empty(now, stale_s, settle_s):
+            if not outlet.target_on and looked_empty:
                 self._switch(outlet, False, now)
                 continue
-            empty = outlet.id in looks and outlet.looked_empty(now, stale_s, settle_s)
-            if not empty and outlet.vacated(now, stale_s, settle_s):
+            empty = outlet.id in looks and looked_empty
+            if not empty and vacated:
                 others = sum(self._reserve(o, now) for o in self.outlets if o is not outlet)
                 empty = not fits(others, outlet.counted_max_w, self.limit_w)
             if empty and self._switch(outlet, False, now):

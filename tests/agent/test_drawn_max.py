@@ -3,8 +3,8 @@
 An installer's rating is the agent's guess at an outlet it has not read: a switch-on is
 counted at it. A charger that draws more would take the strip over its limit at every
 switch-on until the guard cut it. The agent keeps the most each outlet has drawn over two
-samples in a row (``OutletState.drawn_max_w``) and counts the outlet at that from then on; one
-sample's spike (a charger's inrush) is not taken for a draw.
+samples in a row (``OutletState.drawn_max_w``) and counts the outlet at that until it is seen
+empty; one sample's spike (a charger's inrush) is not taken for a draw.
 """
 
 from __future__ import annotations
@@ -80,3 +80,18 @@ def test_a_welded_relay_s_draw_is_not_the_outlet_s() -> None:
     assert outlet.relay_fault is not None
     assert outlet.relay_fault.startswith("relay stuck")
     assert outlet.drawn_max_w == 0.0
+
+
+def test_an_unplugged_laptop_s_draw_is_forgotten() -> None:
+    """An open outlet is not counted at the laptop that has left: the next one may be small,
+    and five open outlets counted at the largest chargers they had would hold the budget."""
+    harness = Harness(2, loads={1: 150.0, 2: 60.0})
+    harness.plan([1, 2], budget_w=400.0)
+    harness.run(5)
+    outlet = harness.controller.outlet(1)
+    assert outlet.counted_max_w == 150.0
+    harness.loads[1] = 0.0  # unplugged while on
+    harness.run(harness.config.strip.settle_s + 1.0)
+    assert outlet.relay_on  # its rating fits: open for the next laptop
+    assert outlet.drawn_max_w < 2.0
+    assert outlet.counted_max_w == 100.0

@@ -54,15 +54,36 @@ def test_fewer_than_two_days_in_common_is_an_error() -> None:
 
 
 def test_the_engine_against_itself_moves_nothing_and_a_starving_setting_shows() -> None:
-    name, same = run_day(("coworking_day", {}, None))
+    name, same = run_day(("coworking_day", {}, None, None))
     assert name == "coworking_day"
     assert same["added_wh"] > 100.0
-    assert run_day(("coworking_day", {}, None))[1] == same
+    assert run_day(("coworking_day", {}, None, None))[1] == same
     # Laptops never looked at are never found: an engine that hardly looks adds less.
     _, blind = run_day(
-        ("coworking_day", {"probe_interval_s": 36000.0, "max_probe_interval_s": 36000.0}, None)
+        (
+            "coworking_day",
+            {"probe_interval_s": 36000.0, "max_probe_interval_s": 36000.0},
+            None,
+            None,
+        )
     )
     assert blind["added_wh"] < same["added_wh"]
+
+
+def test_a_rating_short_of_the_chargers_is_run_as_the_strip_would_be_rated() -> None:
+    """``--rating``: every outlet rated the same, whatever the day's own ratings."""
+    _, rated = run_day(("1068", {}, None, None))
+    _, short = run_day(("1068", {}, None, 100.0))
+    assert rated["violation_wh"] == 0.0
+    # Its chargers draw up to 165 W: each outlet goes over once before its draw is known.
+    assert short["violation_wh"] > 0.0
+    assert short != rated
+
+
+def test_a_rating_out_of_range_is_refused() -> None:
+    for rating in ("0", "-5", "7401"):
+        with pytest.raises(SystemExit):
+            main(["--rating", rating, "1000"])
 
 
 def test_the_published_days_are_refused() -> None:
