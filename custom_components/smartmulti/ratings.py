@@ -31,11 +31,8 @@ class RatingIssues:
     def __init__(self, hass: HomeAssistant, coordinator: SmartMultiCoordinator) -> None:
         self.hass = hass
         self.coordinator = coordinator
+        self.serial = coordinator.data.info.serial  # the issues' ids: the strip it was set up on
         self._raised: dict[int, tuple[float, float]] = {}  # outlet -> (drawn, rating) shown
-
-    @property
-    def serial(self) -> str:
-        return self.coordinator.data.info.serial
 
     @callback
     def async_update(self) -> None:
