@@ -283,9 +283,8 @@ class StripWorld:
             here=here, soc=soc, relay=relay, delays=delays, dt=dt, lamps=self.lamps, pilots=pilots
         )
         total = sum(draws.values())
-        for o, watts in draws.items():
-            if o in self.drawn:
-                self.drawn[o] = max(self.drawn[o], watts)
+        for o, watts in draws.items():  # every outlet drawing is one of the scenario's
+            self.drawn[o] = max(self.drawn[o], watts)
         if total > limit + 1e-9:
             out.max_overshoot_w = max(out.max_overshoot_w, total - limit)
             out.violation_wh += (total - limit) * GUARD_HOLD_S / SECONDS_PER_HOUR
