@@ -9,11 +9,13 @@ from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN, SERVICE_SET
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.billing.sessions import EndReason
+from custom_components.smartmulti.client import SmartMultiClient
 from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.identifiers import strip_device_identifier
 from custom_components.smartmulti.planning.plan import CLOSED_PLAN_TTL_S
@@ -130,6 +132,22 @@ async def test_a_manual_on_command_given_before_closing_is_handed_back(
     await call(hass, "shutdown")
 
     assert agent.agent.controller.outlet(2).override is None
+    await wait_for(lambda: all_balanced_off(agent))
+
+
+async def test_a_manual_on_command_the_stream_has_not_carried_yet_is_handed_back_too(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    """Another admin's command (a second Home Assistant, the agent's CLI) a moment before
+    closing: the stream carries it only with the agent's next sample, so closing asks."""
+    entry = await strip(hass, agent)
+    other_admin = SmartMultiClient(
+        agent.host, agent.port, agent.token, session=async_get_clientsession(hass)
+    )
+    await other_admin.set_relay(3, True)
+    await entry.runtime_data.planner.async_shut_down(include_exceptions=False)
+
+    assert agent.agent.controller.outlet(3).override is None
     await wait_for(lambda: all_balanced_off(agent))
 
 

@@ -123,9 +123,7 @@ class StripPlanner(Listeners):
 
     @property
     def hints(self) -> Mapping[int, OutletHints]:
-        if self._hints_source is None:
-            return {}
-        return self._hints_source.outlet_hints(self.strip_id)
+        return {} if self._hints_source is None else self._hints_source.outlet_hints(self.strip_id)
 
     @property
     def strip_id(self) -> str:
@@ -211,8 +209,9 @@ class StripPlanner(Listeners):
 
         The state is saved first, so a strip whose agent cannot be reached now is closed as
         soon as it answers, and one closed stays closed across a Home Assistant restart.
-        Manual "on" commands given before closing are handed back to automatic (so off); one
-        given while closed is obeyed, for whoever stays late.
+        Manual "on" commands given before closing are handed back to automatic (so off), as
+        the agent has them: the stream carries one answered a moment ago only with the agent's
+        next sample. One given while closed is obeyed, for whoever stays late.
         """
         if self.closing is None or self.closing.include_exceptions != include_exceptions:
             since = dt_util.utcnow() if self.closing is None else self.closing.since
@@ -222,7 +221,11 @@ class StripPlanner(Listeners):
         if not self.coordinator.last_update_success:
             return False
         delivered = await self.async_send(self.closed_plan())
-        for outlet in list(self.data.state.outlets.values()):
+        try:
+            outlets = (await self.coordinator.client.state()).outlets
+        except SmartMultiError:  # unanswered: the stream's last word is the best there is
+            outlets = self.data.state.outlets
+        for outlet in outlets.values():
             if outlet.override is True and not outlet.exception:
                 await self.coordinator.async_set_relay(outlet.id, None)
         self.site.async_request_cycle()
