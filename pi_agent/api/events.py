@@ -18,6 +18,7 @@ VOLATILE = frozenset({"time", "expires_in_s", "age_s", "switch_age_s"})
 # Absolute and relative deadbands per measurement field.
 DEADBANDS: Mapping[str, tuple[float, float]] = {
     "power_w": (1.0, 0.02),
+    "drawn_max_w": (1.0, 0.02),
     "total_power_w": (1.0, 0.02),
     "current_a": (0.01, 0.02),
     "voltage_v": (2.0, 0.01),
