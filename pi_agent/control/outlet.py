@@ -60,7 +60,7 @@ class OutletState:
     # count every switch-on short, and each would take the strip over its limit until the
     # guard cut it. 0 until it draws; back to 0 when the rating is set again, and when the
     # outlet is seen empty (its laptop unplugged, or a look found nothing), so that an open
-    # outlet is not counted at a laptop that has left.
+    # outlet is not counted at a laptop that has left. Kept across restarts.
     drawn_max_w: float = 0.0
     # The last fresh reading while on (None off, or after a fault), for ``drawn_max_w``.
     last_power_w: float | None = None

@@ -8,6 +8,7 @@ that would (the configuration changed meanwhile) is dropped when the state file 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import math
 from typing import Any
 
 import voluptuous as vol
@@ -74,6 +75,9 @@ def outlets_state(outlets: Sequence[OutletState]) -> dict[int, dict[str, Any]]:
             "exception": o.exception,
             "max_power_w": o.max_power_w,
             "override": o.override,
+            # Lost, a restart would let each charger above its rating take the strip over
+            # its budget once more before its draw was read again.
+            "drawn_max_w": o.drawn_max_w,
         }
         for o in outlets
     }
@@ -105,6 +109,12 @@ def restore_outlets(
             outlet.max_power_w = max_power
         override = data.get("override")
         outlet.override = override if isinstance(override, bool) else None
+        drawn = data.get("drawn_max_w")
+        # Above the hard limit, a draw cannot be told from a damaged file: counted at the hard
+        # limit, the outlet is let on only alone until its draw is read again. What no draw can
+        # be (negative, not finite, not a number) is learned anew.
+        if isinstance(drawn, int | float) and not isinstance(drawn, bool) and 0 <= drawn < math.inf:
+            outlet.drawn_max_w = min(float(drawn), hard_limit_w)
     for outlet in outlets:
         data = saved.get(outlet.id) or {}
         exception = bool(data.get("exception", outlet.exception))

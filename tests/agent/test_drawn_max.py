@@ -9,6 +9,8 @@ empty; one sample's spike (a charger's inrush) is not taken for a draw.
 
 from __future__ import annotations
 
+import json
+
 from pi_agent.api.views import outlet_view
 from pi_agent.hardware.base import Reading
 
@@ -95,3 +97,32 @@ def test_an_unplugged_laptop_s_draw_is_forgotten() -> None:
     assert outlet.relay_on  # its rating fits: open for the next laptop
     assert outlet.drawn_max_w < 2.0
     assert outlet.counted_max_w == 100.0
+
+
+def test_the_draw_learned_survives_a_restart() -> None:
+    """Forgotten, each charger above its rating would take the strip over its budget once more."""
+    harness = Harness(2, loads={1: 150.0})
+    harness.plan([1])
+    harness.run(5)
+    on_disk = json.loads(json.dumps(harness.controller.persistent_state()))
+    saved = {int(outlet_id): outlet for outlet_id, outlet in on_disk.items()}
+    restarted = Harness(2)
+    assert restarted.controller.restore(saved) == []
+    assert restarted.controller.outlet(1).counted_max_w == 150.0
+    assert restarted.controller.outlet(2).counted_max_w == 100.0
+
+
+def test_a_saved_draw_is_restored_no_higher_than_the_hard_limit() -> None:
+    """Counted at the hard limit, an outlet goes on only alone until its draw is read again;
+    what no draw can be is learned anew."""
+    harness = Harness(4)
+    limit = harness.controller.config.strip.hard_limit_w
+    harness.controller.restore(
+        {
+            1: {"drawn_max_w": limit * 1000},
+            2: {"drawn_max_w": float("nan")},
+            3: {"drawn_max_w": "150"},
+            4: {"drawn_max_w": -5.0},
+        }
+    )
+    assert [o.drawn_max_w for o in harness.controller.outlets] == [limit, 0.0, 0.0, 0.0]
