@@ -248,6 +248,43 @@ async def test_second_pairing_is_refused_while_one_runs(tmp_path: Path) -> None:
     assert refused.value.retry_after_s is not None
 
 
+async def test_a_search_counts_switch_ons_at_what_the_outlets_have_drawn(tmp_path: Path) -> None:
+    """Outlets rated below their chargers: a window sized at the rating would ask for more
+    switch-ons than admission lets on, and answers taken with the relays not where the
+    search put them leave it unable to tell the outlets apart."""
+    on = others(9)[:5]
+    strip = await planned_strip(tmp_path, on)
+    controller = strip.controller
+    off = [o for o in LAPTOPS if o not in on]  # 6-15; those with a reporter take no part
+    for outlet in off[4:]:
+        controller.report_battery(outlet, 50, False, strip.now, from_laptop=True)
+    for outlet in off[:4]:  # the candidates, 6-9, have each drawn half again their rating
+        controller.outlet(outlet).drawn_max_w = 1.5 * controller.outlet(outlet).max_power_w
+    now, stale, settle = strip.now, controller.stale_after_s, controller.strip.settle_s
+    reserved = sum(o.reserve_w(now, stale, settle) for o in controller.outlets if o.relay_on)
+    # Room for two switch-ons at the rating, for one at the draw.
+    strip.plan(on, budget_w=reserved + 2.5 * controller.outlet(9).max_power_w)
+    await strip.run(2)
+    laptop = Laptop(strip, 9)
+    run = strip.pairing.start(plugged=laptop.plugged(), user=None, now=strip.now)
+    asked: dict[int, dict[int, bool]] = {}  # window → the relays it wanted and did not get
+    while strip.pairing.active:
+        window = run.window
+        if run.phase == "awaiting" and window.states is not None:
+            asked[window.number] = {
+                o: on for o, on in window.targets.items() if window.states[o] != on
+            }
+        view = pairing_view(run)
+        if view["observe"]:
+            strip.pairing.observe(run.id, view["window"], laptop.plugged(), strip.now)
+        await strip.step()
+        assert strip.now < 120
+    assert (run.status, run.outlet) == ("paired", 9)
+    assert asked
+    assert all(not missed for missed in asked.values())
+    assert strip.over_limit == []
+
+
 async def test_laptop_not_charging_among_too_many_off_outlets_is_deferred(
     tmp_path: Path,
 ) -> None:

@@ -143,7 +143,7 @@ class Candidates:
         for outlet in (self._outlets[oid] for oid in left):
             if not outlet.relay_on and outlet.shed_until > now:
                 continue
-            costs.append(self._reserve(outlet, now) if outlet.relay_on else outlet.max_power_w)
+            costs.append(self._reserve(outlet, now) if outlet.relay_on else outlet.counted_max_w)
         return fit_count(free, costs)
 
     def targets(
@@ -170,7 +170,7 @@ class Candidates:
         count_on = max(count_on, 1) if len(left) == 1 else count_on
         chosen = sorted(
             (o for o in (self._outlets[oid] for oid in ordered) if o.shed_until <= now),
-            key=lambda o: (o.max_power_w, o.id),
+            key=lambda o: (o.counted_max_w, o.id),
         )[:count_on]
         ruled_out = sorted(
             (self._outlets[oid] for oid in run.group if oid not in left and targets[oid]),
@@ -178,7 +178,7 @@ class Candidates:
         )
         staying = [oid for oid, t in targets.items() if t]
         free = self._free_w(run.group, staying, now, room)
-        needed = sum(o.max_power_w for o in chosen)
+        needed = sum(o.counted_max_w for o in chosen)
         for outlet in ruled_out:
             if fits(0.0, needed, free):
                 break
