@@ -4,9 +4,9 @@ An outlet's rating (``max_power_w`` in the agent's configuration) is what the st
 draw it has not read yet at. The agent keeps the most each outlet's laptop has drawn and counts
 it at that once it is above the rating, so the strip stays within its limit; but each new
 laptop there starts from the rating again, and until its draw is seen, its switch-on is
-counted short and the guard has to cut it. The fix is the
-installer's: raise the rating. Issues are not persistent: after a restart of Home Assistant
-they are raised again once the agent sees such a draw again.
+counted short and the guard has to cut it. The fix is the installer's: raise the rating.
+Issues are not persistent: after a restart of Home Assistant they are raised again once the
+agent sees such a draw again.
 """
 
 from __future__ import annotations
