@@ -236,29 +236,30 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
 
     async def async_set_relay(self, outlet_id: int, on: bool | None) -> None:
         """A manual relay command; ``None`` returns the outlet to automatic."""
-        seen = self._stream_events
-        outlet = await self._async_command(self.client.set_relay(outlet_id, on), outlet_id)
-        self._merge_outlet(outlet, seen)
+        await self._async_on_outlet(self.client.set_relay(outlet_id, on), outlet_id, ("override",))
 
     async def async_update_outlet(
         self, outlet_id: int, *, name: str | None = None, exception: bool | None = None
     ) -> None:
-        seen = self._stream_events
-        outlet = await self._async_command(
-            self.client.update_outlet(outlet_id, name=name, exception=exception), outlet_id
+        # An exception outlet holds no manual command: the agent drops its override too.
+        fields: tuple[str, ...] = ("name",) if name is not None else ()
+        fields += ("exception", "override") if exception is not None else ()
+        await self._async_on_outlet(
+            self.client.update_outlet(outlet_id, name=name, exception=exception), outlet_id, fields
         )
-        self._merge_outlet(outlet, seen)
 
     async def async_forget_pairing(self, outlet_id: int) -> None:
         """Make the outlet's laptop pair again (the agent tells its reporter on its next post)."""
-        seen = self._stream_events
-        outlet = await self._async_command(self.client.forget_pairing(outlet_id), outlet_id)
-        self._merge_outlet(outlet, seen)
+        await self._async_on_outlet(self.client.forget_pairing(outlet_id), outlet_id, ("paired",))
 
-    async def _async_command[T](self, request: Awaitable[T], outlet_id: int) -> T:
-        """Await a command; agent errors become translated Home Assistant errors."""
+    async def _async_on_outlet(
+        self, request: Awaitable[Outlet], outlet_id: int, fields: tuple[str, ...]
+    ) -> None:
+        """Await a command on one outlet and show what it set (``fields``); agent errors
+        become translated Home Assistant errors."""
+        seen, before = self._stream_events, self._outlet_raw(outlet_id)
         try:
-            return await request
+            outlet = await request
         except SmartMultiAuthError as err:
             self.config_entry.async_start_reauth(self.hass)
             raise HomeAssistantError(
@@ -284,21 +285,34 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
                 translation_key="command_failed",
                 translation_placeholders={"code": err.code, "message": err.message},
             ) from err
+        self._merge_outlet(outlet, seen, before, fields)
 
     @callback
-    def _merge_outlet(self, outlet: Outlet, seen: int) -> None:
+    def _merge_outlet(
+        self, outlet: Outlet, seen: int, before: JsonObject, fields: tuple[str, ...]
+    ) -> None:
         """Show a command's effect at once; the stream confirms it on the next sample.
 
-        Not when the stream applied an event since the command was sent (``seen``): that state
-        may be newer than the answer (a command given meanwhile elsewhere), and the stream
-        sends the command's own effect anyway. Overwriting it would show an outlet's old state
-        until the outlet next changes, as the stream sends only changes.
+        If the stream applied an event while the command was in flight (``seen``), its state
+        may be newer than the answer (a command given meanwhile elsewhere): only what this
+        command set (``fields``) is shown then, where the stream has not changed it since the
+        command was sent (``before``). The stream, which sends only changes, carries the rest.
         """
+        update: JsonObject = outlet.raw
         if self.stream_connected and self._stream_events != seen:
-            return
-        state = self.data.state.merged({"outlets": [outlet.raw]})
+            now = self._outlet_raw(outlet.id)
+            update = {"id": outlet.id} | {
+                k: outlet.raw[k] for k in fields if k in outlet.raw and now.get(k) == before.get(k)
+            }
+            if len(update) == 1:
+                return
+        state = self.data.state.merged({"outlets": [update]})
         self._set_available()
         self.async_set_updated_data(self._build(self.data.info, state))
+
+    def _outlet_raw(self, outlet_id: int) -> JsonObject:
+        outlet = self.data.state.outlets.get(outlet_id) if self.data else None
+        return outlet.raw if outlet else {}
 
     def _outlet_label(self, outlet_id: int) -> str:
         outlet = self.data.state.outlets.get(outlet_id) if self.data else None

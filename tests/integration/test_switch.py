@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from homeassistant.components.select import (
     DOMAIN as SELECT_DOMAIN,
     SERVICE_SELECT_OPTION,
@@ -23,7 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartmulti.const import DOMAIN
 from tests.support.agent import RunningAgent
 
-from .conftest import wait_for
+from .conftest import TEST_STRIP, AgentFactory, setup_entries, strip_entry, wait_for
 
 
 async def _switch(hass: HomeAssistant, service: str, entity_id: str) -> None:
@@ -120,3 +122,33 @@ async def test_a_command_to_an_unreachable_agent_raises_a_translated_error(
 
     assert raised.value.translation_key == "cannot_connect"
     assert str(raised.value).startswith(f"Cannot reach the SmartMulti agent at {agent.host}:")
+
+
+async def test_a_commands_answer_shows_at_once_though_the_stream_moved_meanwhile(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    """An event applied while a command was in flight (here another outlet renamed) may be
+    newer than the answer: what the command set is shown from the answer all the same, unless
+    the stream changed that very field meanwhile (another admin's later command)."""
+    # Sampled only by hand, so the stream carries a command's effect only when told to.
+    agent = await start_test_agent(strip=replace(TEST_STRIP, sample_hz=0.001))
+    entry = strip_entry(hass, agent)
+    await setup_entries(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    controller = agent.agent.controller
+    seen, before = coordinator._stream_events, coordinator.data.state.outlets[1].raw
+
+    controller.update_outlet(3, name="Window")
+    await agent.agent.sample_once()
+    await wait_for(lambda: coordinator.data.state.outlets[3].name == "Window")
+    answer = await coordinator.client.set_relay(1, False)
+    coordinator._merge_outlet(answer, seen, before, ("override",))
+    assert hass.states.get("select.desk_1_control").state == "off"
+
+    seen, before = coordinator._stream_events, coordinator.data.state.outlets[1].raw
+    answer = await coordinator.client.set_relay(1, None)
+    controller.set_override(1, True)  # another admin, after
+    await agent.agent.sample_once()
+    await wait_for(lambda: coordinator.data.state.outlets[1].override is True)
+    coordinator._merge_outlet(answer, seen, before, ("override",))
+    assert hass.states.get("select.desk_1_control").state == "on"
