@@ -6,22 +6,25 @@ them. The engine counts the switches it sees (a relay that changed between two c
 whose time since a switch went back while it is as it was: twice) and, once the strip's rate
 over the last ``wear_window_s`` passes ``switch_rate_soft`` per outlet-hour, makes every change
 of who is on dearer (``smart``'s switch cost and turn dwell grow with the excess), so the rate
-settles near ``switch_rate_soft`` instead of growing with the congestion; by
-``wear_max_factor`` at most, so a turn still ends and a laptop short of its departure still
-gets its own. From ``switch_rate_hard`` on, the factor is that most at once: the relays are
-held to 4 switches per outlet-hour over a day, and with the factor growing by the excess alone
-the rate of crowded days settled between 4 and 6 (docs/benchmarks.md). Looks at outlets where
-no laptop is known come less often by the same factor, up to ``wear_look_max_factor``: each
-costs two switches and most read nothing, and on a congested strip they are a good part of the
-rate that turns alone cannot bring down. Under the soft rate they come sooner instead
-(``_spare``): the switches left unused find laptops without reports sooner. A look overdue
-enough to be forced keeps its time (``probe_force`` x the unworn interval): a laptop without
-reports plugged into an off outlet is only noticed by a look, and it may be running flat. A
-look at a laptop without reports unseen too long (``unseen_look_s``) comes rarer by the whole
-factor: it nearly always finds the laptop still there, so it is a turn more than a look. No
-laptop is switched on only to be read (``readings.py``): a reading sheds others for a cycle,
-which a worn strip cannot spare. Keeping a laptop alive is not made dearer (its hysteresis is
-``keep_alive_band_s``, not the dwell), nor is the guard's shedding.
+settles near ``switch_rate_soft`` instead of growing with the congestion; by ``wear_max_factor``
+at most, so a turn still ends and a laptop short of its departure still gets its own. From
+``switch_rate_hard`` on, the factor is that most at once, for at most 4 switches per outlet-hour
+over a day: with the factor growing by the excess alone the rate of crowded days settled between
+4 and 6. What a worn strip still switches (a laptop kept alive, a full one switched off and its
+room handed on, a forced look) takes a few crowded days over 4, even with every turn end and
+reading refused from 3.6 on (docs/benchmarks.md). Looks at outlets where no laptop is known come
+less often by the same factor, up to ``wear_look_max_factor``: each costs two switches and most
+read nothing, and on a congested strip they are a good part of the rate that turns alone cannot
+bring down. Under the soft rate they come sooner instead (``_spare``): the switches left unused
+find laptops without reports sooner. A look overdue enough to be forced keeps its time
+(``probe_force`` x the unworn interval): a laptop without reports plugged into an off outlet is
+only noticed by a look, and it may be running flat. A look at a laptop without reports unseen
+too long (``unseen_look_s``) comes rarer by the whole factor: it nearly always finds the laptop
+still there, so it is a turn more than a look. No laptop is switched on only to be read
+(``readings.py``): a reading sheds others for a cycle, each shed laptop switched off and back
+on, which a worn strip cannot spare (kept, readings add energy but multiply the days over 4
+switches). Keeping a laptop alive is not made dearer (its hysteresis is ``keep_alive_band_s``,
+not the dwell), nor is the guard's shedding.
 """
 
 from __future__ import annotations
