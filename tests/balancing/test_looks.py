@@ -251,3 +251,30 @@ def test_a_laptop_kept_alive_does_not_wait_behind_a_look() -> None:
 
     assert 1 in plan.on
     assert 0 not in plan.on
+
+
+def test_the_other_looks_wait_with_the_rest_while_the_first_ones_room_is_held() -> None:
+    """As above, with three outlets to look at: while the full laptop holds the room, nothing
+    waits behind the first look, the other looks included. Each look the plan names is one it
+    switches on (the agent refuses a plan whose look it would not switch on), so the other two
+    are named again only once they can go on behind it."""
+    engine = Balancer()
+
+    def cycle(now: float, since: float) -> StripPlan:
+        full = laptop(3, on=True, power=50, percent=100, since=since, max_w=RATING)
+        waiting = laptop(4, max_w=RATING, percent=50)
+        return engine.plan(
+            strip(_unknown(0), _unknown(1), _unknown(2), full, waiting, budget=240, now=now)
+        )
+
+    cycle(0.0, 45.0)
+    held = cycle(10.0, 55.0)
+    assert len(held.looks) == 1
+    assert set(held.looks) <= set(held.on)
+    assert held.after_looks == ()
+    body = held.agent_plan(30)
+    assert set(body["looks"]) <= set(body["on"])
+    free = cycle(20.0, 65.0)
+    assert set(free.looks) == {0, 1, 2}
+    assert set(free.looks) <= {*free.on, *free.after_looks}
+    assert free.after_looks[-1] == 4

@@ -314,7 +314,10 @@ class Balancer:
             min_on_s=strip.min_on_s,
             min_off_s=strip.min_off_s,
         ):
+            # Nothing waits: the looks that were to go on behind the first are not made either
+            # (the agent refuses a plan with a look it does not switch on).
             after = ()
+            looks = tuple(oid for oid in looks if oid in on)
         # What waits behind a look or a reading goes on as well once there is room: if the
         # agent's guard then cuts it, what it was counted at was wrong all the same (``shed``).
         planned = on.union(after)
