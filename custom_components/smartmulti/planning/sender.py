@@ -4,6 +4,8 @@ A failure is logged once per outage and is otherwise harmless: the agent keeps i
 until it expires, then runs its own failsafe. An agent too old to take reserves (``reserve_w``)
 or looks (``looks``) is sent its plans without them from then on: without looks, without the
 outlets waiting for their room either (such an agent holds a look for its minimum on time).
+Such an agent names the field itself; a current agent refusing one of its items (``looks[0]``,
+``reserve_w.7``) says the plan was wrong, which fails that cycle only and keeps the feature.
 """
 
 from __future__ import annotations
@@ -63,14 +65,14 @@ class PlanSender:
             )
         except SmartMultiResponseError as err:
             refused = (err.field or "") if err.status == 422 else ""
-            if reserve and refused.startswith("reserve_w"):
+            if reserve and refused == "reserve_w":
                 LOGGER.info(
                     "SmartMulti strip %s does not take reserves in plans (agent too old): "
                     "its admission counts outlets switching on at their maximum",
                     self.strip_id,
                 )
                 self._with_reserve = False
-            elif looks and refused.startswith("looks"):
+            elif looks and refused == "looks":
                 LOGGER.info(
                     "SmartMulti strip %s does not take looks in plans (agent too old): "
                     "a look holds its outlet for the minimum on time",
