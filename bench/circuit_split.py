@@ -123,6 +123,7 @@ def run_site(site: Site, strategies: Mapping[str, Strategy] | None = None) -> di
             "reporting_dead_minutes": round(out.reporting_dead_minutes, 1),
             "blind_dead_minutes": round(out.blind_dead_minutes, 1),
             "switches_per_outlet_hour": round(out.switches_per_outlet_hour, 3),
+            "refused_plans": out.refused_plans,
             "mean_share_w": round(sum(shares[s.strip_id]) / max(1, len(shares[s.strip_id])), 1),
             "laptops": laptops,
         }

@@ -46,6 +46,7 @@ _FIGURES = (
     "blind_dead_minutes",
     "violation_wh",
     "switches_per_outlet_hour",
+    "refused_plans",
 )
 
 type Day = dict[str, float]
@@ -86,11 +87,13 @@ def _totals(days: Days, names: Sequence[str]) -> str:
     over = [days[n]["violation_wh"] for n in names if days[n]["violation_wh"] > 0]
     switches = [days[n]["switches_per_outlet_hour"] for n in names]
     worn = sum(s > 4.0 for s in switches)
+    # Read with a default: a --json written before the agent's refusals were counted.
+    refused = sum(days[n].get("refused_plans", 0) for n in names)
     return (
         f"added {added:.0f} Wh, dead {dead:.0f} min ({reporting:.0f} / {blind:.0f}: reporting / "
         "none could have noticed yet), "
         f"over budget {sum(over):.3f} Wh on {len(over)} days, switches max {max(switches):.2f} "
-        f"per outlet-hour, {worn} days over 4"
+        f"per outlet-hour, {worn} days over 4, {refused:.0f} plans refused by the agent"
     )
 
 

@@ -119,6 +119,7 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> str:
         "peer": [],
         "violation": [],
         "sw": [],
+        "refused": [],
     }
     for r in runs:
         m, name = r["results"][DEFAULT], r["scenario"]
@@ -134,6 +135,9 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> str:
             misses["violation"].append(f"{name} {m['violation_wh']} Wh")
         if m["switches_per_outlet_hour"] > SWITCH_TARGET:
             misses["sw"].append(f"{name} {m['switches_per_outlet_hour']}")
+        # Results written before the agent's refusals were counted have none to show.
+        if refused := m.get("refused_plans", 0):
+            misses["refused"].append(f"{name} {refused}")
     gains = [g for r in runs if (g := r["results"][DEFAULT]["gain_ratio"]) is not None]
     labels = {
         "dead": "0 dead minutes for reporting laptops wherever the alive bound is feasible",
@@ -142,6 +146,7 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> str:
         "minutes, no less energy)",
         "violation": "0 Wh over the budget",
         "sw": f"<= {SWITCH_TARGET:g} switches per outlet-hour",
+        "refused": "every plan taken by the agent (none refused with 422)",
     }
     lines = [f"| target | missed on (of {len(runs)}) |", "|---|---|"]
     if gains:

@@ -9,7 +9,9 @@ own must fit the limit; the maximum is the rating, or what the outlet has drawn 
 more, ``OutletState.counted_max_w``), and once its meter has settled it counts at what it reads, so what
 waits for that room is admitted in the same step, as the agent does at every sample; and the
 guard sheds from the end of the plan's priority when the draw exceeds the limit, after its
-hold; an outlet whose laptop left while it was on counts at its rating, or goes off where
+hold; a plan naming an outlet the agent would refuse (``pi_agent.control.plan.refused_outlet``)
+is counted (``Outcome.refused_plans``) and the last one kept, as the agent answers 422 and
+keeps its plan; an outlet whose laptop left while it was on counts at its rating, or goes off where
 that does not fit (``StripWorld._vacate``). World steps are ``step_s`` long and the algorithm
 is asked once per step; a switch-on the stagger would make at the step's end or later waits
 for the next step, so a step may be shorter than a whole strip's switch-ons (the product's
@@ -37,6 +39,7 @@ from balancing import StripInput, StripPlan
 
 from pi_agent.control.admission import Admission, counted_w, fits, switch_on_w
 from pi_agent.control.outlet import IDLE_W
+from pi_agent.control.plan import refused_outlet
 from pi_agent.sim.physics import SECONDS_PER_HOUR, step
 
 from .knowledge import Knowledge
@@ -117,6 +120,7 @@ class Outcome:
     max_overshoot_w: float = 0.0
     switches: int = 0
     looks_released: int = 0  # looks the agent switched off as soon as they read nothing
+    refused_plans: int = 0  # plans the agent refused (it kept its last one); a policy's bug
     vacated_off: int = 0  # outlets switched off when their laptop left and the rating did not fit
     switches_per_outlet_hour: float = 0.0
     per_device: list[dict[str, object]] = field(default_factory=list)
@@ -145,6 +149,7 @@ def metrics(out: Outcome, bound_wh: float | None, steps: int) -> dict[str, Any]:
         "violation_wh": round(out.violation_wh, 4),
         "max_overshoot_w": round(out.max_overshoot_w, 1),
         "switches_per_outlet_hour": round(out.switches_per_outlet_hour, 3),
+        "refused_plans": out.refused_plans,
         "ms_per_cycle": round(1000.0 * out.seconds_in_policy / max(1, steps), 3),
         "per_device": out.per_device,
     }
@@ -183,6 +188,8 @@ class StripWorld:
         self.drawn = dict.fromkeys(scenario.outlet_ids, 0.0)
         # The limit the agent enforces: the last plan's, until the next step applies a new one.
         self.limit: float | None = None
+        # The plan the agent follows: the last it accepted (none yet: every balanced outlet off).
+        self.plan = Decision(frozenset(), ())
         self.soc = {d.id: d.soc0 for d in scenario.devices}
         self.out = Outcome()
         self.departed: dict[str, float] = {}
@@ -244,6 +251,23 @@ class StripWorld:
                 self.out.switches += 1
                 self.out.vacated_off += 1
 
+    def _taken(self, decision: Decision) -> Decision:
+        """The plan the agent follows: ``decision``, or its last one where it answers 422 (as
+        sent, ``StripPlan.agent_plan``, the exception outlets are listed on)."""
+        refused = refused_outlet(
+            sorted({*decision.on, *self.lamps}),
+            decision.priority,
+            looks=sorted(decision.looks),
+            reserve_w=decision.reserve_w,
+            count=len(self.relay),
+            exceptions=self.lamps,
+        )
+        if refused is not None:
+            self.out.refused_plans += 1
+            return self.plan
+        self.plan = decision
+        return decision
+
     def counted_max(self, outlet: int) -> float:
         """The most the agent counts the outlet may draw (``OutletState.counted_max_w``)."""
         return max(self.max_w[outlet], self.drawn[outlet])
@@ -259,6 +283,7 @@ class StripWorld:
 
     def step(self, decision: Decision, limit: float) -> dict[int, float]:
         """The agent applies the plan under ``limit``, then one step of physics; the draws."""
+        decision = self._taken(decision)
         self.limit = limit
         out, relay, since = self.out, self.relay, self.since
         balanced, here, soc, dt = self.balanced, self.here, self.soc, self.dt

@@ -12,7 +12,7 @@ import voluptuous as vol
 
 from pi_agent.api.errors import ApiError, invalid
 from pi_agent.control.pairing.run import MAX_WINDOWS
-from pi_agent.control.plan import MAX_TTL_S
+from pi_agent.control.plan import MAX_TTL_S, refused_outlet
 from pi_agent.validators import NAME, boolean, integer, is_unknown_key, json_integer, number
 
 MAX_BUDGET_W = 100_000.0
@@ -111,32 +111,18 @@ PLAN = vol.Schema(
 
 
 def check_plan_outlets(body: dict[str, Any], count: int, exceptions: Collection[int]) -> None:
-    """The checks of a valid ``PLAN`` that need the strip: each outlet id one it has (1..count),
-    and each look an outlet of ``on`` that is balanced (an exception outlet is always on:
-    there is nothing to look at). ``invalid`` naming the first field that fails."""
-    named = [
-        *(
-            (f"{key}[{index}]", oid)
-            for key in ("on", "priority", "looks")
-            for index, oid in enumerate(body.get(key, []))
-        ),
-        *((f"reserve_w.{oid}", oid) for oid in body.get("reserve_w", {})),
-    ]
-    for field, outlet_id in named:
-        if not 1 <= outlet_id <= count:
-            raise invalid(field, f"no outlet {outlet_id} (this strip has 1..{count})")
-    on = set(body["on"])
-    for index, outlet_id in enumerate(body.get("looks", [])):
-        if outlet_id not in on:
-            raise invalid(
-                f"looks[{index}]",
-                f"outlet {outlet_id} is not in on: a look is an outlet the plan switches on",
-            )
-        if outlet_id in exceptions:
-            raise invalid(
-                f"looks[{index}]",
-                f"outlet {outlet_id} is an exception outlet (always on): it cannot be a look",
-            )
+    """The checks of a valid ``PLAN`` that need the strip (``plan.refused_outlet``):
+    ``invalid`` naming the first field that fails."""
+    refused = refused_outlet(
+        body["on"],
+        body["priority"],
+        looks=body.get("looks", []),
+        reserve_w=body.get("reserve_w", {}),
+        count=count,
+        exceptions=exceptions,
+    )
+    if refused is not None:
+        raise invalid(*refused)
 
 
 def _field(path: list[Any]) -> str:

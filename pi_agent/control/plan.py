@@ -6,7 +6,7 @@ night stays closed when its agent restarts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,6 +35,45 @@ class Plan:
     @property
     def expires_at(self) -> float:
         return self.received_at + self.ttl_s
+
+
+def refused_outlet(
+    on: Sequence[int],
+    priority: Iterable[int],
+    *,
+    looks: Sequence[int],
+    reserve_w: Iterable[int],
+    count: int,
+    exceptions: Collection[int],
+) -> tuple[str, str] | None:
+    """The first outlet a plan names that the strip refuses, as (field, why), else None.
+
+    Each outlet id must be one the strip has (1..count); each look an outlet of ``on`` that
+    is balanced: an exception outlet is always on, so there is nothing to look at. Kept apart
+    from the API so that the bench's simulated agent refuses exactly what a strip refuses.
+    """
+    named = [
+        *((f"on[{index}]", oid) for index, oid in enumerate(on)),
+        *((f"priority[{index}]", oid) for index, oid in enumerate(priority)),
+        *((f"looks[{index}]", oid) for index, oid in enumerate(looks)),
+        *((f"reserve_w.{oid}", oid) for oid in reserve_w),
+    ]
+    for name, outlet_id in named:
+        if not 1 <= outlet_id <= count:
+            return name, f"no outlet {outlet_id} (this strip has 1..{count})"
+    switched_on = set(on)
+    for index, outlet_id in enumerate(looks):
+        if outlet_id not in switched_on:
+            return (
+                f"looks[{index}]",
+                f"outlet {outlet_id} is not in on: a look is an outlet the plan switches on",
+            )
+        if outlet_id in exceptions:
+            return (
+                f"looks[{index}]",
+                f"outlet {outlet_id} is an exception outlet (always on): it cannot be a look",
+            )
+    return None
 
 
 def plan_state(plan: Plan | None) -> dict[str, Any] | None:

@@ -59,6 +59,7 @@ def test_smart_holds_the_targets_on_a_tuned_day(name: str, step_s: int | None) -
     smart = _run(scenario, EnginePolicy(Strategy.SMART))
     peer = _run(scenario, LowestBatteryFirst())
 
+    assert smart.refused_plans == peer.refused_plans == 0
     assert smart.violation_wh == 0.0
     assert smart.switches_per_outlet_hour <= 4.0
     assert smart.reporting_dead_minutes == 0.0

@@ -165,6 +165,23 @@ def test_a_look_that_finds_a_laptop_keeps_its_room() -> None:
     assert not seen[2].found_empty
 
 
+def test_the_bench_agent_refuses_a_plan_the_agent_would_and_keeps_its_last() -> None:
+    """A look at an outlet the plan does not switch on is refused by the agent (422) with the
+    plan it holds kept: the bench counts it, as a policy's bug, and keeps the last plan too."""
+    world = StripWorld(LOOKS)
+    world.observe(0.0, 240.0)
+    world.step(Decision(frozenset({2}), (2, 3, 1)), 240.0)
+    world.observe(60.0, 240.0)
+
+    world.step(Decision(frozenset({3}), (3, 2, 1), looks=frozenset({1})), 240.0)
+    world.step(Decision(frozenset({2}), (2, 3, 1), reserve_w={4: 50.0}), 240.0)
+
+    assert world.out.refused_plans == 2
+    assert world.relay == {1: False, 2: True, 3: False}
+    world.step(Decision(frozenset({3}), (3, 2, 1)), 240.0)
+    assert world.out.refused_plans == 2
+
+
 READING = dataclasses.replace(
     LOOKS,
     name="reading",

@@ -274,6 +274,32 @@ def test_the_tables_of_days_without_a_ratio_are_written() -> None:
     assert "no day has one" in tables
 
 
+def test_a_day_with_plans_the_agent_refused_misses_a_target() -> None:
+    figures = {
+        "added_wh": 10.0,
+        "gain_ratio": 1.0,
+        "ratio": 1.0,
+        "dead_minutes": 0.0,
+        "violation_wh": 0.0,
+        "switches_per_outlet_hour": 1.0,
+    }
+    days = [
+        {
+            "scenario": name,
+            "bound_wh": 10.0,
+            "alive_bound_wh": 10.0,
+            "results": {"smartmulti:smart": figures | extra},
+        }
+        for name, extra in (
+            ("old", {}),
+            ("clean", {"refused_plans": 0}),
+            ("bad", {"refused_plans": 3}),
+        )
+    ]
+    line = next(x for x in report.targets(days).splitlines() if "refused with 422" in x)
+    assert line.endswith("| bad 3 |")
+
+
 def test_a_peer_adding_as_little_as_smart_does_not_beat_it() -> None:
     # A day with nothing to add: everyone adds 0 Wh with no dead minute, and nobody wins.
     nothing = {"added_wh": 0.0, "dead_minutes": 0.0}

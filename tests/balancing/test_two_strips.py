@@ -48,6 +48,7 @@ def test_random_sites_never_exceed_their_circuit() -> None:
         result = run_site(site) | {"strategy_run": "own"}
         assert result["circuit_violation_wh"] == 0
         assert result["circuit_max_overshoot_w"] == 0
+        assert all(strip["refused_plans"] == 0 for strip in result["strips"].values())
         runs.append(result)
     table = summary(runs).splitlines()
     assert len(table) == 3
