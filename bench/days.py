@@ -16,7 +16,9 @@ from .scenario import Scenario, generate, load
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 # Every list of published days in docs/benchmarks.md (module doc).
 PUBLISHED = frozenset(
-    seed for first in (*range(9100, 11000, 100), 13000, 13100, 13200) for seed in range(first, first + 40)
+    seed
+    for first in (*range(9100, 11000, 100), 13000, 13100, 13200)
+    for seed in range(first, first + 40)
 )
 
 
