@@ -39,12 +39,12 @@ async def test_an_agent_too_old_for_looks_is_sent_plans_without_them(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     _older_agent(monkeypatch, "looks")
     sender = _sender(hass, agent)
 
-    with caplog.at_level(logging.INFO):
-        assert await sender.async_send(LOOK_AT_2, kept_for_s=30.0)
-        assert await sender.async_send(LOOK_AT_2, kept_for_s=30.0)
+    assert await sender.async_send(LOOK_AT_2, kept_for_s=30.0)
+    assert await sender.async_send(LOOK_AT_2, kept_for_s=30.0)
 
     plan = agent.agent.controller.plan
     assert plan is not None
@@ -93,10 +93,10 @@ async def test_a_plan_the_agent_finds_wrong_fails_its_cycle_and_keeps_looks_and_
     wrong: Plan,
     said: str,
 ) -> None:
+    caplog.set_level(logging.INFO)
     sender = _sender(hass, agent)
 
-    with caplog.at_level(logging.INFO):
-        assert not await sender.async_send(wrong, kept_for_s=30.0)
+    assert not await sender.async_send(wrong, kept_for_s=30.0)
     assert said in caplog.text
     assert "agent too old" not in caplog.text
     assert agent.agent.controller.plan is None  # the wrong plan was not followed in part
