@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-import logging
 
 from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN, SERVICE_SET_VALUE
 from homeassistant.components.select import DOMAIN as SELECT_DOMAIN, SERVICE_SELECT_OPTION
@@ -19,7 +18,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
-import voluptuous as vol
 
 from custom_components.smartmulti.const import (
     CONF_BALANCING_INTERVAL,
@@ -28,7 +26,6 @@ from custom_components.smartmulti.const import (
     PLAN_TTL_CYCLES,
 )
 from custom_components.smartmulti.planning.strip import StripPlanner
-from pi_agent.api import server, validation
 from tests.support.agent import RunningAgent
 
 from .conftest import (
@@ -64,13 +61,6 @@ async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: object) ->
     planner: StripPlanner = entry.runtime_data.planner
     await wait_for(lambda: planner.result is not None and planner.result.sent)
     return planner
-
-
-def _agent_without_plan_field(monkeypatch: pytest.MonkeyPatch, field_name: str) -> None:
-    """The test's agents take plans as an agent from before ``field_name`` was a plan field
-    does: the schema refuses the key as unknown (422 naming the bare field)."""
-    schema = {k: v for k, v in validation.PLAN.schema.items() if str(k) != field_name}
-    monkeypatch.setattr(server, "PLAN", vol.Schema(schema))
 
 
 async def _strip_with_three_laptops(hass: HomeAssistant, agent: RunningAgent) -> None:
@@ -352,23 +342,6 @@ async def test_a_plan_carries_the_draw_expected_of_outlets_switching_on(
     assert plan.reserve_w == {1: 55.0}
 
 
-async def test_an_agent_too_old_for_reserves_gets_its_plans_without_them(
-    hass: HomeAssistant, agent: RunningAgent, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Agents before the reserve_w field refuse it as unknown (422 on that field)."""
-    _agent_without_plan_field(monkeypatch, "reserve_w")
-    planner = await _strip(hass, agent)
-    assert planner.result is not None
-    lease = replace(planner.result.plan, budget_w=1234.0, reserve_w={1: 55.0})
-
-    sent = await planner.async_send(lease)
-
-    assert sent
-    plan = agent.agent.controller.plan
-    assert plan is not None
-    assert (plan.budget_w, plan.reserve_w) == (1234.0, {})
-
-
 async def test_a_plan_names_its_looks_and_the_outlets_waiting_for_their_room(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
@@ -383,32 +356,6 @@ async def test_a_plan_names_its_looks_and_the_outlets_waiting_for_their_room(
     assert plan is not None
     assert plan.looks == {2}
     assert plan.on == {2, 3}
-
-
-async def test_an_agent_too_old_for_looks_gets_its_plans_without_them(
-    hass: HomeAssistant,
-    agent: RunningAgent,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Agents before the looks field refuse it as unknown (422 on that field); the outlets
-    waiting for the looks' room are left out with them, or such an agent would hold them on
-    beside a look it does not release. Said once, not at every plan."""
-    caplog.set_level(logging.INFO)
-    _agent_without_plan_field(monkeypatch, "looks")
-    planner = await _strip(hass, agent)
-    assert planner.result is not None
-    lease = replace(planner.result.plan, on=(2, 3), looks=(2,), after_looks=(3,))
-
-    assert await planner.async_send(lease)
-    assert await planner.async_send(lease)
-
-    plan = agent.agent.controller.plan
-    assert plan is not None
-    assert plan.looks == frozenset()
-    assert plan.on == {2}
-    assert caplog.text.count("does not take looks") == 1
-    assert "Cannot send" not in caplog.text
 
 
 async def test_the_outlets_waiting_behind_a_reading_are_sent_on(

@@ -1,5 +1,6 @@
-"""Plans the real agent finds wrong: each fails its cycle and turns nothing off (an agent too
-old for a plan field, which names the field itself, is in ``test_balancing.py``)."""
+"""Plans the real agent refuses: an agent too old for a plan field (it names the field itself)
+is sent plans without it from then on; a plan it finds wrong fails its cycle and turns
+nothing off."""
 
 from __future__ import annotations
 
@@ -8,16 +9,65 @@ import logging
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
+import voluptuous as vol
 
 from custom_components.smartmulti.client import SmartMultiClient
 from custom_components.smartmulti.planning.plan import Plan
 from custom_components.smartmulti.planning.sender import PlanSender
+from pi_agent.api import server, validation
 from tests.support.agent import RunningAgent
 
 
 def _sender(hass: HomeAssistant, agent: RunningAgent) -> PlanSender:
     session = async_get_clientsession(hass)
     return PlanSender(SmartMultiClient(agent.host, agent.port, agent.token, session=session), "s")
+
+
+def _agent_without_plan_field(monkeypatch: pytest.MonkeyPatch, field_name: str) -> None:
+    """The test's agents take plans as an agent from before ``field_name`` was a plan field
+    does: the schema refuses the key as unknown (422 naming the bare field)."""
+    schema = {k: v for k, v in validation.PLAN.schema.items() if str(k) != field_name}
+    monkeypatch.setattr(server, "PLAN", vol.Schema(schema))
+
+
+async def test_an_agent_too_old_for_reserves_gets_its_plans_without_them(
+    hass: HomeAssistant, agent: RunningAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _agent_without_plan_field(monkeypatch, "reserve_w")
+    lease = Plan(on=(1, 2), priority=(1, 2, 3), budget_w=1234.0, ttl_s=30.0, reserve_w={1: 55.0})
+
+    sent = await _sender(hass, agent).async_send(lease, kept_for_s=30.0)
+
+    assert sent
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert (plan.budget_w, plan.reserve_w) == (1234.0, {})
+
+
+async def test_an_agent_too_old_for_looks_gets_its_plans_without_them(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The outlets waiting for the looks' room are left out with them, or such an agent would
+    hold them on beside a look it does not release. Said once, not at every plan."""
+    caplog.set_level(logging.INFO)
+    _agent_without_plan_field(monkeypatch, "looks")
+    sender = _sender(hass, agent)
+    lease = Plan(
+        on=(2, 3), priority=(2, 3, 1), budget_w=300.0, ttl_s=30.0, looks=(2,), after_looks=(3,)
+    )
+
+    assert await sender.async_send(lease, kept_for_s=30.0)
+    assert await sender.async_send(lease, kept_for_s=30.0)
+
+    plan = agent.agent.controller.plan
+    assert plan is not None
+    assert plan.looks == frozenset()
+    assert plan.on == {2}
+    assert caplog.text.count("does not take looks") == 1
+    assert "Cannot send" not in caplog.text
 
 
 @pytest.mark.parametrize(
