@@ -14,7 +14,7 @@ from typing import Any
 from unittest.mock import AsyncMock, PropertyMock, patch
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, MAJOR_VERSION
+from homeassistant.const import ATTR_ENTITY_ID, CONF_HOST, CONF_PORT, CONF_TOKEN, MAJOR_VERSION
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
@@ -36,6 +36,7 @@ from custom_components.smartmulti.const import (
 from custom_components.smartmulti.entry_kinds import is_strip_entry
 from pi_agent.config import StripConfig
 from tests.support.agent import RunningAgent, start_agent
+from tests.support.blueprints import install_blueprints
 
 # A strip that obeys at once: no minimum on/off times, no stagger, and a budget that lets every
 # outlet on, so a relay command shows on the next sample (5 Hz).
@@ -128,6 +129,22 @@ def fast_reconnect() -> Generator[None]:
         patch("custom_components.smartmulti.const.RECONNECT_MAX_S", 0.2),
     ):
         yield
+
+
+@pytest.fixture
+async def blueprints(
+    hass: HomeAssistant, tmp_path: Path, fast_reconnect: None
+) -> AsyncGenerator[None]:
+    """The blueprints installed; the automations made from them stopped at the end.
+
+    Clock jumps outlast the event stream's read timeout: it reconnects quickly here.
+    """
+    install_blueprints(hass, tmp_path / "config")
+    yield
+    if hass.services.has_service("automation", "turn_off"):
+        await hass.services.async_call(
+            "automation", "turn_off", {ATTR_ENTITY_ID: "all"}, blocking=True
+        )
 
 
 class ReleaseSnapshots(HomeAssistantSnapshotExtension):

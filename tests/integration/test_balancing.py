@@ -1,4 +1,10 @@
-"""Balancing one strip from Home Assistant: its entities reach the plan the real agent follows."""
+"""Balancing one strip from Home Assistant: its entities reach the plan the real agent follows.
+
+The budget, the strategy and its outlet count, the balancing switch and the batteries Home
+Assistant knows of each reach the next plan, a battery's new percent at once rather than at the
+next interval; a plan carries the draw expected of outlets switching on, its looks and the
+outlets waiting for their room.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +13,15 @@ from dataclasses import replace
 from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN, SERVICE_SET_VALUE
 from homeassistant.components.select import DOMAIN as SELECT_DOMAIN, SERVICE_SELECT_OPTION
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant, State
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF
+from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    mock_restore_cache_with_extra_data,
-)
-from pytest_homeassistant_custom_component.components.diagnostics import (
-    get_diagnostics_for_config_entry,
-)
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smartmulti.const import (
-    CONF_BALANCING_INTERVAL,
-    CONF_BATTERY_SENSORS,
-    CONF_CIRCUIT,
-    PLAN_TTL_CYCLES,
-)
+from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_BATTERY_SENSORS
 from custom_components.smartmulti.planning.strip import StripPlanner
 from tests.support.agent import RunningAgent
 
-from .conftest import (
-    FAST_CYCLES,
-    AgentFactory,
-    circuit_entry,
-    report_battery,
-    setup_entries,
-    strip_entry,
-    wait_for,
-)
+from .conftest import FAST_CYCLES, report_battery, setup_entries, strip_entry, wait_for
 
 BALANCED = (1, 2, 3)  # desks; outlet 4 is the lamp, an exception outlet
 BUDGET = "number.coworking_strip_power_budget"
@@ -55,7 +40,9 @@ async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
     )
 
 
-async def _strip(hass: HomeAssistant, agent: RunningAgent, **options: object) -> StripPlanner:
+async def strip_planner(
+    hass: HomeAssistant, agent: RunningAgent, **options: object
+) -> StripPlanner:
     entry = strip_entry(hass, agent, **options)
     await setup_entries(hass, entry)
     planner: StripPlanner = entry.runtime_data.planner
@@ -67,7 +54,7 @@ async def _strip_with_three_laptops(hass: HomeAssistant, agent: RunningAgent) ->
     """Desks 1-3 report 60 %, 20 % and 40 %, then the strip is set up, planning every second."""
     for outlet_id, percent in zip(BALANCED, (60, 20, 40), strict=True):
         await report_battery(hass, agent, outlet_id, percent)
-    await _strip(hass, agent, **FAST_CYCLES)
+    await strip_planner(hass, agent, **FAST_CYCLES)
 
 
 def _on(agent: RunningAgent) -> set[int]:
@@ -77,24 +64,10 @@ def _on(agent: RunningAgent) -> set[int]:
     return set(plan.on) & set(BALANCED)
 
 
-async def test_setup_hands_the_agent_a_plan_with_a_lease_of_three_cycles(
-    hass: HomeAssistant, agent: RunningAgent
-) -> None:
-    planner = await _strip(hass, agent)
-
-    plan = agent.agent.controller.plan
-    assert plan is not None
-    assert plan.ttl_s == PLAN_TTL_CYCLES * 10  # the default cycle: 10 s
-    assert set(plan.priority) == set(BALANCED)
-    assert plan.budget_w == 2000.0  # no budget set: the strip's hard limit
-    await wait_for(lambda: agent.agent.controller.mode == "planned")
-    assert planner.site.cycles >= 1
-
-
 async def test_a_new_budget_is_in_force_within_one_cycle(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
-    await _strip(hass, agent, balancing_interval=60)  # the next periodic cycle is far away
+    await strip_planner(hass, agent, balancing_interval=60)  # the next periodic cycle is far away
 
     await _set_number(hass, BUDGET, 300)
 
@@ -154,7 +127,7 @@ async def test_battery_priority_gives_the_only_room_to_the_emptiest_laptop(
 async def test_balancing_off_turns_every_balanced_outlet_on_under_the_guard(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
-    await _strip(hass, agent, **FAST_CYCLES)
+    await strip_planner(hass, agent, **FAST_CYCLES)
     await _set_number(hass, BUDGET, 210)
     await wait_for(lambda: len(_on(agent)) <= 1)
 
@@ -181,7 +154,7 @@ async def test_a_mapped_battery_sensor_reaches_the_engine(
         "23",
         {"device_class": "battery", "unit_of_measurement": "%"},
     )
-    planner = await _strip(
+    planner = await strip_planner(
         hass, agent, **FAST_CYCLES, **{CONF_BATTERY_SENSORS: {"2": "sensor.macbook_battery_level"}}
     )
 
@@ -202,136 +175,10 @@ async def test_a_mapped_battery_sensor_reaches_the_engine(
     await wait_for(lambda: percent() == 31.0)
 
 
-async def test_unloading_hands_the_strip_to_its_failsafe_at_once(
-    hass: HomeAssistant, agent: RunningAgent
-) -> None:
-    planner = await _strip(hass, agent)
-    entry = hass.config_entries.async_get_entry(planner.entry_id)
-    assert entry is not None
-    await wait_for(lambda: agent.agent.controller.mode == "planned")
-
-    assert await hass.config_entries.async_unload(entry.entry_id)
-
-    assert agent.agent.controller.plan is None
-    await wait_for(lambda: agent.agent.controller.mode == "failsafe")
-    assert not planner.site.strips
-
-
-@pytest.mark.usefixtures("fast_reconnect")
-async def test_an_agent_that_restarts_gets_its_plan_back_at_once(
-    hass: HomeAssistant, agent: RunningAgent, start_test_agent: AgentFactory
-) -> None:
-    planner = await _strip(hass, agent)  # cycles every 10 s: the restart must not wait
-    port = agent.port
-    await agent.stop()
-    await wait_for(lambda: hass.states.get(BUDGET).state == STATE_UNAVAILABLE)
-    assert not planner.ready  # nothing is sent to it: its plan expires, its failsafe runs
-
-    back = await start_test_agent(port=port)  # same data dir and serial: the agent restarted
-
-    # The agent took back the plan it had saved (it has not expired); a fresh one comes at once.
-    restored = back.agent.controller.plan
-    await wait_for(lambda: back.agent.controller.plan not in (None, restored), limit_s=5.0)
-    assert back.agent.controller.plan is not None
-    assert back.agent.controller.plan.ttl_s == PLAN_TTL_CYCLES * 10
-
-
-async def test_settings_are_restored_after_a_restart(
-    hass: HomeAssistant, agent: RunningAgent
-) -> None:
-    mock_restore_cache_with_extra_data(
-        hass,
-        [
-            (
-                State(BUDGET, "320"),
-                {
-                    "native_max_value": 2000.0,
-                    "native_min_value": 0.0,
-                    "native_step": 1.0,
-                    "native_unit_of_measurement": "W",
-                    "native_value": 320.0,
-                },
-            ),
-            (State(STRATEGY, "battery_priority"), {}),
-            (State("switch.coworking_strip_balancing", "off"), {}),
-        ],
-    )
-
-    planner = await _strip(hass, agent)
-
-    assert planner.settings.budget_w == 320.0
-    assert planner.settings.strategy == "battery_priority"
-    assert not planner.settings.enabled
-    plan = agent.agent.controller.plan
-    assert plan is not None
-    assert plan.budget_w == 320.0  # the very first plan already
-
-
-async def test_a_reloaded_strip_is_planned_again_by_the_same_engine(
-    hass: HomeAssistant, init_integration: MockConfigEntry, agent: RunningAgent
-) -> None:
-    """The engine lives at the site, not in the entry: a reload keeps what it learned."""
-    planner = init_integration.runtime_data.planner
-    engine = planner.site.engine
-    learned = engine.balancer(planner.strip_id)
-
-    assert await hass.config_entries.async_reload(init_integration.entry_id)
-    await hass.async_block_till_done()
-
-    again = init_integration.runtime_data.planner
-    assert again is not planner
-    assert again.site.engine is engine
-    assert engine.balancer(again.strip_id) is learned
-    await wait_for(lambda: again.result is not None and again.result.sent)
-    await wait_for(lambda: agent.agent.controller.mode == "planned")
-
-
-async def test_balancing_options_apply_without_reloading_the_strip(
-    hass: HomeAssistant, agent: RunningAgent
-) -> None:
-    """A reload would release the plan: the strip would fall to its failsafe for a moment."""
-    planner = await _strip(hass, agent)
-    entry = hass.config_entries.async_get_entry(planner.entry_id)
-    assert entry is not None
-    room = circuit_entry(hass, "Room", 500.0)
-    await setup_entries(hass, room)
-
-    hass.config_entries.async_update_entry(
-        entry, options={CONF_CIRCUIT: room.entry_id, CONF_BALANCING_INTERVAL: 1}
-    )
-    await hass.async_block_till_done()
-
-    assert entry.runtime_data.planner is planner  # same entry, never reloaded
-    assert planner.interval.total_seconds() == 1
-    await wait_for(lambda: agent.agent.controller.limit_w <= 500.0)
-    assert agent.agent.controller.mode == "planned"
-
-
-async def test_diagnostics_show_the_settings_and_the_last_plan(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, agent: RunningAgent
-) -> None:
-    planner = await _strip(hass, agent)
-    entry = hass.config_entries.async_get_entry(planner.entry_id)
-    assert entry is not None
-
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-
-    about = diagnostics["balancing"]
-    assert about["settings"] == {
-        "enabled": True,
-        "strategy": "smart",
-        "budget_w": None,
-        "max_outlets": None,
-    }
-    assert about["last_cycle"]["sent"] is True
-    assert about["last_cycle"]["lease"]["ttl_s"] == PLAN_TTL_CYCLES * 10
-    assert about["site"]["strips"] == [agent.serial]
-
-
 async def test_a_plan_carries_the_draw_expected_of_outlets_switching_on(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
-    planner = await _strip(hass, agent)
+    planner = await strip_planner(hass, agent)
     assert planner.result is not None
 
     sent = await planner.async_send(replace(planner.result.plan, reserve_w={1: 55.0}))
@@ -345,7 +192,7 @@ async def test_a_plan_carries_the_draw_expected_of_outlets_switching_on(
 async def test_a_plan_names_its_looks_and_the_outlets_waiting_for_their_room(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
-    planner = await _strip(hass, agent)
+    planner = await strip_planner(hass, agent)
     assert planner.result is not None
     lease = replace(planner.result.plan, on=(2, 3), looks=(2,), after_looks=(3,))
 
@@ -363,7 +210,7 @@ async def test_the_outlets_waiting_behind_a_reading_are_sent_on(
 ) -> None:
     """A plan without looks may still have outlets waiting (behind a laptop switched on to
     read its draw): the agent is told them on, and its admission holds them for the room."""
-    planner = await _strip(hass, agent)
+    planner = await strip_planner(hass, agent)
     assert planner.result is not None
     lease = replace(planner.result.plan, on=(2, 3), looks=(), after_looks=(3,))
 
@@ -381,7 +228,7 @@ async def test_a_battery_percent_reported_to_the_agent_is_planned_at_once(
 ) -> None:
     """A new percent starts a cycle as a plug change does, not at the next interval."""
     await report_battery(hass, agent, 1, 60)
-    planner = await _strip(hass, agent, **{CONF_BALANCING_INTERVAL: 300})
+    planner = await strip_planner(hass, agent, **{CONF_BALANCING_INTERVAL: 300})
     await wait_for(lambda: planner.data.state.outlets[1].battery is not None)
     cycles = planner.site.cycles
 
@@ -400,7 +247,7 @@ async def test_a_mapped_battery_sensor_change_is_planned_at_once(
 ) -> None:
     attributes = {"device_class": "battery", "unit_of_measurement": "%"}
     hass.states.async_set("sensor.macbook_battery_level", "23", attributes)
-    planner = await _strip(
+    planner = await strip_planner(
         hass,
         agent,
         **{
