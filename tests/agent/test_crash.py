@@ -14,6 +14,8 @@ import pytest
 from pi_agent.storage import StateStore
 from tests.support.agent import AgentProcess, free_port, spawn_agent
 
+from .crash_support import state
+
 PERSIST_S = 1.0
 KILLS = 50
 CONFIG = f"""
@@ -23,14 +25,6 @@ failsafe_budget_w = 600
 persist_interval_s = {PERSIST_S}
 stagger_s = 0.1
 """
-
-
-def state(agent: AgentProcess) -> dict[str, Any]:
-    request = urllib.request.Request(
-        agent.url + "/api/v1/state", headers={"Authorization": f"Bearer {agent.token}"}
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return json.load(response)  # type: ignore[no-any-return]
 
 
 def energies(snapshot: dict[str, Any]) -> dict[int, float]:

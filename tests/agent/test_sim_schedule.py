@@ -14,7 +14,7 @@ import pytest
 from pi_agent.sim.fleet import Arrival, Churn, Fleet, Laptop, LaptopMix, default_fleet
 from pi_agent.sim.world import World
 
-from .test_sim_world import SPEC, run
+from .sim_world_support import SPEC, run
 
 
 def test_speed_makes_arrivals_and_departures_come_faster_too() -> None:

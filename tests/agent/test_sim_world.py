@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 
 from pi_agent.sim.fleet import Fleet, Lamp, Laptop
-from pi_agent.sim.physics import LaptopSpec
 from pi_agent.sim.world import MAINS_V, World
 
-# Battery 50 Wh charging at 45 W while the laptop uses 10 W, through a 90 % efficient charger.
-SPEC = LaptopSpec(capacity_wh=50.0, charge_w=55.0, use_w=10.0, cv_soc=0.8, efficiency=0.9)
+from .sim_world_support import SPEC, run
+
+# SPEC's figures: 45 W of charge and 10 W of use, through a 90 % efficient charger.
 FULL_DRAW_W = (10.0 + 45.0) / 0.9
 IDLE_DRAW_W = 10.0 / 0.9
 
@@ -20,12 +20,6 @@ IDLE_DRAW_W = 10.0 / 0.9
 def one_laptop(soc: float = 0.5, *, noise: bool = False, speed: float = 1.0) -> World:
     laptop = Laptop("laptop-001", "Ada Test", SPEC, soc)
     return World(Fleet((laptop,)), noise=noise, speed=speed)
-
-
-def run(world: World, real_s: float, tick_s: float = 0.2) -> None:
-    """Advance like the agent's sampling loop does."""
-    for _ in range(round(real_s / tick_s)):
-        world.advance(tick_s)
 
 
 def test_a_laptop_on_a_relay_that_is_on_charges_and_the_meter_shows_its_draw() -> None:

@@ -16,7 +16,7 @@ import urllib.request
 
 from tests.support.agent import AgentProcess, free_port, spawn_agent
 
-from .test_crash import state
+from .crash_support import state
 
 CONFIG = """
 [strip]

@@ -3,96 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-import os
 from pathlib import Path
-import shutil
 import threading
 import time
 
 import aiohttp
 import pytest
 
-from scripts.demo import USERNAME, Demo, prepare
-from tests.support.chromium import chromium, needs_chromium
+from scripts.demo import Demo
+from tests.support.chromium import needs_chromium
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+from .browser_support import SELECTS, log_in, open_page, save, wait_for_text
 
 pytestmark = needs_chromium
-
-# The frontend is made of web components: text lives in shadow roots, which innerText skips.
-DEEP_TEXT = """
-const parts = [];
-const walk = (node) => {
-  if (node.nodeType === Node.TEXT_NODE) { parts.push(node.textContent); return; }
-  if (node.shadowRoot) walk(node.shadowRoot);
-  for (const child of node.childNodes) walk(child);
-};
-walk(document.body);
-return parts.join(" ").replace(/\\s+/g, " ");
-"""
-
-
-@pytest.fixture
-def language() -> str:
-    return "en"
-
-
-@pytest.fixture
-def demo(
-    tmp_path: Path, socket_enabled: None, language: str
-) -> Iterator[tuple[Demo, dict[str, object]]]:
-    running = Demo(tmp_path / "demo", "127.0.0.1", speed=1.0, seed=1, language=language)
-    try:
-        _, summary = asyncio.run(prepare(running))
-        yield running, summary
-    finally:
-        running.stop()
-    # The demo runs the current release, newer than the one the rest of the suite runs: what
-    # it reports about this integration (a deprecated call, blocking I/O in its loop) is a bug.
-    assert running.reports() == []
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[object]:
-    """Chromium in English: the demo sets the manager's profile language, which the frontend
-    follows rather than the browser's."""
-    with chromium(tmp_path / "chromium", "--window-size=1400,1800", "--lang=en") as driver:
-        yield driver
-
-
-# What each select of the page shows: [label, value, the text it displays].
-SELECTS = """
-const found = [];
-const walk = (node) => {
-  if (node.tagName === "HA-SELECT") {
-    // The selected option's text: a property of the old select, an item of the dropdown now.
-    const item = node.shadowRoot && node.shadowRoot.querySelector("ha-dropdown-item[selected]");
-    const shown = node.selectedText ?? (item ? item.textContent.trim() : "");
-    found.push([node.label, node.value, shown]);
-  }
-  if (node.shadowRoot) walk(node.shadowRoot);
-  for (const child of node.children) walk(child);
-};
-walk(document.body);
-return found;
-"""
-
-
-def page_text(driver: object) -> str:
-    return str(driver.execute_script(DEEP_TEXT))  # type: ignore[attr-defined]
-
-
-def wait_for_text(driver: object, *needles: str, within_s: float = 60) -> str:
-    deadline = time.monotonic() + within_s
-    text = ""
-    while time.monotonic() < deadline:
-        text = page_text(driver)
-        if all(n in text for n in needles):
-            return text
-        time.sleep(0.5)
-    missing = [n for n in needles if n not in text]
-    raise AssertionError(f"{missing} not on the page; it shows: {text[:600]}")
 
 
 def reload_until(driver: object, *needles: str, attempts: int = 2, within_s: float = 45) -> str:
@@ -107,28 +30,6 @@ def reload_until(driver: object, *needles: str, attempts: int = 2, within_s: flo
         except AssertionError:
             driver.refresh()  # type: ignore[attr-defined]
     return wait_for_text(driver, *needles, within_s=within_s)
-
-
-def open_page(driver: object, url: str, *needles: str, attempts: int = 3) -> str:
-    """Open ``url`` until every select shows its value, as a person would reload the page.
-
-    Home Assistant's select row has lost a race while the page loads (2025.4): the first
-    select drawn shows its label with no value (``value`` and ``selectedText`` empty) until the
-    page is reloaded, and on a busy machine even a reload may not win. What the selects show
-    is checked by the test itself.
-    """
-    text = ""
-    for _ in range(attempts):
-        driver.get(url)  # type: ignore[attr-defined]
-        text = wait_for_text(driver, *needles)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            selects = driver.execute_script(SELECTS)  # type: ignore[attr-defined]
-            if all(shown for _, _, shown in selects):  # a select entity always has a state
-                time.sleep(1)  # let the other cards finish drawing
-                return text
-            time.sleep(0.5)
-    return text
 
 
 # Every image of the page (in shadow roots too): its address and its drawn width (0: broken).
@@ -154,29 +55,6 @@ def wait_for_images(driver: object, within_s: float = 20) -> list[tuple[str, int
             break
         time.sleep(0.5)
     return images
-
-
-def log_in(driver: object, demo: Demo) -> None:
-    """Type the demo's credentials into Home Assistant's login form, as a person would."""
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.keys import Keys
-
-    driver.get(demo.ha_url)  # type: ignore[attr-defined]
-    wait_for_text(driver, "Username", "Password")
-    time.sleep(1)  # the form focuses its first field once rendered
-    ActionChains(driver).send_keys(USERNAME, Keys.TAB, demo.password, Keys.ENTER).perform()
-    deadline = time.monotonic() + 60
-    while "auth/authorize" in driver.current_url and time.monotonic() < deadline:  # type: ignore[attr-defined]
-        time.sleep(0.5)
-
-
-def save(driver: object, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / name
-    driver.save_screenshot(str(path))  # type: ignore[attr-defined]
-    if os.environ.get("UPDATE_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SCREENSHOTS / name)
-    return path
 
 
 def test_manager_logs_in_and_sees_the_strip_dashboard_and_an_outlet_page(

@@ -17,17 +17,11 @@ import aiohttp
 
 from pi_agent.sim.fleet import OWNERS
 from scripts.demo import Demo
+from tests.support.chromium import needs_chromium
 
-from .test_browser import (  # noqa: F401 (fixtures)
-    browser,
-    demo,
-    language,
-    log_in,
-    open_page,
-    pytestmark,
-    save,
-    wait_for_text,
-)
+from .browser_support import log_in, open_page, save, wait_for_text
+
+pytestmark = needs_chromium
 
 
 async def _user_device(running: Demo, name: str) -> str:
@@ -41,8 +35,8 @@ async def _user_device(running: Demo, name: str) -> str:
 
 
 def test_the_manager_sees_consumption_charts_and_a_coworker_their_page(
-    demo: tuple[Demo, dict[str, Any]],  # noqa: F811 (test_browser's fixture)
-    browser: Any,  # noqa: F811 (test_browser's fixture)
+    demo: tuple[Demo, dict[str, Any]],
+    browser: Any,
     tmp_path: Path,
 ) -> None:
     running, summary = demo

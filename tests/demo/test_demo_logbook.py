@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import aiohttp
-import pytest
 
 from scripts.demo import Demo, prepare
 

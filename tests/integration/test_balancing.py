@@ -18,14 +18,10 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_BATTERY_SENSORS
-from custom_components.smartmulti.planning.strip import StripPlanner
 from tests.support.agent import RunningAgent
 
-from .conftest import FAST_CYCLES, report_battery, setup_entries, strip_entry, wait_for
-
-BALANCED = (1, 2, 3)  # desks; outlet 4 is the lamp, an exception outlet
-BUDGET = "number.coworking_strip_power_budget"
-STRATEGY = "select.coworking_strip_balancing_strategy"
+from .balancing_support import BALANCED, BUDGET, STRATEGY, strip_planner
+from .conftest import FAST_CYCLES, report_battery, wait_for
 
 
 async def _set_number(hass: HomeAssistant, entity_id: str, value: float) -> None:
@@ -38,16 +34,6 @@ async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
     await hass.services.async_call(
         SELECT_DOMAIN, SERVICE_SELECT_OPTION, {ATTR_ENTITY_ID: entity_id, "option": option}, True
     )
-
-
-async def strip_planner(
-    hass: HomeAssistant, agent: RunningAgent, **options: object
-) -> StripPlanner:
-    entry = strip_entry(hass, agent, **options)
-    await setup_entries(hass, entry)
-    planner: StripPlanner = entry.runtime_data.planner
-    await wait_for(lambda: planner.result is not None and planner.result.sent)
-    return planner
 
 
 async def _strip_with_three_laptops(hass: HomeAssistant, agent: RunningAgent) -> None:

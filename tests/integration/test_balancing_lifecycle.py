@@ -28,8 +28,8 @@ from custom_components.smartmulti.const import (
 )
 from tests.support.agent import RunningAgent
 
+from .balancing_support import BALANCED, BUDGET, STRATEGY, strip_planner
 from .conftest import AgentFactory, circuit_entry, setup_entries, wait_for
-from .test_balancing import BALANCED, BUDGET, STRATEGY, strip_planner
 
 
 async def test_setup_hands_the_agent_a_plan_with_a_lease_of_three_cycles(

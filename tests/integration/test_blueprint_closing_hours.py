@@ -34,7 +34,7 @@ from .blueprint_support import (
     wait_for,
 )
 from .conftest import AgentFactory
-from .test_orchestration import (
+from .orchestration_support import (
     BALANCED,
     CLOSED,
     LAMP,

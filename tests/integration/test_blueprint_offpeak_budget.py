@@ -32,7 +32,7 @@ from .blueprint_support import (
     wait_for,
 )
 from .conftest import FAST_CYCLES, AgentFactory, circuit_entry, setup_entries, strip_entry
-from .test_orchestration import plan_budget, strip_device
+from .orchestration_support import plan_budget, strip_device
 
 
 @pytest.mark.freeze_time("2025-04-15 19:55:00+00:00", tick=True)  # Tuesday 21:55 in Paris

@@ -39,7 +39,7 @@ from .conftest import (
     strip_entry,
     wait_for,
 )
-from .test_simulated_hour import HOUR_S, METER_TOLERANCE, SPEED
+from .simulated_hour_support import HOUR_S, METER_TOLERANCE, SPEED
 
 
 def _strip_config(name: str, **changes: float) -> StripConfig:

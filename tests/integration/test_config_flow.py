@@ -19,12 +19,9 @@ from custom_components.smartmulti.const import DOMAIN
 from tests.support.agent import RunningAgent, free_port
 
 from .conftest import AgentFactory, circuit_entry
+from .flow_support import address
 
 pytestmark = pytest.mark.usefixtures("mock_setup_entry")
-
-
-def address(agent: RunningAgent, **changes: object) -> dict[str, object]:
-    return {CONF_HOST: agent.host, CONF_PORT: agent.port, CONF_TOKEN: agent.token} | changes
 
 
 def _zeroconf(agent: RunningAgent, serial: str | None = None) -> ZeroconfServiceInfo:

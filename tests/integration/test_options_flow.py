@@ -31,7 +31,7 @@ from custom_components.smartmulti.flows.circuits import NEW_CIRCUIT
 from tests.support.agent import RunningAgent
 
 from .conftest import circuit_entry
-from .test_config_flow import address
+from .flow_support import address
 
 pytestmark = pytest.mark.usefixtures("mock_setup_entry")
 

@@ -17,46 +17,23 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartmulti.billing.sessions import EndReason
 from custom_components.smartmulti.client import SmartMultiClient
 from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.identifiers import strip_device_identifier
 from custom_components.smartmulti.planning.plan import CLOSED_PLAN_TTL_S
 from custom_components.smartmulti.planning.strip import StripPlanner
-from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
 from .billing_support import alice_in_session, ledger, outlet_device
 from .conftest import FAST_CYCLES, circuit_entry, setup_entries, strip_entry, wait_for
+from .orchestration_support import (
+    CLOSED,
+    LAMP,
+    all_balanced_off,
+    plan_budget,
+    plan_is_closed,
+    relays,
+    strip_device,
+)
 
-BALANCED = (1, 2, 3)
-LAMP = 4  # an exception outlet
-CLOSED = "binary_sensor.coworking_strip_open_or_closed"
 BUDGET = "number.coworking_strip_power_budget"
-
-
-def relays(running: RunningAgent) -> dict[int, bool]:
-    controller = running.agent.controller
-    return {outlet_id: controller.outlet(outlet_id).relay_on for outlet_id in (*BALANCED, LAMP)}
-
-
-def all_balanced_off(running: RunningAgent) -> bool:
-    return not any(relays(running)[outlet_id] for outlet_id in BALANCED)
-
-
-def plan_budget(agent: RunningAgent) -> float | None:
-    """The budget of the agent's plan; None for the moment a plan expires before the next one
-    (a slow cycle on a busy machine)."""
-    plan = agent.agent.controller.plan
-    return None if plan is None else plan.budget_w
-
-
-def plan_is_closed(running: RunningAgent) -> bool:
-    plan = running.agent.controller.plan
-    return plan is not None and plan.on_expiry == "off" and not plan.on
-
-
-def strip_device(hass: HomeAssistant, running: RunningAgent) -> str:
-    device = device_with(hass, strip_device_identifier(running.serial))
-    assert device is not None
-    return device.id
 
 
 async def call(hass: HomeAssistant, service: str, data: dict[str, Any] | None = None) -> None:

@@ -26,12 +26,9 @@ from .conftest import (
     setup_entries,
     strip_entry,
 )
+from .simulated_hour_support import HOUR_S, METER_TOLERANCE, SPEED
 
-SPEED = 120.0  # simulated seconds per real second
-HOUR_S = 3600.0
 BUDGET_W = 300.0  # the lamp (40 W) and two or three of the seven laptops
-# Real meters are this accurate; the planner counts measured draws, the truth may be above.
-METER_TOLERANCE = 0.02
 STRIP = StripConfig(
     name="Coworking strip",
     hard_limit_w=1000.0,
