@@ -113,10 +113,13 @@ class Agent:
             _LOGGER.info("No saved state: energy counters start at 0")
             return uuid.uuid4().hex
         outlets = saved.get("outlets", {})
-        self.controller.restore(
+        dropped = self.controller.restore(
             {int(k): v for k, v in outlets.items() if str(k).isascii() and str(k).isdigit()}
         )
+        for what in dropped:
+            _LOGGER.warning("Not restored from the state file: %s", what)
         self.controller.kept_energy_wh = {o.id: o.energy_wh for o in self.controller.outlets}
+        self.controller.kept_switches = {o.id: o.switches for o in self.controller.outlets}
         self.controller.pairing.restore(saved.get("pairing"), self.clock())
         plan = saved.get("plan")
         if plan is not None:
@@ -160,6 +163,7 @@ class Agent:
         controller.kept_energy_wh = {
             int(k): float(v["energy_wh"]) for k, v in data["outlets"].items()
         }
+        controller.kept_switches = {int(k): int(v["switches"]) for k, v in data["outlets"].items()}
         return True
 
     async def save_settings(self) -> bool:

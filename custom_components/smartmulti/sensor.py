@@ -229,6 +229,16 @@ OUTLET_SENSORS: tuple[SmartMultiOutletSensorEntityDescription, ...] = (
         suggested_display_precision=0,
         value_fn=lambda outlet: outlet.voltage_v,
     ),
+    # Relays wear out by operations: a manager enables it to watch one. It moves with every
+    # switch, so it is not recorded unless asked for. Unknown from an agent that does not count.
+    SmartMultiOutletSensorEntityDescription(
+        key="relay_switches",
+        translation_key="relay_switches",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda outlet: outlet.switches,
+    ),
 )
 
 

@@ -97,6 +97,7 @@ def outlet_view(controller: StripController, outlet: OutletState, now: float) ->
         "current_a": round(reading.current_a, 4) if reading and outlet.relay_on else 0.0,
         "voltage_v": round(reading.voltage_v, 2) if reading else None,
         "energy_wh": round(controller.shown_energy_wh(outlet), 6),
+        "switches": controller.shown_switches(outlet),
         "battery": None
         if battery is None
         else {

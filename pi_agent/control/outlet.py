@@ -64,6 +64,9 @@ class OutletState:
     drawn_max_w: float = 0.0
     # The last fresh reading while on (None off, or after a fault), for ``drawn_max_w``.
     last_power_w: float | None = None
+    # Relay operations (on to off, or off to on) since the strip's counters began, whoever
+    # asked: relays wear out by operations. Kept across restarts like the energy counter.
+    switches: int = 0
 
     @property
     def counted_max_w(self) -> float:
@@ -116,13 +119,20 @@ class OutletState:
 
     def switched(self, on: bool, now: float, wall_now: float) -> None:
         """The relay was just switched: a switch-on starts a new look at what is plugged in."""
-        self.relay_on = on
+        self.set_relay(on)
         self.last_switch_at = now
         self.last_switch_wall = wall_now
         self.idle_since = None
         if on:
             self.drew_since_on = False
             self.found_empty_at = None
+
+    def set_relay(self, on: bool) -> None:
+        """The relay now is ``on``, as commanded; a command to the state it was in wears
+        nothing, so only a change counts in ``switches``."""
+        if on != self.relay_on:
+            self.switches += 1
+        self.relay_on = on
 
     def looked_empty(self, now: float, stale_after_s: float, settle_s: float) -> bool:
         """On, settled, and nothing plugged in: the look found the outlet empty.

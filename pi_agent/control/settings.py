@@ -17,6 +17,9 @@ from pi_agent.config import AgentConfig
 from pi_agent.control.outlet import OutletState, exceptions_max_w
 from pi_agent.validators import NAME
 
+# More relay operations than a relay switched every second for thirty years: a damaged file.
+MAX_SWITCHES = 10**9
+
 
 class SettingsError(ValueError):
     """A setting the strip cannot honour; ``field`` names it."""
@@ -78,6 +81,7 @@ def outlets_state(outlets: Sequence[OutletState]) -> dict[int, dict[str, Any]]:
             # Lost, a restart would let each charger above its rating take the strip over
             # its budget once more before its draw was read again.
             "drawn_max_w": o.drawn_max_w,
+            "switches": o.switches,
         }
         for o in outlets
     }
@@ -90,7 +94,7 @@ def restore_outlets(
 
     Returns what could not be restored: a saved setting that no longer fits under the hard
     limit (the configuration changed meanwhile) is dropped rather than let the exception
-    outlets alone exceed it.
+    outlets alone exceed it; a relay count no relay could have is dropped and counted from 0.
     """
     hard_limit_w = config.strip.hard_limit_w
     dropped: list[str] = []
@@ -99,6 +103,11 @@ def restore_outlets(
         if not data:
             continue
         outlet.energy_wh = max(outlet.energy_wh, float(data.get("energy_wh", 0.0)))
+        switches = data.get("switches", 0)  # a state file from before the count: none yet
+        if type(switches) is int and 0 <= switches <= MAX_SWITCHES:
+            outlet.switches = max(outlet.switches, switches)
+        else:  # not a whole number, or one no relay reaches: said in the log, counted from 0
+            dropped.append(f"outlet {outlet.id}: switches ({switches!r} is not a relay's count)")
         name = data.get("name", outlet.name)
         try:
             outlet.name = NAME(name)

@@ -84,6 +84,9 @@ class StripController:
         # The counters as last saved. While saves fail, that is what the state shows: a counter
         # shown is then never one a restart could take back (the restart reads the last save).
         self.kept_energy_wh: dict[int, float] = {}
+        # The relay operations as last saved: what the state shows of them, always (see
+        # ``shown_switches``).
+        self.kept_switches: dict[int, int] = {}
         # Twice the sample period: one late sample is tolerated, two are a stale meter.
         self.stale_after_s = 2.0 * self.strip.sample_period_s + 1e-6
         self.pairing = PairingCoordinator(
@@ -460,7 +463,7 @@ class StripController:
                 self._relays[outlet.id - 1].set(on)
             except RelayError:
                 continue  # nothing more can be done for this one; go on with the others
-            outlet.relay_on = on
+            outlet.set_relay(on)
 
     # ------------------------------------------------------------------ reporting
 
@@ -472,6 +475,15 @@ class StripController:
         if "storage" not in self.faults:
             return outlet.energy_wh
         return min(outlet.energy_wh, self.kept_energy_wh.get(outlet.id, 0.0))
+
+    def shown_switches(self, outlet: OutletState) -> int:
+        """The relay operations as shown: never more than the last save holds.
+
+        Energy shows its live counter while saves succeed, since Home Assistant holds its
+        sensors at their highest within an epoch; a count has nothing holding it there, so a
+        kill between two saves must not take it back: it shows up to one persistence interval
+        late instead."""
+        return min(outlet.switches, self.kept_switches.get(outlet.id, 0))
 
     def persistent_state(self) -> dict[int, dict[str, Any]]:
         """What must survive a crash (``settings.outlets_state``)."""

@@ -1,4 +1,5 @@
-"""kill -9 at random moments: counters restart from the last save and never go backwards."""
+"""kill -9 at random moments: counters restart from the last save and never go backwards; relay
+counts are never shown lower than before."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def energies(snapshot: dict[str, Any]) -> dict[int, float]:
     return {o["id"]: o["energy_wh"] for o in snapshot["outlets"]}
 
 
+def switch_counts(snapshot: dict[str, Any]) -> dict[int, int]:
+    return {o["id"]: o["switches"] for o in snapshot["outlets"]}
+
+
 def test_energy_counters_survive_kill_9_and_never_decrease(
     tmp_path: Path, socket_enabled: None
 ) -> None:
@@ -46,7 +51,8 @@ def test_energy_counters_survive_kill_9_and_never_decrease(
     try:
         for _ in range(KILLS):
             time.sleep(rng.uniform(0.2, 1.5))
-            before = energies(state(agent))
+            shown = state(agent)
+            before = energies(shown)
             agent.kill()
             saved = StateStore(data_dir / "state.json").load()
             assert saved is not None  # never corrupt: a whole file, checksum intact
@@ -60,6 +66,9 @@ def test_energy_counters_survive_kill_9_and_never_decrease(
             after = energies(after_restart)
             # It restarts from the last save.
             assert all(after[i] >= on_disk[i] - 1e-6 for i in on_disk)
+            # A relay count shows no more than was saved, so none is shown lower after a kill.
+            counted = switch_counts(after_restart)
+            assert all(counted[i] >= n for i, n in switch_counts(shown).items())
             lost_wh = sum(before.values()) - sum(on_disk.values())
             worst_loss_wh = max(worst_loss_wh, lost_wh)
             # Relays restart in the safe state: anything on was switched by the new process.

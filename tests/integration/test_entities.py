@@ -22,9 +22,10 @@ from .conftest import report_battery, wait_for
 # Measurements move with the simulated world in real time, and so do the balancer's decisions
 # (a plan's reason depends on how long ago each relay switched, a battery's estimate on the
 # draw); everything else is deterministic with the test strip (every relay on from the first
-# sample, the lamp an exception outlet).
+# sample, the lamp an exception outlet). A relay count moves with the switching, and is shown
+# once the agent has saved it.
 MEASURED = re.compile(
-    r"^sensor\..+_(power|energy|current|voltage|reason|time_to_full|waiting_laptops|laptops_without_battery_report|battery)$"
+    r"^sensor\..+_(power|energy|current|voltage|reason|time_to_full|waiting_laptops|laptops_without_battery_report|battery|relay_switches)$"
 )
 # Whether the estimate is there yet depends on the cycles run so far.
 MEASURED_ATTRIBUTES = ("source",)
@@ -71,7 +72,7 @@ async def test_entities_match_the_snapshot(
             assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
 
-async def test_only_meter_details_are_disabled_by_default(
+async def test_only_meter_and_relay_details_are_disabled_by_default(
     hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
 ) -> None:
     disabled = sorted(
@@ -83,7 +84,7 @@ async def test_only_meter_details_are_disabled_by_default(
     assert disabled == [
         f"sensor.{outlet}_{measure}"
         for outlet in ("desk_1", "desk_2", "desk_3", "lamp")
-        for measure in ("current", "voltage")
+        for measure in ("current", "relay_switches", "voltage")
     ]
 
 

@@ -175,3 +175,24 @@ def test_an_outlet_s_drawn_maximum_is_a_finite_number_of_watts_or_nothing(
     if sent is not None:
         outlet["drawn_max_w"] = sent
     assert _state(outlet).outlets[1].drawn_max_w == drawn
+
+
+@pytest.mark.parametrize(
+    ("sent", "switches"),
+    [
+        (None, None),  # an agent from before it was sent
+        (0, 0),
+        (1234, 1234),
+        (-1, None),
+        (2.5, None),
+        (True, None),
+        ("12", None),
+    ],
+)
+def test_an_outlet_s_relay_count_is_a_whole_number_or_unknown(
+    sent: object, switches: int | None
+) -> None:
+    outlet = _outlet(1)
+    if sent is not None:
+        outlet["switches"] = sent
+    assert _state(outlet).outlets[1].switches == switches

@@ -203,12 +203,15 @@ class Outlet:
     found_empty: bool = False
     # The most it has drawn (above a rating short of it); 0 from agents that do not send it.
     drawn_max_w: float = 0.0
+    # Relay operations (a count from 0 up); None from agents that do not send it, or a bad one.
+    switches: int | None = None
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
         override = data["override"]
         voltage = data["voltage_v"]
         last_switch_at = data.get("last_switch_at")
+        switches = data.get("switches")
         outlet = cls(
             id=int(data["id"]),
             name=str(data["name"]),
@@ -221,6 +224,7 @@ class Outlet:
             idle_draw=bool(data.get("idle", False)),
             found_empty=bool(data.get("found_empty", False)),
             drawn_max_w=_positive(data.get("drawn_max_w"), 0.0),
+            switches=switches if type(switches) is int and switches >= 0 else None,
             current_a=float(data["current_a"]),
             voltage_v=None if voltage is None else float(voltage),
             energy_wh=float(data["energy_wh"]),
