@@ -20,15 +20,6 @@ from .conftest import wait_for
 DESK = "sensor.desk_1_relay_switches"
 
 
-async def enable(hass: HomeAssistant, entry: MockConfigEntry, entity_id: str) -> None:
-    """What a manager's "enable" does: the registry entry, then the entry reloaded."""
-    er.async_get(hass).async_update_entity(entity_id, disabled_by=None)
-    assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
-    coordinator = entry.runtime_data.coordinator
-    await wait_for(lambda: coordinator.stream_connected)
-
-
 async def test_each_outlet_has_a_relay_counter_created_disabled(
     hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
 ) -> None:
@@ -40,10 +31,10 @@ async def test_each_outlet_has_a_relay_counter_created_disabled(
         assert hass.states.get(f"sensor.{outlet}_relay_switches") is None
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_enabled_it_shows_the_agents_saved_count(
     hass: HomeAssistant, init_integration: MockConfigEntry, agent: RunningAgent
 ) -> None:
-    await enable(hass, init_integration, DESK)
     outlet = agent.agent.controller.outlet(1)
     outlet.switches += 40  # as if the relay had switched 40 times before
     assert await agent.agent.persist()
@@ -55,6 +46,7 @@ async def test_enabled_it_shows_the_agents_saved_count(
     assert "device_class" not in attributes
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_an_agent_that_does_not_count_gives_an_unknown_counter(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
@@ -74,7 +66,6 @@ async def test_an_agent_that_does_not_count_gives_an_unknown_counter(
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    await enable(hass, mock_config_entry, DESK)
 
     assert hass.states.get(DESK).state == STATE_UNKNOWN
     assert hass.states.get("sensor.desk_1_power").state != STATE_UNKNOWN  # the rest is there
