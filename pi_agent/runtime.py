@@ -26,6 +26,7 @@ from pi_agent.api.events import EventHub
 from pi_agent.api.server import create_app
 from pi_agent.auth import FailureThrottle, Tokens
 from pi_agent.config import AgentConfig
+from pi_agent.control.settings import saved_counters_problem
 from pi_agent.control.strip import StripController
 from pi_agent.hardware.bundle import Hardware
 from pi_agent.logs import rate_limit_logs
@@ -68,7 +69,7 @@ class Agent:
         self.hub = EventHub()
         self.throttle = FailureThrottle()
         self.connections = ConnectionGuard()
-        self.store = StateStore(data_dir / "state.json")
+        self.store = StateStore(data_dir / "state.json", check=saved_counters_problem)
         self.epoch = self._restore()
         self._persist_soon = asyncio.Event()
         self._persist_lock = asyncio.Lock()

@@ -3,11 +3,14 @@
 Energy is billed, so a counter must never go back and never be lost beyond the last save. Each
 save writes a temporary file, fsyncs it, keeps the previous good file as ``.prev`` and renames
 the new one into place; a checksum inside the file catches a truncated or garbled copy, in which
-case the previous good copy is used and the reason logged.
+case the previous good copy is used and the reason logged. A copy whose checksum holds but whose
+content the owner's ``check`` refuses (a counter that is not one) is treated the same way: the
+checksum proves the bytes are the ones written, not that what was written can be billed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import contextlib
 import hashlib
 import json
@@ -28,9 +31,15 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+Check = Callable[[dict[str, Any]], str | None]
+
+
 class StateStore:
-    def __init__(self, path: Path) -> None:
+    """``check`` says why a decoded copy cannot be used (None when it can)."""
+
+    def __init__(self, path: Path, check: Check | None = None) -> None:
         self.path = path
+        self.check = check
         self.previous = path.with_name(path.name + ".prev")
         self._tmp = path.with_name(path.name + ".tmp")
 
@@ -45,7 +54,8 @@ class StateStore:
                 _LOGGER.error("Cannot read %s: %s", candidate, err.strerror)
                 continue
             data = self._decode(raw)
-            if data is not None:
+            problem = self._problem(data)
+            if data is not None and problem is None:
                 if candidate is self.previous:
                     _LOGGER.warning("Using the previous good state file %s", candidate)
                 return data
@@ -57,11 +67,17 @@ class StateStore:
                 aside = None
                 _LOGGER.error("Cannot keep the corrupt %s aside: %s", candidate, err)
             _LOGGER.error(
-                "State file %s is corrupt (truncated or garbled); ignoring it%s",
+                "State file %s is corrupt (%s); ignoring it%s",
                 candidate,
+                problem,
                 f" (kept as {aside.name})" if aside else "",
             )
         return None
+
+    def _problem(self, data: dict[str, Any] | None) -> str | None:
+        if data is None:
+            return "truncated or garbled"
+        return self.check(data) if self.check else None
 
     @staticmethod
     def _decode(raw: bytes) -> dict[str, Any] | None:

@@ -87,6 +87,32 @@ def outlets_state(outlets: Sequence[OutletState]) -> dict[int, dict[str, Any]]:
     }
 
 
+def _energy_wh(value: object) -> float | None:
+    """A saved energy counter as a number, or None for what no counter can hold."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value < math.inf else None
+
+
+def saved_counters_problem(saved: Mapping[str, Any]) -> str | None:
+    """Why a state file's energy counters cannot be taken back, or None if they can.
+
+    Energy is billed: restored from a copy whose counter is not a number (the checksum proves
+    only that these are the bytes written), an outlet would either stop the start or count from
+    0. Refused, the copy is kept aside and the previous good one used (``StateStore.load``).
+    """
+    outlets = saved.get("outlets", {})
+    if not isinstance(outlets, dict):
+        return "its outlets are not a table"
+    for key, record in outlets.items():
+        if not isinstance(record, dict):
+            return f"outlet {key} is not a table"
+        energy = record.get("energy_wh", 0.0)
+        if _energy_wh(energy) is None:
+            return f"outlet {key}: energy_wh {energy!r} is not an energy counter"
+    return None
+
+
 def restore_outlets(
     outlets: Sequence[OutletState], saved: Mapping[int, Mapping[str, Any]], config: AgentConfig
 ) -> list[str]:
@@ -94,7 +120,8 @@ def restore_outlets(
 
     Returns what could not be restored: a saved setting that no longer fits under the hard
     limit (the configuration changed meanwhile) is dropped rather than let the exception
-    outlets alone exceed it; a relay count no relay could have is dropped and counted from 0.
+    outlets alone exceed it; a relay count no relay could have is dropped and counted from 0; a
+    saved maximum that is not a power leaves the configured one.
     """
     hard_limit_w = config.strip.hard_limit_w
     dropped: list[str] = []
@@ -102,7 +129,11 @@ def restore_outlets(
         data = saved.get(outlet.id)
         if not data:
             continue
-        outlet.energy_wh = max(outlet.energy_wh, float(data.get("energy_wh", 0.0)))
+        energy = _energy_wh(data.get("energy_wh", 0.0))
+        if energy is None:  # refused with the whole copy when read (saved_counters_problem)
+            dropped.append(f"outlet {outlet.id}: energy_wh (not an energy counter)")
+        else:
+            outlet.energy_wh = max(outlet.energy_wh, energy)
         switches = data.get("switches", 0)  # a state file from before the count: none yet
         if type(switches) is int and 0 <= switches <= MAX_SWITCHES:
             outlet.switches = max(outlet.switches, switches)
@@ -113,9 +144,14 @@ def restore_outlets(
             outlet.name = NAME(name)
         except vol.Invalid as err:  # a state file may hold what the API refuses
             dropped.append(f"outlet {outlet.id}: name ({err.msg})")
-        max_power = float(data.get("max_power_w", outlet.max_power_w))
-        if 0 < max_power <= hard_limit_w:
-            outlet.max_power_w = max_power
+        max_power = data.get("max_power_w", outlet.max_power_w)
+        if isinstance(max_power, int | float) and not isinstance(max_power, bool):
+            if 0 < max_power <= hard_limit_w:
+                outlet.max_power_w = float(max_power)
+            else:
+                dropped.append(f"outlet {outlet.id}: max_power_w (not within the hard limit)")
+        else:
+            dropped.append(f"outlet {outlet.id}: max_power_w ({max_power!r} is not a power)")
         override = data.get("override")
         outlet.override = override if isinstance(override, bool) else None
         drawn = data.get("drawn_max_w")

@@ -9,7 +9,9 @@ import pytest
 
 from pi_agent.auth import MIN_TOKEN_LENGTH, TokenError, Tokens, load_or_create_token
 from pi_agent.cli import main
+from pi_agent.runtime import Agent
 from pi_agent.storage import StateStore
+from tests.support.agent import build_agent
 
 GOOD = "k" * 40
 
@@ -98,3 +100,80 @@ def test_a_corrupt_newest_copy_is_kept_aside_and_the_previous_one_survives_the_n
     assert store.load() == {"n": 3}
     assert StateStore._decode(store.previous.read_bytes()) == {"n": 1}
     assert len(aside(store.path, "corrupt")) == 1
+
+
+def agent_at(data_dir: Path) -> Agent:
+    agent, _ = build_agent(data_dir, outlets=4)
+    return agent
+
+
+async def saved_twice(data_dir: Path) -> StateStore:
+    """An agent that saved outlet 1 at 5 Wh, then at 7 Wh (the newest copy), and stopped."""
+    agent = agent_at(data_dir)
+    agent.controller.outlet(1).energy_wh = 5.0
+    assert await agent.persist()
+    agent.controller.outlet(1).energy_wh = 7.0
+    assert await agent.persist()
+    agent.shutdown_hardware()
+    return StateStore(data_dir / "state.json")
+
+
+def rewrite_newest(store: StateStore, outlet: str, field: str, value: object) -> None:
+    """What a bug or a hand edit leaves: bad content under a checksum that matches it."""
+    previous = store.previous.read_bytes()
+    saved = store.load()
+    assert saved is not None
+    saved["outlets"][outlet][field] = value
+    store.save(saved)
+    store.previous.write_bytes(previous)  # the save moved the 7 Wh copy there: as before
+
+
+@pytest.mark.parametrize("bad", ["7.0", -1.0, float("nan"), float("inf"), None, True, [7.0]])
+async def test_a_counter_that_is_not_one_falls_back_to_the_previous_good_copy(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, bad: object
+) -> None:
+    store = await saved_twice(tmp_path)
+    rewrite_newest(store, "1", "energy_wh", bad)
+    with caplog.at_level(logging.WARNING):
+        again = agent_at(tmp_path)
+    assert again.controller.outlet(1).energy_wh == 5.0  # the previous copy's, not 0
+    assert f"outlet 1: energy_wh {bad!r} is not an energy counter" in caplog.text
+    assert "Using the previous good state file" in caplog.text
+    [kept] = aside(store.path, "corrupt")
+    assert kept.name in caplog.text
+    assert StateStore._decode(kept.read_bytes()) is not None  # kept as it was, to recover
+
+
+async def test_both_copies_with_bad_counters_start_a_new_epoch_and_keep_both_aside(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await saved_twice(tmp_path)
+    first = agent_at(tmp_path).epoch
+    rewrite_newest(store, "1", "energy_wh", "lots")
+    saved = StateStore._decode(store.previous.read_bytes())
+    assert saved is not None
+    saved["outlets"] = ["not", "a", "table"]
+    StateStore(store.previous).save(saved)
+    with caplog.at_level(logging.ERROR):
+        again = agent_at(tmp_path)
+    # Counted from 0 under a new epoch: Home Assistant reads a new meter, not a lower reading.
+    assert again.controller.outlet(1).energy_wh == 0.0
+    assert again.epoch != first
+    assert "its outlets are not a table" in caplog.text
+    assert len(aside(store.path, "corrupt")) == len(aside(store.previous, "corrupt")) == 1
+
+
+async def test_a_saved_maximum_that_is_not_a_power_keeps_the_configured_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await saved_twice(tmp_path)
+    configured = agent_at(tmp_path).controller.outlet(2).max_power_w
+    rewrite_newest(store, "2", "max_power_w", "lots")
+    with caplog.at_level(logging.WARNING, logger="pi_agent.runtime"):
+        again = agent_at(tmp_path)
+    assert again.controller.outlet(2).max_power_w == configured
+    assert again.controller.outlet(1).energy_wh == 7.0  # the rest of the copy is used
+    assert "Not restored from the state file: outlet 2: max_power_w ('lots' is not a power)" in (
+        caplog.text
+    )
+    assert not aside(store.path, "corrupt")

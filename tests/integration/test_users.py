@@ -185,7 +185,7 @@ async def test_a_counter_restored_lower_after_a_crash_is_neither_lost_nor_counte
     store = StateStore(agent.data_dir / "state.json")
     saved = store.load()
     assert saved is not None
-    saved["outlets"]["1"]["energy_wh"] = last[1] - 0.2
+    saved["outlets"]["1"]["energy_wh"] = last[1] / 2
     store.save(saved)
     mark = len(seen)
     await start_test_agent(port=agent.port)
