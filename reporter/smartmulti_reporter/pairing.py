@@ -12,7 +12,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from smartmulti_reporter.client import AgentClient, AgentError
+from smartmulti_reporter.client import AgentClient, AgentError, AgentUnavailable
 
 POLL_S = 0.2  # only when an answer came back before the next window settled
 
@@ -61,8 +61,8 @@ def pair(
     ``AgentUnavailable`` when the agent is lost, ``Stopped`` when asked to stop. Whatever
     interrupts it, the pairing is cancelled so the strip puts its relays back at once.
     """
-    view = client.start_pairing(plugged(), user, user_proof)
-    pairing_id = str(view["id"])
+    view = checked(client.start_pairing(plugged(), user, user_proof))
+    pairing_id = view["id"]
     try:
         view = _answer_until_done(client, pairing_id, view, plugged, pause)
     except BaseException:  # Ctrl-C included: never leave the strip holding relays for us
@@ -81,9 +81,49 @@ def _answer_until_done(
 ) -> dict[str, Any]:
     while view["status"] == "running":
         if view["observe"]:
-            view = client.answer(pairing_id, int(view["window"]), plugged())
+            view = checked(client.answer(pairing_id, view["window"], plugged()))
         elif pause(POLL_S):
             raise Stopped
         else:
-            view = client.pairing(pairing_id)
+            view = checked(client.pairing(pairing_id))
     return view
+
+
+def checked(view: dict[str, Any]) -> dict[str, Any]:
+    """The agent's view of a pairing, or ``AgentUnavailable``.
+
+    Whatever answers at the configured address may not be the agent (another service on its
+    port, a captive portal): an answer that is not a pairing is retried later like an agent out
+    of reach, never a crash of the reporter or a wrong outlet taken for its own.
+    """
+    problem = _problem(view)
+    if problem is not None:
+        raise AgentUnavailable(f"the agent's answer is not a pairing: {problem}")
+    return view
+
+
+def _problem(view: dict[str, Any]) -> str | None:
+    def whole(value: object) -> bool:
+        return type(value) is int
+
+    if not isinstance(view.get("id"), str) or not view["id"]:
+        return "no id"
+    if not isinstance(view.get("status"), str):
+        return "no status"
+    if view["status"] == "running":
+        if not isinstance(view.get("observe"), bool):
+            return "no observe flag"
+        if view["observe"] and not whole(view.get("window")):
+            return f"window {view.get('window')!r}"
+    for key, ok in (
+        ("outlet", whole),
+        ("windows", whole),
+        ("confidence", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+        ("credential", lambda v: isinstance(v, str)),
+        ("reason", lambda v: isinstance(v, str)),
+        ("message", lambda v: isinstance(v, str)),
+    ):
+        value = view.get(key)
+        if value is not None and not ok(value):
+            return f"{key} {value!r}"
+    return None

@@ -7,9 +7,7 @@ psutil), so it runs in a thread while the agent serves from the test's event loo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-import contextlib
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 import hashlib
 from pathlib import Path
 import random
@@ -22,7 +20,7 @@ from custom_components.smartmulti.coworker.links import reporter_proof
 from pi_agent.api.views import outlet_view, strip_view
 from pi_agent.storage import StateStore
 from smartmulti_reporter.backoff import Backoff
-from smartmulti_reporter.battery import Battery, BatteryReading
+from smartmulti_reporter.battery import BatteryReading
 from smartmulti_reporter.cli import (
     EXIT_NO_BATTERY,
     EXIT_REFUSED,
@@ -32,19 +30,9 @@ from smartmulti_reporter.cli import (
 )
 from smartmulti_reporter.client import AgentClient, AgentRefused, link_secret, user_proof
 from smartmulti_reporter.pairing import pair
-from smartmulti_reporter.reporter import Reporter, Settings
 from tests.support.agent import RunningAgent, free_port, start_agent
 
-
-@dataclass
-class FakeBattery:
-    """The laptop's battery as the test sets it: the one piece of hardware replaced."""
-
-    percent: float = 55.0
-    plugged: bool = False
-
-    def __call__(self) -> Battery:
-        return Battery(self.percent, self.plugged)
+from .reporter_support import FakeBattery, reporter_for, running, until
 
 
 @pytest.fixture
@@ -52,60 +40,6 @@ async def agent(tmp_path: Path, socket_enabled: None) -> AsyncIterator[RunningAg
     running = await start_agent(tmp_path / "agent")
     yield running
     await running.stop()
-
-
-def reporter_for(
-    url: str,
-    token: str,
-    source: Callable[[], BatteryReading | None],
-    *,
-    outlet: int | None = None,
-    interval_s: float = 30.0,
-    user_proof: str | None = None,
-) -> Reporter:
-    return Reporter(
-        AgentClient(url, token, timeout_s=10.0),
-        source,
-        Settings(
-            user="Amina",
-            outlet=outlet,
-            interval_s=interval_s,
-            poll_s=0.05,
-            user_proof=user_proof,
-        ),
-        backoff=Backoff(base_s=0.05, cap_s=0.2, rng=random.Random(1)),
-    )
-
-
-@contextlib.contextmanager
-def running(reporter: Reporter) -> Iterator[threading.Thread]:
-    """The reporter's loop in a thread; it must still be alive (no crash) when stopped."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            reporter.run()
-        except BaseException as err:  # surfaced in the test, not lost in the thread
-            errors.append(err)
-
-    thread = threading.Thread(target=run, name="reporter", daemon=True)
-    thread.start()
-    try:
-        yield thread
-        assert thread.is_alive(), errors
-    finally:
-        reporter.stop_event.set()
-        thread.join(20)
-    assert not errors
-
-
-async def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
-    """Wait for ``condition`` (a deadline against hangs, not a measurement)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 def credential_for(agent: RunningAgent, outlet_id: int, user: str = "Amina") -> str:
