@@ -53,7 +53,7 @@ def requires(scope: Scope) -> Callable[[Handler], Handler]:
                 raise ApiError(401, "unauthorized", "missing or invalid bearer token")
             if granted == "admin":  # every coworker holds the reporter token: no pass for it
                 throttle.succeeded(client)
-            context.connections.authenticated(request)
+            context.connections.authenticated(request, admin=granted == "admin")
             if scope == "admin" and granted == "reporter":
                 raise ApiError(
                     403,

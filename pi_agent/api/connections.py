@@ -8,8 +8,11 @@ Home Assistant nor save its counters. So:
 - a connection that has not sent a complete request header within ``header_timeout_s`` of
   opening (or of its previous answer, between keep-alive requests) is closed;
 - at most ``max_connections`` are open; when one more arrives, the oldest connection that never
-  presented a valid token goes (idle ones before busy ones), and if every connection is
-  authenticated, the newcomer goes;
+  presented a valid token goes (idle ones before busy ones), then the oldest that presented
+  only a coworker's credential (the reporter token, which every coworker holds, or a laptop
+  credential); one that presented the admin token never goes for a newcomer: if every
+  connection is Home Assistant's, the newcomer goes. Otherwise any coworker could fill the cap
+  with connections kept alive on the reporter token and keep Home Assistant out;
 - the cap leaves room below the process's file-descriptor limit for the state file and the
   meters, whatever that limit is.
 
@@ -55,7 +58,8 @@ class _Connection:
     opened_at: float
     idle_since: float
     busy: bool = False
-    authenticated: bool = False
+    authenticated: bool = False  # presented a valid credential of any scope
+    admin: bool = False  # presented the admin token: Home Assistant's
 
 
 class ConnectionGuard:
@@ -93,11 +97,13 @@ class ConnectionGuard:
             self._open.pop(id(transport), None)
 
     def _victim(self, newcomer: int) -> int:
-        strangers = [(k, c) for k, c in self._open.items() if not c.authenticated and k != newcomer]
-        if not strangers:
+        others = [(k, c) for k, c in self._open.items() if not c.admin and k != newcomer]
+        if not others:
             return newcomer
-        idle = [item for item in strangers if not item[1].busy]
-        key, _ = min(idle or strangers, key=lambda item: item[1].opened_at)
+        # Strangers before coworkers, idle before busy, oldest first.
+        key, _ = min(
+            others, key=lambda item: (item[1].authenticated, item[1].busy, item[1].opened_at)
+        )
         return key
 
     def _close(self, key: int) -> None:
@@ -121,10 +127,12 @@ class ConnectionGuard:
             connection.busy = False
             connection.idle_since = self._clock()
 
-    def authenticated(self, request: web.BaseRequest) -> None:
+    def authenticated(self, request: web.BaseRequest, *, admin: bool) -> None:
+        """The request presented a valid credential; ``admin``: the admin token."""
         connection = self._get(request)
         if connection is not None:
             connection.authenticated = True
+            connection.admin = connection.admin or admin
 
     def _get(self, request: web.BaseRequest) -> _Connection | None:
         transport = request.transport

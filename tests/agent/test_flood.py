@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 import contextlib
 from dataclasses import replace
+import http.client
 from pathlib import Path
 import socket
 import time
@@ -186,3 +187,32 @@ def test_a_flood_past_the_file_limit_of_a_real_process(
         assert len(log) < 20_000
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_coworker_holding_every_connection_does_not_lock_out_home_assistant(
+    agent: ThreadedAgent,
+) -> None:
+    """Every coworker holds the reporter token: a connection that presented it is no more
+    Home Assistant's than a stranger's, so filling the cap with them must not keep HA out."""
+    host, port = agent.url.removeprefix("http://").split(":")
+    reporter = {"Authorization": f"Bearer {agent.agent.tokens.reporter}"}
+    held = []
+    try:
+        for _ in range(CAP):  # each kept alive after one request with the reporter token
+            connection = http.client.HTTPConnection(host, int(port), timeout=5)
+            connection.request("GET", "/api/v1/pairings/0123456789abcdef", headers=reporter)
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 404
+            held.append(connection)
+        assert len(agent.agent.connections) == CAP
+        admin = {"Authorization": f"Bearer {agent.token}"}
+        for _ in range(3):  # Home Assistant reconnecting, a new connection each time
+            with requests.Session() as session:
+                response = session.get(agent.url + "/api/v1/state", headers=admin, timeout=2)
+                assert response.status_code == 200
+        assert agent.agent.connections.evicted >= 1  # a coworker's connection made room
+        assert len(agent.agent.connections) <= CAP
+    finally:
+        for connection in held:
+            connection.close()
