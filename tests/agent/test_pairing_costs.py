@@ -12,6 +12,7 @@ laptop answers from the simulated world, whose plugged flag follows the laptop's
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from pi_agent.api.views import pairing_view
@@ -117,6 +118,57 @@ async def test_an_unanswered_pairing_costs_like_an_answered_one(tmp_path: Path) 
     assert refusals
     assert {r.code for r in refusals} == {"pairing_rate_limited"}
     assert all(r.retry_after_s is not None for r in refusals)
+
+
+async def test_a_cancelled_pairing_costs_like_an_answered_one(tmp_path: Path) -> None:
+    """Cancelled before any window moved a relay, it held the candidates all the same."""
+    strip = await planned_strip(tmp_path, others(9)[:5])
+    started = 0
+    refusals: list[PairingRefusedError] = []
+    for _ in range(round(30 / strip.controller.strip.sample_period_s)):
+        if not strip.pairing.active:
+            try:
+                run = strip.pairing.start(plugged=True, user=None, now=strip.now)
+            except PairingRefusedError as refusal:
+                refusals.append(refusal)
+            else:
+                started += 1
+                strip.pairing.cancel(run.id, strip.now)
+        await strip.step()
+    assert started == 1
+    assert {r.code for r in refusals} == {"pairing_rate_limited"}
+
+
+async def test_pairings_held_and_cancelled_one_after_another_delay_the_plan_by_one_window(
+    tmp_path: Path,
+) -> None:
+    """A coworker's reporter holds each pairing's candidates until its window is almost over,
+    cancels it, and starts the next: the plan's switch-ons wait for one pairing, not for all."""
+    wanted = {1, 2, 3, 4, 9, 10, 11, 12, 13, 14}
+
+    async def plan_then_wait(data_dir: Path, attack: bool) -> float:
+        strip = await planned_strip(data_dir, [1, 2, 3, 4])
+        strip.plan(sorted(wanted), reserve_w=dict.fromkeys(wanted, 40.0))
+        asked = strip.now
+        run = None
+        while not wanted <= strip.on() and strip.now - asked < 60:
+            if attack and not strip.pairing.active:
+                with contextlib.suppress(PairingRefusedError):
+                    run = strip.pairing.start(plugged=False, user=None, now=strip.now)
+            elif (
+                run is not None
+                and run.status == "running"
+                and strip.now - run.window.started_at >= WINDOW_S - 0.2
+            ):
+                strip.pairing.cancel(run.id, strip.now)
+            await strip.step()
+        assert wanted <= strip.on()
+        return strip.now - asked
+
+    alone = await plan_then_wait(tmp_path / "alone", attack=False)
+    during = await plan_then_wait(tmp_path / "during", attack=True)
+    print(f"6 switch-ons: {alone:.1f} s alone, {during:.1f} s under cancelled pairings")
+    assert during <= alone + WINDOW_S + 0.2 + 1e-6  # one held window and its release sample
 
 
 async def test_a_pairing_delays_the_plans_switch_ons_by_at_most_one_window(

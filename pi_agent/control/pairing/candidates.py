@@ -3,8 +3,8 @@
 Candidates are balanced outlets with a laptop and no reporter, without a manual command or a
 relay fault. "A laptop" is known from the meter (it drew more than ``IDLE_W`` when last on and
 settled) or unknown (never seen): an outlet seen empty recently is left out, since flipping it
-would only cost budget and stagger. An outlet a run moved, or held while nobody answered, sits
-out the next ``COOLDOWN_S``.
+would only cost budget and stagger. An outlet a run moved, or held by a run that did not pair
+(unanswered, cancelled, failed), sits out the next ``COOLDOWN_S``.
 
 How many outlets one window can switch on comes from the strip's admission rule
 (``control.admission``), the rule the controller applies when it does the switching, so a

@@ -12,7 +12,8 @@ Every sample the controller calls ``tick``; a run goes through its phases:
   must arrive within ``WINDOW_S`` of the window's start, or the run fails.
 - the last window switches the found outlet alone (the confirmation).
 - end: every relay the run moved goes back as it was (an outlet back off gets its minimum
-  on/off clock back too), then normal control resumes. A failed run therefore changes nothing.
+  on/off clock back too), then normal control resumes. A failed run therefore changes no relay;
+  its candidates still sit out the next ``COOLDOWN_S`` of pairings (``candidates``).
 
 Windows are the one exception to minimum on/off times; the guard, the budget (admission) and the
 inrush stagger still apply, since the controller does the switching as for any other target.
@@ -381,13 +382,14 @@ class PairingCoordinator:
         An outlet back off gets its old minimum-time clock back, so normal control may switch
         it on at once; one back on keeps the new one, since its charger is settling again.
         """
-        # A run nobody answered costs what an answered one does: otherwise a reporter that
-        # never answers could start one after another and hold the outlets all day.
-        unanswered = run.reason == "timeout"
+        # A run that did not pair (unanswered, cancelled, failed) costs every outlet it held:
+        # else a reporter could end each run before a window moves a relay, start the next,
+        # and hold the outlets (and the plan's switch-ons) all day.
+        wasted = run.status != "paired"
         for oid, before in run.before.items():
             outlet = self._outlets[oid]
             outlet.held = None
-            if unanswered or outlet.last_switch_at > before.last_switch_at:
+            if wasted or outlet.last_switch_at > before.last_switch_at:
                 self._candidates.cool_down(oid, now)
                 if not outlet.relay_on:
                     outlet.last_switch_at = before.last_switch_at
