@@ -35,6 +35,7 @@ from .billing_support import (  # noqa: F401 (a fixture)
     user_wh,
 )
 from .conftest import AgentFactory, wait_for
+from .link_support import NetworkLink, linked_strip_fixture  # noqa: F401 (a fixture)
 
 LAMP = 4  # the exception outlet: a constant 40 W
 
@@ -228,6 +229,47 @@ async def test_a_strip_that_lost_its_counters_counts_from_zero_without_losing_a_
     assert restarted.agent.epoch != agent.agent.epoch
     assert user_wh(hass, alice) - alice_last == pytest.approx(final[1], abs=1e-9)
     assert open_session(hass, alice).energy_wh == pytest.approx(user_wh(hass, alice), abs=1e-9)
+
+
+@pytest.mark.usefixtures("fast_reconnect")
+async def test_a_session_started_while_the_strip_is_unreachable_pays_only_what_follows(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    linked_strip: tuple[MockConfigEntry, NetworkLink],
+) -> None:
+    strip, link = linked_strip
+    billing = billing_entry(hass, {"Alice": {}, "Bob": {}})
+    await set_up(hass, strip, billing)
+    ids = user_ids(billing)
+    desk_1 = outlet_device(hass, agent.serial, 1)
+    coordinator = strip.runtime_data.coordinator
+    await start_session(hass, "Alice", desk_1)
+    await wait_for(lambda: user_wh(hass, ids["Alice"]) > 0.01)
+
+    await link.cut()  # the strip's Wi-Fi drops; its agent counts on
+    await wait_for(lambda: not coordinator.last_update_success)
+    before, alice = counters(strip), user_wh(hass, ids["Alice"])
+    unassigned = ledger(hass).unassigned.energy_wh
+    desk = agent.agent.controller.outlet(1)
+    await wait_for(lambda: desk.energy_wh > before[1] + 0.05)
+    # Bob takes the desk (an NFC tag): the counter now is more than Home Assistant last saw.
+    await start_session(hass, "Bob", desk_1)
+    bob_arrived = round(desk.energy_wh, 6)  # as the agent sends it
+    session = open_session(hass, ids["Bob"])
+    await link.restore()
+    await wait_for(lambda: coordinator.last_update_success and coordinator.stream_connected)
+    await wait_for(lambda: counters(strip)[1] > bob_arrived + 0.05)
+
+    after, bob = counters(strip), user_wh(hass, ids["Bob"])
+    # Bob pays for none of what was drawn before he came, nor Alice for what followed her stop.
+    assert session.meter_start_wh >= bob_arrived
+    assert bob == pytest.approx(after[1] - session.meter_start_wh, abs=1e-9)
+    assert bob == pytest.approx(session.energy_wh, abs=1e-9)
+    assert user_wh(hass, ids["Alice"]) == alice
+    # Not a Wh lost: what nobody can be billed for is Unassigned.
+    assert bob + ledger(hass).unassigned.energy_wh - unassigned == pytest.approx(
+        sum(after[o] - before[o] for o in after), abs=1e-9
+    )
 
 
 async def test_the_ledger_counting_energy_does_not_rewrite_unchanged_entities(

@@ -140,22 +140,39 @@ class Accounting:
             self._store.schedule()
             return False
         delta = account.count(key, epoch, counter, restarted)
+        billable = not account.start_unread
+        if not billable:
+            self._start_from_counted(account)
         if delta is None:
             return False
         self._store.schedule()
         if delta == 0:
             return False
-        self._attribute(account, delta, now)
+        self._attribute(account, delta, now, billable=billable)
         return True
 
-    def _attribute(self, account: OutletAccount, delta_wh: float, now: datetime) -> None:
-        """Energy the counter gained goes to the open session, or to unassigned."""
+    def _start_from_counted(self, account: OutletAccount) -> None:
+        """The first counter read since a session started unread is where the session starts.
+
+        What the counter gained until then was drawn before or after the start, by the user
+        before or by this one: nobody can tell, so nobody is billed for it (it is unassigned).
+        """
+        account.start_unread = False
+        if (session := self.open.get(account.session) if account.session else None) is not None:
+            session.meter_start_wh = session.meter_stop_wh = account.counted_wh
+        self._store.schedule(0)
+
+    def _attribute(
+        self, account: OutletAccount, delta_wh: float, now: datetime, *, billable: bool = True
+    ) -> None:
+        """Energy the counter gained goes to the open session (if ``billable``), or to
+        unassigned."""
         settings, states = self.settings, self.hass.states
         price = settings.price_now(
             states.get(settings.price_entity) if settings.price_entity else None,
             states.get(settings.tariff_entity) if settings.tariff_entity else None,
         )
-        session = self.open.get(account.session) if account.session else None
+        session = self.open.get(account.session) if account.session and billable else None
         if session is None:
             self.unassigned.energy_wh += delta_wh
             self.unassigned.cost += delta_wh / 1000.0 * price
@@ -218,13 +235,26 @@ class Accounting:
     # ------------------------------------------------------------------ sessions
 
     def _start(
-        self, strip: AgentInfo, outlet: Outlet, user: UserConfig, reason: str, now: datetime
+        self,
+        strip: AgentInfo,
+        outlet: Outlet,
+        user: UserConfig,
+        reason: str,
+        now: datetime,
+        *,
+        counter_read: bool = True,
     ) -> Session:
-        """Open ``user``'s session on the outlet, from the counter its account counted."""
+        """Open ``user``'s session on the outlet, from the counter its account counted.
+
+        ``counter_read``: the strip answers, so that counter is the outlet's now. Otherwise the
+        session starts from the next counter read (``_start_from_counted``): the one counted
+        was read before the strip became unreachable, and what it drew since is not the user's.
+        """
         account = self.accounts.setdefault(
             account_key(strip.serial, outlet.id),
             OutletAccount(strip.energy_epoch, outlet.energy_wh, outlet.energy_wh),
         )
+        account.start_unread = not counter_read
         session = Session.begin(
             user,
             strip=strip.serial,

@@ -38,6 +38,9 @@ class OutletAccount:
     paired: str | None = None  # the last reporter user seen, to act on changes only
     # Held off by a manual command an earlier version's cut-off left: given back to the plan once.
     held_off: bool = False
+    # The session started while the strip was unreachable: the counter then is unknown (higher
+    # than ``counted_wh`` by whatever was drawn meanwhile), so it starts from the next one read.
+    start_unread: bool = False
     gone_since: datetime | None = field(default=None, compare=False)  # not saved
 
     def as_dict(self) -> dict[str, Any]:
@@ -48,6 +51,7 @@ class OutletAccount:
             "session": self.session,
             "paired": self.paired,
             "held_off": self.held_off,
+            "start_unread": self.start_unread,
         }
 
     @classmethod
@@ -59,6 +63,7 @@ class OutletAccount:
             session=data.get("session"),
             paired=data.get("paired"),
             held_off=bool(data.get("held_off", False)),
+            start_unread=bool(data.get("start_unread", False)),
         )
 
     def count(self, key: str, epoch: str | None, counter: float, restarted: bool) -> float | None:

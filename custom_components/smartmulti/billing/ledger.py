@@ -346,7 +346,8 @@ class Ledger(Accounting, Listeners):
             if session.user_id == user_id:
                 return session
             self._end(session, EndReason.CLAIMED, now)
-        session = self._start(watch.coordinator.data.info, outlet, user, reason, now)
+        info, answers = watch.coordinator.data.info, watch.coordinator.last_update_success
+        session = self._start(info, outlet, user, reason, now, counter_read=answers)
         self._notify()
         return session
 
