@@ -175,3 +175,33 @@ async def test_a_cut_off_an_older_version_left_as_a_manual_off_is_given_back_onc
     stored = hass_storage[LEDGER_STORAGE_KEY]["data"]["meters"]
     assert stored[f"{agent.serial}:1"]["held_off"] is False
     assert stored[f"{agent.serial}:2"]["held_off"] is False
+
+
+@pytest.mark.freeze_time("2025-04-16 10:00:00+00:00", tick=True)  # a Wednesday, mid-month
+async def test_changing_the_limit_period_keeps_what_the_new_period_already_counts(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Paris")
+    limit = {CONF_LIMIT: LIMIT_KWH, CONF_LIMIT_PERIOD: "month", CONF_CUT_OFF: True}
+    billing = billing_entry(hass, {"Alice": limit})
+    await set_up(hass, mock_config_entry, billing)
+    alice = user_ids(billing)["Alice"]
+    reached = async_capture_events(hass, EVENT_LIMIT_REACHED)
+    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
+    await wait_for(lambda: reason(hass, "desk_1") == "limit_reached", limit_s=10.0)
+
+    # Everything Alice drew this month she drew this week, and today: whichever period she
+    # chooses (on her page, or a manager for her), her limit is reached and her outlet held.
+    for period in ("week", "day", "month"):
+        drawn = ledger(hass).period_wh(alice, dt_util.utcnow())
+        subentry = billing.subentries[alice]
+        hass.config_entries.async_update_subentry(
+            billing, subentry, data={**subentry.data, CONF_LIMIT_PERIOD: period}
+        )
+        await hass.async_block_till_done()
+
+        assert ledger(hass).totals[alice].period == period
+        assert ledger(hass).period_wh(alice, dt_util.utcnow()) >= drawn > LIMIT_KWH * 1000
+        assert ledger(hass).totals[alice].reached
+        assert reason(hass, "desk_1") == "limit_reached"
+    assert len(reached) == 1  # reached once: the same energy, still over the same limit

@@ -182,7 +182,7 @@ class Accounting:
         totals.energy_wh += delta_wh
         totals.cost += cost
         totals.roll(self.users.get(session.user_id), now)
-        totals.period_wh += delta_wh
+        totals.add(delta_wh)
         self._check_limit(session.user_id, now)
 
     # ------------------------------------------------------------------ limits

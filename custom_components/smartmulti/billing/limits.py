@@ -3,11 +3,15 @@
 Each threshold (the warning percent, then 100 %) fires its event once per period. A user who
 reached a limit with cut-off holds their outlets off: the ledger publishes that as a hint and
 the planner plans the outlet off, so the plan stays the only writer of the relay.
+
+The energy of the current day, week and month are all counted, whichever the limit counts over:
+a user who changes their limit's period (on their personal page) finds the new period's energy,
+never a count started again from 0 that would let them draw past their limit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -17,6 +21,7 @@ from .users import LimitPeriod, UserConfig, period_start
 
 EVENT_LIMIT_WARNING: Final = f"{DOMAIN}_limit_warning"
 EVENT_LIMIT_REACHED: Final = f"{DOMAIN}_limit_reached"
+_KINDS: Final = frozenset(LimitPeriod)
 
 
 @dataclass(slots=True)
@@ -30,6 +35,9 @@ class Totals:
     period_wh: float = 0.0
     warned: bool = False
     reached: bool = False
+    # Each kind of period's energy since its start (the limit's own kind included, where
+    # ``period_wh`` is the one kept): what a change of the limit's period starts from.
+    counts: dict[str, tuple[datetime, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +48,10 @@ class Totals:
             "period_wh": self.period_wh,
             "warned": self.warned,
             "reached": self.reached,
+            "counts": {
+                kind: {"start": start.isoformat(), "wh": wh}
+                for kind, (start, wh) in self.counts.items()
+            },
         }
 
     @classmethod
@@ -53,12 +65,19 @@ class Totals:
             period_wh=float(data.get("period_wh", 0.0)),
             warned=bool(data.get("warned", False)),
             reached=bool(data.get("reached", False)),
+            counts={
+                kind: (stored_datetime(count["start"]), float(count["wh"]))
+                for kind, count in data.get("counts", {}).items()
+            },
         )
 
     def roll(self, user: UserConfig | None, now: datetime) -> bool:
-        """Start the user's new limit period when the calendar says so; returns whether it did.
+        """Start the user's new limit period when the calendar says so, or the period the user
+        now chose; returns whether the period changed.
 
-        Without the user (the billing entry is not loaded) the period it last had goes on.
+        Without the user (the billing entry is not loaded) the period it last had goes on. A
+        period of another kind starts from what it already counts, and keeps the thresholds
+        fired: the caller rearms them for the new limit (``rearm``).
         """
         if user is not None:
             kind = user.limit_period
@@ -67,20 +86,36 @@ class Totals:
                 kind = LimitPeriod(self.period or LimitPeriod.MONTH)
             except ValueError:
                 kind = LimitPeriod.MONTH
+        still_current = False  # the period counted so far is the current one of its kind
+        if self.period in _KINDS and self.period_start is not None:
+            self.counts[self.period] = (self.period_start, self.period_wh)
+            still_current = self.period_start == period_start(LimitPeriod(self.period), now)
+        for each in LimitPeriod:
+            each_start = period_start(each, now)
+            if (count := self.counts.get(each)) is None or count[0] != each_start:
+                self.counts[each] = (each_start, 0.0)
         start = period_start(kind, now)
         if self.period == kind and self.period_start == start:
             return False
+        if self.period == kind or not still_current:  # a new period: its thresholds are ahead
+            self.warned, self.reached = False, False
         self.period, self.period_start = kind, start
-        self.period_wh, self.warned, self.reached = 0.0, False, False
+        self.period_wh = self.counts[kind][1]
         return True
+
+    def add(self, energy_wh: float) -> None:
+        """Energy the user drew now (after ``roll``): it counts in every period."""
+        self.period_wh += energy_wh
+        for kind, (start, wh) in self.counts.items():
+            self.counts[kind] = (start, wh + energy_wh)
 
     def period_wh_now(self, user: UserConfig, now: datetime) -> float:
         """The user's energy in their limit period now (0 when a new one began)."""
-        if self.period != user.limit_period or self.period_start != period_start(
-            user.limit_period, now
-        ):
-            return 0.0
-        return self.period_wh
+        start = period_start(user.limit_period, now)
+        if self.period == user.limit_period and self.period_start == start:
+            return self.period_wh
+        count = self.counts.get(user.limit_period)
+        return count[1] if count is not None and count[0] == start else 0.0
 
     def rearm(self, user: UserConfig, warning_percent: float) -> None:
         """A new limit: thresholds it puts above the usage can fire again in this period."""
