@@ -82,6 +82,8 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
         self.stream_connected = False
         self.stream_connections = 0
         self._stream_events = 0  # events applied, to tell a command's answer is older
+        # The last event that sent each (outlet, field); under None, the last snapshot.
+        self._sent_at: dict[tuple[int, str] | None, int] = {}
         self._wake = asyncio.Event()
         self._idle = IdleTracker()
         self._full_check_at: datetime | None = None
@@ -179,6 +181,8 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
                 else:
                     continue
                 self._stream_events += 1
+                for key in (None,) if (sent := event.outlet_fields) is None else sent:
+                    self._sent_at[key] = self._stream_events
                 self._set_available()
                 self.async_set_updated_data(self._build(info, state))
 
@@ -257,7 +261,7 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
     ) -> None:
         """Await a command on one outlet and show what it set (``fields``); agent errors
         become translated Home Assistant errors."""
-        seen, before = self._stream_events, self._outlet_raw(outlet_id)
+        seen = self._stream_events
         try:
             outlet = await request
         except SmartMultiAuthError as err:
@@ -285,34 +289,30 @@ class SmartMultiCoordinator(DataUpdateCoordinator[SmartMultiData]):
                 translation_key="command_failed",
                 translation_placeholders={"code": err.code, "message": err.message},
             ) from err
-        self._merge_outlet(outlet, seen, before, fields)
+        self._merge_outlet(outlet, seen, fields)
 
     @callback
-    def _merge_outlet(
-        self, outlet: Outlet, seen: int, before: JsonObject, fields: tuple[str, ...]
-    ) -> None:
+    def _merge_outlet(self, outlet: Outlet, seen: int, fields: tuple[str, ...]) -> None:
         """Show a command's effect at once; the stream confirms it on the next sample.
 
         If the stream applied an event while the command was in flight (``seen``), its state
-        may be newer than the answer (a command given meanwhile elsewhere): only what this
-        command set (``fields``) is shown then, where the stream has not changed it since the
-        command was sent (``before``). The stream, which sends only changes, carries the rest.
+        may be newer (another admin's command): only the ``fields`` no event since has carried
+        are shown. Carried, not changed: a value changed and changed back looks untouched.
         """
         update: JsonObject = outlet.raw
         if self.stream_connected and self._stream_events != seen:
-            now = self._outlet_raw(outlet.id)
+            if self._sent_at.get(None, 0) > seen:
+                return  # a snapshot since: the whole state is at least as new
             update = {"id": outlet.id} | {
-                k: outlet.raw[k] for k in fields if k in outlet.raw and now.get(k) == before.get(k)
+                k: outlet.raw[k]
+                for k in fields
+                if k in outlet.raw and self._sent_at.get((outlet.id, k), 0) <= seen
             }
             if len(update) == 1:
                 return
         state = self.data.state.merged({"outlets": [update]})
         self._set_available()
         self.async_set_updated_data(self._build(self.data.info, state))
-
-    def _outlet_raw(self, outlet_id: int) -> JsonObject:
-        outlet = self.data.state.outlets.get(outlet_id) if self.data else None
-        return outlet.raw if outlet else {}
 
     def _outlet_label(self, outlet_id: int) -> str:
         outlet = self.data.state.outlets.get(outlet_id) if self.data else None

@@ -136,19 +136,46 @@ async def test_a_commands_answer_shows_at_once_though_the_stream_moved_meanwhile
     await setup_entries(hass, entry)
     coordinator = entry.runtime_data.coordinator
     controller = agent.agent.controller
-    seen, before = coordinator._stream_events, coordinator.data.state.outlets[1].raw
+    seen = coordinator._stream_events
 
     controller.update_outlet(3, name="Window")
     await agent.agent.sample_once()
     await wait_for(lambda: coordinator.data.state.outlets[3].name == "Window")
     answer = await coordinator.client.set_relay(1, False)
-    coordinator._merge_outlet(answer, seen, before, ("override",))
+    coordinator._merge_outlet(answer, seen, ("override",))
     assert hass.states.get("select.desk_1_control").state == "off"
 
-    seen, before = coordinator._stream_events, coordinator.data.state.outlets[1].raw
+    seen = coordinator._stream_events
     answer = await coordinator.client.set_relay(1, None)
     controller.set_override(1, True)  # another admin, after
     await agent.agent.sample_once()
     await wait_for(lambda: coordinator.data.state.outlets[1].override is True)
-    coordinator._merge_outlet(answer, seen, before, ("override",))
+    coordinator._merge_outlet(answer, seen, ("override",))
     assert hass.states.get("select.desk_1_control").state == "on"
+
+
+async def test_a_commands_answer_does_not_undo_a_change_made_back_meanwhile(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    """The command's effect and another admin's undoing of it both came by the stream before
+    the answer: the value is back to what it was when the command was sent, yet the answer is
+    older than the stream, and showing it would hold a state the strip no longer has."""
+    agent = await start_test_agent(strip=replace(TEST_STRIP, sample_hz=0.001))
+    entry = strip_entry(hass, agent)
+    await setup_entries(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    controller = agent.agent.controller
+    controller.set_override(1, False)
+    await agent.agent.sample_once()
+    await wait_for(lambda: hass.states.get("select.desk_1_control").state == "off")
+
+    seen = coordinator._stream_events
+    answer = await coordinator.client.set_relay(1, None)
+    await agent.agent.sample_once()
+    await wait_for(lambda: coordinator.data.state.outlets[1].override is None)
+    controller.set_override(1, False)  # another admin, after
+    await agent.agent.sample_once()
+    await wait_for(lambda: coordinator.data.state.outlets[1].override is False)
+    coordinator._merge_outlet(answer, seen, ("override",))
+    assert hass.states.get("select.desk_1_control").state == "off"
+    assert controller.outlet(1).override is False

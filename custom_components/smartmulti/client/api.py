@@ -54,6 +54,14 @@ class StreamEvent:
     kind: str
     data: Mapping[str, Any]
 
+    @property
+    def outlet_fields(self) -> frozenset[tuple[int, str]] | None:
+        """The (outlet id, field) pairs an update carries; None for a snapshot (all of them)."""
+        if self.kind != "update":
+            return None
+        outlets = self.data.get("outlets", ())
+        return frozenset((int(o["id"]), key) for o in outlets for key in o if key != "id")
+
 
 class SmartMultiClient:
     """One agent, addressed by host and port, with its admin token."""
