@@ -4,7 +4,8 @@ crafted form tokens, numbers and bodies, each answered as a refusal rather than 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +19,7 @@ from yarl import URL
 
 from custom_components.smartmulti.billing.users import (
     CONF_LIMIT,
+    CONF_LIMIT_LOCKED,
     CONF_LIMIT_MAX,
     CONF_LIMIT_PERIOD,
     UserConfig,
@@ -181,6 +183,58 @@ async def test_a_chunked_body_is_held_to_the_same_size_limit(
     small = await client.post(url, data=body(1024), headers=headers, allow_redirects=False)
     assert small.status == 303  # a chunked form within the limit is read as any other
     assert ledger(hass).users[alice_id].notify_warning is False
+
+
+async def test_a_form_held_open_is_checked_against_the_user_as_they_are_when_it_ends(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    billing = await _set_up(hass, mock_config_entry, {CONF_LIMIT_MAX: 31, CONF_LIMIT: 3})
+    alice_id = user_ids(billing)["Alice"]
+    client = await hass_client_no_auth()
+    url = await user_link(hass, "Alice")
+    token = form_token(await (await client.get(url)).text())
+
+    async def held_while(manager: Callable[[], Awaitable[None]]) -> tuple[int, str]:
+        """The whole form (the highest daily limit allowed when the page was read) sent, its
+        body ended only after ``manager`` changed something."""
+        finish = asyncio.Event()
+
+        async def body() -> AsyncIterator[bytes]:
+            yield f"token={token}&lang=en&limit=1&period=day&notify_warning=on".encode()
+            await finish.wait()
+
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        sent = asyncio.ensure_future(
+            client.post(url, data=body(), headers=headers, allow_redirects=False)
+        )
+        await asyncio.sleep(0.5)  # the page has the request and waits for the end of its body
+        assert not sent.done()
+        await manager()
+        await hass.async_block_till_done()
+        finish.set()
+        response = await sent
+        return response.status, await response.text()
+
+    async def lock() -> None:  # Configure: the limit locked
+        subentry = billing.subentries[alice_id]
+        hass.config_entries.async_update_subentry(
+            billing, subentry, data={**subentry.data, CONF_LIMIT_LOCKED: True}
+        )
+
+    status, html = await held_while(lock)
+    assert (status, "Your manager has locked your limit" in html) == (400, True)
+    assert billing.subentries[alice_id].data[CONF_LIMIT] == 3
+
+    async def renew() -> None:  # a lost phone: the old link must open nothing any more
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.alice_renew_personal_link"}, blocking=True
+        )
+
+    assert await held_while(renew) == (404, "404 Not Found")
+    assert ledger(hass).users[alice_id].limit_kwh == 3
+    assert billing.subentries[alice_id].data[CONF_LIMIT] == 3
 
 
 @pytest.mark.parametrize(

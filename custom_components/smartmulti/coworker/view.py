@@ -10,7 +10,9 @@ paths at debug level and the secret must never reach a log.
   everywhere, wrong guesses answer 429 for a while. A valid secret is always served: a building
   behind one NAT address, or a botnet guessing, must not lock coworkers out of their page.
 - The form's body is read up to ``MAX_FORM_BYTES`` whether or not it announces its length (a
-  chunked body does not), so no request makes the server hold more.
+  chunked body does not), so no request makes the server hold more. The secret is looked up
+  again once the body is in, as a client may take hours to send it: the change is checked
+  against the user's settings as they are then, not as they were when the request began.
 - The form is protected against cross-site requests three ways: a token bound to the user's
   secret and its issue time (a page from another site cannot know it), the Fetch metadata
   (``Sec-Fetch-Site`` must be ``same-origin`` when the browser sends it) and ``Origin`` (when
@@ -90,7 +92,7 @@ class CoworkerView(HomeAssistantView):
         found = await self._user(request)
         if isinstance(found, web.Response):
             return found
-        entry, ledger, user, key = found
+        key = found[3]
         if not _same_origin(request):
             return _plain(HTTPStatus.FORBIDDEN)
         fields = await _form_fields(request)
@@ -98,6 +100,14 @@ class CoworkerView(HomeAssistantView):
             return fields
         language = fields.get("lang") if fields.get("lang") in LANGUAGES else None
         words = await async_words(hass, language or _language(request, hass))
+        manager_words = await async_words(hass, pick_language(None, hass.config.language))
+        # The client sends the body as slowly as it likes: the manager may have locked the
+        # limit, lowered its maximum, renewed the link or removed the user meanwhile. The
+        # change is checked against the user as they are now, and nothing waits between that
+        # check and the save.
+        if (current := _lookup(hass, key)) is None:
+            return _plain(HTTPStatus.NOT_FOUND)
+        entry, ledger, user = current
         links = async_get_links(hass)
         form = FormState(
             token=links.form_token(user.id),
@@ -120,7 +130,6 @@ class CoworkerView(HomeAssistantView):
             return await self._page(
                 hass, ledger=ledger, user=user, key=key, words=words, form=form, status=status
             )
-        manager_words = await async_words(hass, pick_language(None, hass.config.language))
         apply(hass, entry, user, change, manager_words)
         query = urlencode({KEY_PARAM: key, "lang": words.language, "saved": "1"})
         return web.Response(
@@ -137,13 +146,9 @@ class CoworkerView(HomeAssistantView):
         """
         hass = request.app[KEY_HASS]
         key = request.query.get(KEY_PARAM, "")
-        links = async_get_links(hass)
-        await links.async_load()
-        found = billing(hass)
-        users: dict[str, UserConfig] = {} if found is None else found[1].users
-        user_id = links.resolve(key, users)
-        if found is not None and user_id is not None:
-            return found[0], found[1], users[user_id], key
+        await async_get_links(hass).async_load()
+        if (found := _lookup(hass, key)) is not None:
+            return *found, key
         client = client_key(request.remote)
         if self.limiter.blocked(client):
             response = _plain(HTTPStatus.TOO_MANY_REQUESTS)
@@ -176,6 +181,16 @@ class CoworkerView(HomeAssistantView):
         )
         response.enable_compression()
         return response
+
+
+def _lookup(hass: HomeAssistant, key: str) -> tuple[ConfigEntry[Ledger], Ledger, UserConfig] | None:
+    """The current user the secret opens (the links loaded), in time independent of the key."""
+    found = billing(hass)
+    users: dict[str, UserConfig] = {} if found is None else found[1].users
+    user_id = async_get_links(hass).resolve(key, users)
+    if found is None or user_id is None:
+        return None
+    return found[0], found[1], users[user_id]
 
 
 async def _form_fields(request: web.Request) -> dict[str, str] | web.Response:
