@@ -13,21 +13,33 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED, EVENT_LIMIT_WARNING
+from custom_components.smartmulti.billing.limits import (
+    EVENT_LIMIT_REACHED,
+    EVENT_LIMIT_WARNING,
+    Totals,
+)
 from custom_components.smartmulti.billing.store import STORAGE_KEY as LEDGER_STORAGE_KEY
-from custom_components.smartmulti.billing.users import CONF_CUT_OFF, CONF_LIMIT, CONF_LIMIT_PERIOD
+from custom_components.smartmulti.billing.users import (
+    CONF_CUT_OFF,
+    CONF_LIMIT,
+    CONF_LIMIT_MAX,
+    CONF_LIMIT_PERIOD,
+)
 from tests.support.agent import RunningAgent
 
 from .billing_support import (  # noqa: F401 (a fixture)
     billing_entry,
     flush_energy_often,
+    form_token,
     ledger,
     outlet_device,
     set_up,
     start_session,
     unload_all,
     user_ids,
+    user_link,
 )
 from .conftest import wait_for
 
@@ -205,3 +217,40 @@ async def test_changing_the_limit_period_keeps_what_the_new_period_already_count
         assert ledger(hass).totals[alice].reached
         assert reason(hass, "desk_1") == "limit_reached"
     assert len(reached) == 1  # reached once: the same energy, still over the same limit
+
+
+@pytest.mark.freeze_time("2025-04-15 10:00:00+00:00", tick=True)  # mid-month, mid-week
+async def test_a_limit_moved_to_another_period_counts_what_that_period_already_drew(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    alice_settings = {
+        CONF_LIMIT: LIMIT_KWH,
+        CONF_LIMIT_PERIOD: "month",
+        CONF_CUT_OFF: True,
+        CONF_LIMIT_MAX: 31,
+    }
+    billing = billing_entry(hass, {"Alice": alice_settings})
+    reached = async_capture_events(hass, EVENT_LIMIT_REACHED)
+    await set_up(hass, mock_config_entry, billing)
+    alice = user_ids(billing)["Alice"]
+    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 2))
+    await wait_for(lambda: reached)  # held off for the rest of the month
+    drawn = ledger(hass).period_wh(alice, dt_util.utcnow())
+    client = await hass_client_no_auth()
+    url = await user_link(hass, "Alice")
+
+    # On her page Alice moves her limit to a day, a week, then back to the month: everything
+    # she drew today is in each of them, and the month's count is not started again.
+    for period in ("day", "week", "month"):
+        token = form_token(await (await client.get(url)).text())
+        form = {"token": token, "lang": "en", "limit": "0.01", "period": period}
+        response = await client.post(url, data=form, allow_redirects=False)
+        assert response.status == 303
+        await hass.async_block_till_done()
+        assert ledger(hass).totals[alice].period == period
+        assert ledger(hass).period_wh(alice, dt_util.utcnow()) >= drawn, period
+    totals = ledger(hass).totals[alice]
+    assert Totals.from_dict(totals.as_dict()) == totals  # every count kept across a restart
