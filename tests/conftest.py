@@ -12,6 +12,7 @@ import logging
 import pytest
 
 import custom_components.smartmulti  # noqa: F401
+from pi_agent.logs import RateLimit
 
 
 @pytest.fixture(autouse=True)
@@ -67,3 +68,18 @@ def _fail_on_home_assistant_reports() -> Iterator[None]:
             "Home Assistant reported this integration:\n" + "\n".join(handler.reports),
             pytrace=False,
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_rate_limits() -> Iterator[None]:
+    """Each test starts without the agent's log rate limits.
+
+    A running agent attaches them to process-wide loggers (``pi_agent.logs``): left on, the
+    lines one test logged would count against the next test's, and a line a test checks for
+    could be withheld as a flood that never happened in that test.
+    """
+    yield
+    for logger in logging.Logger.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger):
+            for limit in [f for f in logger.filters if isinstance(f, RateLimit)]:
+                logger.removeFilter(limit)
