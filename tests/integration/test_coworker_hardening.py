@@ -27,6 +27,7 @@ from custom_components.smartmulti.billing.users import (
 from custom_components.smartmulti.coworker.form import FormError, parse
 from custom_components.smartmulti.coworker.i18n import Words
 from custom_components.smartmulti.coworker.links import (
+    CHANGES_PER_USER,
     FAILURES_OVERALL,
     FAILURES_PER_CLIENT,
     async_get_links,
@@ -373,3 +374,30 @@ async def test_the_security_filters_other_records_pass_untouched(
     )
     assert KeyRedactor(PAGE, "key").filter(broken) is True
     assert broken.args == ("x",)
+
+
+async def test_a_script_holding_a_link_cannot_flood_the_configuration_and_the_logbook(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    billing = await _set_up(hass, mock_config_entry)
+    alice_id = user_ids(billing)["Alice"]
+    client = await hass_client_no_auth()
+    alice, bob = await user_link(hass, "Alice"), await user_link(hass, "Bob")
+
+    async def change(url: str, limit: int) -> int:
+        token = form_token(await (await client.get(url)).text())
+        form = {"token": token, "lang": "en", "limit": str(limit), "period": "day"}
+        response = await client.post(url, data=form, allow_redirects=False)
+        if response.status == 429:
+            assert response.headers["Retry-After"] == "60"
+        return response.status
+
+    # The same form again changes nothing, so it is not counted.
+    assert [await change(alice, 1) for _ in range(3)] == [303] * 3
+    statuses = [await change(alice, 2 + n) for n in range(CHANGES_PER_USER + 2)]
+    assert statuses == [303] * (CHANGES_PER_USER - 1) + [429] * 3
+    assert billing.subentries[alice_id].data[CONF_LIMIT] == CHANGES_PER_USER
+    assert await change(bob, 5) == 303  # another coworker's change is not held
+    assert (await client.get(alice)).status == 200  # the page itself is still served

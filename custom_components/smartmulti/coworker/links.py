@@ -51,6 +51,9 @@ MAX_ISSUED_DIGITS: Final = 12
 FAILURES_PER_CLIENT: Final = 10
 FAILURES_OVERALL: Final = 200
 FAILURE_WINDOW_S: Final = 300.0
+# Changes one user may save from their page per window: more than anyone types by hand.
+CHANGES_PER_USER: Final = 10
+CHANGE_WINDOW_S: Final = 60.0
 
 
 #: What a laptop's reporter signs with its user's secret to prove whose laptop it is; the
@@ -245,3 +248,25 @@ class FailureLimiter:
                 self._trim(window, at)
                 if not window:
                     del self._by_client[other]
+
+
+class ChangeLimiter:
+    """Changes saved from each user's page in a sliding window.
+
+    Every change writes Home Assistant's configuration and a logbook line: a script holding a
+    valid link must not be able to wear the disk or bury the logbook. Only saved changes count,
+    per user, so one coworker's script never stops another's change.
+    """
+
+    def __init__(self) -> None:
+        self._by_user: dict[str, deque[float]] = {}
+
+    def blocked(self, user_id: str, now: float | None = None) -> bool:
+        at = time.monotonic() if now is None else now
+        window = self._by_user.get(user_id)
+        while window and window[0] <= at - CHANGE_WINDOW_S:
+            window.popleft()
+        return window is not None and len(window) >= CHANGES_PER_USER
+
+    def saved(self, user_id: str, now: float | None = None) -> None:
+        self._by_user.setdefault(user_id, deque()).append(time.monotonic() if now is None else now)

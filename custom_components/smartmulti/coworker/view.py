@@ -9,6 +9,8 @@ paths at debug level and the secret must never reach a log.
   too many wrong guesses came from one client (an IPv4 address or an IPv6 /64) or from
   everywhere, wrong guesses answer 429 for a while. A valid secret is always served: a building
   behind one NAT address, or a botnet guessing, must not lock coworkers out of their page.
+- A user's page saves at most ``CHANGES_PER_USER`` changes a minute (``ChangeLimiter``); more
+  answer 429: each change writes the configuration and a logbook line.
 - The form's body is read up to ``MAX_FORM_BYTES`` whether or not it announces its length (a
   chunked body does not), so no request makes the server hold more. The secret is looked up
   again once the body is in, as a client may take hours to send it: the change is checked
@@ -43,7 +45,15 @@ from ..entry_kinds import is_billing_entry
 from .figures import async_figures
 from .form import FormError, apply, parse
 from .i18n import LANGUAGES, Words, async_words, pick_language
-from .links import URL_PREFIX, FailureLimiter, async_get_links, client_key
+from .links import (
+    CHANGE_WINDOW_S,
+    FAILURE_WINDOW_S,
+    URL_PREFIX,
+    ChangeLimiter,
+    FailureLimiter,
+    async_get_links,
+    client_key,
+)
 from .page import CSP, FormState, render
 
 PAGE_URL: Final = URL_PREFIX.rstrip("/")
@@ -73,6 +83,7 @@ class CoworkerView(HomeAssistantView):
 
     def __init__(self) -> None:
         self.limiter = FailureLimiter()
+        self.changes = ChangeLimiter()
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         hass = request.app[KEY_HASS]
@@ -130,7 +141,10 @@ class CoworkerView(HomeAssistantView):
             return await self._page(
                 hass, ledger=ledger, user=user, key=key, words=words, form=form, status=status
             )
-        apply(hass, entry, user, change, manager_words)
+        if self.changes.blocked(user.id):
+            return _plain(HTTPStatus.TOO_MANY_REQUESTS, retry_after_s=CHANGE_WINDOW_S)
+        if apply(hass, entry, user, change, manager_words):
+            self.changes.saved(user.id)
         query = urlencode({KEY_PARAM: key, "lang": words.language, "saved": "1"})
         return web.Response(
             status=HTTPStatus.SEE_OTHER, headers={**HEADERS, "Location": f"{PAGE_URL}?{query}"}
@@ -151,9 +165,7 @@ class CoworkerView(HomeAssistantView):
             return *found, key
         client = client_key(request.remote)
         if self.limiter.blocked(client):
-            response = _plain(HTTPStatus.TOO_MANY_REQUESTS)
-            response.headers["Retry-After"] = "300"
-            return response
+            return _plain(HTTPStatus.TOO_MANY_REQUESTS, retry_after_s=FAILURE_WINDOW_S)
         self.limiter.failed(client)
         return _plain(HTTPStatus.NOT_FOUND)
 
@@ -232,5 +244,8 @@ def _same_origin(request: web.Request) -> bool:
     return origin != "null" and urlsplit(origin).netloc.lower() == request.host.lower()
 
 
-def _plain(status: HTTPStatus) -> web.Response:
-    return web.Response(text=f"{status.value} {status.phrase}", status=status, headers=HEADERS)
+def _plain(status: HTTPStatus, *, retry_after_s: float | None = None) -> web.Response:
+    headers = (
+        HEADERS if retry_after_s is None else {**HEADERS, "Retry-After": f"{retry_after_s:.0f}"}
+    )
+    return web.Response(text=f"{status.value} {status.phrase}", status=status, headers=headers)
