@@ -8,6 +8,8 @@ import re
 from typing import Any
 from unittest.mock import patch
 
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 import pytest
@@ -147,3 +149,10 @@ def form_token(html: str) -> str:
     match = re.search(r'name="token" value="([^"]+)"', html)
     assert match is not None
     return match.group(1)
+
+
+async def post_limit(client: TestClient, url: str, limit: str, period: str) -> ClientResponse:
+    """The personal page's form, read then sent with a limit and its period (not followed)."""
+    token = form_token(await (await client.get(url)).text())
+    form = {"token": token, "lang": "en", "limit": limit, "period": period}
+    return await client.post(url, data=form, allow_redirects=False)

@@ -41,7 +41,15 @@ from custom_components.smartmulti.coworker.redact import (
 )
 from custom_components.smartmulti.coworker.view import MAX_FORM_BYTES
 
-from .billing_support import billing_entry, form_token, ledger, set_up, user_ids, user_link
+from .billing_support import (
+    billing_entry,
+    form_token,
+    ledger,
+    post_limit,
+    set_up,
+    user_ids,
+    user_link,
+)
 
 PAGE = "/api/smartmulti/coworker"
 
@@ -387,9 +395,7 @@ async def test_a_script_holding_a_link_cannot_flood_the_configuration_and_the_lo
     alice, bob = await user_link(hass, "Alice"), await user_link(hass, "Bob")
 
     async def change(url: str, limit: int) -> int:
-        token = form_token(await (await client.get(url)).text())
-        form = {"token": token, "lang": "en", "limit": str(limit), "period": "day"}
-        response = await client.post(url, data=form, allow_redirects=False)
+        response = await post_limit(client, url, str(limit), "day")
         if response.status == 429:
             assert response.headers["Retry-After"] == "60"
         return response.status

@@ -32,9 +32,9 @@ from tests.support.agent import RunningAgent
 from .billing_support import (  # noqa: F401 (a fixture)
     billing_entry,
     flush_energy_often,
-    form_token,
     ledger,
     outlet_device,
+    post_limit,
     set_up,
     start_session,
     unload_all,
@@ -245,9 +245,7 @@ async def test_a_limit_moved_to_another_period_counts_what_that_period_already_d
     # On her page Alice moves her limit to a day, a week, then back to the month: everything
     # she drew today is in each of them, and the month's count is not started again.
     for period in ("day", "week", "month"):
-        token = form_token(await (await client.get(url)).text())
-        form = {"token": token, "lang": "en", "limit": "0.01", "period": period}
-        response = await client.post(url, data=form, allow_redirects=False)
+        response = await post_limit(client, url, "0.01", period)
         assert response.status == 303
         await hass.async_block_till_done()
         assert ledger(hass).totals[alice].period == period
