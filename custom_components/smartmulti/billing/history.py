@@ -2,6 +2,12 @@
 
 A session that ends waits in ``closing`` (saved with the live ledger) until its month's store is
 written, so an ended session is never lost nor billed twice, whatever moment Home Assistant stops.
+
+The retention reads the wall clock, which a bad time source can set years ahead. A month store
+is removed at most once a day of the event loop's own clock, which no clock setting moves (and
+once at each start, when that clock begins again). In use one month falls due a month, so this
+never holds back a month really past; a clock wrongly ahead costs at most a month a day until
+someone sets it right (it is logged), not 13 months of bills at once.
 """
 
 from __future__ import annotations
@@ -15,17 +21,25 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from ..const import DOMAIN
+from ..const import DOMAIN, LOGGER
 from .sessions import Session
 from .store import STORAGE_VERSION
 
 HISTORY_KEY: Final = f"{DOMAIN}.sessions"  # + "_<year>_<month>" of the sessions' start (UTC)
 # Closed sessions are kept this long for billing exports: the month files older are removed.
 SESSION_RETENTION_MONTHS: Final = 13
+# The event loop's seconds between two removals of a month store.
+REMOVAL_INTERVAL_S: Final = 24 * 3600.0
 
 
 def _month(at: datetime) -> str:
     return f"{at.year:04d}_{at.month:02d}"
+
+
+def _index(month: str) -> int:
+    """A ``_month`` as months since year 0, for the retention's arithmetic."""
+    year, number = (int(part) for part in month.split("_"))
+    return year * 12 + number - 1
 
 
 class SessionHistory:
@@ -34,8 +48,16 @@ class SessionHistory:
     ``stored`` is called whenever sessions left ``closing`` (the live ledger is saved then).
     """
 
-    def __init__(self, hass: HomeAssistant, stored: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        stored: Callable[[], None],
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
         self.hass = hass
+        # Seconds that no setting of the wall clock moves (the event loop's clock).
+        self._monotonic = hass.loop.time if monotonic is None else monotonic
+        self._removed_at: float | None = None
         self.months: set[str] = set()  # the months stored (kept in the live ledger)
         self.closing: dict[str, Session] = {}  # ended, not yet in their month's store
         self._stored = stored
@@ -128,12 +150,29 @@ class SessionHistory:
         self.hass.async_create_task(prune(), f"{DOMAIN} session history pruning", eager_start=False)
 
     async def async_prune(self, now: datetime) -> None:
-        """Months past the retention are no longer billed: their stores are removed."""
+        """Months past the retention are no longer billed: the oldest one's store is removed,
+        unless one was removed less than ``REMOVAL_INTERVAL_S`` ago."""
         oldest = now.year * 12 + now.month - 1 - SESSION_RETENTION_MONTHS
         async with self._lock:
-            for month in sorted(self.months):
-                year, number = (int(part) for part in month.split("_"))
-                if year * 12 + number - 1 < oldest:
-                    await self._store(month).async_remove()
-                    self.months.discard(month)
-                    self._loaded.pop(month, None)
+            due = [month for month in sorted(self.months) if _index(month) < oldest]
+            if not due:
+                return
+            if len(due) > 1:
+                LOGGER.warning(
+                    "%d months of billing sessions (%s to %s) are past the %d months kept by "
+                    "the clock (%s); one is removed a day. If the clock is wrong, set it right "
+                    "and the others stay",
+                    len(due),
+                    due[0],
+                    due[-1],
+                    SESSION_RETENTION_MONTHS,
+                    now.isoformat(timespec="seconds"),
+                )
+            at = self._monotonic()
+            if self._removed_at is not None and at - self._removed_at < REMOVAL_INTERVAL_S:
+                return
+            self._removed_at = at
+            month = due[0]
+            await self._store(month).async_remove()
+            self.months.discard(month)
+            self._loaded.pop(month, None)
