@@ -18,12 +18,14 @@ from typing import Any
 import uuid
 
 from aiohttp import web
+import voluptuous as vol
 
 from pi_agent import __version__
 from pi_agent.api import views
 from pi_agent.api.connections import ConnectionGuard, GuardedRunner
 from pi_agent.api.events import EventHub
 from pi_agent.api.server import create_app
+from pi_agent.api.validation import MAX_BUDGET_W
 from pi_agent.auth import FailureThrottle, Tokens
 from pi_agent.config import AgentConfig
 from pi_agent.control.settings import saved_counters_problem
@@ -31,6 +33,7 @@ from pi_agent.control.strip import StripController
 from pi_agent.hardware.bundle import Hardware
 from pi_agent.logs import rate_limit_logs
 from pi_agent.storage import StateStore
+from pi_agent.validators import number
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -122,6 +125,7 @@ class Agent:
         self.controller.kept_energy_wh = {o.id: o.energy_wh for o in self.controller.outlets}
         self.controller.kept_switches = {o.id: o.switches for o in self.controller.outlets}
         self.controller.pairing.restore(saved.get("pairing"), self.clock())
+        self._restore_failsafe_cap(saved.get("failsafe_cap_w"))
         plan = saved.get("plan")
         if plan is not None:
             try:
@@ -134,12 +138,30 @@ class Agent:
                 _LOGGER.info("Restored the saved plan: mode %s", self.controller.mode)
         return str(saved.get("epoch") or uuid.uuid4().hex)
 
+    def _restore_failsafe_cap(self, saved: Any) -> None:
+        """The circuit's cap on the failsafe, as the last plan set it: a strip whose Home
+        Assistant is down when it restarts still shares its circuit."""
+        if saved is None:
+            return
+        try:
+            cap = number(0, MAX_BUDGET_W)(saved)
+        except vol.Invalid as err:
+            _LOGGER.warning(
+                "Not restored from the state file: the failsafe cap %r (%s); the configured "
+                "failsafe budget holds until Home Assistant sends a plan",
+                saved,
+                err,
+            )
+            return
+        self.controller.failsafe_cap_w = cap
+
     def _state_to_save(self) -> dict[str, Any]:
         return {
             "serial": self.identity.serial,
             "epoch": self.epoch,
             "outlets": {str(k): v for k, v in self.controller.persistent_state().items()},
             "plan": self.controller.plan_state(),
+            "failsafe_cap_w": self.controller.failsafe_cap_w,
             "pairing": self.controller.pairing.persistent(),
         }
 

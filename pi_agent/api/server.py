@@ -322,10 +322,12 @@ async def post_plan(request: web.Request) -> web.Response:
         looks=frozenset(body.get("looks", [])),
     )
     controller = context.controller
-    previous = controller.plan_state()
+    previous = _plan_shape(controller.plan_state()), controller.failsafe_cap_w
     controller.apply_plan(plan)
-    if _plan_shape(previous) != _plan_shape(controller.plan_state()):
-        context.settings_changed()  # a new closing or budget is saved at once, not in 10 s
+    # Every plan says it: a strip taken off its circuit is sent plans without a cap.
+    controller.failsafe_cap_w = body.get("failsafe_cap_w")
+    if previous != (_plan_shape(controller.plan_state()), controller.failsafe_cap_w):
+        context.settings_changed()  # a new closing, budget or cap is saved at once, not in 10 s
     # The exception outlets stay on whatever the budget: a budget below their draw is clamped.
     exceptions_w = controller.exceptions_draw_w(now) if plan.exceptions_on else 0.0
     limit_w = min(controller.strip.hard_limit_w, max(plan.budget_w, exceptions_w))

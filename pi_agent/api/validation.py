@@ -106,6 +106,7 @@ PLAN = vol.Schema(
         vol.Optional("exceptions_on"): boolean,
         vol.Optional("reserve_w"): _reserves,
         vol.Optional("looks"): _outlet_ids,
+        vol.Optional("failsafe_cap_w"): number(0, MAX_BUDGET_W),
     }
 )
 

@@ -29,6 +29,7 @@ def strip_view(controller: StripController, now: float) -> dict[str, Any]:
         "mode": controller.mode,
         "hard_limit_w": strip.hard_limit_w,
         "failsafe_budget_w": strip.failsafe_budget_w,
+        "failsafe_cap_w": controller.failsafe_cap_w,
         "budget_w": controller.budget_w,
         "limit_w": controller.limit_w,
         "limit_clamped": controller.limit_w > controller.budget_w,

@@ -72,8 +72,12 @@ class StripController:
         ]
         self.guard = Guard(hold_s=self.strip.hold_s, slack_s=0.1 * self.strip.sample_period_s)
         self.plan: Plan | None = None
+        # The most Home Assistant's last plan allows the failsafe, so that strips sharing a
+        # circuit stay within it together when nobody plans them (None: no such bound). Kept
+        # when the plan expires or is dropped, and across restarts: the wiring does not change.
+        self.failsafe_cap_w: float | None = None
         self.mode: Mode = "failsafe"
-        self.budget_w = min(self.strip.hard_limit_w, self.strip.failsafe_budget_w)
+        self.budget_w = min(self.strip.hard_limit_w, self.failsafe_budget_w)
         self.limit_w = self.budget_w
         self.total_w = 0.0
         # When the last step ran: the state shows an outlet shed beyond it as waiting.
@@ -203,6 +207,13 @@ class StripController:
 
         self._reconcile(now)
 
+    @property
+    def failsafe_budget_w(self) -> float:
+        """The failsafe's budget: the configured one, within the circuit's cap if any."""
+        if self.failsafe_cap_w is None:
+            return self.strip.failsafe_budget_w
+        return min(self.strip.failsafe_budget_w, self.failsafe_cap_w)
+
     def _mode(self, now: float) -> Mode:
         if self.plan is None:
             return "failsafe"
@@ -219,7 +230,7 @@ class StripController:
         nothing. Only the hard limit may cost an exception outlet its power (see ``_shed``).
         """
         planned = self.mode == "planned" and self.plan is not None
-        budget = self.plan.budget_w if planned and self.plan else self.strip.failsafe_budget_w
+        budget = self.plan.budget_w if planned and self.plan else self.failsafe_budget_w
         self.budget_w = min(self.strip.hard_limit_w, budget)
         exceptions_w = self.exceptions_draw_w(now)
         self.limit_w = min(self.strip.hard_limit_w, max(self.budget_w, exceptions_w))
