@@ -136,6 +136,7 @@ class SmartMultiClient:
         exceptions_on: bool = True,
         reserve_w: Mapping[int, float] | None = None,
         looks: Sequence[int] = (),
+        failsafe_cap_w: float | None = None,
     ) -> float:
         """Hand the agent a plan valid for ``ttl_s``; returns when it expires (agent wall time).
 
@@ -143,6 +144,8 @@ class SmartMultiClient:
         admission instead of the outlet's maximum (agents before 0.2 refuse the field).
         ``looks``: outlets of ``on`` switched on only to look for a laptop, which the agent
         switches off as soon as their meters read nothing (older agents refuse the field).
+        ``failsafe_cap_w``: the most the agent's failsafe may use from the plan's end on, kept
+        until a plan without it (older agents refuse the field).
         """
         plan: dict[str, Any] = {
             "on": list(on),
@@ -156,6 +159,8 @@ class SmartMultiClient:
             plan["reserve_w"] = {str(outlet): watts for outlet, watts in reserve_w.items()}
         if looks:
             plan["looks"] = list(looks)
+        if failsafe_cap_w is not None:
+            plan["failsafe_cap_w"] = failsafe_cap_w
         body = await self._request("POST", "/plan", json=plan)
         return _parse(lambda data: float(data["expires_at"]), body)
 

@@ -7,8 +7,9 @@ parent; strips sit under circuits by their ``circuit`` option (``docs/circuits.m
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+import math
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -112,3 +113,32 @@ def circuit_tree(
     if len(tops) == 1:
         return tops[0]
     return Circuit(SITE_ROOT, sum(top.max_power_w for top in tops), children=tuple(tops))
+
+
+def failsafe_caps(
+    root: Circuit | None, footprints: Mapping[str, float], absent: Collection[str]
+) -> dict[str, float]:
+    """Each strip's cap on its failsafe (``failsafe_cap_w`` in its plans), for when nobody plans
+    it: its circuits' share of its ``footprints`` (the most it draws on its own, its failsafe
+    budget for a strip planned now) wherever the strips below a circuit could draw more together.
+
+    Once Home Assistant stops, every strip's plan runs out and every agent runs its failsafe at
+    once; each agent only knows its own limits, so the circuit holds only if their caps add up
+    to no more than it. The ``absent`` strips (unreachable, or not loaded) cannot be sent a
+    cap: they keep all they may draw, and the others share what is left, in proportion to their
+    footprints. A strip needing no cap (on no circuit, or on circuits with room for every strip
+    below) has none. Rounded down to 0.1 W, as a budget a plan carries.
+    """
+    caps: dict[str, float] = {}
+    for node in () if root is None else root.walk():
+        below = [sid for sid in node.strip_ids() if sid in footprints]
+        held = sum(footprints[sid] for sid in below if sid in absent)
+        sharing = [sid for sid in below if sid not in absent]
+        wanted = sum(footprints[sid] for sid in sharing)
+        room = max(0.0, node.max_power_w - held)
+        if wanted <= room:
+            continue
+        for sid in sharing:
+            share = math.floor(room * footprints[sid] / wanted * 10.0) / 10.0
+            caps[sid] = min(caps.get(sid, math.inf), share)
+    return caps

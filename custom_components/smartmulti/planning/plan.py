@@ -35,6 +35,9 @@ class Plan:
     # wait for the room those give back (``StripPlan.looks``, ``StripPlan.after_looks``).
     looks: tuple[int, ...] = ()
     after_looks: tuple[int, ...] = ()
+    # The most the agent's failsafe may use once this plan runs out, when the strip shares a
+    # circuit (``circuits.failsafe_caps``); None: no cap.
+    failsafe_cap_w: float | None = None
 
     @property
     def closed(self) -> bool:

@@ -16,7 +16,8 @@ arriving, the agent restarting), at most once per ``CYCLE_COOLDOWN_S``; a change
 starts another.
 
 When an agent cannot be reached nothing is sent to it: it keeps its last plan until it expires,
-then runs its own failsafe. Meanwhile its circuit keeps room for it (the most it may draw: its
+then runs its own failsafe, within the cap its plans carry where it shares a circuit, so that
+the strips stay within it together when Home Assistant stops (``circuits.failsafe_caps``). Meanwhile its circuit keeps room for it (the most it may draw: its
 last plan's budget or its failsafe budget), and so it does for a strip whose entry is not
 loaded (unloaded, disabled, or not set up yet since Home Assistant started) until the entry is
 removed. For the last case the site remembers each strip's hard limit and failsafe budget in
@@ -54,7 +55,7 @@ from ..const import (
     PLAN_TTL_CYCLES,
 )
 from ..entry_kinds import CircuitConfigEntry, is_circuit_entry, is_strip_entry
-from .circuits import CircuitNode, CircuitPlanner, circuit_tree
+from .circuits import CircuitNode, CircuitPlanner, circuit_tree, failsafe_caps
 from .engine_memory import EngineMemoryStore
 from .inputs import absent_strip_input
 from .plan import Closing, CycleResult
@@ -243,24 +244,22 @@ class SiteScheduler:
             return
         inputs: dict[str, StripInput] = {}
         placement: dict[str, str | None] = {}
+        footprints: dict[str, float] = {}  # the most each may draw when nobody plans it
         for strip in live:
             inputs[strip.strip_id] = strip.strip_input(monotonic_now, utcnow)
             placement[strip.strip_id] = strip.circuit_id
-        for absent_id, (circuit_id, watts) in self._absent().items():
+            state = strip.data.state
+            footprints[strip.strip_id] = min(state.hard_limit_w, state.failsafe_budget_w)
+        absent = self._absent()
+        for absent_id, (circuit_id, watts) in absent.items():
             inputs[absent_id] = absent_strip_input(absent_id, monotonic_now, watts)
-            placement[absent_id] = circuit_id
-        await self.store.async_remember(
-            {
-                strip.entry_id: KnownStrip(
-                    hard_limit_w=strip.data.state.hard_limit_w,
-                    failsafe_w=min(
-                        strip.data.state.hard_limit_w, strip.data.state.failsafe_budget_w
-                    ),
-                )
-                for strip in live
-            }
-        )
+            placement[absent_id], footprints[absent_id] = circuit_id, watts
+        known = {
+            s.entry_id: KnownStrip(s.data.state.hard_limit_w, footprints[s.strip_id]) for s in live
+        }
+        await self.store.async_remember(known)
         root = self._tree(placement)
+        caps = failsafe_caps(root, footprints, absent)
         site_plan, memory = await self.hass.async_add_executor_job(self._plan, root, inputs)
         # Every loaded strip's, planned this cycle or not (its agent unreachable for now): not
         # the room kept for strips not loaded, which the engine plans under another name.
@@ -268,7 +267,7 @@ class SiteScheduler:
         self.memory.async_remember({sid: m for sid, m in memory.items() if sid in loaded}, utcnow)
         self.cycles += 1
         self.last_root = root
-        await self._async_send(live, site_plan)
+        await self._async_send(live, site_plan, caps)
         self._update_circuits(root, live, site_plan)
 
     def _plan(
@@ -336,9 +335,13 @@ class SiteScheduler:
         # Not loaded (yet): its rating holds until its entry restores the budget.
         return float(entry.options.get(CONF_MAX_POWER, 0.0))
 
-    async def _async_send(self, live: list[StripPlanner], site_plan: SitePlan) -> None:
-        """Lowered budgets first; if one cannot be delivered, nobody else's goes up."""
-        plans = {strip: strip.plan_to_send(site_plan.plans[strip.strip_id]) for strip in live}
+    async def _async_send(
+        self, live: list[StripPlanner], site_plan: SitePlan, caps: Mapping[str, float]
+    ) -> None:
+        """Lowered budgets first; if one cannot be delivered, nobody else's goes up. Each plan
+        carries its strip's cap on the failsafe (``circuits.failsafe_caps``)."""
+        plans = {s: s.plan_to_send(site_plan.plans[s.strip_id]) for s in live}
+        plans = {s: replace(plan, failsafe_cap_w=caps.get(s.strip_id)) for s, plan in plans.items()}
         previous = {
             strip: strip.last_sent_budget_w
             if strip.last_sent_budget_w is not None

@@ -1,11 +1,13 @@
 """Posting a strip's plans to its agent (``POST /api/v1/plan``).
 
 A failure is logged once per outage and is otherwise harmless: the agent keeps its last plan
-until it expires, then runs its own failsafe. An agent too old to take reserves (``reserve_w``)
-or looks (``looks``) is sent its plans without them from then on: without looks, without the
-outlets waiting for their room either (such an agent holds a look for its minimum on time).
-Such an agent names the field itself; a current agent refusing one of its items (``looks[0]``,
-``reserve_w.7``) says the plan was wrong, which fails that cycle only and keeps the feature.
+until it expires, then runs its own failsafe. An agent too old to take reserves (``reserve_w``),
+looks (``looks``) or a cap on its failsafe (``failsafe_cap_w``: warned, as its circuit is then
+not held while Home Assistant is down) is sent its plans without them from then on: without
+looks, without the outlets waiting for their room either (such an agent holds a look for its
+minimum on time). Such an agent names the field itself; a current agent refusing one of its
+items (``looks[0]``, ``reserve_w.7``) says the plan was wrong, which fails that cycle only and
+keeps the feature.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class PlanSender:
         self._failed = False
         self._with_reserve = True  # until an older agent refuses the field
         self._with_looks = True  # likewise
+        self._with_cap = True  # likewise
 
     async def async_send(self, plan: Plan, *, kept_for_s: float) -> bool:
         """Send a plan; ``kept_for_s`` (how long the last plan holds) is for the warning."""
@@ -48,6 +51,7 @@ class PlanSender:
     async def _async_post(self, plan: Plan) -> None:
         reserve = plan.reserve_w if self._with_reserve else None
         looks = plan.looks if self._with_looks else ()
+        cap = plan.failsafe_cap_w if self._with_cap else None
         # Outlets behind looks an agent cannot release would be held on beside them; those
         # behind a reading (a plan without looks) wait only for the reading's meter.
         dropped = plan.looks and not looks
@@ -62,6 +66,7 @@ class PlanSender:
                 exceptions_on=plan.exceptions_on,
                 reserve_w=reserve,
                 looks=looks,
+                failsafe_cap_w=cap,
             )
         except SmartMultiResponseError as err:
             refused = (err.field or "") if err.status == 422 else ""
@@ -79,6 +84,14 @@ class PlanSender:
                     self.strip_id,
                 )
                 self._with_looks = False
+            elif cap is not None and refused == "failsafe_cap_w":
+                LOGGER.warning(
+                    "SmartMulti strip %s does not take a cap on its failsafe (agent too old): "
+                    "while Home Assistant is down it may draw its whole failsafe budget, more "
+                    "than its share of its circuit; update its agent",
+                    self.strip_id,
+                )
+                self._with_cap = False
             else:
                 raise
             await self._async_post(plan)
