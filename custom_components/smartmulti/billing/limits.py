@@ -89,12 +89,14 @@ class Totals:
         still_current = False  # the period counted so far is the current one of its kind
         if self.period in _KINDS and self.period_start is not None:
             self.counts[self.period] = (self.period_start, self.period_wh)
-            still_current = self.period_start == period_start(LimitPeriod(self.period), now)
+            still_current = not _later(
+                period_start(LimitPeriod(self.period), now), self.period_start
+            )
         for each in LimitPeriod:
             each_start = period_start(each, now)
-            if (count := self.counts.get(each)) is None or count[0] != each_start:
+            if (count := self.counts.get(each)) is None or _later(each_start, count[0]):
                 self.counts[each] = (each_start, 0.0)
-        start = period_start(kind, now)
+        start = self.counts[kind][0]
         if self.period == kind and self.period_start == start:
             return False
         if self.period == kind or not still_current:  # a new period: its thresholds are ahead
@@ -112,10 +114,10 @@ class Totals:
     def period_wh_now(self, user: UserConfig, now: datetime) -> float:
         """The user's energy in their limit period now (0 when a new one began)."""
         start = period_start(user.limit_period, now)
-        if self.period == user.limit_period and self.period_start == start:
-            return self.period_wh
+        if self.period == user.limit_period and self.period_start is not None:
+            return 0.0 if _later(start, self.period_start) else self.period_wh
         count = self.counts.get(user.limit_period)
-        return count[1] if count is not None and count[0] == start else 0.0
+        return count[1] if count is not None and not _later(start, count[0]) else 0.0
 
     def rearm(self, user: UserConfig, warning_percent: float) -> None:
         """A new limit: thresholds it puts above the usage can fire again in this period."""
@@ -143,6 +145,15 @@ class Totals:
     def holds(self, user: UserConfig) -> bool:
         """Whether the user's outlets are held off: a limit with cut-off, reached."""
         return user.cut_off and user.limit_wh is not None and self.reached
+
+
+def _later(start: datetime, than: datetime) -> bool:
+    """Whether a period starting at ``start`` comes after the one starting at ``than``.
+
+    A period never goes back to an earlier one: a clock set back across a boundary (an NTP
+    correction) is still in the period it had reached, whose count and thresholds go on.
+    """
+    return start > than
 
 
 @dataclass(frozen=True, slots=True)

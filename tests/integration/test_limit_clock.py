@@ -1,0 +1,95 @@
+"""Limit periods against the clock: a clock set back, the time zone changed, DST days.
+
+A period's count is what holds a user under their limit: whatever the clock or the calendar
+does, it must never be lost (the user could draw past their limit) nor counted twice, and a
+limit reached stays reached for the rest of its period.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.smartmulti.billing.ledger import TICK
+from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED
+from custom_components.smartmulti.billing.users import CONF_LIMIT, CONF_LIMIT_PERIOD
+from tests.support.agent import RunningAgent
+
+from .billing_support import (  # noqa: F401 (a fixture)
+    billing_entry,
+    flush_energy_often,
+    ledger,
+    outlet_device,
+    set_up,
+    start_session,
+    user_ids,
+)
+from .conftest import wait_for
+
+pytestmark = pytest.mark.usefixtures("flush_energy_often")
+
+# Desk 2's laptop draws about 140 W, so about 0.04 Wh a second: reached within a few seconds.
+DAILY_KWH = 0.0001
+
+
+async def alice_over_her_daily_limit(
+    hass: HomeAssistant, agent: RunningAgent, strip: MockConfigEntry
+) -> tuple[str, list[object]]:
+    """Alice, with a daily limit, charging on desk 2 until she reached it: her id, the events."""
+    billing = billing_entry(hass, {"Alice": {CONF_LIMIT: DAILY_KWH, CONF_LIMIT_PERIOD: "day"}})
+    reached = async_capture_events(hass, EVENT_LIMIT_REACHED)
+    await set_up(hass, strip, billing)
+    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 2))
+    await wait_for(lambda: reached)
+    return user_ids(billing)["Alice"], reached
+
+
+async def draws_on(hass: HomeAssistant, user_id: str) -> None:
+    """Let the ledger count at least one more reading of the user's energy.
+
+    The test clock moves the agent's monotonic clock too (a real NTP step does not): after a
+    step back the agent sends its next counters once that clock is past its last sending.
+    """
+    counted = ledger(hass).totals[user_id].energy_wh
+    await wait_for(lambda: ledger(hass).totals[user_id].energy_wh > counted, limit_s=20.0)
+
+
+@pytest.mark.freeze_time("2025-04-15 22:00:01+00:00", tick=True)  # 00:00:01 in Paris
+async def test_a_clock_set_back_across_midnight_keeps_the_new_days_count_and_its_limit(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Paris")
+    alice, reached = await alice_over_her_daily_limit(hass, agent, mock_config_entry)
+    drawn = ledger(hass).period_wh(alice, dt_util.utcnow())
+    today = datetime(2025, 4, 16, tzinfo=dt_util.get_default_time_zone())
+
+    # NTP sets the clock back a few seconds, to the day before, when the ledger looks at the
+    # periods (its tick): it is still the 16th's count.
+    freezer.move_to("2025-04-15 21:59:57+00:00")
+    async_fire_time_changed(hass, dt_util.utcnow() + 2 * TICK)
+    await hass.async_block_till_done()
+    assert dt_util.as_local(dt_util.utcnow()).day == 15
+    totals = ledger(hass).totals[alice]
+    assert (totals.period_start, totals.reached) == (today, True)
+    assert ledger(hass).period_wh(alice, dt_util.utcnow()) >= drawn
+
+    # Midnight again: the same day, not a new one.
+    freezer.move_to("2025-04-15 22:00:02+00:00")
+    async_fire_time_changed(hass)
+    await draws_on(hass, alice)
+    totals = ledger(hass).totals[alice]
+    assert (totals.period_start, totals.reached) == (today, True)
+    assert ledger(hass).period_wh(alice, dt_util.utcnow()) > drawn
+    assert len(reached) == 1  # reached once in the day
