@@ -7,7 +7,7 @@ limit reached stays reached for the rest of its period.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -93,3 +93,31 @@ async def test_a_clock_set_back_across_midnight_keeps_the_new_days_count_and_its
     assert (totals.period_start, totals.reached) == (today, True)
     assert ledger(hass).period_wh(alice, dt_util.utcnow()) > drawn
     assert len(reached) == 1  # reached once in the day
+
+
+@pytest.mark.freeze_time("2025-04-16 10:00:00+00:00", tick=True)  # noon in Paris
+async def test_the_time_zone_changed_during_the_day_keeps_that_days_count_and_its_limit(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Paris")
+    alice, reached = await alice_over_her_daily_limit(hass, agent, mock_config_entry)
+    drawn = ledger(hass).period_wh(alice, dt_util.utcnow())
+
+    # The manager sets the site's real zone, an hour west: it is still the 16th there.
+    await hass.config.async_set_time_zone("Europe/London")
+    async_fire_time_changed(hass, dt_util.utcnow() + 2 * TICK)
+    await draws_on(hass, alice)
+    totals = ledger(hass).totals[alice]
+    assert totals.period_start is not None
+    assert (totals.period_start.date(), totals.reached) == (date(2025, 4, 16), True)
+    assert ledger(hass).period_wh(alice, dt_util.utcnow()) > drawn
+    assert len(reached) == 1
+
+    # London's midnight starts the 17th.
+    freezer.move_to("2025-04-16 23:00:02+00:00")
+    async_fire_time_changed(hass)
+    await wait_for(lambda: len(reached) == 2)
+    assert reached[1].data["period_start"] == "2025-04-17T00:00:00+01:00"

@@ -150,10 +150,14 @@ class Totals:
 def _later(start: datetime, than: datetime) -> bool:
     """Whether a period starting at ``start`` comes after the one starting at ``than``.
 
-    A period never goes back to an earlier one: a clock set back across a boundary (an NTP
-    correction) is still in the period it had reached, whose count and thresholds go on.
+    A period is its first local date, in the zone it started in: a time zone changed during a
+    day is still in that day (its midnight there is another instant), and a count started
+    again then would let the user draw past their limit. A period never goes back to an
+    earlier one: a clock set back across a boundary (an NTP correction), or a zone changed to
+    one where it is still the day before, is in the period it had reached, whose count and
+    thresholds go on.
     """
-    return start > than
+    return start.date() > than.date()
 
 
 @dataclass(frozen=True, slots=True)
