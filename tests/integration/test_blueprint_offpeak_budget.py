@@ -9,7 +9,7 @@ Time is Europe/Paris.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID
@@ -23,6 +23,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from tests.support.agent import RunningAgent
 
 from .blueprint_support import (
+    PARIS,
     advance,
     automation_errors,
     paris,
@@ -61,6 +62,45 @@ async def test_offpeak_schedule_sets_the_budget_at_start_up_and_at_each_change(
     await advance(hass, freezer, paris(16, 6, 0, 1))
     await wait_for(lambda: hass.states.get(budget).state == "400.0")
     await wait_for(lambda: plan_budget(agent) == 400.0, limit_s=15)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "before", "after"),
+    [("02:00:00", "07:00:00", 400, 1500), ("22:00", "02:30", 1500, 400)],
+    ids=["start", "end"],
+)
+@pytest.mark.freeze_time("2025-03-29 23:55:00+00:00", tick=True)  # 00:55, summer time at 2:00
+async def test_an_offpeak_change_the_clocks_skip_applies_when_they_have_skipped_it(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    blueprints: None,
+    freezer: Any,
+    start: str,
+    end: str,
+    before: int,
+    after: int,
+) -> None:
+    """Off-peak hours from 02:00 (a common French plan), or until 02:30: on the night summer
+    time begins that time does not exist (the clocks go from 01:59:59 to 03:00:00), and the
+    change still happens, at the first minute after."""
+    await strip_in_paris(hass, agent)
+    budget = "number.coworking_strip_power_budget"
+    await start_automation(
+        hass,
+        "offpeak_budget",
+        {
+            "targets": [strip_device(hass, agent)],
+            "peak_budget": 400,
+            "offpeak_budget": 1500,
+            "offpeak_start": start,
+            "offpeak_end": end,
+        },
+    )
+    await wait_for(lambda: hass.states.get(budget).state == f"{before}.0")
+
+    await advance(hass, freezer, datetime(2025, 3, 30, 3, 1, tzinfo=PARIS))
+    await wait_for(lambda: hass.states.get(budget).state == f"{after}.0")
+    await wait_for(lambda: plan_budget(agent) == after)
 
 
 @pytest.mark.freeze_time("2025-04-15 19:55:00+00:00", tick=True)  # Tuesday 21:55 in Paris
