@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.smartmulti.billing.ledger import TICK
 from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED
 from custom_components.smartmulti.billing.users import CONF_LIMIT, CONF_LIMIT_PERIOD
+from custom_components.smartmulti.const import DOMAIN
 from tests.support.agent import RunningAgent
 
 from .billing_support import (  # noqa: F401 (a fixture)
@@ -121,3 +122,32 @@ async def test_the_time_zone_changed_during_the_day_keeps_that_days_count_and_it
     async_fire_time_changed(hass)
     await wait_for(lambda: len(reached) == 2)
     assert reached[1].data["period_start"] == "2025-04-17T00:00:00+01:00"
+
+
+@pytest.mark.freeze_time("2025-04-15 21:59:30+00:00", tick=True)  # 23:59:30 in Paris
+async def test_a_period_count_shown_from_0_at_midnight_shows_the_new_period_as_its_reset(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Alice charged yesterday, Bob charges across midnight: when Bob's energy updates the
+    sensors, Alice's count for the day shows 0 with the day's start as its last reset, never 0
+    with yesterday's (the recorder would take that for energy drawn negatively)."""
+    await hass.config.async_set_time_zone("Europe/Paris")
+    daily = {CONF_LIMIT_PERIOD: "day"}
+    billing = billing_entry(hass, {"Alice": daily, "Bob": daily})
+    await set_up(hass, mock_config_entry, billing)
+    alice = user_ids(billing)["Alice"]
+    await start_session(hass, "Alice", outlet_device(hass, agent.serial, 1))
+    await start_session(hass, "Bob", outlet_device(hass, agent.serial, 2))
+    # The sensor shows kWh to 0.1 Wh.
+    await wait_for(lambda: ledger(hass).period_wh(alice, dt_util.utcnow()) > 0.2, limit_s=15.0)
+    await hass.services.async_call(DOMAIN, "stop_session", {"user": "Alice"}, blocking=True)
+    sensor = "sensor.alice_energy_this_period"
+    await wait_for(lambda: float(hass.states.get(sensor).state) > 0)
+
+    freezer.move_to("2025-04-15 21:59:59+00:00")  # midnight passes as the clock runs
+    await wait_for(lambda: hass.states.get(sensor).state == "0.0")
+    last_reset = dt_util.parse_datetime(hass.states.get(sensor).attributes["last_reset"])
+    assert last_reset == datetime(2025, 4, 16, tzinfo=dt_util.get_default_time_zone())

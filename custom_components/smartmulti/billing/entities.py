@@ -239,7 +239,7 @@ class UserSensor(UserEntity, SensorEntity):
         """The energy of the limit period starts again with each period."""
         if self.entity_description.key != "energy_this_period":
             return None
-        return _totals(self.ledger, self.user).period_start
+        return _totals(self.ledger, self.user).period_start_now(self.user, dt_util.utcnow())
 
 
 class UnassignedEnergySensor(BillingEntity, SensorEntity):

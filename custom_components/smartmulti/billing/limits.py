@@ -119,6 +119,21 @@ class Totals:
         count = self.counts.get(user.limit_period)
         return count[1] if count is not None and not _later(start, count[0]) else 0.0
 
+    def period_start_now(self, user: UserConfig, now: datetime) -> datetime | None:
+        """The start of the period ``period_wh_now`` counts (None before the first count).
+
+        Its sensor's last reset: a count shown from 0 when a new period began, before the next
+        ``roll``, shows that period's start with it, or the recorder would take the drop for
+        energy drawn negatively.
+        """
+        if self.period_start is None:
+            return None
+        start = period_start(user.limit_period, now)
+        if self.period == user.limit_period and not _later(start, self.period_start):
+            return self.period_start
+        count = self.counts.get(user.limit_period)
+        return count[0] if count is not None and not _later(start, count[0]) else start
+
     def rearm(self, user: UserConfig, warning_percent: float) -> None:
         """A new limit: thresholds it puts above the usage can fire again in this period."""
         if user.limit_wh is None:
