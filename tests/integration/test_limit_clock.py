@@ -7,7 +7,7 @@ limit reached stays reached for the rest of its period.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -20,8 +20,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.smartmulti.billing.ledger import TICK
-from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED
-from custom_components.smartmulti.billing.users import CONF_LIMIT, CONF_LIMIT_PERIOD
+from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED, Totals
+from custom_components.smartmulti.billing.users import (
+    CONF_LIMIT,
+    CONF_LIMIT_PERIOD,
+    LimitPeriod,
+    UserConfig,
+)
 from custom_components.smartmulti.const import DOMAIN
 from tests.support.agent import RunningAgent
 
@@ -151,3 +156,37 @@ async def test_a_period_count_shown_from_0_at_midnight_shows_the_new_period_as_i
     await wait_for(lambda: hass.states.get(sensor).state == "0.0")
     last_reset = dt_util.parse_datetime(hass.states.get(sensor).attributes["last_reset"])
     assert last_reset == datetime(2025, 4, 16, tzinfo=dt_util.get_default_time_zone())
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "hours"),
+    [
+        ("Europe/Paris", date(2025, 3, 30), 23),  # 02:00 → 03:00
+        ("Europe/Paris", date(2025, 10, 26), 25),  # 03:00 → 02:00
+        ("Pacific/Auckland", date(2025, 9, 28), 23),
+        ("America/St_Johns", date(2025, 11, 2), 25),  # half an hour off UTC
+    ],
+)
+async def test_a_day_the_clocks_change_is_one_days_count_of_its_own_length(
+    hass: HomeAssistant, zone: str, day: date, hours: int
+) -> None:
+    """Counted every 5 minutes from the day before to the day after: the count starts again at
+    each local midnight and nowhere else, and the day of 23 or 25 hours holds what they drew."""
+    await hass.config.async_set_time_zone(zone)
+    user = UserConfig(id="u", name="Alice", limit_kwh=1.0, limit_period=LimitPeriod.DAY)
+    totals = Totals()
+    now = dt_util.start_of_local_day(day - timedelta(days=1)).astimezone(UTC)
+    end = dt_util.start_of_local_day(day + timedelta(days=2)).astimezone(UTC)
+    counted: dict[date, float] = {}
+    while now < end:
+        totals.roll(user, now)
+        totals.add(1.0)
+        assert totals.period_start is not None
+        counted[totals.period_start.date()] = totals.period_wh
+        now += timedelta(minutes=5)
+
+    assert counted == {
+        day - timedelta(days=1): 24 * 12,
+        day: hours * 12,
+        day + timedelta(1): 24 * 12,
+    }
