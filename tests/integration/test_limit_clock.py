@@ -20,7 +20,11 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.smartmulti.billing.ledger import TICK
-from custom_components.smartmulti.billing.limits import EVENT_LIMIT_REACHED, Totals
+from custom_components.smartmulti.billing.limits import (
+    EVENT_LIMIT_REACHED,
+    EVENT_LIMIT_WARNING,
+    Totals,
+)
 from custom_components.smartmulti.billing.users import (
     CONF_LIMIT,
     CONF_LIMIT_PERIOD,
@@ -190,3 +194,39 @@ async def test_a_day_the_clocks_change_is_one_days_count_of_its_own_length(
         day: hours * 12,
         day + timedelta(1): 24 * 12,
     }
+
+
+async def test_a_clock_corrected_from_a_wrong_day_ahead_counts_on_in_the_day_it_really_is(
+    hass: HomeAssistant,
+) -> None:
+    """A clock a day ahead (a wrong date typed, a bad real-time clock) put Alice's count in the
+    17th; corrected back to the 16th, that count, drawn today, and its limit reached go on in
+    the 16th, and the 17th starts again from 0 at midnight, not a day later."""
+    await hass.config.async_set_time_zone("Europe/Paris")
+    paris = dt_util.get_default_time_zone()
+    user = UserConfig(id="u", name="Alice", limit_kwh=0.001, limit_period=LimitPeriod.DAY)
+    totals = Totals()
+    totals.roll(user, datetime(2025, 4, 17, 10, 0, tzinfo=paris))  # wrong: it is the 16th
+    totals.add(2.0)
+    assert [c.event for c in totals.crossed(user, 80.0)] == [
+        EVENT_LIMIT_WARNING,
+        EVENT_LIMIT_REACHED,
+    ]
+
+    totals.roll(user, datetime(2025, 4, 16, 10, 5, tzinfo=paris))  # NTP puts it right
+    totals.add(1.0)
+    assert (totals.period_start, totals.period_wh, totals.reached) == (
+        datetime(2025, 4, 16, tzinfo=paris),
+        3.0,
+        True,
+    )
+    assert totals.counts[LimitPeriod.WEEK] == (datetime(2025, 4, 14, tzinfo=paris), 3.0)
+    assert totals.crossed(user, 80.0) == []  # reached once
+
+    totals.roll(user, datetime(2025, 4, 17, 0, 0, 2, tzinfo=paris))
+    assert (totals.period_start, totals.period_wh, totals.reached) == (
+        datetime(2025, 4, 17, tzinfo=paris),
+        0.0,
+        False,
+    )
+    assert totals.counts[LimitPeriod.MONTH] == (datetime(2025, 4, 1, tzinfo=paris), 3.0)

@@ -12,7 +12,7 @@ never a count started again from 0 that would let them draw past their limit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from ..const import DOMAIN
@@ -22,6 +22,11 @@ from .users import LimitPeriod, UserConfig, period_start
 EVENT_LIMIT_WARNING: Final = f"{DOMAIN}_limit_warning"
 EVENT_LIMIT_REACHED: Final = f"{DOMAIN}_limit_reached"
 _KINDS: Final = frozenset(LimitPeriod)
+# A period starting further ahead than this was not reached by a clock a little fast (an NTP
+# step back is seconds) but by one that was wrong (a date typed wrong, a bad real-time clock):
+# what it counted was drawn now, and goes on in the period of the corrected clock, which then
+# starts again at its own end rather than at the end of the wrong one.
+CLOCK_AHEAD: Final = timedelta(hours=1)
 
 
 @dataclass(slots=True)
@@ -96,10 +101,12 @@ class Totals:
             each_start = period_start(each, now)
             if (count := self.counts.get(each)) is None or _later(each_start, count[0]):
                 self.counts[each] = (each_start, 0.0)
+            elif count[0] - now > CLOCK_AHEAD:  # counted by a clock that was wrong, ahead
+                self.counts[each] = (each_start, count[1])
         start = self.counts[kind][0]
         if self.period == kind and self.period_start == start:
             return False
-        if self.period == kind or not still_current:  # a new period: its thresholds are ahead
+        if not still_current:  # a new period: its thresholds are ahead
             self.warned, self.reached = False, False
         self.period, self.period_start = kind, start
         self.period_wh = self.counts[kind][1]
@@ -170,7 +177,8 @@ def _later(start: datetime, than: datetime) -> bool:
     again then would let the user draw past their limit. A period never goes back to an
     earlier one: a clock set back across a boundary (an NTP correction), or a zone changed to
     one where it is still the day before, is in the period it had reached, whose count and
-    thresholds go on.
+    thresholds go on (``roll`` moves them to the earlier period when that one started more
+    than ``CLOCK_AHEAD`` ahead).
     """
     return start.date() > than.date()
 
