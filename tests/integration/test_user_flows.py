@@ -263,6 +263,29 @@ async def test_the_usual_departure_is_a_deadline_only_until_it_passes(hass: Home
     assert user.departure_at(datetime(2025, 4, 15, 17, 0, tzinfo=UTC)) is None
 
 
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Summer time begins: 02:30 is skipped, the clocks read past it when they jump to 03:00.
+        (datetime(2025, 3, 30, 0, 50, tzinfo=UTC), datetime(2025, 3, 30, 1, 0, tzinfo=UTC)),
+        (datetime(2025, 3, 30, 1, 10, tzinfo=UTC), None),  # 03:10: passed
+        # Summer time ends: 02:30 comes twice, the departure is the first; in the hour repeated
+        # after it, it has passed (never a deadline in the past).
+        (datetime(2025, 10, 26, 0, 20, tzinfo=UTC), datetime(2025, 10, 26, 0, 30, tzinfo=UTC)),
+        (datetime(2025, 10, 26, 1, 20, tzinfo=UTC), None),
+    ],
+    ids=["before the skipped hour", "after it", "before the first 02:30", "the hour repeated"],
+)
+async def test_a_usual_departure_the_clocks_skip_or_repeat_is_the_first_time_they_read_it(
+    hass: HomeAssistant, now: datetime, expected: datetime | None
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Paris")
+    user = UserConfig(id="u", name="Alice", departure=time(2, 30))
+
+    departure = user.departure_at(now)
+    assert (None if departure is None else dt_util.as_utc(departure)) == expected
+
+
 def _outlet(**fields: Any) -> Outlet:
     return Outlet.from_dict(outlet_json(1, last_switch_at=NOW - 60, switch_age_s=60.0) | fields)
 

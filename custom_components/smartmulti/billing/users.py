@@ -120,12 +120,17 @@ class UserConfig:
         return wanted in {self.name.casefold(), (self.reporter or "").strip().casefold()}
 
     def departure_at(self, now: datetime) -> datetime | None:
-        """Today's usual departure, while it is still ahead (the balancer's deadline)."""
+        """Today's usual departure, while it is still ahead (the balancer's deadline).
+
+        It is the first moment today's clock reads the departure time: of a time the clocks
+        show twice (summer time ends), the first; of a time they skip (summer time begins),
+        the moment they jump past it. Compared as instants, never as wall times, so that the
+        deadline is never one already gone.
+        """
         if self.departure is None:
             return None
-        local = dt_util.as_local(now)
-        at = datetime.combine(local.date(), self.departure, tzinfo=local.tzinfo)
-        return at if at > local else None
+        at = _first_reading(dt_util.as_local(now).date(), self.departure)
+        return at if dt_util.as_utc(at) > dt_util.as_utc(now) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +198,25 @@ def _number(state: State | None) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) and value >= 0 else None
+
+
+def _first_reading(day: date, wall: time) -> datetime:
+    """The first moment of ``day`` the local clock reads ``wall`` or later."""
+    at = datetime.combine(day, wall, tzinfo=dt_util.get_default_time_zone())  # fold 0: first
+    wanted = at.replace(tzinfo=None)
+    if dt_util.as_local(dt_util.as_utc(at)).replace(tzinfo=None) == wanted:
+        return at
+    # Skipped: between the instants its wall time gives with the offsets before and after the
+    # jump lies the jump itself, found to the second.
+    before = int(dt_util.as_utc(at.replace(fold=1)).timestamp())
+    after = int(dt_util.as_utc(at).timestamp())
+    while after - before > 1:
+        middle = (before + after) // 2
+        if dt_util.as_local(dt_util.utc_from_timestamp(middle)).replace(tzinfo=None) >= wanted:
+            after = middle
+        else:
+            before = middle
+    return dt_util.as_local(dt_util.utc_from_timestamp(after))
 
 
 def period_start(period: LimitPeriod, now: datetime) -> datetime:
