@@ -230,3 +230,24 @@ async def test_a_clock_corrected_from_a_wrong_day_ahead_counts_on_in_the_day_it_
         False,
     )
     assert totals.counts[LimitPeriod.MONTH] == (datetime(2025, 4, 1, tzinfo=paris), 3.0)
+
+
+async def test_a_day_whose_midnight_the_clocks_skip_keeps_its_count_across_a_restart(
+    hass: HomeAssistant,
+) -> None:
+    """In Santiago summer time begins at midnight (00:00 → 01:00): the day starts at 01:00, a
+    time the store keeps with its offset. After a restart, the day's count and its limit reached
+    go on, rather than the stored start being taken for another day's."""
+    await hass.config.async_set_time_zone("America/Santiago")
+    santiago = dt_util.get_default_time_zone()
+    user = UserConfig(id="u", name="Alice", limit_kwh=0.001, limit_period=LimitPeriod.DAY)
+    totals = Totals()
+    totals.roll(user, datetime(2025, 9, 7, 10, 0, tzinfo=santiago))
+    totals.add(2.0)
+    assert len(totals.crossed(user, 80.0)) == 2
+
+    restarted = Totals.from_dict(totals.as_dict())
+    assert not restarted.roll(user, datetime(2025, 9, 7, 10, 5, tzinfo=santiago))
+    restarted.add(1.0)
+    assert (restarted.period_wh, restarted.reached) == (3.0, True)
+    assert restarted.crossed(user, 80.0) == []  # reached once
