@@ -251,3 +251,54 @@ async def test_a_day_whose_midnight_the_clocks_skip_keeps_its_count_across_a_res
     restarted.add(1.0)
     assert (restarted.period_wh, restarted.reached) == (3.0, True)
     assert restarted.crossed(user, 80.0) == []  # reached once
+
+
+@pytest.mark.parametrize(
+    ("first", "days", "expected"),
+    [
+        # ISO week 53 of 2026 runs to Sunday 3 January 2027: one week across the new year.
+        (
+            date(2026, 12, 27),
+            9,
+            {
+                LimitPeriod.WEEK: {
+                    date(2026, 12, 21): 24,
+                    date(2026, 12, 28): 7 * 24,
+                    date(2027, 1, 4): 24,
+                },
+                LimitPeriod.MONTH: {date(2026, 12, 1): 5 * 24, date(2027, 1, 1): 4 * 24},
+            },
+        ),
+        # 2028 is a leap year: 29 February is a day of February.
+        (
+            date(2028, 2, 28),
+            3,
+            {
+                LimitPeriod.DAY: {
+                    date(2028, 2, 28): 24,
+                    date(2028, 2, 29): 24,
+                    date(2028, 3, 1): 24,
+                },
+                LimitPeriod.MONTH: {date(2028, 2, 1): 2 * 24, date(2028, 3, 1): 24},
+            },
+        ),
+    ],
+    ids=["week 53", "29 February"],
+)
+async def test_weeks_and_months_count_across_the_new_year_and_a_leap_day(
+    hass: HomeAssistant, first: date, days: int, expected: dict[LimitPeriod, dict[date, float]]
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Paris")
+    user = UserConfig(id="u", name="Alice", limit_kwh=1.0, limit_period=LimitPeriod.DAY)
+    totals = Totals()
+    now = dt_util.start_of_local_day(first).astimezone(UTC)
+    counted: dict[LimitPeriod, dict[date, float]] = {kind: {} for kind in expected}
+    for _ in range(days * 24):
+        totals.roll(user, now)
+        totals.add(1.0)
+        for kind in expected:
+            start, wh = totals.counts[kind]
+            counted[kind][start.date()] = wh
+        now += timedelta(hours=1)
+
+    assert counted == expected
