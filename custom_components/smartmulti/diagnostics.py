@@ -1,12 +1,16 @@
-"""Diagnostics: what a manager attaches to a bug report (the token is redacted)."""
+"""Diagnostics: what a manager attaches to a bug report, which anyone may read.
+
+Nothing in it may reach the strip (its host, its token) nor name or bill a person: the
+reporter's name and proof in the agent's state and in the ledger's meters are redacted.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_TOKEN
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.const import CONF_HOST, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
 from .entry_kinds import (
@@ -20,9 +24,11 @@ from .planning.circuits import CircuitPlanner
 from .planning.scheduler import SiteScheduler, async_get_scheduler
 from .planning.strip import StripPlanner
 
-TO_REDACT = {CONF_TOKEN}
+TO_REDACT = {CONF_HOST, CONF_TOKEN}
 # In the agent's state: who a reporter says it is (a person's name) and its proof of it.
 STATE_TO_REDACT = {"user", "user_proof"}
+# In the ledger's meters: the last reporter's claim, that same name and proof.
+LEDGER_TO_REDACT = {"paired"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -39,7 +45,8 @@ async def async_get_config_entry_diagnostics(
         return {"entry": about_entry, "circuit": _circuit(entry.runtime_data)}
     assert is_billing_entry(entry)
     # Users by id: their names, persons and notify targets are personal data.
-    return {"entry": about_entry, "ledger": entry.runtime_data.diagnostics()}
+    ledger = async_redact_data(entry.runtime_data.diagnostics(), LEDGER_TO_REDACT)
+    return {"entry": about_entry, "ledger": ledger}
 
 
 def _strip(hass: HomeAssistant, entry: StripConfigEntry) -> dict[str, Any]:
@@ -51,9 +58,10 @@ def _strip(hass: HomeAssistant, entry: StripConfigEntry) -> dict[str, Any]:
             "stream_connected": coordinator.stream_connected,
             "stream_connections": coordinator.stream_connections,
             "poll_interval_s": coordinator.poll_interval.total_seconds(),
+            # A connection error names the address it could not reach.
             "last_error": None
             if coordinator.last_exception is None
-            else repr(coordinator.last_exception),
+            else repr(coordinator.last_exception).replace(entry.data[CONF_HOST], REDACTED),
         },
         "info": asdict(data.info),
         "state": async_redact_data(dict(data.state.raw), STATE_TO_REDACT),

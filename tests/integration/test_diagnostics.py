@@ -1,4 +1,4 @@
-"""Diagnostics: everything needed to debug a strip, never its token."""
+"""Diagnostics: everything needed to debug a strip, never its address, its token nor a person."""
 
 from __future__ import annotations
 
@@ -12,10 +12,15 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.smartmulti.billing.users import CONF_NOTIFY, CONF_PERSON, CONF_REPORTER
+from custom_components.smartmulti.coworker.links import async_get_links, reporter_proof
 from tests.support.agent import RunningAgent
 
+from .billing_support import billing_entry, ledger, set_up, user_ids, user_link
+from .conftest import circuit_entry, strip_entry, wait_for
 
-async def test_diagnostics_redact_the_token(
+
+async def test_diagnostics_redact_the_address_and_the_token(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     init_integration: MockConfigEntry,
@@ -25,7 +30,7 @@ async def test_diagnostics_redact_the_token(
 
     assert agent.token not in json.dumps(diagnostics)
     assert diagnostics["entry"]["data"] == {
-        "host": agent.host,
+        "host": REDACTED,
         "port": agent.port,
         "token": REDACTED,
     }
@@ -61,3 +66,45 @@ async def test_diagnostics_leave_out_who_reports_for_an_outlet_and_their_proof(
         REDACTED,
         "pairing",
     )
+
+
+async def test_no_diagnostics_of_a_populated_site_name_a_person_or_hold_a_secret(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, agent: RunningAgent
+) -> None:
+    """A strip, a circuit and users and billing, with a laptop paired under a user's name and
+    her proof: nothing anyone attaches to a bug report names her, reaches her strip or bills
+    her (the strip's host, its token, her link's key, her proof, her person and notify)."""
+    strip = strip_entry(hass, agent)
+    circuit = circuit_entry(hass, "Ground floor", 3000.0)
+    billing = billing_entry(
+        hass,
+        {
+            "Nadia Haddad": {
+                CONF_REPORTER: "nadia.h",
+                CONF_PERSON: "person.nadia_haddad",
+                CONF_NOTIFY: "notify.mobile_app_nadia_phone",
+            }
+        },
+    )
+    await set_up(hass, strip, circuit, billing)
+    link = await user_link(hass, "Nadia Haddad")
+    secret = async_get_links(hass).secret(user_ids(billing)["Nadia Haddad"])
+    proof = reporter_proof(secret)
+    agent.agent.controller.pairing.laptops.found(2, "nadia.h", 0.9, agent.agent.now(), proof=proof)
+    coordinator = strip.runtime_data.coordinator
+    await coordinator.async_refresh()
+    await wait_for(lambda: any(a.paired for a in ledger(hass).accounts.values()))
+
+    for entry in (strip, circuit, billing):
+        diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+        text = json.dumps(diagnostics).casefold()
+        for kept in (
+            "nadia",
+            proof,
+            secret,
+            link,
+            agent.token,
+            agent.reporter_token,
+            f"{agent.host}",
+        ):
+            assert kept.casefold() not in text, (entry.title, kept)
