@@ -1,16 +1,21 @@
-"""The price of a kWh, asked as soon as users and billing exist.
+"""The repairs a manager fixes here: the price of a kWh, and stored billing data kept aside.
+
+The price of a kWh is asked as soon as users and billing exist.
 
 Every cost reads 0 until a price is set, and the billing entry is created by itself with the
 first strip, with no form to ask it in. A fixable issue asks instead: it shows under
 **Settings → Repairs** from the first minute, with the form, and goes away once the price (or a
 price entity) is set, here or in the entry's options.
+
+Stored billing data that could not be read (``billing/damage.py``) stays an issue until the
+manager confirms they have seen where it was kept.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.repairs import RepairsFlow
+from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -20,6 +25,7 @@ from homeassistant.helpers.selector import (
     NumberSelectorMode,
 )
 
+from .billing.damage import ISSUE_DAMAGED_STORE
 from .billing.users import CONF_OFFPEAK_PRICE, CONF_PRICE, CONF_PRICE_ENTITY
 from .compat import vol
 from .const import DOMAIN
@@ -101,4 +107,6 @@ async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
     """Home Assistant's entry point for the fix button."""
+    if issue_id.startswith(ISSUE_DAMAGED_STORE):
+        return ConfirmRepairFlow()
     return PriceRepairFlow(str((data or {}).get("entry_id", "")))

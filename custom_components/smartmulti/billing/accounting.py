@@ -24,10 +24,11 @@ from ..client.models import AgentInfo, Outlet
 from ..const import LOGGER
 from ..hints import OutletHints
 from .accounts import OutletAccount, account_key
+from .damage import StoredData, stored_month
 from .history import SessionHistory
 from .limits import EVENT_LIMIT_REACHED, Totals
 from .sessions import Session
-from .store import LedgerStore
+from .store import STORAGE_KEY, LedgerStore
 from .users import BillingSettings, UserConfig
 
 
@@ -57,21 +58,24 @@ class Accounting:
         async with self._load_lock:
             if self._loaded:
                 return
-            data = await self._store.async_load()
-            self.accounts = {
-                k: OutletAccount.from_dict(v) for k, v in data.get("meters", {}).items()
-            }
+            raw = await self._store.async_load()
+            stored = StoredData(STORAGE_KEY, raw)
+            self.accounts = stored.mapping("meters", OutletAccount.from_dict)
             closed: list[Session] = []
-            for session in map(Session.from_dict, data.get("sessions", [])):
+            for session in stored.sequence("sessions", Session.from_dict):
                 if session.open:
                     self.open[session.id] = session
                 else:
                     closed.append(session)
-            self.history.months = set(data.get("history", []))
-            self.totals = {k: Totals.from_dict(v) for k, v in data.get("totals", {}).items()}
-            self.unassigned = Totals.from_dict(data.get("unassigned", {}))
-            if settings := data.get("settings"):
-                self.settings = BillingSettings.from_options(settings)
+            self.history.months = set(stored.sequence("history", stored_month))
+            self.totals = stored.mapping("totals", Totals.from_dict)
+            self.unassigned = stored.one("unassigned", Totals.from_dict) or Totals()
+            if settings := stored.one("settings", BillingSettings.from_options):
+                self.settings = settings
+            await stored.async_keep_damage_aside(self.hass)
+            if raw is None or stored.damaged:
+                # A ledger lost or damaged may no longer list the months of ended sessions.
+                await self.history.async_find_months(dt_util.utcnow())
             self.history.prune_daily(dt_util.utcnow())
             self._loaded = True
             self.history.archive(closed)  # ended just before a crash: archived now

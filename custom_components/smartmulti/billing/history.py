@@ -22,6 +22,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, LOGGER
+from .damage import StoredData
 from .sessions import Session
 from .store import STORAGE_VERSION
 
@@ -76,11 +77,22 @@ class SessionHistory:
 
     async def _async_month(self, month: str) -> dict[str, Session]:
         if (sessions := self._loaded.get(month)) is None:
-            data = await self._store(month).async_load() or {}
+            stored = StoredData(f"{HISTORY_KEY}_{month}", await self._store(month).async_load())
             sessions = self._loaded[month] = {
-                s["id"]: Session.from_dict(s) for s in data.get("sessions", [])
+                s.id: s for s in stored.sequence("sessions", Session.from_dict)
             }
+            await stored.async_keep_damage_aside(self.hass)
         return sessions
+
+    async def async_find_months(self, now: datetime) -> None:
+        """The months still kept whose stores hold sessions, when the live ledger that lists
+        them was lost or damaged."""
+        current = now.year * 12 + now.month - 1
+        async with self._lock:
+            for number in range(current - SESSION_RETENTION_MONTHS, current + 1):
+                month = f"{number // 12:04d}_{number % 12 + 1:02d}"
+                if month not in self.months and await self._async_month(month):
+                    self.months.add(month)
 
     @callback
     def archive(self, sessions: Iterable[Session]) -> None:

@@ -46,8 +46,9 @@ class LedgerStore:
         self._unsub_final_write: CALLBACK_TYPE | None = None
         self._closed = False
 
-    async def async_load(self) -> dict[str, Any]:
-        return await self._store.async_load() or {}
+    async def async_load(self) -> Any:
+        """The stored data as found (None if there is none): ``damage`` reads it."""
+        return await self._store.async_load()
 
     @callback
     def schedule(self, delay: float = SAVE_DELAY_S) -> None:

@@ -1,0 +1,176 @@
+"""Billing data as Home Assistant's storage holds it, when it is not as this version writes it.
+
+A store edited by hand, restored from another backup or cut off by a full disk must neither stop
+the strips from setting up nor lose a bill without a word: what reads is used, the store as it
+was found is kept aside and a repair issue says where. ``hass_storage`` is the disk.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.smartmulti.billing.store import STORAGE_KEY, STORAGE_VERSION
+from custom_components.smartmulti.const import DOMAIN
+from tests.support.agent import RunningAgent
+
+from .billing_support import billing_entry, ledger, set_up, user_ids
+
+
+def _session(session_id: str, user_id: str, started_at: datetime, **changes: Any) -> dict[str, Any]:
+    """An ended session as the ledger stores it."""
+    return {
+        "id": session_id,
+        "user_id": user_id,
+        "user": "Alice",
+        "strip": "sim-agent-1",
+        "strip_name": "Coworking strip",
+        "outlet": 1,
+        "outlet_name": "Desk 1",
+        "started_at": started_at.isoformat(),
+        "start_reason": "service",
+        "meter_start_wh": 10.0,
+        "meter_stop_wh": 110.0,
+        "price_percent": 100.0,
+        "energy_wh": 100.0,
+        "cost": 0.02,
+        "ended_at": (started_at + timedelta(hours=1)).isoformat(),
+        "end_reason": "stopped",
+    } | changes
+
+
+def _store(key: str, data: Any) -> dict[str, Any]:
+    return {"version": STORAGE_VERSION, "minor_version": 1, "key": key, "data": data}
+
+
+def _kept_aside(hass_storage: dict[str, Any], key: str) -> list[Any]:
+    """What was kept aside of the store ``key``, as it was found."""
+    return [
+        stored["data"]["data"]
+        for name, stored in hass_storage.items()
+        if name.startswith(f"{key}.damaged_")
+    ]
+
+
+def _damage_issue(hass: HomeAssistant, key: str) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"damaged_store_{key}")
+
+
+async def test_a_ledger_with_damaged_parts_sets_up_with_the_rest_and_keeps_it_all_aside(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    billing = billing_entry(hass, {"Alice": {}})
+    alice = user_ids(billing)["Alice"]
+    started = dt_util.utcnow() - timedelta(hours=2)
+    damaged = {
+        "meters": {"sim-agent-1:1": {"counted_wh": "lots"}},
+        "sessions": [
+            _session("good", alice, started),
+            _session("bad", alice, started, energy_wh={"Wh": 3}),
+        ],
+        "history": ["2026-13", 7],
+        "totals": {alice: {"energy_wh": 250.0, "cost": 0.05}, "gone": {"energy_wh": [1]}},
+        "unassigned": "none",
+        "settings": {"price": "free"},
+    }
+    hass_storage[STORAGE_KEY] = _store(STORAGE_KEY, damaged)
+
+    await set_up(hass, mock_config_entry, billing)
+
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert billing.state is ConfigEntryState.LOADED
+    assert ledger(hass).totals[alice].energy_wh == 250.0
+    billed = await ledger(hass).async_sessions_between(started, dt_util.utcnow())
+    assert [session.id for session in billed] == ["good"]
+    assert _kept_aside(hass_storage, STORAGE_KEY) == [damaged]
+    issue = _damage_issue(hass, STORAGE_KEY)
+    assert issue is not None
+    assert issue.translation_key == "damaged_store"
+    (aside,) = (name for name in hass_storage if name.startswith(f"{STORAGE_KEY}.damaged_"))
+    assert issue.translation_placeholders == {"store": STORAGE_KEY, "aside": aside, "parts": "7"}
+
+    # The manager confirms in Settings → Repairs that they have seen it.
+    assert await async_setup_component(hass, "repairs", {})
+    client = await hass_client()
+    fix = {"handler": DOMAIN, "issue_id": issue.issue_id}
+    form = await (await client.post("/api/repairs/issues/fix", json=fix)).json()
+    assert form["step_id"] == "confirm"
+    response = await client.post(f"/api/repairs/issues/fix/{form['flow_id']}", json={})
+    assert (await response.json())["type"] == "create_entry"
+    assert _damage_issue(hass, STORAGE_KEY) is None
+
+
+async def test_a_ledger_that_is_not_a_ledger_at_all_is_kept_aside_and_billing_starts_afresh(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    hass_storage[STORAGE_KEY] = _store(STORAGE_KEY, ["not", "a", "ledger"])
+    billing = billing_entry(hass, {"Alice": {}})
+
+    await set_up(hass, mock_config_entry, billing)
+
+    assert billing.state is ConfigEntryState.LOADED
+    assert _kept_aside(hass_storage, STORAGE_KEY) == [["not", "a", "ledger"]]
+    assert _damage_issue(hass, STORAGE_KEY) is not None
+
+
+async def test_a_damaged_session_in_a_months_store_leaves_the_months_other_bills_readable(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    billing = billing_entry(hass, {"Alice": {}})
+    alice = user_ids(billing)["Alice"]
+    started = dt_util.utcnow() - timedelta(hours=2)
+    stored_month = f"{started.astimezone(UTC):%Y_%m}"
+    month = f"{DOMAIN}.sessions_{stored_month}"
+    found = {"sessions": [_session("good", alice, started), {"id": "bad", "user": "Bob"}]}
+    hass_storage[month] = _store(month, found)
+    hass_storage[STORAGE_KEY] = _store(STORAGE_KEY, {"history": [stored_month]})
+
+    await set_up(hass, mock_config_entry, billing)
+    billed = await ledger(hass).async_sessions_between(started, dt_util.utcnow())
+
+    assert [session.id for session in billed] == ["good"]
+    assert _kept_aside(hass_storage, month) == [found]
+    assert _damage_issue(hass, month) is not None
+
+
+@pytest.mark.parametrize("months_ago", [0, 12])
+async def test_a_ledger_home_assistant_could_not_read_still_bills_the_stored_months(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    months_ago: int,
+) -> None:
+    """Home Assistant sets a ledger it cannot parse aside and reads nothing: the months' stores
+    of ended sessions are still there, and bills are made from them."""
+    billing = billing_entry(hass, {"Alice": {}})
+    alice = user_ids(billing)["Alice"]
+    now = dt_util.utcnow()
+    started = now.replace(day=15, hour=12) - timedelta(days=31 * months_ago)
+    started = min(started, now - timedelta(hours=2))
+    month = f"{DOMAIN}.sessions_{started.astimezone(UTC):%Y_%m}"
+    hass_storage[month] = _store(month, {"sessions": [_session("good", alice, started)]})
+
+    await set_up(hass, mock_config_entry, billing)
+    billed = await ledger(hass).async_sessions_between(started, now)
+
+    assert [session.id for session in billed] == ["good"]
