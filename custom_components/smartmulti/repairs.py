@@ -1,4 +1,4 @@
-"""The repairs a manager fixes here: the price of a kWh, and stored billing data kept aside.
+"""The repairs a manager fixes here: the price of a kWh, and stored data kept aside.
 
 The price of a kWh is asked as soon as users and billing exist.
 
@@ -7,7 +7,7 @@ first strip, with no form to ask it in. A fixable issue asks instead: it shows u
 **Settings → Repairs** from the first minute, with the form, and goes away once the price (or a
 price entity) is set, here or in the entry's options.
 
-Stored billing data that could not be read (``billing/damage.py``) stays an issue until the
+Stored data that could not be read (``stored_data.py``) stays an issue until the
 manager confirms they have seen where it was kept.
 """
 
@@ -25,10 +25,10 @@ from homeassistant.helpers.selector import (
     NumberSelectorMode,
 )
 
-from .billing.damage import ISSUE_DAMAGED_STORE
 from .billing.users import CONF_OFFPEAK_PRICE, CONF_PRICE, CONF_PRICE_ENTITY
 from .compat import vol
 from .const import DOMAIN
+from .stored_data import ISSUE_DAMAGED_STORE
 
 if TYPE_CHECKING:  # the current name of a repair flow's result, for types only
     from homeassistant.components.repairs import RepairsFlowResult

@@ -23,8 +23,8 @@ from homeassistant.util import dt as dt_util
 from ..client.models import AgentInfo, Outlet
 from ..const import LOGGER
 from ..hints import OutletHints
+from ..stored_data import StoredData, stored_month
 from .accounts import OutletAccount, account_key
-from .damage import StoredData, stored_month
 from .history import SessionHistory
 from .limits import EVENT_LIMIT_REACHED, Totals
 from .sessions import Session

@@ -22,7 +22,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, LOGGER
-from .damage import StoredData
+from ..stored_data import StoredData
 from .sessions import Session
 from .store import STORAGE_VERSION
 

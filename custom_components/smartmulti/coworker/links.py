@@ -24,6 +24,7 @@ import functools
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 import time
 from typing import Any, Final
@@ -33,11 +34,13 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
+from ..stored_data import StoredData
 
 LINKS_KEY: HassKey[CoworkerLinks] = HassKey(f"{DOMAIN}_coworker_links")
 STORAGE_KEY: Final = f"{DOMAIN}.coworker_links"
 STORAGE_VERSION: Final = 1
 SECRET_BYTES: Final = 32
+_SECRET: Final = re.compile(r"[A-Za-z0-9_-]{43}")  # SECRET_BYTES, in URL-safe base64
 # Every path of the page starts with this; the secret follows it.
 URL_PREFIX: Final = f"/api/{DOMAIN}/coworker/"
 # A form token is good for this long: a page left open over a weekend asks for a reload.
@@ -72,6 +75,14 @@ def reporter_proof(secret: str) -> str:
     return hmac.new(secret.encode(), REPORTER_PROOF_MESSAGE, hashlib.sha256).hexdigest()
 
 
+def _stored_secret(value: object) -> str:
+    """A secret as ``secrets.token_urlsafe(SECRET_BYTES)`` made it: anything shorter or other
+    (a store edited by hand) could be guessed, so it opens nothing."""
+    if not isinstance(value, str) or not _SECRET.fullmatch(value):
+        raise ValueError("not a personal link's secret")
+    return value
+
+
 def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode()).digest()
 
@@ -99,12 +110,13 @@ class CoworkerLinks:
         async with self._lock:
             if self._loaded:
                 return
-            data = await self._store.async_load() or {}
-            self._secrets = dict(data.get("secrets", {}))
-            key = data.get("form_key")
-            self._form_key = bytes.fromhex(key) if key else secrets.token_bytes(32)
+            stored = StoredData(STORAGE_KEY, await self._store.async_load())
+            self._secrets = stored.mapping("secrets", _stored_secret)
+            key = stored.one("form_key", bytes.fromhex)
+            self._form_key = key or secrets.token_bytes(32)
+            await stored.async_keep_damage_aside(self.hass)
             self._loaded = True
-            if not key:
+            if not key or stored.damaged:
                 self._save()
 
     @callback

@@ -15,6 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from ..const import DOMAIN
+from ..stored_data import StoredData
 from .plan import Closing
 
 STORAGE_KEY: Final = f"{DOMAIN}.site"
@@ -28,11 +29,16 @@ class KnownStrip:
     hard_limit_w: float
     failsafe_w: float  # its failsafe budget, within its hard limit
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KnownStrip:
+        return cls(float(data["hard_limit_w"]), float(data["failsafe_w"]))
+
 
 class SiteStore:
     """The site's storage: loaded once, saved on every change."""
 
     def __init__(self, hass: HomeAssistant) -> None:
+        self._hass = hass
         # Every strip ever planned, by entry id: for those not loaded (yet) after a restart.
         self.known: dict[str, KnownStrip] = {}
         # Strips shut down (by entry id), until resumed: a restart must not open them.
@@ -48,15 +54,10 @@ class SiteStore:
         async with self._loading:
             if self._loaded:
                 return
-            data = await self._store.async_load() or {}
-            self.known = {
-                entry_id: KnownStrip(**figures)
-                for entry_id, figures in data.get("strips", {}).items()
-            }
-            self.closed = {
-                entry_id: Closing.from_dict(closing)
-                for entry_id, closing in data.get("closed", {}).items()
-            }
+            stored = StoredData(STORAGE_KEY, await self._store.async_load())
+            self.known = stored.mapping("strips", KnownStrip.from_dict)
+            self.closed = stored.mapping("closed", Closing.from_dict)
+            await stored.async_keep_damage_aside(self._hass)
             self._loaded = True
 
     async def async_remember(self, known: Mapping[str, KnownStrip]) -> None:

@@ -1,4 +1,5 @@
-"""Billing data in Home Assistant's storage that does not read as this version writes it.
+"""The integration's stores (billing, personal links, the site) when they do not read as this
+version writes them.
 
 A store edited by hand, restored from another installation's backup or written with other types
 must neither stop the strips from setting up (their energy is counted whatever the ledger holds)
@@ -21,7 +22,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from ..const import DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER
 
 ISSUE_DAMAGED_STORE: Final = "damaged_store"
 # What parsing stored data of the wrong shape or type raises.
@@ -97,7 +98,7 @@ class StoredData:
         aside = f"{self.key}.damaged_{dt_util.utcnow():%Y%m%dT%H%M%S}"
         await Store[dict[str, Any]](hass, 1, aside).async_save({"key": self.key, "data": self.raw})
         LOGGER.error(
-            "The stored billing data %s has %s part(s) that cannot be read; they are left out "
+            "The stored data %s has %s part(s) that cannot be read; they are left out "
             "and the store as it was is kept in .storage/%s",
             self.key,
             self.damaged,

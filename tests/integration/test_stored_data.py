@@ -1,4 +1,5 @@
-"""Billing data as Home Assistant's storage holds it, when it is not as this version writes it.
+"""The integration's stores (billing, personal links, the site) when they do not read as this
+version writes them.
 
 A store edited by hand, restored from another backup or cut off by a full disk must neither stop
 the strips from setting up nor lose a bill without a word: what reads is used, the store as it
@@ -21,6 +22,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmulti.billing.store import STORAGE_KEY, STORAGE_VERSION
 from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.coworker.links import (
+    STORAGE_KEY as LINKS_KEY,
+    async_get_links,
+)
+from custom_components.smartmulti.planning.storage import STORAGE_KEY as SITE_KEY
 from tests.support.agent import RunningAgent
 
 from .billing_support import billing_entry, ledger, set_up, user_ids
@@ -174,3 +180,44 @@ async def test_a_ledger_home_assistant_could_not_read_still_bills_the_stored_mon
     billed = await ledger(hass).async_sessions_between(started, now)
 
     assert [session.id for session in billed] == ["good"]
+
+
+async def test_damaged_personal_links_set_up_users_and_billing_with_the_links_that_read(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A link that does not read no longer opens the page (the manager gives a new one); the
+    others still do."""
+    billing = billing_entry(hass, {"Alice": {}, "Bob": {}})
+    ids = user_ids(billing)
+    found = {"secrets": {ids["Alice"]: "a" * 43, ids["Bob"]: ["b"]}, "form_key": "not hex"}
+    hass_storage[LINKS_KEY] = _store(LINKS_KEY, found)
+
+    await set_up(hass, mock_config_entry, billing)
+
+    assert billing.state is ConfigEntryState.LOADED
+    assert async_get_links(hass).secret(ids["Alice"]) == "a" * 43
+    assert _kept_aside(hass_storage, LINKS_KEY) == [found]
+    assert _damage_issue(hass, LINKS_KEY) is not None
+
+
+async def test_a_damaged_site_store_sets_the_strips_up_with_what_reads(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The site's store: each strip's most possible draw, and the strips shut down."""
+    found = {
+        "strips": {"gone-strip": {"hard_limit_w": 1500.0, "failsafe_w": 500.0}, "odd": {"w": 1}},
+        "closed": {"other": "since yesterday"},
+    }
+    hass_storage[SITE_KEY] = _store(SITE_KEY, found)
+
+    await set_up(hass, mock_config_entry)
+
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert _kept_aside(hass_storage, SITE_KEY) == [found]
+    assert _damage_issue(hass, SITE_KEY) is not None
