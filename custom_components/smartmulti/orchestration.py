@@ -30,6 +30,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .billing.ledger import async_get_ledger
+from .billing.store import stored_datetime
 from .compat import vol
 from .const import DOMAIN, LOGGER
 from .entry_kinds import is_circuit_entry, strip_entries
@@ -37,6 +38,7 @@ from .planning.circuits import CircuitPlanner
 from .planning.plan import Closing
 from .planning.scheduler import async_get_scheduler
 from .planning.strip import StripPlanner
+from .stored_data import StoredData
 from .targets import TargetKind, async_resolve_targets, has_targets, validation_error
 
 SERVICE_SHUTDOWN: Final = "shutdown"
@@ -198,6 +200,11 @@ class PendingBudget:
     budget_w: float | None
     at: datetime
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PendingBudget:
+        budget, at = data.get("budget_w"), stored_datetime(str(data["at"]))
+        return cls(None if budget is None else float(budget), at)
+
 
 class TemporaryBudgets:
     """Budgets set for a while (``set_budget`` with a duration), and when each one ends."""
@@ -215,13 +222,10 @@ class TemporaryBudgets:
     async def async_load(self) -> None:
         if self._loaded:
             return
-        data = await self._store.async_load() or {}
-        for entry_id, item in data.get("pending", {}).items():
-            if (at := dt_util.parse_datetime(str(item.get("at")))) is not None:
-                budget = item.get("budget_w")
-                self.pending.setdefault(
-                    entry_id, PendingBudget(None if budget is None else float(budget), at)
-                )
+        stored = StoredData(BUDGETS_STORAGE_KEY, await self._store.async_load())
+        for entry_id, pending in stored.mapping("pending", PendingBudget.from_dict).items():
+            self.pending.setdefault(entry_id, pending)
+        await stored.async_keep_damage_aside(self.hass)
         self._loaded = True
 
     async def _async_save(self) -> None:

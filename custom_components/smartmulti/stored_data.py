@@ -1,5 +1,5 @@
-"""The integration's stores (billing, personal links, the site) when they do not read as this
-version writes them.
+"""The integration's stores (billing, personal links, the site, budgets) when they do not read
+as this version writes them.
 
 A store edited by hand, restored from another installation's backup or written with other types
 must neither stop the strips from setting up (their energy is counted whatever the ledger holds)

@@ -1,4 +1,4 @@
-"""The integration's stores (billing, personal links, the site) when they do not read as this
+"""The integration's stores (billing, personal links, the site, budgets) when they do not read as this
 version writes them.
 
 A store edited by hand, restored from another backup or cut off by a full disk must neither stop
@@ -25,6 +25,10 @@ from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.coworker.links import (
     STORAGE_KEY as LINKS_KEY,
     async_get_links,
+)
+from custom_components.smartmulti.orchestration import (
+    BUDGETS_STORAGE_KEY,
+    async_get_temporary_budgets,
 )
 from custom_components.smartmulti.planning.storage import STORAGE_KEY as SITE_KEY
 from tests.support.agent import RunningAgent
@@ -221,3 +225,26 @@ async def test_a_damaged_site_store_sets_the_strips_up_with_what_reads(
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert _kept_aside(hass_storage, SITE_KEY) == [found]
     assert _damage_issue(hass, SITE_KEY) is not None
+
+
+async def test_damaged_temporary_budgets_set_the_strips_up_with_those_that_read(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Budgets set for a while (``smartmulti.set_budget`` with a duration) and when each ends."""
+    later = (dt_util.utcnow() + timedelta(hours=1)).isoformat()
+    found = {
+        "pending": {
+            "other": {"budget_w": 800.0, "at": later},
+            "odd": {"budget_w": "much", "at": later},
+        }
+    }
+    hass_storage[BUDGETS_STORAGE_KEY] = _store(BUDGETS_STORAGE_KEY, found)
+
+    await set_up(hass, mock_config_entry)
+
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert set(async_get_temporary_budgets(hass).pending) == {"other"}
+    assert _kept_aside(hass_storage, BUDGETS_STORAGE_KEY) == [found]
