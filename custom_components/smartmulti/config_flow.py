@@ -35,7 +35,13 @@ from .const import (
     KIND_CIRCUIT,
 )
 from .entry_kinds import is_billing_entry, is_circuit_entry
-from .flows.agent import ADDRESS_SCHEMA, TOKEN_SCHEMA, agent_client, async_validate_agent
+from .flows.agent import (
+    ADDRESS_SCHEMA,
+    TOKEN_SCHEMA,
+    agent_client,
+    async_validate_agent,
+    parse_address,
+)
 from .flows.circuits import CircuitOptionsFlow, circuit_name_error
 from .flows.strip_options import StripOptionsFlow
 
@@ -92,12 +98,11 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
         """The manager types the agent's address and token."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            host, port, token = (
-                user_input[CONF_HOST].strip(),
-                user_input[CONF_PORT],
-                user_input[CONF_TOKEN],
-            )
-            info, errors = await async_validate_agent(self.hass, host, port, token)
+            if (address := parse_address(user_input[CONF_HOST], user_input[CONF_PORT])) is None:
+                errors, info = {CONF_HOST: "invalid_host"}, None
+            else:
+                (host, port), token = address, user_input[CONF_TOKEN]
+                info, errors = await async_validate_agent(self.hass, host, port, token)
             if info is not None:
                 await self.async_set_unique_id(info.serial, raise_on_progress=False)
                 self._abort_if_unique_id_configured(
@@ -184,12 +189,11 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_reconfigure_circuit()
         errors: dict[str, str] = {}
         if user_input is not None:
-            host, port, token = (
-                user_input[CONF_HOST].strip(),
-                user_input[CONF_PORT],
-                user_input[CONF_TOKEN],
-            )
-            info, errors = await async_validate_agent(self.hass, host, port, token)
+            if (address := parse_address(user_input[CONF_HOST], user_input[CONF_PORT])) is None:
+                errors, info = {CONF_HOST: "invalid_host"}, None
+            else:
+                (host, port), token = address, user_input[CONF_TOKEN]
+                info, errors = await async_validate_agent(self.hass, host, port, token)
             if info is not None:
                 await self.async_set_unique_id(info.serial)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")

@@ -113,6 +113,61 @@ async def test_user_step_shows_unknown_on_an_unexpected_error(
     assert result["errors"] == {"base": "unknown"}
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "http://{host}:{port}",
+        "http://{host}:{port}/",
+        "{host}:{port}",
+        "  {host}  ",
+        "HTTP://{host}:{port}",
+    ],
+)
+async def test_user_step_takes_the_agents_url_as_its_host_and_port(
+    hass: HomeAssistant, agent: RunningAgent, typed: str
+) -> None:
+    """What the agent's log or a browser shows is what a manager pastes: the port in it wins
+    over the port field's default."""
+    flow_id = await _user_flow(hass)
+    host = typed.format(host=agent.host, port=agent.port)
+    port_field = 8450 if "{port}" in typed else agent.port
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, address(agent, **{CONF_HOST: host, CONF_PORT: port_field})
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == address(agent)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "   ",
+        "https://{host}",
+        "{host}/api/v1",
+        "admin@{host}",
+        "my strip",
+        "[{host}",
+        "http://",
+    ],
+)
+async def test_user_step_shows_invalid_host_on_the_host_for_what_is_no_address(
+    hass: HomeAssistant, agent: RunningAgent, typed: str
+) -> None:
+    flow_id = await _user_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, address(agent, **{CONF_HOST: typed.format(host=agent.host)})
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+
+    result = await hass.config_entries.flow.async_configure(flow_id, address(agent))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 async def test_user_step_aborts_when_the_strip_is_already_configured(
     hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
 ) -> None:
@@ -263,6 +318,21 @@ async def test_reconfigure_refuses_an_address_where_another_strip_answers(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_device"
+    assert mock_config_entry.data == address(agent)
+
+
+async def test_reconfigure_refuses_what_is_no_address_and_keeps_the_strips(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(agent, **{CONF_HOST: f"{agent.host}/admin"})
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
     assert mock_config_entry.data == address(agent)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address
+
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
+from yarl import URL
 
 from ..client import (
     SmartMultiAuthError,
@@ -17,7 +20,9 @@ from ..client.models import AgentInfo
 from ..compat import vol
 from ..const import DEFAULT_PORT, LOGGER
 
-PORT = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
+MAX_PORT = 65535
+MAX_HOST_CHARS = 253  # the longest name DNS resolves
+PORT = vol.All(vol.Coerce(int), vol.Range(min=1, max=MAX_PORT))
 TOKEN = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 TOKEN_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): TOKEN})
 ADDRESS_SCHEMA = vol.Schema(
@@ -27,6 +32,43 @@ ADDRESS_SCHEMA = vol.Schema(
         vol.Required(CONF_TOKEN): TOKEN,
     }
 )
+
+
+def parse_address(typed: str, port: int) -> tuple[str, int] | None:
+    """The host and port a manager typed: a host name or an IP address (IPv6 with or without
+    brackets), or the agent's URL as its log or a browser shows it (``http://host:port/``),
+    whose port wins over the port field. None for anything else (a path, a user, ``https``:
+    the agent serves plain HTTP), which could only fail to connect for another reason.
+    """
+    text = typed.strip()
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    try:
+        return str(ip_address(bare)), port
+    except ValueError:
+        pass
+    try:
+        url = URL(text if "://" in text else f"http://{text}")
+    except ValueError:
+        return None
+    if (
+        url.scheme != "http"
+        or not url.host
+        or url.path not in ("", "/")
+        or url.user is not None
+        or url.query_string
+        or url.fragment
+    ):
+        return None
+    host = url.host
+    if url.explicit_port is not None:
+        port = url.explicit_port
+    if len(host) > MAX_HOST_CHARS or not 1 <= port <= MAX_PORT:
+        return None
+    try:
+        URL.build(scheme="http", host=host, port=port)
+    except ValueError:
+        return None
+    return host, port
 
 
 def agent_client(hass: HomeAssistant, host: str, port: int, token: str | None) -> SmartMultiClient:
