@@ -17,10 +17,12 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.smartmulti.billing.limits import EVENT_LIMIT_WARNING
 from custom_components.smartmulti.billing.store import STORAGE_KEY, STORAGE_VERSION
+from custom_components.smartmulti.billing.users import CONF_LIMIT, LimitPeriod, period_start
 from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.coworker.links import (
     STORAGE_KEY as LINKS_KEY,
@@ -34,6 +36,7 @@ from custom_components.smartmulti.planning.storage import STORAGE_KEY as SITE_KE
 from tests.support.agent import RunningAgent
 
 from .billing_support import billing_entry, ledger, set_up, user_ids
+from .conftest import wait_for
 
 
 def _session(session_id: str, user_id: str, started_at: datetime, **changes: Any) -> dict[str, Any]:
@@ -248,3 +251,52 @@ async def test_damaged_temporary_budgets_set_the_strips_up_with_those_that_read(
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert set(async_get_temporary_budgets(hass).pending) == {"other"}
     assert _kept_aside(hass_storage, BUDGETS_STORAGE_KEY) == [found]
+
+
+async def test_a_ledger_written_by_the_first_version_loads_with_every_figure(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The first version's ledger: totals without each period's counts, no ``start_unread``.
+    Alice's month goes on from what it counted, her warning already fired is not fired again,
+    and her open session counts on."""
+    billing = billing_entry(hass, {"Alice": {CONF_LIMIT: 1.0}})
+    alice = user_ids(billing)["Alice"]
+    now = dt_util.utcnow()
+    month_start = period_start(LimitPeriod.MONTH, now)
+    started = now - timedelta(minutes=5)
+    counter = agent.agent.controller.outlet(1).energy_wh
+    account = {"epoch": None, "counted_wh": counter, "shown_wh": counter, "session": "open"}
+    session = _session("open", alice, started, ended_at=None, end_reason=None)
+    session |= {"strip": agent.serial, "meter_start_wh": counter, "meter_stop_wh": counter}
+    session |= {"energy_wh": 0.0, "cost": 0.0}
+    totals = {
+        "energy_wh": 900.0,
+        "cost": 0.0,
+        "period": "month",
+        "period_start": month_start.isoformat(),
+        "period_wh": 900.0,
+        "warned": True,
+        "reached": False,
+    }
+    first = {
+        "meters": {f"{agent.serial}:1": account},
+        "sessions": [session],
+        "history": [],
+        "totals": {alice: totals},
+        "unassigned": {"energy_wh": 12.0, "cost": 0.0},
+        "settings": {"price": 0.2, "warning_percent": 80, "leave_after": 15},
+    }
+    hass_storage[STORAGE_KEY] = _store(STORAGE_KEY, first)
+    warnings = async_capture_events(hass, EVENT_LIMIT_WARNING)
+
+    await set_up(hass, mock_config_entry, billing)
+    await wait_for(lambda: ledger(hass).totals[alice].energy_wh > 900.0)
+
+    assert [s.id for s in ledger(hass).open_sessions(alice)] == ["open"]
+    assert ledger(hass).period_wh(alice, dt_util.utcnow()) > 900.0
+    assert ledger(hass).unassigned.energy_wh >= 12.0
+    assert warnings == []
+    assert not _kept_aside(hass_storage, STORAGE_KEY)
