@@ -20,7 +20,6 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import (
-    NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
 )
@@ -28,6 +27,7 @@ from homeassistant.helpers.selector import (
 from .billing.users import CONF_OFFPEAK_PRICE, CONF_PRICE, CONF_PRICE_ENTITY
 from .compat import vol
 from .const import DOMAIN
+from .selectors import NumberBox
 from .stored_data import ISSUE_DAMAGED_STORE
 
 if TYPE_CHECKING:  # the current name of a repair flow's result, for types only
@@ -36,10 +36,8 @@ if TYPE_CHECKING:  # the current name of a repair flow's result, for types only
 ISSUE_PRICE = "billing_price"
 
 
-def _price_box() -> NumberSelector:
-    return NumberSelector(
-        NumberSelectorConfig(min=0, max=100, step="any", mode=NumberSelectorMode.BOX)
-    )
+def _price_box() -> NumberBox:
+    return NumberBox(NumberSelectorConfig(min=0, max=100, step="any", mode=NumberSelectorMode.BOX))
 
 
 @callback

@@ -18,7 +18,6 @@ from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectSelector,
@@ -29,6 +28,7 @@ from homeassistant.helpers.selector import (
 )
 
 from ..compat import vol
+from ..selectors import NumberBox
 from .users import (
     CONF_CUT_OFF,
     CONF_DEPARTURE,
@@ -62,11 +62,11 @@ from .users import (
 
 def _box(
     minimum: float, maximum: float, step: float | Literal["any"], unit: str | None = None
-) -> NumberSelector:
+) -> NumberBox:
     config = NumberSelectorConfig(min=minimum, max=maximum, step=step, mode=NumberSelectorMode.BOX)
     if unit is not None:
         config["unit_of_measurement"] = unit
-    return NumberSelector(config)
+    return NumberBox(config)
 
 
 USER_SCHEMA = vol.Schema(

@@ -7,7 +7,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
-    NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectOptionDict,
@@ -19,10 +18,11 @@ from homeassistant.helpers.selector import (
 from ..compat import vol
 from ..const import CONF_CIRCUIT, CONF_MAX_POWER, CONF_PARENT, MAX_CIRCUIT_POWER_W, NO_CIRCUIT
 from ..entry_kinds import circuit_entries
+from ..selectors import NumberBox
 
 CIRCUIT_NAME_MAX_LENGTH = 64
 NEW_CIRCUIT = "new"  # the select option that creates a circuit from a strip's options
-MAX_POWER = NumberSelector(
+MAX_POWER = NumberBox(
     NumberSelectorConfig(
         min=1,
         max=MAX_CIRCUIT_POWER_W,

@@ -14,7 +14,6 @@ from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectOptionDict,
@@ -52,6 +51,7 @@ from ..const import (
     OUTLET_NAME_MAX_LENGTH,
 )
 from ..planning.inputs import MAX_BATTERY_MAX_AGE_S
+from ..selectors import NumberBox
 from .agent import agent_client
 from .circuits import (
     MAX_POWER,
@@ -97,7 +97,7 @@ class StripOptionsFlow(OptionsFlow):
                 vol.Required(
                     CONF_BALANCING_INTERVAL,
                     default=options.get(CONF_BALANCING_INTERVAL, DEFAULT_BALANCING_INTERVAL),
-                ): NumberSelector(
+                ): NumberBox(
                     NumberSelectorConfig(
                         min=MIN_BALANCING_INTERVAL,
                         max=MAX_BALANCING_INTERVAL,
@@ -258,7 +258,7 @@ class StripOptionsFlow(OptionsFlow):
             step_id="battery",
             data_schema=vol.Schema(
                 {
-                    vol.Required(CONF_BATTERY_MAX_AGE, default=current): NumberSelector(
+                    vol.Required(CONF_BATTERY_MAX_AGE, default=current): NumberBox(
                         NumberSelectorConfig(
                             min=MIN_BATTERY_MAX_AGE,
                             max=int(MAX_BATTERY_MAX_AGE_S // 60),
@@ -287,7 +287,7 @@ class StripOptionsFlow(OptionsFlow):
             step_id="polling",
             data_schema=vol.Schema(
                 {
-                    vol.Required(CONF_SCAN_INTERVAL, default=current): NumberSelector(
+                    vol.Required(CONF_SCAN_INTERVAL, default=current): NumberBox(
                         NumberSelectorConfig(
                             min=MIN_SCAN_INTERVAL,
                             max=MAX_SCAN_INTERVAL,
