@@ -116,13 +116,17 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
-        """An agent advertised itself; a known strip that moved gets its new address."""
+        """An agent advertised itself; a known strip that moved gets its new address.
+
+        The advertisement's serial is anyone's to send: only the agent answering at the address
+        may move a strip there (its token goes where its entry points). A strip advertised at
+        the address it already has ends here, with no request.
+        """
         host, port = discovery_info.host, discovery_info.port or DEFAULT_PORT
-        if serial := discovery_info.properties.get("serial"):
-            await self.async_set_unique_id(serial)
-            self._abort_if_unique_id_configured(
-                updates={CONF_HOST: host, CONF_PORT: port}, reload_on_update=False
-            )
+        serial = discovery_info.properties.get("serial")
+        known = serial and self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, serial)
+        if known and (known.data.get(CONF_HOST), known.data.get(CONF_PORT)) == (host, port):
+            return self.async_abort(reason="already_configured")
         try:
             info = await agent_client(self.hass, host, port, None).info()
         except SmartMultiError:

@@ -241,6 +241,44 @@ async def test_zeroconf_discovery_of_a_known_strip_updates_its_address(
     assert mock_config_entry.data == address(agent)
 
 
+async def test_zeroconf_never_moves_a_strip_to_an_address_where_another_strip_answers(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    start_test_agent: AgentFactory,
+) -> None:
+    """An advertisement naming a configured strip's serial, from an address where another
+    strip (or anything else) answers: moving the strip there would send its token to that
+    address and bind its entities and billing to another strip. The agent that answers
+    decides: here it is a new strip to add."""
+    other = await start_test_agent("other")
+    mock_config_entry.add_to_hass(hass)
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(other, agent.serial)
+    )
+
+    assert mock_config_entry.data == address(agent)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zeroconf_confirm"
+    assert result["description_placeholders"]["serial"] == other.serial
+
+
+async def test_zeroconf_of_a_known_strip_at_its_address_asks_it_nothing(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    """Every advertisement of a configured strip that has not moved ends at once."""
+    mock_config_entry.add_to_hass(hass)
+    await agent.stop()
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(agent, agent.serial)
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
 async def test_zeroconf_discovery_aborts_when_the_agent_does_not_answer(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
