@@ -16,6 +16,7 @@ from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -41,6 +42,7 @@ from .billing_support import (  # noqa: F401 (a fixture)
     outlet_device,
     set_up,
     start_session,
+    unload_all,
     user_ids,
 )
 from .conftest import report_battery, wait_for
@@ -321,3 +323,34 @@ async def test_removing_a_strip_ends_the_sessions_on_it(
 
     assert session.end_reason == EndReason.STRIP_REMOVED
     assert not any(key.startswith(agent.serial) for key in ledger(hass).accounts)
+
+
+async def test_a_strip_reloaded_while_unreachable_then_removed_keeps_its_sessions_billed(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, object],
+) -> None:
+    """The strip's Pi is gone for good: the manager reloads its entry (it waits for the agent),
+    then removes it. Alice's session ends with what it counted, and stays in the bills."""
+    alice = await alice_in_session(hass, mock_config_entry)
+    session = open_session(hass, alice)
+    await wait_for(lambda: session.energy_wh > 0.01)
+    await agent.stop()
+
+    assert not await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert session.open  # an unreachable strip may still have her laptop on it
+    counted = session.energy_wh
+
+    await hass.config_entries.async_remove(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert session.end_reason == EndReason.STRIP_REMOVED
+    assert session.energy_wh == counted
+    (billed,) = await ledger(hass).async_sessions_between(session.started_at, dt_util.utcnow())
+    assert (billed.id, billed.energy_wh) == (session.id, counted)
+    await unload_all(hass)
+    month = f"smartmulti.sessions_{session.started_at:%Y_%m}"
+    stored = hass_storage[month]["data"]["sessions"]  # type: ignore[index]
+    assert [(s["id"], s["energy_wh"]) for s in stored] == [(session.id, counted)]
