@@ -7,6 +7,7 @@ from __future__ import annotations
 from ipaddress import ip_address
 from unittest.mock import AsyncMock, patch
 
+from aiohttp import web
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
@@ -166,6 +167,46 @@ async def test_user_step_shows_invalid_host_on_the_host_for_what_is_no_address(
 
     result = await hass.config_entries.flow.async_configure(flow_id, address(agent))
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+def _not_an_agent(status: int, body: str, content_type: str) -> web.Application:
+    """A web server that is no SmartMulti agent: every path gets the same answer."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(status=status, text=body, content_type=content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [
+        (401, '{"message": "401: Unauthorized"}', "application/json"),  # Home Assistant's API
+        (403, "Forbidden", "text/plain"),
+        (200, "<html><body>Router login</body></html>", "text/html"),
+        (200, '{"hello": "world"}', "application/json"),
+        (404, "Not Found", "text/plain"),
+    ],
+)
+async def test_user_step_says_what_answers_is_no_smartmulti_agent(
+    hass: HomeAssistant, agent: RunningAgent, status: int, body: str, content_type: str
+) -> None:
+    """A manager typing the address of Home Assistant itself, a router or a printer: it
+    answers, so "cannot connect" would be wrong and "the agent refused this token" more so
+    (the agent's identity needs no token)."""
+    runner = web.AppRunner(_not_an_agent(status, body, content_type))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = next(a[1] for a in runner.addresses if isinstance(a, tuple))
+    try:
+        await _assert_error_then_success(
+            hass, agent, address(agent, **{CONF_PORT: port}), "not_agent"
+        )
+    finally:
+        await runner.cleanup()
 
 
 async def test_user_step_aborts_when_the_strip_is_already_configured(

@@ -10,6 +10,7 @@ from .api import (
     SmartMultiClient,
     SmartMultiConnectionError,
     SmartMultiError,
+    SmartMultiNotAgentError,
     SmartMultiResponseError,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "SmartMultiClient",
     "SmartMultiConnectionError",
     "SmartMultiError",
+    "SmartMultiNotAgentError",
     "SmartMultiResponseError",
 ]

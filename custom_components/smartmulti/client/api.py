@@ -18,6 +18,8 @@ from ..const import REQUEST_TIMEOUT_S, STREAM_READ_TIMEOUT_S
 from .models import AgentInfo, Outlet, StripState
 
 API_PREFIX = "/api/v1"
+# The code of an error that is not one of the agent's JSON errors.
+HTTP_ERROR = "http_error"
 
 
 class SmartMultiError(Exception):
@@ -26,6 +28,10 @@ class SmartMultiError(Exception):
 
 class SmartMultiConnectionError(SmartMultiError):
     """The agent cannot be reached, timed out, closed the connection or does not speak the API."""
+
+
+class SmartMultiNotAgentError(SmartMultiConnectionError):
+    """Something answered, but not as this API does: not JSON, or not the JSON it sends."""
 
 
 class SmartMultiAuthError(SmartMultiError):
@@ -206,12 +212,15 @@ class SmartMultiClient:
                 timeout=self._timeout,
             ) as response:
                 await _raise_for_status(response)
-                return await response.json(content_type=None)
+                try:
+                    return await response.json(content_type=None)
+                except ValueError as err:
+                    raise SmartMultiNotAgentError(f"not JSON: {err}") from err
         except TimeoutError as err:
             raise SmartMultiConnectionError(
                 f"{self.host}:{self.port} did not answer in time"
             ) from err
-        except (aiohttp.ClientError, ValueError) as err:  # ValueError: not JSON
+        except (aiohttp.ClientError, ValueError) as err:  # ValueError: not a URL
             raise SmartMultiConnectionError(_describe(err)) from err
 
 
@@ -222,7 +231,7 @@ def _describe(err: Exception) -> str:
 async def _raise_for_status(response: aiohttp.ClientResponse) -> None:
     if response.status < 400:
         return
-    code, message, field = "http_error", response.reason or "", None
+    code, message, field = HTTP_ERROR, response.reason or "", None
     try:
         error = (await response.json(content_type=None))["error"]
         code, message, field = str(error["code"]), str(error["message"]), error.get("field")
@@ -240,7 +249,7 @@ def _parse[T](parse: Callable[[Any], T], data: Any) -> T:
     try:
         return parse(data)
     except (KeyError, TypeError, ValueError) as err:
-        raise SmartMultiConnectionError(f"unexpected answer from the agent: {err!r}") from err
+        raise SmartMultiNotAgentError(f"unexpected answer from the agent: {err!r}") from err
 
 
 class EventStreamParser:

@@ -14,8 +14,10 @@ from ..client import (
     SmartMultiAuthError,
     SmartMultiClient,
     SmartMultiError,
+    SmartMultiNotAgentError,
+    SmartMultiResponseError,
 )
-from ..client.api import SmartMultiForbiddenError
+from ..client.api import HTTP_ERROR, SmartMultiForbiddenError
 from ..client.models import AgentInfo
 from ..compat import vol
 from ..const import DEFAULT_PORT, LOGGER
@@ -78,10 +80,24 @@ def agent_client(hass: HomeAssistant, host: str, port: int, token: str | None) -
 async def async_validate_agent(
     hass: HomeAssistant, host: str, port: int, token: str
 ) -> tuple[AgentInfo | None, dict[str, str]]:
-    """Ask the agent who it is, then check the token on an endpoint that needs it."""
+    """Ask the agent who it is, then check the token on an endpoint that needs it.
+
+    Every agent tells who it is without a token: what refuses that, or answers it otherwise,
+    is something else at that address (Home Assistant itself, a router), never a wrong token.
+    """
     client = agent_client(hass, host, port, token)
     try:
         info = await client.info()
+    except SmartMultiError as err:
+        if _not_an_agent(err):
+            LOGGER.debug("What answers at %s:%s is no SmartMulti agent: %s", host, port, err)
+            return None, {"base": "not_agent"}
+        LOGGER.debug("Cannot connect to a SmartMulti agent at %s:%s: %s", host, port, err)
+        return None, {"base": "cannot_connect"}
+    except Exception:
+        LOGGER.exception("Unexpected error validating the SmartMulti agent at %s:%s", host, port)
+        return None, {"base": "unknown"}
+    try:
         await client.state()
     except SmartMultiForbiddenError:
         return None, {"base": "reporter_token"}
@@ -94,3 +110,11 @@ async def async_validate_agent(
         LOGGER.exception("Unexpected error validating the SmartMulti agent at %s:%s", host, port)
         return None, {"base": "unknown"}
     return info, {}
+
+
+def _not_an_agent(err: SmartMultiError) -> bool:
+    """Whether an error asking who the agent is shows that something else answers: an agent
+    never wants a token for it, and its own errors (a busy agent) are JSON errors it names."""
+    if isinstance(err, SmartMultiResponseError):
+        return err.code == HTTP_ERROR
+    return isinstance(err, SmartMultiNotAgentError | SmartMultiAuthError)
