@@ -1,11 +1,13 @@
 """Diagnostics: what a manager attaches to a bug report, which anyone may read.
 
 Nothing in it may reach the strip (its host, its token) nor name or bill a person: the
-reporter's name and proof in the agent's state and in the ledger's meters are redacted.
+reporter's name and proof in the agent's state and in the ledger's meters are redacted, and
+the battery sensors' entity ids.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -13,6 +15,7 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_HOST, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
+from .const import CONF_BATTERY_SENSORS
 from .entry_kinds import (
     SmartMultiConfigEntry,
     StripConfigEntry,
@@ -34,10 +37,13 @@ LEDGER_TO_REDACT = {"paired"}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: SmartMultiConfigEntry
 ) -> dict[str, Any]:
+    options = dict(entry.options)
+    if CONF_BATTERY_SENSORS in options:
+        options[CONF_BATTERY_SENSORS] = _outlets_only(options[CONF_BATTERY_SENSORS])
     about_entry = {
         "title": entry.title,
         "data": async_redact_data(entry.data, TO_REDACT),
-        "options": dict(entry.options),
+        "options": options,
     }
     if is_strip_entry(entry):
         return {"entry": about_entry, **_strip(hass, entry)}
@@ -78,7 +84,7 @@ def _planning(planner: StripPlanner, site: SiteScheduler) -> dict[str, Any]:
         "settings": asdict(planner.settings),
         "interval_s": planner.interval.total_seconds(),
         "circuit": planner.circuit_id,
-        "battery_sensors": planner.battery_sensors,
+        "battery_sensors": _outlets_only(planner.battery_sensors),
         "last_sent_budget_w": planner.last_sent_budget_w,
         "last_cycle": None
         if result is None
@@ -94,6 +100,12 @@ def _planning(planner: StripPlanner, site: SiteScheduler) -> dict[str, Any]:
             "circuits": None if site.last_root is None else asdict(site.last_root),
         },
     }
+
+
+def _outlets_only[K](sensors: Mapping[K, str]) -> dict[K, str]:
+    """Which outlets have a battery sensor, not which: a companion app names its sensors after
+    the laptop, itself often named after its owner."""
+    return dict.fromkeys(sensors, REDACTED)
 
 
 def _circuit(circuit: CircuitPlanner) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmulti.billing.users import CONF_NOTIFY, CONF_PERSON, CONF_REPORTER
+from custom_components.smartmulti.const import CONF_BATTERY_SENSORS
 from custom_components.smartmulti.coworker.links import async_get_links, reporter_proof
 from tests.support.agent import RunningAgent
 
@@ -108,3 +109,19 @@ async def test_no_diagnostics_of_a_populated_site_name_a_person_or_hold_a_secret
             f"{agent.host}",
         ):
             assert kept.casefold() not in text, (entry.title, kept)
+
+
+async def test_diagnostics_say_which_outlets_have_a_battery_sensor_but_not_whose(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, agent: RunningAgent
+) -> None:
+    """A companion app names its sensors after the laptop, itself named after its owner."""
+    sensor = "sensor.nadia_haddad_s_macbook_pro_battery_level"
+    hass.states.async_set(sensor, "57", {"device_class": "battery"})
+    strip = strip_entry(hass, agent, **{CONF_BATTERY_SENSORS: {"2": sensor}})
+    await set_up(hass, strip)
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, strip)
+
+    assert "nadia" not in json.dumps(diagnostics).casefold()
+    assert diagnostics["entry"]["options"][CONF_BATTERY_SENSORS] == {"2": REDACTED}
+    assert diagnostics["balancing"]["battery_sensors"] == {"2": REDACTED}
