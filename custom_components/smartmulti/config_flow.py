@@ -142,11 +142,17 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_zeroconf_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """The discovered strip needs its token before it can be added."""
+        """The discovered strip needs its token before it can be added.
+
+        A discovery may wait in the list for days: the strip answering at its address then must
+        still be the one discovered, whose serial the entry is given.
+        """
         errors: dict[str, str] = {}
         if user_input is not None:
             token = user_input[CONF_TOKEN]
             info, errors = await async_validate_agent(self.hass, self._host, self._port, token)
+            if info is not None and info.serial != self._info.serial:
+                return self.async_abort(reason="wrong_device")
             if info is not None:
                 return self._async_create(info, self._host, self._port, token)
         return self.async_show_form(

@@ -320,6 +320,28 @@ async def test_zeroconf_of_a_known_strip_at_its_address_asks_it_nothing(
     assert result["reason"] == "already_configured"
 
 
+async def test_zeroconf_confirm_refuses_another_strip_that_took_the_discovered_address(
+    hass: HomeAssistant, agent: RunningAgent, start_test_agent: AgentFactory
+) -> None:
+    """A discovery waits in the list; meanwhile another strip answers at its address, and the
+    manager types that strip's token: the entry would carry the first strip's serial with the
+    other's address and token."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(agent, agent.serial)
+    )
+    assert result["step_id"] == "zeroconf_confirm"
+    await agent.stop()
+    other = await start_test_agent("other", port=agent.port)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: other.token}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 async def test_zeroconf_discovery_aborts_when_the_agent_does_not_answer(
     hass: HomeAssistant, agent: RunningAgent
 ) -> None:
