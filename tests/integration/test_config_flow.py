@@ -381,6 +381,31 @@ async def test_reauth_stores_the_new_token(
     assert mock_config_entry.data[CONF_TOKEN] == agent.token
 
 
+async def test_reauth_refuses_the_token_of_another_strip_now_at_the_address(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    start_test_agent: AgentFactory,
+) -> None:
+    """The strip's Pi was swapped for another strip's: its token works there, but taking it
+    would bind this strip's entities and billing to the other strip."""
+    other = await start_test_agent("other")
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data=address(other, **{CONF_TOKEN: "old-token"})
+    )
+    before = dict(mock_config_entry.data)
+
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: other.token}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert mock_config_entry.data == before
+
+
 # ---------------------------------------------------------------------------------- reconfigure
 
 
