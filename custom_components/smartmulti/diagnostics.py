@@ -12,6 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
@@ -44,7 +45,12 @@ async def async_get_config_entry_diagnostics(
         "title": entry.title,
         "data": async_redact_data(entry.data, TO_REDACT),
         "options": options,
+        "state": entry.state.value,
+        # Why it is not set up (the agent unreachable...), which names its address.
+        "reason": _without_host(entry, entry.reason),
     }
+    if entry.state is not ConfigEntryState.LOADED:
+        return {"entry": about_entry}  # no runtime data: what it would hold is not there
     if is_strip_entry(entry):
         return {"entry": about_entry, **_strip(hass, entry)}
     if is_circuit_entry(entry):
@@ -64,10 +70,9 @@ def _strip(hass: HomeAssistant, entry: StripConfigEntry) -> dict[str, Any]:
             "stream_connected": coordinator.stream_connected,
             "stream_connections": coordinator.stream_connections,
             "poll_interval_s": coordinator.poll_interval.total_seconds(),
-            # A connection error names the address it could not reach.
             "last_error": None
             if coordinator.last_exception is None
-            else repr(coordinator.last_exception).replace(entry.data[CONF_HOST], REDACTED),
+            else _without_host(entry, repr(coordinator.last_exception)),
         },
         "info": asdict(data.info),
         "state": async_redact_data(dict(data.state.raw), STATE_TO_REDACT),
@@ -100,6 +105,12 @@ def _planning(planner: StripPlanner, site: SiteScheduler) -> dict[str, Any]:
             "circuits": None if site.last_root is None else asdict(site.last_root),
         },
     }
+
+
+def _without_host(entry: SmartMultiConfigEntry, text: str | None) -> str | None:
+    """An error's text without the strip's address."""
+    host = entry.data.get(CONF_HOST)
+    return text if text is None or not host else text.replace(host, REDACTED)
 
 
 def _outlets_only[K](sensors: Mapping[K, str]) -> dict[K, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from homeassistant.components.diagnostics import REDACTED
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -125,3 +127,21 @@ async def test_diagnostics_say_which_outlets_have_a_battery_sensor_but_not_whose
     assert "nadia" not in json.dumps(diagnostics).casefold()
     assert diagnostics["entry"]["options"][CONF_BATTERY_SENSORS] == {"2": REDACTED}
     assert diagnostics["balancing"]["battery_sensors"] == {"2": REDACTED}
+
+
+async def test_diagnostics_of_a_strip_that_cannot_set_up_say_why_without_its_address(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, agent: RunningAgent
+) -> None:
+    """The moment a manager needs them most: the strip waits for its agent."""
+    strip = strip_entry(hass, agent)
+    await agent.stop()
+    await hass.config_entries.async_setup(strip.entry_id)
+    await hass.async_block_till_done()
+    assert strip.state is ConfigEntryState.SETUP_RETRY
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, strip)
+
+    assert diagnostics["entry"]["data"][CONF_HOST] == REDACTED
+    assert diagnostics["entry"]["state"] == ConfigEntryState.SETUP_RETRY.value
+    assert diagnostics["entry"]["reason"]
+    assert agent.host not in json.dumps(diagnostics)
