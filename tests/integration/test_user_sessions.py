@@ -28,8 +28,11 @@ from custom_components.smartmulti.billing.users import (
     CONF_TIER,
     SUBENTRY_USER,
 )
+from custom_components.smartmulti.const import DOMAIN
 from custom_components.smartmulti.coworker.links import async_get_links, reporter_proof
+from custom_components.smartmulti.entry_kinds import is_billing_entry
 from custom_components.smartmulti.identifiers import user_device_identifier
+from custom_components.smartmulti.planning.scheduler import async_get_scheduler
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
@@ -354,3 +357,30 @@ async def test_a_strip_reloaded_while_unreachable_then_removed_keeps_its_session
     month = f"smartmulti.sessions_{session.started_at:%Y_%m}"
     stored = hass_storage[month]["data"]["sessions"]  # type: ignore[index]
     assert [(s["id"], s["energy_wh"]) for s in stored] == [(session.id, counted)]
+
+
+async def test_reloading_the_strip_and_billing_again_and_again_leaves_nothing_behind(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    """Each reload lets go of what the last setup held: the bus listeners, the ledger's
+    listeners and strips, the site's planners; Alice's session goes on through all of it."""
+    alice = await alice_in_session(hass, mock_config_entry)
+    (billing,) = (e for e in hass.config_entries.async_entries(DOMAIN) if is_billing_entry(e))
+
+    def held() -> tuple[object, ...]:
+        return (
+            hass.bus.async_listeners(),
+            len(ledger(hass)._listeners),
+            set(ledger(hass).strips),
+            set(async_get_scheduler(hass).strips),
+        )
+
+    before = held()
+    for _ in range(3):
+        for entry in (mock_config_entry, billing):
+            assert await hass.config_entries.async_reload(entry.entry_id)
+            await hass.async_block_till_done()
+        await wait_for(lambda: mock_config_entry.runtime_data.coordinator.stream_connected)
+
+    assert held() == before
+    assert open_session(hass, alice).open
