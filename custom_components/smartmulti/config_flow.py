@@ -41,6 +41,7 @@ from .flows.agent import (
     agent_client,
     async_validate_agent,
     parse_address,
+    typed_token,
 )
 from .flows.circuits import CircuitOptionsFlow, circuit_name_error
 from .flows.strip_options import StripOptionsFlow
@@ -101,7 +102,7 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
             if (address := parse_address(user_input[CONF_HOST], user_input[CONF_PORT])) is None:
                 errors, info = {CONF_HOST: "invalid_host"}, None
             else:
-                (host, port), token = address, user_input[CONF_TOKEN]
+                (host, port), token = address, typed_token(user_input)
                 info, errors = await async_validate_agent(self.hass, host, port, token)
             if info is not None:
                 await self.async_set_unique_id(info.serial, raise_on_progress=False)
@@ -149,7 +150,7 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
         """
         errors: dict[str, str] = {}
         if user_input is not None:
-            token = user_input[CONF_TOKEN]
+            token = typed_token(user_input)
             info, errors = await async_validate_agent(self.hass, self._host, self._port, token)
             if info is not None and info.serial != self._info.serial:
                 return self.async_abort(reason="wrong_device")
@@ -173,7 +174,7 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
         host, port = entry.data[CONF_HOST], entry.data[CONF_PORT]
         errors: dict[str, str] = {}
         if user_input is not None:
-            token = user_input[CONF_TOKEN]
+            token = typed_token(user_input)
             info, errors = await async_validate_agent(self.hass, host, port, token)
             if info is not None:
                 await self.async_set_unique_id(info.serial)
@@ -202,7 +203,7 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
             if (address := parse_address(user_input[CONF_HOST], user_input[CONF_PORT])) is None:
                 errors, info = {CONF_HOST: "invalid_host"}, None
             else:
-                (host, port), token = address, user_input[CONF_TOKEN]
+                (host, port), token = address, typed_token(user_input)
                 info, errors = await async_validate_agent(self.hass, host, port, token)
             if info is not None:
                 await self.async_set_unique_id(info.serial)

@@ -209,6 +209,34 @@ async def test_user_step_says_what_answers_is_no_smartmulti_agent(
         await runner.cleanup()
 
 
+async def test_a_token_pasted_with_spaces_or_a_line_break_is_the_token(
+    hass: HomeAssistant, agent: RunningAgent
+) -> None:
+    """The token is copied from a file (``cat /var/lib/smartmulti/token``): its line break
+    and stray spaces come along, in every step that asks for it."""
+    pasted = f"  {agent.token}\n"
+    flow_id = await _user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, address(agent, **{CONF_TOKEN: pasted})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == address(agent)
+
+
+async def test_a_token_pasted_with_a_line_break_renews_the_token(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    pasted = f"  {agent.token}\n"
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data=address(agent, **{CONF_TOKEN: "old-token"})
+    )
+    result = await mock_config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: pasted})
+    assert result["reason"] == "reauth_successful"
+    assert mock_config_entry.data[CONF_TOKEN] == agent.token
+
+
 async def test_user_step_aborts_when_the_strip_is_already_configured(
     hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ipaddress import ip_address
+from typing import Any
 
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
@@ -71,6 +72,12 @@ def parse_address(typed: str, port: int) -> tuple[str, int] | None:
     except ValueError:
         return None
     return host, port
+
+
+def typed_token(user_input: dict[str, Any]) -> str:
+    """The token as the manager pasted it, from the agent's ``token`` file: its line break
+    and stray spaces are no part of it (a generated token has none)."""
+    return str(user_input[CONF_TOKEN]).strip()
 
 
 def agent_client(hass: HomeAssistant, host: str, port: int, token: str | None) -> SmartMultiClient:
