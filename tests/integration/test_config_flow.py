@@ -502,3 +502,26 @@ async def test_reconfigure_renames_a_circuit(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "circuit_renamed"
     assert (room.title, room.data[CONF_NAME]) == ("Room 1", "Room 1")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ground\u202efloor",  # a direction override: shown as another circuit's name
+        "Room\x00",
+        "Room\nA",
+        "Room\u2028A",
+    ],
+)
+async def test_a_circuit_name_with_a_hidden_or_control_character_is_refused(
+    hass: HomeAssistant, name: str
+) -> None:
+    """As a user's name: circuits are told apart by their names, in the forms and entities."""
+    room = circuit_entry(hass, "Room", 3000.0)
+
+    result = await room.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_NAME: name})
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "invalid_name"}
+    assert room.title == "Room"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
-import unicodedata
 
 from homeassistant.config_entries import (
     ConfigFlowResult,
@@ -28,6 +27,7 @@ from homeassistant.helpers.selector import (
 )
 
 from ..compat import vol
+from ..names import has_unfit_character
 from ..selectors import NumberBox
 from .users import (
     CONF_CUT_OFF,
@@ -98,12 +98,6 @@ USER_SCHEMA = vol.Schema(
 NOTIFY_ACTION = re.compile(r"(notify\.)?[a-z0-9_]+")
 
 
-def _unfit(ch: str) -> bool:
-    """A character a name may not hold: control, format (but the joiners some scripts and
-    emoji need), surrogate or line separator."""
-    return unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} and ch not in "\u200c\u200d"
-
-
 def _notify_ok(user_input: dict[str, Any]) -> bool:
     """A notify action is named as Home Assistant names it (``notify.mobile_app_alice``, or
     without its domain): anything else fails only later, when the link is sent."""
@@ -160,7 +154,7 @@ class UserSubentryFlow(ConfigSubentryFlow):
         if (
             not 1 <= len(name) <= USER_NAME_MAX_LENGTH
             or name.casefold() == NO_USER
-            or any(_unfit(ch) for ch in name)
+            or has_unfit_character(name)
         ):
             return "invalid_name"
         if any(

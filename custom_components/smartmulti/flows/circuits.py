@@ -18,6 +18,7 @@ from homeassistant.helpers.selector import (
 from ..compat import vol
 from ..const import CONF_CIRCUIT, CONF_MAX_POWER, CONF_PARENT, MAX_CIRCUIT_POWER_W, NO_CIRCUIT
 from ..entry_kinds import circuit_entries
+from ..names import has_unfit_character
 from ..selectors import NumberBox
 
 CIRCUIT_NAME_MAX_LENGTH = 64
@@ -84,8 +85,9 @@ def circuit_option(value: str | None) -> str | None:
 
 
 def circuit_name_error(hass: HomeAssistant, name: str, renaming: str | None = None) -> str | None:
-    """Circuit names are what managers tell circuits apart by: non-empty and unique."""
-    if not 1 <= len(name) <= CIRCUIT_NAME_MAX_LENGTH:
+    """Circuit names are what managers tell circuits apart by: non-empty, shown as typed
+    and unique."""
+    if not 1 <= len(name) <= CIRCUIT_NAME_MAX_LENGTH or has_unfit_character(name):
         return "invalid_name"
     if any(
         title.casefold() == name.casefold() and entry_id != renaming
