@@ -300,3 +300,22 @@ async def test_a_ledger_written_by_the_first_version_loads_with_every_figure(
     assert ledger(hass).unassigned.energy_wh >= 12.0
     assert warnings == []
     assert not _kept_aside(hass_storage, STORAGE_KEY)
+
+
+@pytest.mark.parametrize("form_key", ["abcd", "00" * 16, "zz" * 32])
+async def test_a_form_key_that_is_not_a_whole_key_is_replaced_and_kept_aside(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    form_key: str,
+) -> None:
+    """The key that signs the personal page's forms: a shorter one could be guessed."""
+    found = {"secrets": {}, "form_key": form_key}
+    hass_storage[LINKS_KEY] = _store(LINKS_KEY, found)
+
+    await set_up(hass, mock_config_entry, billing_entry(hass, {"Alice": {}}))
+    await hass.async_block_till_done()
+
+    assert len(bytes.fromhex(hass_storage[LINKS_KEY]["data"]["form_key"])) == 32
+    assert _kept_aside(hass_storage, LINKS_KEY) == [found]

@@ -40,6 +40,7 @@ LINKS_KEY: HassKey[CoworkerLinks] = HassKey(f"{DOMAIN}_coworker_links")
 STORAGE_KEY: Final = f"{DOMAIN}.coworker_links"
 STORAGE_VERSION: Final = 1
 SECRET_BYTES: Final = 32
+FORM_KEY_BYTES: Final = 32
 _SECRET: Final = re.compile(r"[A-Za-z0-9_-]{43}")  # SECRET_BYTES, in URL-safe base64
 # Every path of the page starts with this; the secret follows it.
 URL_PREFIX: Final = f"/api/{DOMAIN}/coworker/"
@@ -83,6 +84,15 @@ def _stored_secret(value: object) -> str:
     return value
 
 
+def _stored_form_key(value: object) -> bytes:
+    """The key as ``secrets.token_bytes(FORM_KEY_BYTES)`` made it: a shorter one signs forms
+    anyone could forge."""
+    key = bytes.fromhex(str(value))
+    if len(key) != FORM_KEY_BYTES:
+        raise ValueError("not a whole form key")
+    return key
+
+
 def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode()).digest()
 
@@ -112,8 +122,8 @@ class CoworkerLinks:
                 return
             stored = StoredData(STORAGE_KEY, await self._store.async_load())
             self._secrets = stored.mapping("secrets", _stored_secret)
-            key = stored.one("form_key", bytes.fromhex)
-            self._form_key = key or secrets.token_bytes(32)
+            key = stored.one("form_key", _stored_form_key)
+            self._form_key = key or secrets.token_bytes(FORM_KEY_BYTES)
             await stored.async_keep_damage_aside(self.hass)
             self._loaded = True
             if not key or stored.damaged:
