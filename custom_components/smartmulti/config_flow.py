@@ -33,12 +33,14 @@ from .const import (
     DOMAIN,
     KIND_BILLING,
     KIND_CIRCUIT,
+    LOGGER,
 )
 from .entry_kinds import is_billing_entry, is_circuit_entry
 from .flows.agent import (
     ADDRESS_SCHEMA,
     TOKEN_SCHEMA,
     agent_client,
+    async_proves_address,
     async_validate_agent,
     parse_address,
     typed_token,
@@ -133,6 +135,20 @@ class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
         except SmartMultiError:
             return self.async_abort(reason="cannot_connect")
         await self.async_set_unique_id(info.serial)
+        if (
+            entry := self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, info.serial)
+        ) is not None and not await async_proves_address(
+            self.hass, host, port, entry.data[CONF_TOKEN]
+        ):
+            LOGGER.warning(
+                "An agent at %s:%s says it is the SmartMulti strip %s but cannot prove it "
+                "holds that strip's token: the strip's address is not changed (if the strip "
+                "really moved, use Reconfigure)",
+                host,
+                port,
+                entry.title,
+            )
+            return self.async_abort(reason="unproven_address")
         self._abort_if_unique_id_configured(
             updates={CONF_HOST: host, CONF_PORT: port}, reload_on_update=False
         )

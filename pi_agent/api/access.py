@@ -1,4 +1,5 @@
-"""Who may call a route: the bearer-token check every route but ``/info`` is wrapped in."""
+"""Who may call a route: the bearer-token check every route but ``/info`` and ``/address-proof``
+(``address_proof.py``) is wrapped in."""
 
 from __future__ import annotations
 

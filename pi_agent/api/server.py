@@ -19,6 +19,7 @@ from aiohttp import web
 
 from pi_agent.api import views
 from pi_agent.api.access import LAPTOP, SCOPE, requires
+from pi_agent.api.address_proof import post_address_proof
 from pi_agent.api.context import CONTEXT, AgentContext, Handler
 from pi_agent.api.errors import ApiError, from_http_exception, invalid, unknown_outlet
 from pi_agent.api.validation import (
@@ -391,6 +392,7 @@ def create_app(context: AgentContext) -> web.Application:
     app[OPENAPI] = json.dumps(json.loads(OPENAPI_PATH.read_bytes())).encode()
     outlet = API + "/outlets/{outlet_id}"
     app.router.add_get(API + "/info", get_info)
+    app.router.add_post(API + "/address-proof", post_address_proof)
     app.router.add_get(API + "/openapi.json", get_openapi)
     app.router.add_get(API + "/state", get_state)
     app.router.add_get(API + "/events", get_events)

@@ -4,8 +4,11 @@ address only when the agent there proves it is that strip, anything else refused
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+import contextlib
 from ipaddress import ip_address
 
+from aiohttp import ClientSession, web
 from homeassistant.config_entries import SOURCE_ZEROCONF
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
@@ -15,6 +18,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import DOMAIN
+from custom_components.smartmulti.flows.agent import address_proof as integration_proof
+from pi_agent.api.address_proof import address_proof as agent_proof
 from tests.support.agent import RunningAgent
 
 from .conftest import AgentFactory
@@ -171,3 +176,93 @@ async def test_zeroconf_discovery_aborts_when_the_agent_does_not_answer(
 
 
 # ---------------------------------------------------------------------------------- reauth
+
+
+@contextlib.asynccontextmanager
+async def _impostor(real: RunningAgent, *, relay_proofs: bool) -> AsyncIterator[_Impostor]:
+    """Something on the LAN that says it is ``real``: it forwards ``/info``, and, if
+    ``relay_proofs``, the address proof too, to the real agent; it notes every token sent."""
+    impostor = _Impostor()
+
+    async def forward(request: web.Request) -> web.Response:
+        if auth := request.headers.get("Authorization"):
+            impostor.tokens.append(auth)
+        if request.path.endswith("/address-proof") and not relay_proofs:
+            raise web.HTTPNotFound
+        async with (
+            ClientSession() as http,
+            http.request(
+                request.method, real.url + request.path, data=await request.read()
+            ) as answer,
+        ):
+            return web.Response(
+                status=answer.status, body=await answer.read(), content_type="application/json"
+            )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    impostor.port = next(a[1] for a in runner.addresses if isinstance(a, tuple))
+    try:
+        yield impostor
+    finally:
+        await runner.cleanup()
+
+
+class _Impostor:
+    def __init__(self) -> None:
+        self.port = 0
+        self.tokens: list[str] = []
+
+
+@pytest.mark.parametrize("relay_proofs", [True, False])
+async def test_zeroconf_never_moves_a_strip_to_an_address_that_cannot_prove_it_is_that_strip(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    relay_proofs: bool,
+) -> None:
+    """A stranger on the LAN advertises the strip's serial and answers its identity (even
+    relaying the address proof to the real agent): moving the strip there would hand the
+    stranger the admin token with the next request. It stays where it is, and the stranger
+    gets no token."""
+    mock_config_entry.add_to_hass(hass)
+    async with _impostor(agent, relay_proofs=relay_proofs) as impostor:
+        advert = _zeroconf(agent, agent.serial)
+        advert = ZeroconfServiceInfo(
+            ip_address=advert.ip_address,
+            ip_addresses=advert.ip_addresses,
+            hostname=advert.hostname,
+            name=advert.name,
+            port=impostor.port,
+            properties=advert.properties,
+            type=advert.type,
+        )
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=advert
+        )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "unproven_address"
+    assert mock_config_entry.data == address(agent)
+    assert impostor.tokens == []
+    assert "cannot prove it holds that strip's token" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("host", "seen_as"),
+    [
+        ("192.168.1.20", "192.168.1.20"),
+        ("::ffff:192.168.1.20", "192.168.1.20"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("2001:db8::0:1", "2001:db8::1"),
+    ],
+)
+def test_home_assistant_and_the_agent_make_the_same_address_proof(host: str, seen_as: str) -> None:
+    token, nonce = "t" * 43, "0123456789abcdef" * 2
+    assert integration_proof(token, nonce, host, 8450) == agent_proof(token, nonce, seen_as, 8450)
+    assert integration_proof(token, nonce, host, 8450) != agent_proof(token, nonce, seen_as, 8451)
+    assert integration_proof(token, nonce, host, 8450) != agent_proof("u" * 43, nonce, host, 8450)

@@ -100,6 +100,12 @@ class SmartMultiClient:
         """Identity; needs no token."""
         return _parse(AgentInfo.from_dict, await self._request("GET", "/info", auth=False))
 
+    async def address_proof(self, nonce: str) -> str:
+        """The agent's proof that it holds the admin token at the address it is reached at
+        (``flows.agent.address_proof``); needs no token, and sends none."""
+        body = await self._request("POST", "/address-proof", auth=False, json={"nonce": nonce})
+        return _parse(lambda data: str(data["proof"]), body)
+
     async def state(self) -> StripState:
         return _parse(StripState.from_dict, await self._request("GET", "/state"))
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
-from typing import Any
+import hashlib
+import hmac
+from ipaddress import IPv6Address, ip_address
+import secrets
+from typing import Any, Final
 
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
@@ -78,6 +81,38 @@ def typed_token(user_input: dict[str, Any]) -> str:
     """The token as the manager pasted it, from the agent's ``token`` file: its line break
     and stray spaces are no part of it (a generated token has none)."""
     return str(user_input[CONF_TOKEN]).strip()
+
+
+# What the agent's proof is made over (``pi_agent/api/address_proof.py``: the same HMAC).
+PROOF_CONTEXT: Final = "smartmulti address proof v1"
+
+
+def address_proof(token: str, nonce: str, host: str, port: int) -> str:
+    """The proof that the holder of ``token`` answers at ``host``:``port`` (an IP address),
+    as the agent makes it: an HMAC of the nonce and of the address, keyed with the token."""
+    ip = ip_address(host.split("%", 1)[0])
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    message = "\n".join((PROOF_CONTEXT, nonce, str(ip), str(port)))
+    return hmac.new(token.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+async def async_proves_address(hass: HomeAssistant, host: str, port: int, token: str) -> bool:
+    """Whether the agent answering at ``host``:``port`` holds ``token``, asked without sending
+    it: only then may a strip's entry, and its token with it, move there.
+
+    Anyone on the LAN can advertise a strip's serial and answer ``/info`` with it; only the
+    strip's own agent can make the proof for the address it is reached at. An agent too old to
+    make one, or an address that is no IP address, proves nothing.
+    """
+    nonce = secrets.token_hex(16)
+    try:
+        expected = address_proof(token, nonce, host, port)
+        proof = await agent_client(hass, host, port, None).address_proof(nonce)
+    except (SmartMultiError, ValueError) as err:
+        LOGGER.debug("No address proof from %s:%s: %s", host, port, err)
+        return False
+    return hmac.compare_digest(proof.encode(), expected.encode())
 
 
 def agent_client(hass: HomeAssistant, host: str, port: int, token: str | None) -> SmartMultiClient:
