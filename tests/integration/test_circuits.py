@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_CIRCUIT, DOMAIN
 from custom_components.smartmulti.identifiers import strip_device_identifier
+from custom_components.smartmulti.planning.scheduler import async_get_scheduler
 from custom_components.smartmulti.planning.storage import STORAGE_KEY
 from custom_components.smartmulti.planning.strip import StripPlanner
 from pi_agent.config import StripConfig
@@ -27,6 +28,7 @@ from pi_agent.sim.fleet import Laptop
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
+from .circuit_watch import watching
 from .conftest import (
     FAST_CYCLES,
     AgentFactory,
@@ -276,3 +278,30 @@ async def test_a_closed_strip_leaves_its_share_of_the_circuit_to_the_open_one(
     await wait_for(lambda: _limit(b) < 150.0 and _limit(a) > 450.0)
     assert _limit(b) >= lamp_w
     assert _limit(a) + _limit(b) <= 600.0
+
+
+async def test_a_disabled_circuit_still_holds_its_strips_and_the_circuits_below_it(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    """Disabling an entry stops Home Assistant's use of it, not the breaker: the strips below
+    it, directly or through a sub-circuit, stay within its rating."""
+    a = await start_test_agent("a", strip=_strip_config("Strip A"))
+    b = await start_test_agent("b", strip=_strip_config("Strip B"))
+    site = circuit_entry(hass, "Site", 300.0)
+    room = circuit_entry(hass, "Room", 1000.0, parent=site)
+    entries = [
+        strip_entry(hass, a, **FAST_CYCLES, **{CONF_CIRCUIT: room.entry_id}),
+        strip_entry(hass, b, **FAST_CYCLES, **{CONF_CIRCUIT: site.entry_id}),
+    ]
+    await setup_entries(hass, site, room, *entries)
+    await wait_for(lambda: _planned(a) and _planned(b))
+    scheduler = async_get_scheduler(hass)
+
+    with watching([a, b]) as watch:
+        await hass.config_entries.async_set_disabled_by(site.entry_id, ConfigEntryDisabler.USER)
+        await hass.async_block_till_done()
+        cycles = scheduler.cycles
+        await wait_for(lambda: scheduler.cycles >= cycles + 2)
+
+    assert max(watch.enforced) <= 300.0
+    assert max(watch.failsafe) <= 300.0

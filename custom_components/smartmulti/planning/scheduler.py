@@ -54,7 +54,7 @@ from ..const import (
     LOGGER,
     PLAN_TTL_CYCLES,
 )
-from ..entry_kinds import CircuitConfigEntry, is_circuit_entry, is_strip_entry
+from ..entry_kinds import CircuitConfigEntry, circuit_entries, is_strip_entry
 from .circuits import CircuitNode, CircuitPlanner, circuit_tree, failsafe_caps
 from .engine_memory import EngineMemoryStore
 from .inputs import absent_strip_input
@@ -313,7 +313,8 @@ class SiteScheduler:
         return absent
 
     def _tree(self, placement: Mapping[str, str | None]) -> Circuit | None:
-        """The circuits as configured (entries, loaded or not), with today's budgets."""
+        """The circuits as configured (entries, loaded or not, enabled or not: a breaker holds
+        whether Home Assistant uses its entry or not), with today's budgets."""
         return circuit_tree(
             {
                 entry.entry_id: CircuitNode(
@@ -321,10 +322,7 @@ class SiteScheduler:
                     parent=entry.options.get(CONF_PARENT),
                     limit_w=self._limit(entry),
                 )
-                for entry in self.hass.config_entries.async_entries(
-                    DOMAIN, include_ignore=False, include_disabled=False
-                )
-                if is_circuit_entry(entry)
+                for entry in circuit_entries(self.hass)
             },
             placement,
         )
@@ -332,7 +330,7 @@ class SiteScheduler:
     def _limit(self, entry: CircuitConfigEntry) -> float:
         if (circuit := self.circuits.get(entry.entry_id)) is not None:
             return circuit.limit_w
-        # Not loaded (yet): its rating holds until its entry restores the budget.
+        # Not loaded (yet, or disabled): its rating holds until its entry restores the budget.
         return float(entry.options.get(CONF_MAX_POWER, 0.0))
 
     async def _async_send(
