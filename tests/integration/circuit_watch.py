@@ -58,4 +58,5 @@ def watching(agents: Sequence[RunningAgent]) -> Iterator[Watch]:
     try:
         yield watch
     finally:
+        watch.look()
         task.cancel()

@@ -14,7 +14,7 @@ import pytest
 
 from custom_components.smartmulti.balancing import Circuit
 from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_CIRCUIT, DOMAIN
-from custom_components.smartmulti.planning.circuits import failsafe_caps
+from custom_components.smartmulti.planning.circuits import failsafe_caps, keep_room
 from pi_agent.api import server, validation
 from pi_agent.config import StripConfig
 from tests.support.agent import RunningAgent
@@ -192,3 +192,17 @@ def test_every_circuit_holds_when_every_strip_runs_its_failsafe(
                 and sum(footprints[s] for s in node.strip_ids()) > node.max_power_w
                 for node in root.walk()
             )
+
+
+def test_the_room_kept_for_strips_nobody_plans_comes_off_every_circuit_above_them() -> None:
+    room = Circuit("room", 200.0, strips=("a", "gone"))
+    site = Circuit("site", 500.0, children=(room,), strips=("c", "away"))
+
+    held = keep_room(site, {"gone": 150.0, "away": 100.0})
+
+    assert held == Circuit(
+        "site", 250.0, children=(Circuit("room", 50.0, strips=("a",)),), strips=("c",)
+    )
+    assert keep_room(Circuit("room", 100.0, strips=("gone",)), {"gone": 150.0}) == Circuit(
+        "room", 0.0
+    )

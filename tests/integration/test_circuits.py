@@ -61,6 +61,12 @@ def _limit(running: RunningAgent) -> float:
     return running.agent.controller.limit_w
 
 
+def _plan_over(running: RunningAgent) -> bool:
+    """The agent's plan has run out (it need not have sampled since: it may be stopped)."""
+    plan = running.agent.controller.plan
+    return plan is None or running.agent.now() >= plan.expires_at
+
+
 def _planned(running: RunningAgent) -> bool:
     return running.agent.controller.mode == "planned"
 
@@ -305,3 +311,33 @@ async def test_a_disabled_circuit_still_holds_its_strips_and_the_circuits_below_
 
     assert max(watch.enforced) <= 300.0
     assert max(watch.failsafe) <= 300.0
+
+
+async def test_an_unreachable_strip_keeps_its_whole_room_though_the_other_holds_more_on(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    """A's laptops are held on (their minimum on time) beyond what B leaves: A sheds them,
+    B's room is not cut to fit them, as B's agent runs on its own."""
+    a = await start_test_agent("a", strip=_strip_config("Strip A", min_on_s=600.0))
+    b = await start_test_agent("b", strip=_strip_config("Strip B"))
+    circuit = circuit_entry(hass, "Room", 250.0)
+    entries = [
+        strip_entry(hass, running, **FAST_CYCLES, **{CONF_CIRCUIT: circuit.entry_id})
+        for running in (a, b)
+    ]
+    await setup_entries(hass, circuit, *entries)
+    await wait_for(lambda: _planned(a) and _planned(b))
+    planner_b: StripPlanner = entries[1].runtime_data.planner
+    await wait_for(
+        lambda: a.agent.controller.total_w > 250.0 - planner_b.footprint_w + 10.0, limit_s=15.0
+    )
+    scheduler = async_get_scheduler(hass)
+
+    with watching([a, b]) as watch:
+        await b.stop()
+        await wait_for(lambda: not planner_b.ready)
+        await wait_for(lambda: _plan_over(b), limit_s=10.0)  # B runs its failsafe
+        cycles = scheduler.cycles
+        await wait_for(lambda: scheduler.cycles >= cycles + 2)
+
+    assert max(watch.enforced) <= 250.0

@@ -15,7 +15,6 @@ from custom_components.smartmulti.client.models import AgentInfo, SmartMultiData
 from custom_components.smartmulti.hints import OutletHints
 from custom_components.smartmulti.planning.inputs import (
     StripSettings,
-    absent_strip_input,
     sensor_battery,
     strip_input,
 )
@@ -183,11 +182,3 @@ def test_a_users_departure_is_put_on_the_engines_clock() -> None:
 
     assert outlet.departure_at == pytest.approx(RECEIVED + 10.0 + 3600.0)
     assert (outlet.tier, outlet.target_percent) == (2, 80.0)
-
-
-def test_an_absent_strip_is_an_unsheddable_draw_for_its_circuit() -> None:
-    strip = absent_strip_input("sm-2:absent", RECEIVED, 150.0)
-
-    (outlet,) = strip.outlets
-    assert outlet.exception
-    assert outlet.power_w == strip.budget_w == strip.hard_limit_w == 150.0

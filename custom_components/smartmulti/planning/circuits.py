@@ -142,3 +142,27 @@ def failsafe_caps(
             share = math.floor(room * footprints[sid] / wanted * 10.0) / 10.0
             caps[sid] = min(caps.get(sid, math.inf), share)
     return caps
+
+
+def keep_room(root: Circuit | None, held: Mapping[str, float]) -> Circuit | None:
+    """``root`` for the engine: the strips nobody plans now (``held``: the most each may draw)
+    taken out, and their room taken off every circuit above them.
+
+    Their agents run on their own, so their room is not the engine's to share: planned with
+    the others, it would be cut with theirs wherever what cannot be shed at once (outlets
+    held on by their minimum time) is more than a circuit carries, and a strip planned now
+    sheds, while one nobody plans does not.
+    """
+    if root is None:
+        return None
+
+    def build(node: Circuit) -> Circuit:
+        below = sum(held.get(sid, 0.0) for sid in node.strip_ids())
+        return Circuit(
+            circuit_id=node.circuit_id,
+            max_power_w=max(0.0, node.max_power_w - below),
+            children=tuple(build(child) for child in node.children),
+            strips=tuple(sid for sid in node.strips if sid not in held),
+        )
+
+    return build(root)

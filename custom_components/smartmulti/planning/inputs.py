@@ -25,7 +25,7 @@ from typing import Final
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import State
 
-from ..balancing import BatteryReport, OutletInput, Settings, Strategy, StripInput
+from ..balancing import BatteryReport, Settings, Strategy, StripInput
 from ..balancing.facts import OutletFacts, strip_input as observed_strip_input
 from ..client.models import Outlet, SmartMultiData
 from ..const import DEFAULT_BATTERY_MAX_AGE
@@ -219,25 +219,5 @@ def cycle_triggers(data: SmartMultiData, *, available: bool, connections: int) -
                 None if outlet.battery is None else outlet.battery.percent,
             )
             for outlet in state.outlets.values()
-        ),
-    )
-
-
-def absent_strip_input(strip_id: str, monotonic_now: float, watts: float) -> StripInput:
-    """A strip Home Assistant cannot plan now (unreachable, or its entry unloaded).
-
-    Its agent runs on its own (its last plan until it expires, then the failsafe) and may draw up to ``watts``: it is
-    given to the circuit split as one exception outlet drawing that, so its circuit keeps room
-    for it and the other strips do not take it.
-    """
-    return StripInput(
-        strip_id=strip_id,
-        now=monotonic_now,
-        budget_w=watts,
-        hard_limit_w=watts,
-        outlets=(
-            OutletInput(
-                outlet_id=1, relay_on=True, power_w=watts, max_power_w=watts, exception=True
-            ),
         ),
     )

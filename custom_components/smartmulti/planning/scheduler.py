@@ -55,9 +55,8 @@ from ..const import (
     PLAN_TTL_CYCLES,
 )
 from ..entry_kinds import CircuitConfigEntry, circuit_entries, is_strip_entry
-from .circuits import CircuitNode, CircuitPlanner, circuit_tree, failsafe_caps
+from .circuits import CircuitNode, CircuitPlanner, circuit_tree, failsafe_caps, keep_room
 from .engine_memory import EngineMemoryStore
-from .inputs import absent_strip_input
 from .plan import Closing, CycleResult
 from .storage import KnownStrip, SiteStore
 from .strip import StripPlanner
@@ -252,7 +251,6 @@ class SiteScheduler:
             footprints[strip.strip_id] = min(state.hard_limit_w, state.failsafe_budget_w)
         absent = self._absent()
         for absent_id, (circuit_id, watts) in absent.items():
-            inputs[absent_id] = absent_strip_input(absent_id, monotonic_now, watts)
             placement[absent_id], footprints[absent_id] = circuit_id, watts
         known = {
             s.entry_id: KnownStrip(s.data.state.hard_limit_w, footprints[s.strip_id]) for s in live
@@ -260,9 +258,9 @@ class SiteScheduler:
         await self.store.async_remember(known)
         root = self._tree(placement)
         caps = failsafe_caps(root, footprints, absent)
-        site_plan, memory = await self.hass.async_add_executor_job(self._plan, root, inputs)
-        # Every loaded strip's, planned this cycle or not (its agent unreachable for now): not
-        # the room kept for strips not loaded, which the engine plans under another name.
+        held = keep_room(root, {aid: footprints[aid] for aid in absent})
+        site_plan, memory = await self.hass.async_add_executor_job(self._plan, held, inputs)
+        # Every loaded strip's, planned this cycle or not (its agent unreachable for now).
         loaded = {strip.strip_id for strip in self.strips.values()}
         self.memory.async_remember({sid: m for sid, m in memory.items() if sid in loaded}, utcnow)
         self.cycles += 1
