@@ -7,10 +7,10 @@ parent; strips sit under circuits by their ``circuit`` option (``docs/circuits.m
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 import math
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import callback
@@ -18,6 +18,7 @@ from homeassistant.core import callback
 from ..balancing import Circuit
 from ..const import CONF_MAX_POWER
 from ..listeners import Listeners
+from .plan import CycleResult
 
 # The root that holds several top-level circuits (two buildings, or circuits with no common
 # parent): it adds no limit of its own.
@@ -166,3 +167,32 @@ def keep_room(root: Circuit | None, held: Mapping[str, float]) -> Circuit | None
         )
 
     return build(root)
+
+
+class Sent(Protocol):
+    """What ``room_for_undelivered`` needs of a strip's planner."""
+
+    entry_id: str
+    circuit_id: str | None
+    result: CycleResult | None
+
+    @property
+    def footprint_w(self) -> float: ...
+
+
+def room_for_undelivered(strips: Iterable[Sent]) -> dict[str, tuple[str, float]]:
+    """Room to keep on their circuits for strips whose last plan did not reach their agent
+    (refused, timed out), by a name of their own: (circuit id, watts), as for absent strips.
+
+    Such an agent answers, so it is planned like the others, but it follows its last plan
+    until that runs out, then its failsafe: until a plan reaches it, its circuit keeps what it
+    may draw on its own (``footprint_w``), or the budget of the plan that failed, which an
+    agent whose answer was lost may have taken.
+    """
+    room: dict[str, tuple[str, float]] = {}
+    for strip in strips:
+        if strip.circuit_id is None or (result := strip.result) is None or result.sent:
+            continue
+        watts = max(strip.footprint_w, result.plan.budget_w)
+        room[f"{strip.entry_id}:undelivered"] = (strip.circuit_id, watts)
+    return room

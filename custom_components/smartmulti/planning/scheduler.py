@@ -55,7 +55,14 @@ from ..const import (
     PLAN_TTL_CYCLES,
 )
 from ..entry_kinds import CircuitConfigEntry, circuit_entries, is_strip_entry
-from .circuits import CircuitNode, CircuitPlanner, circuit_tree, failsafe_caps, keep_room
+from .circuits import (
+    CircuitNode,
+    CircuitPlanner,
+    circuit_tree,
+    failsafe_caps,
+    keep_room,
+    room_for_undelivered,
+)
 from .engine_memory import EngineMemoryStore
 from .plan import Closing, CycleResult
 from .storage import KnownStrip, SiteStore
@@ -249,7 +256,7 @@ class SiteScheduler:
             placement[strip.strip_id] = strip.circuit_id
             state = strip.data.state
             footprints[strip.strip_id] = min(state.hard_limit_w, state.failsafe_budget_w)
-        absent = self._absent()
+        absent = self._absent() | room_for_undelivered(live)
         for absent_id, (circuit_id, watts) in absent.items():
             placement[absent_id], footprints[absent_id] = circuit_id, watts
         known = {
