@@ -15,10 +15,12 @@ import pytest
 from custom_components.smartmulti.balancing import Circuit
 from custom_components.smartmulti.const import CONF_BALANCING_INTERVAL, CONF_CIRCUIT, DOMAIN
 from custom_components.smartmulti.planning.circuits import failsafe_caps, keep_room
+from custom_components.smartmulti.planning.scheduler import async_get_scheduler
 from pi_agent.api import server, validation
 from pi_agent.config import StripConfig
 from tests.support.agent import RunningAgent
 
+from .circuit_support import busy_for_plans, watching
 from .conftest import AgentFactory, circuit_entry, setup_entries, strip_entry, wait_for
 
 FAILSAFE_W = 150.0
@@ -206,3 +208,33 @@ def test_the_room_kept_for_strips_nobody_plans_comes_off_every_circuit_above_the
     assert keep_room(Circuit("room", 100.0, strips=("gone",)), {"gone": 150.0}) == Circuit(
         "room", 0.0
     )
+
+
+async def test_a_strip_moved_onto_a_circuit_gets_no_more_of_it_while_the_others_cap_is_not_down(
+    hass: HomeAssistant, start_test_agent: AgentFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B moves from the small circuit X to Y, which A had to itself: A's cap must go down
+    before B's goes up, and A is too busy to take its plan."""
+    a = await start_test_agent("a", strip=_config("Strip A"))
+    b = await start_test_agent("b", strip=_config("Strip B"))
+    y = circuit_entry(hass, "Y", 250.0)
+    x = circuit_entry(hass, "X", 100.0)
+    slow = {CONF_BALANCING_INTERVAL: 60}  # cycles only on a change
+    entry_a = strip_entry(hass, a, **slow, **{CONF_CIRCUIT: y.entry_id})
+    entry_b = strip_entry(hass, b, **slow, **{CONF_CIRCUIT: x.entry_id})
+    await setup_entries(hass, y, x, entry_a, entry_b)
+    await wait_for(lambda: _cap(b) == 100.0 and a.agent.controller.mode == "planned")
+    assert _cap(a) is None
+    scheduler = async_get_scheduler(hass)
+    await wait_for(lambda: scheduler._task is None)
+
+    with watching([a, b]) as watch:
+        busy_for_plans(monkeypatch, a.port)
+        hass.config_entries.async_update_entry(
+            entry_b, options={**entry_b.options, CONF_CIRCUIT: y.entry_id}
+        )
+        cycles = scheduler.cycles
+        await wait_for(lambda: scheduler.cycles > cycles and scheduler._task is None)
+
+    assert _cap(a) is None  # no plan reached it
+    assert max(watch.failsafe) <= 250.0

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from typing import Any
 
-from aiohttp import web
 from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN, SERVICE_SET_VALUE
 from homeassistant.config_entries import ConfigEntryDisabler
 from homeassistant.const import (
@@ -25,15 +24,12 @@ from custom_components.smartmulti.identifiers import strip_device_identifier
 from custom_components.smartmulti.planning.scheduler import async_get_scheduler
 from custom_components.smartmulti.planning.storage import STORAGE_KEY
 from custom_components.smartmulti.planning.strip import StripPlanner
-from pi_agent.api import server
-from pi_agent.api.context import CONTEXT
-from pi_agent.api.errors import ApiError
 from pi_agent.config import StripConfig
 from pi_agent.sim.fleet import Laptop
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
-from .circuit_watch import watching
+from .circuit_support import busy_for_plans, watching
 from .conftest import (
     FAST_CYCLES,
     AgentFactory,
@@ -348,19 +344,6 @@ async def test_an_unreachable_strip_keeps_its_whole_room_though_the_other_holds_
     assert max(watch.enforced) <= 250.0
 
 
-def _busy_for_plans(monkeypatch: pytest.MonkeyPatch, running: RunningAgent) -> None:
-    """``running``'s agent answers every plan 503 (a Pi too busy to take it) while its event
-    stream flows on: Home Assistant still sees it, but no plan reaches it."""
-    read_json = server.read_json
-
-    async def busy(request: web.Request, schema: Any) -> dict[str, Any]:
-        if schema is server.PLAN and request.app[CONTEXT].controller is running.agent.controller:
-            raise ApiError(503, "busy", "too busy to take a plan")
-        return await read_json(request, schema)
-
-    monkeypatch.setattr(server, "read_json", busy)
-
-
 async def test_a_strip_that_takes_no_plan_keeps_its_room_though_its_agent_answers(
     hass: HomeAssistant, start_test_agent: AgentFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -372,7 +355,7 @@ async def test_a_strip_that_takes_no_plan_keeps_its_room_though_its_agent_answer
     scheduler = async_get_scheduler(hass)
 
     with watching([a, b]) as watch:
-        _busy_for_plans(monkeypatch, b)
+        busy_for_plans(monkeypatch, b.port)
         await wait_for(lambda: b.agent.controller.mode == "failsafe", limit_s=10.0)
         cycles = scheduler.cycles
         await wait_for(lambda: scheduler.cycles >= cycles + 2)

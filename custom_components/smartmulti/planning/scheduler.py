@@ -8,9 +8,9 @@ strip's settings, inputs, last plan) and ``CircuitPlanner`` (a circuit's run-tim
 
 A cycle: build every strip's input, split the circuits' budgets and plan each strip (in the
 executor: a site of 100 strips takes about 100 ms), then send each agent its plan, valid for
-``PLAN_TTL_CYCLES`` cycles. Strips whose budget goes down are sent theirs first, so that the
-strips' limits on a circuit never add up to more than the circuit's budget, even for the few
-milliseconds between two sends. A cycle runs every interval (the shortest of the strips'), and
+``PLAN_TTL_CYCLES`` cycles. Strips whose budget or failsafe cap goes down are sent theirs
+first, so that the strips' limits on a circuit never add up to more than the circuit's budget,
+even for the few milliseconds between two sends (``sending.py``). A cycle runs every interval (the shortest of the strips'), and
 at once on a change that matters (a setting, a budget, a relay, a battery report, a laptop
 arriving, the agent restarting), at most once per ``CYCLE_COOLDOWN_S``; a change during a cycle
 starts another.
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 import threading
 import time
@@ -64,7 +63,8 @@ from .circuits import (
     room_for_undelivered,
 )
 from .engine_memory import EngineMemoryStore
-from .plan import Closing, CycleResult
+from .plan import Closing
+from .sending import async_send_plans
 from .storage import KnownStrip, SiteStore
 from .strip import StripPlanner
 
@@ -272,7 +272,7 @@ class SiteScheduler:
         self.memory.async_remember({sid: m for sid, m in memory.items() if sid in loaded}, utcnow)
         self.cycles += 1
         self.last_root = root
-        await self._async_send(live, site_plan, caps)
+        await async_send_plans(live, site_plan, caps)
         self._update_circuits(root, live, site_plan)
 
     def _plan(
@@ -337,50 +337,6 @@ class SiteScheduler:
             return circuit.limit_w
         # Not loaded (yet, or disabled): its rating holds until its entry restores the budget.
         return float(entry.options.get(CONF_MAX_POWER, 0.0))
-
-    async def _async_send(
-        self, live: list[StripPlanner], site_plan: SitePlan, caps: Mapping[str, float]
-    ) -> None:
-        """Lowered budgets first; if one cannot be delivered, nobody else's goes up. Each plan
-        carries its strip's cap on the failsafe (``circuits.failsafe_caps``)."""
-        plans = {s: s.plan_to_send(site_plan.plans[s.strip_id]) for s in live}
-        plans = {s: replace(plan, failsafe_cap_w=caps.get(s.strip_id)) for s, plan in plans.items()}
-        previous = {
-            strip: strip.last_sent_budget_w
-            if strip.last_sent_budget_w is not None
-            else strip.data.state.limit_w
-            for strip in live
-        }
-        lowered = [s for s in live if plans[s].budget_w < previous[s]]
-        raised = [s for s in live if s not in lowered]
-        sent = dict(
-            zip(
-                lowered,
-                await asyncio.gather(*(s.async_send(plans[s]) for s in lowered)),
-                strict=True,
-            )
-        )
-        if not all(sent.values()):
-            for strip in raised:
-                plans[strip] = replace(plans[strip], budget_w=previous[strip])
-        sent.update(
-            zip(
-                raised,
-                await asyncio.gather(*(s.async_send(plans[s]) for s in raised)),
-                strict=True,
-            )
-        )
-        planned_at = dt_util.utcnow()
-        for strip in live:
-            strip.async_set_result(
-                CycleResult(
-                    strip_plan=site_plan.plans[strip.strip_id],
-                    enabled=strip.settings.enabled,
-                    plan=plans[strip],
-                    sent=sent[strip],
-                    planned_at=planned_at,
-                )
-            )
 
     @callback
     def _update_circuits(

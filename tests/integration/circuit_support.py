@@ -1,6 +1,7 @@
-"""Watching strips on circuits: at every turn of the event loop, what each agent enforces (its
+"""Strips on circuits under watch: at every turn of the event loop, what each agent enforces (its
 plan's budget while the plan runs, its failsafe's otherwise) and what its failsafe would take
-if Home Assistant stopped now (its failsafe budget within its circuit's cap)."""
+if Home Assistant stopped now (its failsafe budget within its circuit's cap); and an agent too
+busy to take plans."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import asyncio
 from collections.abc import Iterator, Sequence
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 
+from aiohttp import web
+import pytest
+
+from pi_agent.api import server
+from pi_agent.api.errors import ApiError
 from tests.support.agent import RunningAgent
 
 
@@ -60,3 +67,17 @@ def watching(agents: Sequence[RunningAgent]) -> Iterator[Watch]:
     finally:
         watch.look()
         task.cancel()
+
+
+def busy_for_plans(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
+    """The agent serving on ``port`` (across its restarts) answers every plan 503, as a Pi too
+    busy to take it, while its event stream flows on: Home Assistant still sees it, but no
+    plan reaches it."""
+    read_json = server.read_json
+
+    async def busy(request: web.Request, schema: Any) -> dict[str, Any]:
+        if schema is server.PLAN and request.url.port == port:
+            raise ApiError(503, "busy", "too busy to take a plan")
+        return await read_json(request, schema)
+
+    monkeypatch.setattr(server, "read_json", busy)
