@@ -16,6 +16,7 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -29,7 +30,7 @@ from pi_agent.sim.fleet import Laptop
 from tests.integration.devices import device_with
 from tests.support.agent import RunningAgent
 
-from .circuit_support import busy_for_plans, watching
+from .circuit_support import busy_for_plans, enforced_w, watching
 from .conftest import (
     FAST_CYCLES,
     AgentFactory,
@@ -363,3 +364,43 @@ async def test_a_strip_that_takes_no_plan_keeps_its_room_though_its_agent_answer
     assert planner_b.ready  # seen all along: only its plans fail
     assert max(watch.enforced) <= 300.0
     assert max(watch.failsafe) <= 300.0
+
+
+async def test_a_strip_restarted_without_its_plan_holds_the_others_until_it_takes_one(
+    hass: HomeAssistant,
+    start_test_agent: AgentFactory,
+    fast_reconnect: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One strip's agent restarts with its plan lost (its state file gone): it runs its
+    failsafe, more than its last plan gave it, and is too busy to take a new plan. The next
+    cycle makes room for that failsafe: the other strip's share goes down."""
+    _, a, b = await _two_strips(hass, start_test_agent, 300.0, interval_s=60)
+    await wait_for(lambda: min(_limit(a), _limit(b)) < 150.0)  # a share below the failsafe
+    low, high = sorted((a, b), key=_limit)
+    entry = hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, low.serial)
+    assert entry is not None
+    planner: StripPlanner = entry.runtime_data.planner
+    await low.stop()
+    for saved in low.data_dir.glob("state.json*"):
+        saved.unlink()
+    busy_for_plans(monkeypatch, low.port)
+    scheduler = async_get_scheduler(hass)
+
+    restarted = dt_util.utcnow()
+    back = await start_test_agent(
+        low.data_dir.name, strip=_strip_config(low.config.strip.name), port=low.port
+    )
+    # A cycle has planned it since (and sent it nothing).
+    await wait_for(
+        lambda: (
+            planner.ready
+            and planner.result is not None
+            and planner.result.planned_at > restarted
+            and scheduler._task is None
+        ),
+        limit_s=10.0,
+    )
+
+    assert not _planned(back)
+    assert enforced_w(high) + enforced_w(back) <= 300.0

@@ -16,6 +16,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import callback
 
 from ..balancing import Circuit
+from ..client.models import SmartMultiData, StripMode
 from ..const import CONF_MAX_POWER
 from ..listeners import Listeners
 from .plan import CycleResult
@@ -177,21 +178,28 @@ class Sent(Protocol):
     result: CycleResult | None
 
     @property
+    def data(self) -> SmartMultiData: ...
+
+    @property
     def footprint_w(self) -> float: ...
 
 
 def room_for_undelivered(strips: Iterable[Sent]) -> dict[str, tuple[str, float]]:
-    """Room to keep on their circuits for strips whose last plan did not reach their agent
-    (refused, timed out), by a name of their own: (circuit id, watts), as for absent strips.
+    """Room to keep on their circuits for strips whose agent does not follow the last plan
+    sent (it did not reach it: refused, timed out; or the agent has lost it: restarted without
+    its state), by a name of their own: (circuit id, watts), as for absent strips.
 
     Such an agent answers, so it is planned like the others, but it follows its last plan
-    until that runs out, then its failsafe: until a plan reaches it, its circuit keeps what it
+    until that runs out, or its failsafe: until a plan reaches it, its circuit keeps what it
     may draw on its own (``footprint_w``), or the budget of the plan that failed, which an
-    agent whose answer was lost may have taken.
+    agent whose answer was lost may have taken. A strip never planned yet runs its failsafe
+    as Home Assistant found it: its first plan is sent like any other.
     """
     room: dict[str, tuple[str, float]] = {}
     for strip in strips:
-        if strip.circuit_id is None or (result := strip.result) is None or result.sent:
+        if strip.circuit_id is None or (result := strip.result) is None:
+            continue
+        if result.sent and strip.data.state.mode is StripMode.PLANNED:
             continue
         watts = max(strip.footprint_w, result.plan.budget_w)
         room[f"{strip.entry_id}:undelivered"] = (strip.circuit_id, watts)
