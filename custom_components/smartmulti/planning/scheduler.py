@@ -272,7 +272,7 @@ class SiteScheduler:
         self.memory.async_remember({sid: m for sid, m in memory.items() if sid in loaded}, utcnow)
         self.cycles += 1
         self.last_root = root
-        await async_send_plans(live, site_plan, caps)
+        await self._async_send(live, site_plan, caps)
         self._update_circuits(root, live, site_plan)
 
     def _plan(
@@ -337,6 +337,12 @@ class SiteScheduler:
             return circuit.limit_w
         # Not loaded (yet, or disabled): its rating holds until its entry restores the budget.
         return float(entry.options.get(CONF_MAX_POWER, 0.0))
+
+    async def _async_send(
+        self, live: list[StripPlanner], site_plan: SitePlan, caps: Mapping[str, float]
+    ) -> None:
+        """The cycle's sends, in their order (``sending.py``); apart, so they can be timed."""
+        await async_send_plans(live, site_plan, caps)
 
     @callback
     def _update_circuits(
