@@ -28,8 +28,11 @@ from .flow_support import address
 pytestmark = pytest.mark.usefixtures("mock_setup_entry")
 
 
-def _zeroconf(agent: RunningAgent, serial: str | None = None) -> ZeroconfServiceInfo:
-    """What the agent advertises (pi_agent/discovery.py)."""
+def _zeroconf(
+    agent: RunningAgent, serial: str | None = None, port: int | None = None
+) -> ZeroconfServiceInfo:
+    """What the agent advertises (pi_agent/discovery.py); ``port``: another one, as anyone on
+    the LAN may advertise."""
     properties = {"version": "0.1.0", "api": "/api/v1", "outlets": "4"}
     if serial is not None:
         properties["serial"] = serial
@@ -38,7 +41,7 @@ def _zeroconf(agent: RunningAgent, serial: str | None = None) -> ZeroconfService
         ip_addresses=[ip_address(agent.host)],
         hostname=f"smartmulti-{agent.serial}.local.",
         name=f"SmartMulti {agent.serial}._smartmulti._tcp.local.",
-        port=agent.port,
+        port=agent.port if port is None else port,
         properties=properties,
         type="_smartmulti._tcp.local.",
     )
@@ -231,18 +234,10 @@ async def test_zeroconf_never_moves_a_strip_to_an_address_that_cannot_prove_it_i
     gets no token."""
     mock_config_entry.add_to_hass(hass)
     async with _impostor(agent, relay_proofs=relay_proofs) as impostor:
-        advert = _zeroconf(agent, agent.serial)
-        advert = ZeroconfServiceInfo(
-            ip_address=advert.ip_address,
-            ip_addresses=advert.ip_addresses,
-            hostname=advert.hostname,
-            name=advert.name,
-            port=impostor.port,
-            properties=advert.properties,
-            type=advert.type,
-        )
         result = await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=advert
+            DOMAIN,
+            context={"source": SOURCE_ZEROCONF},
+            data=_zeroconf(agent, agent.serial, port=impostor.port),
         )
 
     assert result["type"] is FlowResultType.ABORT
