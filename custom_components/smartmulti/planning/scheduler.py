@@ -10,21 +10,22 @@ A cycle: build every strip's input, split the circuits' budgets and plan each st
 executor: a site of 100 strips takes about 100 ms), then send each agent its plan, valid for
 ``PLAN_TTL_CYCLES`` cycles. Strips whose budget or failsafe cap goes down are sent theirs
 first, so that the strips' limits on a circuit never add up to more than the circuit's budget,
-even for the few milliseconds between two sends (``sending.py``). A cycle runs every interval (the shortest of the strips'), and
-at once on a change that matters (a setting, a budget, a relay, a battery report, a laptop
-arriving, the agent restarting), at most once per ``CYCLE_COOLDOWN_S``; a change during a cycle
-starts another.
+even for the few milliseconds between two sends (``sending.py``). A cycle runs every interval
+(the shortest of the strips'), and at once on a change that matters (a setting, a budget, a
+relay, a battery report, a laptop arriving, the agent restarting), at most once per
+``CYCLE_COOLDOWN_S``; a change during a cycle starts another.
 
 When an agent cannot be reached nothing is sent to it: it keeps its last plan until it expires,
 then runs its own failsafe, within the cap its plans carry where it shares a circuit, so that
-the strips stay within it together when Home Assistant stops (``circuits.failsafe_caps``). Meanwhile its circuit keeps room for it (the most it may draw: its
-last plan's budget or its failsafe budget), and so it does for a strip whose entry is not
-loaded (unloaded, disabled, or not set up yet since Home Assistant started) until the entry is
-removed. For the last case the site remembers each strip's hard limit and failsafe budget in
-its storage (``storage.py``): until a plan's ttl after start-up the strip may still follow the
-previous run's plan, so it is counted at its hard limit, then at its failsafe budget. What
-the engine learned of the laptops is kept too (``engine_memory.py``): taken after each cycle,
-saved within a minute, taken up at start-up.
+the strips stay within it together when Home Assistant stops (``circuits.failsafe_caps``).
+Meanwhile its circuit keeps room for it (the most it may draw: its last plan's budget or its
+failsafe budget), and so it does for a strip whose entry is not loaded (unloaded, disabled, or
+not set up yet since Home Assistant started) until the entry is removed. For the last case the
+site remembers each strip's hard limit and failsafe budget in its storage (``storage.py``):
+until a plan's ttl after start-up the strip may still follow the previous run's plan, so it is
+counted at its hard limit, then at its failsafe budget. What the engine learned of the laptops
+is kept too (``engine_memory.py``): taken after each cycle, saved within a minute, taken up at
+start-up.
 """
 
 from __future__ import annotations
