@@ -33,7 +33,8 @@ from homeassistant.util import dt as dt_util
 from .billing.entities import FollowsLedger
 from .billing.ledger import Ledger
 from .billing.presence import ReporterClaim, reporter_claim
-from .client.models import Outlet, PairingStatus, PairingView, StripState
+from .client.models import Outlet, StripState
+from .client.pairing_run import PairingStatus, PairingView
 from .coordinator import (
     SmartMultiCoordinator,
 )

@@ -15,6 +15,7 @@ import math
 from typing import Any, Self
 
 from ..const import FULL_AFTER, FULL_BATTERY_PERCENT
+from .pairing_run import PairingView
 
 type JsonObject = Mapping[str, Any]
 
@@ -118,58 +119,6 @@ class Paired:
             since=float(data["since"]),
             confidence=None if confidence is None else float(confidence),
             user_proof=None if data.get("user_proof") is None else str(data["user_proof"]),
-        )
-
-
-class PairingStatus(StrEnum):
-    """The outcome of an automatic pairing (the "last pairing" sensor)."""
-
-    RUNNING = "running"
-    PAIRED = "paired"
-    AMBIGUOUS = "ambiguous"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class PairingView:
-    """The strip's running pairing, or its last one (started by a laptop's reporter).
-
-    ``status`` is None for a status this version does not know; ``reason`` is the agent's code
-    for a pairing that did not pair; ``windows`` counts the windows that switched relays.
-    """
-
-    id: str
-    user: str | None
-    status: PairingStatus | None
-    reason: str | None
-    windows: int
-    max_windows: int
-    outlet: int | None
-    confidence: float | None
-    started_at: float
-    finished_at: float | None
-
-    @classmethod
-    def from_dict(cls, data: JsonObject | None) -> Self | None:
-        if data is None:
-            return None
-        outlet, confidence, finished = data["outlet"], data["confidence"], data["finished_at"]
-        try:
-            status: PairingStatus | None = PairingStatus(str(data["status"]))
-        except ValueError:
-            status = None
-        return cls(
-            id=str(data["id"]),
-            user=None if data.get("user") is None else str(data["user"]),
-            status=status,
-            reason=None if data.get("reason") is None else str(data["reason"]),
-            windows=int(data["windows"]),
-            max_windows=int(data["max_windows"]),
-            outlet=None if outlet is None else int(outlet),
-            confidence=None if confidence is None else float(confidence),
-            started_at=float(data["started_at"]),
-            finished_at=None if finished is None else float(finished),
         )
 
 
