@@ -196,3 +196,25 @@ def test_an_outlet_s_relay_count_is_a_whole_number_or_unknown(
     if sent is not None:
         outlet["switches"] = sent
     assert _state(outlet).outlets[1].switches == switches
+
+
+@pytest.mark.parametrize(
+    ("sent", "cap"),
+    [
+        ("absent", None),  # an agent too old for the cap
+        (None, None),  # no cap
+        (0, 0.0),
+        (120.5, 120.5),
+        (-5.0, None),
+        (float("inf"), None),
+        (float("nan"), None),
+        (True, None),
+        ("150", None),
+    ],
+)
+def test_the_failsafe_cap_the_agent_holds_is_a_finite_number_of_watts_or_none(
+    sent: object, cap: float | None
+) -> None:
+    fields = {} if sent == "absent" else {"failsafe_cap_w": sent}
+    assert _state(**fields).failsafe_cap_w == cap
+    assert _state().merged({"failsafe_cap_w": 80}).failsafe_cap_w == 80.0

@@ -279,6 +279,9 @@ class StripState:
     pairing: PairingView | None = None  # agents before automatic pairing send none
     # Strip-wide faults by code (``storage``: the agent cannot save); older agents send none.
     faults: Mapping[str, str] = field(default_factory=dict)
+    # The cap on the failsafe the agent holds (its share of the circuits it is on); None: no
+    # cap, or an agent too old for one.
+    failsafe_cap_w: float | None = None
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Self:
@@ -300,6 +303,7 @@ class StripState:
             raw=data,
             pairing=PairingView.from_dict(data.get("pairing")),
             faults={str(k): str(v) for k, v in faults.items()} if isinstance(faults, dict) else {},
+            failsafe_cap_w=_watts(data.get("failsafe_cap_w")),
         )
 
     def merged(self, update: JsonObject) -> Self:
@@ -323,6 +327,13 @@ def _strip_mode(value: object) -> StripMode | None:
         return StripMode(str(value))
     except ValueError:  # a mode this version does not know: shown as unknown
         return None
+
+
+def _watts(value: object) -> float | None:
+    """``value`` if it is a finite number of watts, at least 0; None otherwise."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return float(value) if 0 <= value < math.inf else None
 
 
 def _positive(value: object, default: float) -> float:

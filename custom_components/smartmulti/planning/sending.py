@@ -35,8 +35,7 @@ def _held_cap(new: float | None, previous: float | None) -> float | None:
 def previous_cap(strip: StripPlanner) -> float | None:
     """The cap its agent may hold: the last one delivered, or the one its state shows (the
     higher, for a strip whose agent answered late or restarted)."""
-    shown = strip.data.state.raw.get("failsafe_cap_w")
-    shown = float(shown) if isinstance(shown, int | float) else None
+    shown = strip.data.state.failsafe_cap_w
     result = strip.result
     if result is None or not result.sent:
         return shown
