@@ -45,6 +45,22 @@ def peers_beating(results: Mapping[str, Any], name: str = DEFAULT) -> list[str]:
     return [n for n, m in results.items() if n != name and dominates(m, mine)]
 
 
+def best_ratio(results: Mapping[str, Any]) -> tuple[str, float] | None:
+    """The algorithm with the highest ratio on this day among those that kept the budget, and
+    that ratio; None on a day without a ratio.
+
+    Most peers are told the truth the strip does not know (every laptop's charge, draw, target
+    and departure), and ACN-Sim's pilots are continuous: a day where even the best of them is
+    under the ratio target is one no algorithm here reaches, so the target asks more on it than
+    this comparison shows possible."""
+    kept = [
+        (name, m["ratio"])
+        for name, m in results.items()
+        if m["ratio"] is not None and m["violation_wh"] <= 0
+    ]
+    return max(kept, key=lambda pair: pair[1]) if kept else None
+
+
 def _dead(m: Mapping[str, Any]) -> str:
     return (
         f"{m['dead_minutes']:g} ({m.get('reporting_dead_minutes', 0):g} / "
@@ -120,6 +136,7 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> str:
         "violation": [],
         "sw": [],
         "refused": [],
+        "reach": [],
     }
     for r in runs:
         m, name = r["results"][DEFAULT], r["scenario"]
@@ -129,6 +146,8 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> str:
         if m["ratio"] is not None and m["ratio"] < RATIO_TARGET:
             oracle = r["results"].get(ORACLE, {}).get("ratio")
             misses["ratio"].append(f"{name} {m['ratio']} (oracle {oracle})")
+        if (best := best_ratio(r["results"])) is not None and best[1] < RATIO_TARGET:
+            misses["reach"].append(f"{name} (best: {best[0]} {best[1]})")
         if beaten := peers_beating(r["results"]):
             misses["peer"].append(f"{name} ({', '.join(beaten)})")
         if m["violation_wh"] > 0:
@@ -147,6 +166,8 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> str:
         "violation": "0 Wh over the budget",
         "sw": f"<= {SWITCH_TARGET:g} switches per outlet-hour",
         "refused": "every plan taken by the agent (none refused with 422)",
+        "reach": f"some algorithm within the budget reaches ratio >= {RATIO_TARGET} (whether the "
+        "ratio target can be met at all)",
     }
     lines = [f"| target | missed on (of {len(runs)}) |", "|---|---|"]
     if gains:

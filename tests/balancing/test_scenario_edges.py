@@ -340,3 +340,32 @@ def test_the_bench_s_limits_are_the_agent_s() -> None:
     assert scenario.MAX_OUTLETS == AGENT_OUTLETS
     assert scenario.MAX_OUTLET_W == MAX_STRIP_W
     assert MAX_BUDGET_W == AGENT_BUDGET_W
+
+
+def test_a_day_no_algorithm_brings_to_the_ratio_target_is_named_with_its_best() -> None:
+    def figures(ratio: float, violation_wh: float = 0.0) -> dict[str, Any]:
+        return {
+            "added_wh": 10.0 * ratio,
+            "gain_ratio": ratio,
+            "ratio": ratio,
+            "dead_minutes": 0.0,
+            "violation_wh": violation_wh,
+            "switches_per_outlet_hour": 1.0,
+        }
+
+    def day(name: str, results: dict[str, Any]) -> dict[str, Any]:
+        return {"scenario": name, "bound_wh": 10.0, "alive_bound_wh": 10.0, "results": results}
+
+    days = [
+        day("reached", {"smartmulti:smart": figures(0.9), "acnsim:edf": figures(0.96)}),
+        # A ratio bought by going over the budget does not show the target can be met.
+        day(
+            "over",
+            {"smartmulti:smart": figures(0.9), "acnsim:edf": figures(0.99, violation_wh=0.2)},
+        ),
+        day("short", {"smartmulti:smart": figures(0.8), "reference:relay_oracle": figures(0.93)}),
+    ]
+    line = next(x for x in report.targets(days).splitlines() if "can be met at all" in x)
+    assert line.endswith(
+        "| over (best: smartmulti:smart 0.9); short (best: reference:relay_oracle 0.93) |"
+    )
