@@ -9,8 +9,9 @@ others' entities.
 
 from __future__ import annotations
 
+from datetime import timedelta
 import time
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import ATTR_ENTITY_ID
@@ -20,6 +21,8 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.smartmulti.billing import ledger as ledger_module
+from custom_components.smartmulti.billing.accounts import account_key
 from custom_components.smartmulti.billing.presence import PLUG_LAG_S
 from custom_components.smartmulti.billing.sessions import EndReason, StartReason
 from custom_components.smartmulti.billing.users import (
@@ -246,6 +249,35 @@ async def test_a_session_ends_when_the_laptop_stays_unplugged_for_the_configured
 
     assert session.end_reason == EndReason.LEFT
     assert ledger(hass).open_sessions() == []
+
+
+async def test_a_wall_clock_set_back_does_not_keep_a_left_laptop_s_session_open(
+    hass: HomeAssistant,
+    agent: RunningAgent,
+    mock_config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Home Assistant's clock set back an hour (NTP, a wrong time source) just after Alice
+    unplugged: her session ends after the configured time all the same, not an hour later,
+    when the next coworker at that outlet would be billed to her, and not before it began."""
+    alice = await alice_in_session(hass, mock_config_entry, **{CONF_LEAVE_AFTER: 0.02})  # 1.2 s
+    session = open_session(hass, alice)
+    await wait_for(lambda: _switched_for(mock_config_entry, 1) > PLUG_LAG_S + 0.1)
+    account = ledger(hass).accounts[account_key(agent.serial, 1)]
+
+    await report_battery(hass, agent, 1, plugged=False)
+    await wait_for(lambda: account.gone_since is not None or not session.open)
+    real_utcnow = dt_util.utcnow
+    monkeypatch.setattr(
+        ledger_module,
+        "dt_util",
+        SimpleNamespace(utcnow=lambda: real_utcnow() - timedelta(hours=1)),
+    )
+    await wait_for(lambda: not session.open, limit_s=10)
+
+    assert session.end_reason == EndReason.LEFT
+    assert session.ended_at is not None
+    assert session.ended_at >= session.started_at
 
 
 async def test_closing_ends_the_sessions_of_the_strips_that_close(

@@ -285,7 +285,8 @@ class Accounting:
                 account.paired = None
 
     def _end(self, session: Session, reason: str, now: datetime) -> None:
-        session.ended_at = now
+        # A wall clock set back since the start must not end a session before it began.
+        session.ended_at = max(now, session.started_at)
         session.end_reason = reason
         self.open.pop(session.id, None)
         self.history.archive([session])

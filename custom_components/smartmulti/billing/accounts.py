@@ -11,7 +11,6 @@ show is new energy.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from ..const import LOGGER
@@ -41,7 +40,9 @@ class OutletAccount:
     # The session started while the strip was unreachable: the counter then is unknown (higher
     # than ``counted_wh`` by whatever was drawn meanwhile), so it starts from the next one read.
     start_unread: bool = False
-    gone_since: datetime | None = field(default=None, compare=False)  # not saved
+    # Since when (Home Assistant's monotonic clock) the outlet has shown no laptop; not saved.
+    # Monotonic, so that a wall clock set back does not hold the session open for as long.
+    gone_since: float | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {

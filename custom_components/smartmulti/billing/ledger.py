@@ -305,7 +305,9 @@ class Ledger(Accounting, Listeners):
     def _follow_presence(self, watch: StripWatch, now: datetime) -> bool:
         """End the sessions of outlets that have shown no laptop for ``leave_after``."""
         data = watch.coordinator.data
-        agent_now = data.agent_time(time.monotonic())
+        monotonic_now = time.monotonic()
+        agent_now = data.agent_time(monotonic_now)
+        leave_after_s = self.settings.leave_after.total_seconds()
         ended = False
         for outlet in data.state.outlets.values():
             if (account := self.accounts.get(account_key(data.info.serial, outlet.id))) is None:
@@ -315,8 +317,8 @@ class Ledger(Accounting, Listeners):
                 account.gone_since = None
                 continue
             if account.gone_since is None:
-                account.gone_since = now
-            if now - account.gone_since >= self.settings.leave_after:
+                account.gone_since = monotonic_now
+            if monotonic_now - account.gone_since >= leave_after_s:
                 self._end(session, EndReason.LEFT, now)
                 ended = True
         return ended
