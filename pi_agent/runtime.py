@@ -62,13 +62,14 @@ class Agent:
         tokens: Tokens,
         data_dir: Path,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.hardware = hardware
         self.identity = identity
         self.tokens = tokens
         self.clock = clock
-        self.controller = StripController(config, hardware.relays)
+        self.controller = StripController(config, hardware.relays, wall_clock=wall_clock)
         self.hub = EventHub()
         self.throttle = FailureThrottle()
         self.connections = ConnectionGuard()

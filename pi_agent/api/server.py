@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 from pathlib import Path
-import time
 from typing import Any
 
 from aiohttp import web
@@ -316,7 +315,7 @@ async def post_plan(request: web.Request) -> web.Response:
         budget_w=body["budget_w"],
         ttl_s=body["ttl_s"],
         received_at=now,
-        received_wall=time.time(),
+        received_wall=context.controller.wall_now(),
         on_expiry=body.get("on_expiry", "failsafe"),
         exceptions_on=body.get("exceptions_on", True),
         reserve_w=body.get("reserve_w", {}),

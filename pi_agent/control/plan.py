@@ -2,16 +2,25 @@
 
 The plan is saved with the counters and taken back after a restart, so a strip closed for the
 night stays closed when its agent restarts.
+
+Two clocks: the lease runs on the agent's monotonic clock, which nothing steps; the wall clock
+is the only one that spans a restart, and a Raspberry Pi has no real-time clock, so NTP steps it
+(by hours or years, forward or back) whenever it synchronises. The plan's wall time of receipt
+therefore follows each step (``followed_wall_clock``), so that what is saved, and shown, is
+always in the wall clock's frame of the moment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 OnExpiry = Literal["failsafe", "off"]
 MAX_TTL_S = 7 * 86400.0  # a plan sent at shutdown may cover a long weekend
+# A change of the wall clock against the monotonic one at least this large is a step (NTP, a
+# person setting the date), not the two clocks read a few microseconds apart or NTP's slewing.
+WALL_STEP_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +30,7 @@ class Plan:
     budget_w: float
     ttl_s: float
     received_at: float  # agent's monotonic clock
-    received_wall: float
+    received_wall: float  # the wall clock's reading for ``received_at``, in its current frame
     on_expiry: OnExpiry = "failsafe"
     exceptions_on: bool = True
     # What Home Assistant expects an outlet to draw once on (it has seen that laptop charge);
@@ -31,6 +40,9 @@ class Plan:
     # Outlets of ``on`` switched on only to see whether a laptop is plugged in: one whose meter
     # shows nothing once settled is switched off at once, and stays off under this plan.
     looks: frozenset[int] = frozenset()
+    # Restored after a restart: its age came from the wall clock at start-up, which may have
+    # been behind (``followed_wall_clock``).
+    aged_by_wall: bool = False
 
     @property
     def expires_at(self) -> float:
@@ -99,7 +111,9 @@ def restored_plan(saved: Mapping[str, Any], now: float, wall_now: float, count: 
     The monotonic clock restarts with the process, so the plan's age comes from the wall
     clock. A wall clock that went back (a Pi without a real-time clock booting in 1970)
     cannot tell how long the agent was away: the plan counts as expired, which keeps a
-    closed strip closed (``on_expiry: off``) and never extends a plan.
+    closed strip closed (``on_expiry: off``) and never extends a plan. One that is behind
+    (fake-hwclock: the time of the last shutdown) makes the plan look young until NTP steps
+    it forward, and then the plan ages by the step (``followed_wall_clock``).
     """
     on = [int(o) for o in saved["on"]]
     priority = [int(o) for o in saved["priority"]]
@@ -121,9 +135,34 @@ def restored_plan(saved: Mapping[str, Any], now: float, wall_now: float, count: 
         budget_w=float(saved["budget_w"]),
         ttl_s=ttl,
         received_at=now - elapsed,
-        received_wall=received_wall,
+        # Where the clock went back, the wall receipt is moved with the age the plan was
+        # given: a later restart, once NTP has stepped the clock, must not find it young again.
+        received_wall=wall_now - elapsed,
         on_expiry=on_expiry,
         exceptions_on=bool(saved.get("exceptions_on", True)),
         reserve_w=reserve,
         looks=frozenset(looks),
+        aged_by_wall=True,
     )
+
+
+def followed_wall_clock(plan: Plan, now: float, wall_now: float) -> Plan:
+    """The plan once the wall clock's step since its receipt (if any) is accounted for.
+
+    A step never moves the lease of a plan received in this process: its age is monotonic.
+    Its wall time of receipt moves with the step, so a restart computes its age in the frame
+    its clock then reads: a plan received before NTP stepped a clock booted in 1970 is neither
+    expired at once by the restart (a step forward) nor extended by it (a step back).
+
+    A plan restored after a restart took its age from the wall clock at start-up, which on a
+    Pi booting with its last shutdown's time (fake-hwclock) was behind by however long the Pi
+    was off. NTP's step forward shows how far: the plan ages by it, so a lease that ran out
+    while the Pi was off expires at once rather than a whole downtime late. A step back never
+    gives a plan time back (its monotonic lease holds).
+    """
+    step = (wall_now - now) - (plan.received_wall - plan.received_at)
+    if abs(step) < WALL_STEP_S:
+        return plan
+    if plan.aged_by_wall and step > 0:
+        return replace(plan, received_at=plan.received_at - step)
+    return replace(plan, received_wall=plan.received_wall + step)

@@ -29,7 +29,7 @@ from pi_agent.control.guard import (
 from pi_agent.control.outlet import BatteryReport, OutletState, exceptions_max_w
 from pi_agent.control.pairing.coordinator import PairingCoordinator
 from pi_agent.control.pairing.run import Room
-from pi_agent.control.plan import Plan, plan_state, restored_plan
+from pi_agent.control.plan import Plan, followed_wall_clock, plan_state, restored_plan
 from pi_agent.control.readings import take_readings
 from pi_agent.control.settings import outlets_state, restore_outlets, update_outlet
 from pi_agent.hardware.base import MeterError, Reading, Relay, RelayError
@@ -195,6 +195,8 @@ class StripController:
         self.last_step_at = now
         take_readings(self.outlets, readings, now, dt, self.stale_after_s)
 
+        if self.plan is not None:  # NTP may have stepped the wall clock since the last sample
+            self.plan = followed_wall_clock(self.plan, now, self._wall())
         self.mode = self._mode(now)
         self._set_limit(now)
         self._choose_targets(now)

@@ -65,13 +65,17 @@ class Harness:
             for o in self.config.outlets
         ]
         self.now = 0.0
-        self.controller = StripController(
-            self.config, self.relays, wall_clock=lambda: WALL0 + self.now
-        )
+        # What the wall clock reads beyond the monotonic one: NTP steps it, the monotonic
+        # clock never moves but forward.
+        self.wall_offset = WALL0
+        self.controller = StripController(self.config, self.relays, wall_clock=self.wall)
         self.loads: dict[int, float] = dict(loads or {})
         self.failing: dict[int, MeterError] = {}
         self.silent: set[int] = set()  # meters that stopped answering (stale)
         self.period = self.config.strip.sample_period_s
+
+    def wall(self) -> float:
+        return self.now + self.wall_offset
 
     def readings(self) -> dict[int, Reading | MeterError]:
         result: dict[int, Reading | MeterError] = {}
@@ -124,7 +128,7 @@ class Harness:
             budget_w=budget_w,
             ttl_s=ttl_s,
             received_at=self.now,
-            received_wall=WALL0 + self.now,
+            received_wall=self.wall(),
             **kwargs,  # type: ignore[arg-type]
         )
         self.controller.apply_plan(plan)

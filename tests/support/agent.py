@@ -76,6 +76,7 @@ def build_agent(
     clock: Callable[[], float] = time.monotonic,
     fleet: Fleet | None = None,
     max_power_w: Sequence[float] | None = None,
+    wall_clock: Callable[[], float] = time.time,
 ) -> tuple[Agent, World]:
     """A simulated agent, not yet running (tests that step it by hand start only its server).
 
@@ -102,7 +103,13 @@ def build_agent(
         time_scale=speed,
     )
     agent = Agent(
-        config, hardware, identity=identity, tokens=tokens, data_dir=data_dir, clock=clock
+        config,
+        hardware,
+        identity=identity,
+        tokens=tokens,
+        data_dir=data_dir,
+        clock=clock,
+        wall_clock=wall_clock,
     )
     return agent, world
 
