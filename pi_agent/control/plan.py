@@ -125,6 +125,10 @@ def restored_plan(saved: Mapping[str, Any], now: float, wall_now: float, count: 
     if on_expiry not in ("failsafe", "off"):
         raise ValueError(f"unknown on_expiry {on_expiry!r}")
     ttl = float(saved["ttl_s"])
+    if not 0 < ttl <= MAX_TTL_S:
+        # What the API refuses (a bug, a hand edit; NaN too): the longest lease a plan may
+        # have, or none. Refused, the plan would open a closed strip; kept, it might never end.
+        ttl = MAX_TTL_S if ttl > MAX_TTL_S else 0.0
     received_wall = float(saved["received_wall"])
     elapsed = wall_now - received_wall
     if not 0 <= elapsed <= ttl:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from pi_agent.api.views import strip_view
+from pi_agent.control.plan import MAX_TTL_S
 from tests.support.agent import build_agent
 
 from .harness import WALL0, Harness
@@ -104,3 +106,26 @@ def test_a_saved_look_naming_an_unknown_outlet_is_refused() -> None:
     saved["looks"] = [9]
     with pytest.raises(ValueError, match="does not have"):
         Harness(3).controller.restore_plan(saved, 0.0)
+
+
+@pytest.mark.parametrize("ttl_s", [1e300, math.inf, math.nan, -600.0])
+def test_a_saved_ttl_no_plan_could_have_never_keeps_a_plan_beyond_the_longest_lease(
+    ttl_s: float,
+) -> None:
+    """A state file whose checksum holds may still say what the API refuses (a bug, a hand
+    edit): the plan restored from it ends within the longest lease a plan may have."""
+    harness = Harness(3, exceptions=[3])
+    harness.plan([1, 2], budget_w=500, ttl_s=600)
+    saved = harness.controller.plan_state()
+    assert saved is not None
+    saved["ttl_s"] = ttl_s
+    fresh = restarted_from(saved, away_s=10)
+    fresh.step(dt=MAX_TTL_S + 1)
+    assert fresh.controller.mode == "failsafe"
+
+
+def restarted_from(saved: dict[str, object], away_s: float) -> Harness:
+    fresh = Harness(3, exceptions=[3])
+    fresh.wall_offset += away_s
+    fresh.controller.restore_plan(saved, fresh.now)
+    return fresh
