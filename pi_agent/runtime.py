@@ -118,9 +118,9 @@ class Agent:
             _LOGGER.info("No saved state: energy counters start at 0")
             return uuid.uuid4().hex
         outlets = saved.get("outlets", {})
-        dropped = self.controller.restore(
-            {int(k): v for k, v in outlets.items() if str(k).isascii() and str(k).isdigit()}
-        )
+        by_id = {int(k): v for k, v in outlets.items() if str(k).isascii() and str(k).isdigit()}
+        dropped = self.controller.restore(by_id)
+        self.controller.restore_switch_times(by_id, self.clock())
         for what in dropped:
             _LOGGER.warning("Not restored from the state file: %s", what)
         self.controller.kept_energy_wh = {o.id: o.energy_wh for o in self.controller.outlets}

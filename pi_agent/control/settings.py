@@ -82,9 +82,47 @@ def outlets_state(outlets: Sequence[OutletState]) -> dict[int, dict[str, Any]]:
             # its budget once more before its draw was read again.
             "drawn_max_w": o.drawn_max_w,
             "switches": o.switches,
+            # When the relay last moved, and where it was: its minimum off time holds across
+            # a restart (``restore_switch_times``).
+            "relay_on": o.relay_on,
+            "last_switch_wall": o.last_switch_wall,
         }
         for o in outlets
     }
+
+
+def restore_switch_times(
+    outlets: Sequence[OutletState],
+    saved: Mapping[int, Mapping[str, Any]],
+    now: float,
+    wall_now: float,
+    min_off_s: float,
+) -> None:
+    """When each relay went off, from the state file: every relay starts off, and a crash loop
+    (systemd restarts the agent 2 s after each exit) would otherwise switch them on again at
+    every start, however short their minimum off time.
+
+    Only the wall clock spans a restart, and a Pi's may be wrong (it has no real-time clock).
+    A relay on at the last save went off at the exit or the crash, some time since: it counts
+    as off from now. So does one whose switch-off the wall clock cannot place (a time ahead of
+    the clock: booted in 1970, or at the last shutdown's time). One off longer than its minimum
+    off time may go on at once; a clock stepped forward only shortens the wait.
+    """
+    for outlet in outlets:
+        data = saved.get(outlet.id) or {}
+        off_wall = data.get("last_switch_wall")
+        if data.get("relay_on") is True:
+            off_for = 0.0
+        elif isinstance(off_wall, int | float) and not isinstance(off_wall, bool):
+            off_for = wall_now - off_wall
+        else:  # a state file from before the times, or a relay never switched
+            continue
+        if off_for >= min_off_s:
+            continue
+        if not off_for >= 0:  # NaN too
+            off_for = 0.0
+        outlet.last_switch_at = now - off_for
+        outlet.last_switch_wall = wall_now - off_for
 
 
 def _energy_wh(value: object) -> float | None:

@@ -31,7 +31,12 @@ from pi_agent.control.pairing.coordinator import PairingCoordinator
 from pi_agent.control.pairing.run import Room
 from pi_agent.control.plan import Plan, followed_wall_clock, plan_state, restored_plan
 from pi_agent.control.readings import take_readings
-from pi_agent.control.settings import outlets_state, restore_outlets, update_outlet
+from pi_agent.control.settings import (
+    outlets_state,
+    restore_outlets,
+    restore_switch_times,
+    update_outlet,
+)
 from pi_agent.hardware.base import MeterError, Reading, Relay, RelayError
 
 Mode = Literal["planned", "failsafe", "off"]
@@ -186,6 +191,10 @@ class StripController:
         """Counters and manager settings from the state file (``settings.restore_outlets``);
         what could not be restored."""
         return restore_outlets(self.outlets, saved, self.config)
+
+    def restore_switch_times(self, saved: Mapping[int, Mapping[str, Any]], now: float) -> None:
+        """When each relay went off before the restart (``settings.restore_switch_times``)."""
+        restore_switch_times(self.outlets, saved, now, self._wall(), self.strip.min_off_s)
 
     # ------------------------------------------------------------------ the step
 
@@ -476,6 +485,8 @@ class StripController:
                 self._relays[outlet.id - 1].set(on)
             except RelayError:
                 continue  # nothing more can be done for this one; go on with the others
+            if on != outlet.relay_on:  # saved at exit: its minimum off time outlives the process
+                outlet.last_switch_wall = self._wall()
             outlet.set_relay(on)
 
     # ------------------------------------------------------------------ reporting

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+import math
 from pathlib import Path
 
 import aiohttp
@@ -209,3 +210,90 @@ async def test_a_plan_posted_before_ntp_synchronised_survives_a_restart(
     assert shown["expires_in_s"] == pytest.approx(600 - 32, abs=1)
     assert shown["expires_at"] == pytest.approx(clocks.wall() + 600 - 32, abs=1)
     fresh.shutdown_hardware()
+
+
+# ---------------------------------------------------------------- minimum off time, restarted
+
+
+async def running(data_dir: Path, clocks: Clocks, seconds: float) -> Agent:
+    agent = stepped_agent(data_dir, clocks)
+    for _ in range(round(seconds / agent.config.strip.sample_period_s)):
+        clocks.now += agent.config.strip.sample_period_s
+        await agent.sample_once()
+    return agent
+
+
+def laptops_on(agent: Agent) -> set[int]:
+    return {o.id for o in agent.controller.outlets if o.relay_on and not o.exception}
+
+
+async def first_on_after(agent: Agent, clocks: Clocks, ids: set[int], within_s: float) -> float:
+    """Sample until one of ``ids`` is on; how long that took (``within_s`` if none)."""
+    started = clocks.now
+    while clocks.now - started < within_s:
+        clocks.now += agent.config.strip.sample_period_s
+        await agent.sample_once()
+        if laptops_on(agent) & ids:
+            break
+    return clocks.now - started
+
+
+async def restarted_agent(
+    tmp_path: Path, *, crash: bool, wall_at_boot: float | None = None
+) -> tuple[Agent, Clocks, set[int]]:
+    """A strip whose laptops' outlets are on, stopped (SIGTERM, or killed after a save), and
+    started again 2 s later (systemd's ``RestartSec``) with its wall clock at ``wall_at_boot``
+    (default: the true time)."""
+    clocks = Clocks(wall=WALL0)
+    agent = await running(tmp_path / "agent", clocks, 10)
+    was_on = laptops_on(agent)
+    assert was_on
+    if crash:
+        assert await agent.persist()  # the last periodic save; the kill takes the relays off
+        agent.hardware.close()
+    else:
+        agent.shutdown_hardware()
+        assert await agent.persist()
+    true_wall = clocks.wall() + 2
+    clocks = Clocks(wall=true_wall if wall_at_boot is None else wall_at_boot)
+    return stepped_agent(tmp_path / "agent", clocks), clocks, was_on
+
+
+@pytest.mark.parametrize("crash", [False, True], ids=["sigterm", "kill"])
+async def test_a_relay_stays_off_its_minimum_off_time_across_a_restart(
+    tmp_path: Path, crash: bool
+) -> None:
+    """A crash loop (``Restart=always``, 2 s apart) must not flap the relays faster than the
+    minimum off time allows."""
+    fresh, clocks, was_on = await restarted_agent(tmp_path, crash=crash)
+    min_off_s = fresh.config.strip.min_off_s
+    assert await first_on_after(fresh, clocks, was_on, min_off_s) >= min_off_s - 2 - 0.3
+    fresh.shutdown_hardware()
+
+
+async def test_a_wall_clock_gone_back_at_a_restart_holds_the_whole_minimum_off_time(
+    tmp_path: Path,
+) -> None:
+    fresh, clocks, was_on = await restarted_agent(tmp_path, crash=False, wall_at_boot=0.0)
+    min_off_s = fresh.config.strip.min_off_s
+    assert await first_on_after(fresh, clocks, was_on, min_off_s) >= min_off_s - 0.3
+    fresh.shutdown_hardware()
+
+
+async def test_a_relay_off_long_before_a_restart_goes_on_at_once(tmp_path: Path) -> None:
+    fresh, clocks, was_on = await restarted_agent(tmp_path, crash=False, wall_at_boot=WALL0 + DAY)
+    assert await first_on_after(fresh, clocks, was_on, 5) <= 1
+    fresh.shutdown_hardware()
+
+
+async def test_a_state_file_from_before_the_switch_times_holds_no_relay_off(
+    tmp_path: Path,
+) -> None:
+    clocks = Clocks(wall=WALL0)
+    agent = stepped_agent(tmp_path / "agent", clocks)
+    agent.store.save({"serial": "x", "epoch": "e", "outlets": {"1": {"energy_wh": 1.0}}})
+    fresh = await running(tmp_path / "agent", clocks, 0)
+    assert all(o.last_switch_at == -math.inf for o in fresh.controller.outlets)
+    assert fresh.controller.outlet(1).energy_wh == 1.0
+    fresh.shutdown_hardware()
+    agent.hardware.close()
