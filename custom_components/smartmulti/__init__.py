@@ -36,6 +36,7 @@ from .entry_kinds import (
 )
 from .faults import FaultIssues
 from .identifiers import outlet_device_identifier, strip_device_identifier
+from .missing_circuits import async_check_missing_circuits
 from .orchestration import async_get_temporary_budgets
 from .planning.circuits import CircuitPlanner
 from .planning.scheduler import async_get_scheduler
@@ -93,7 +94,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    """A removed strip no longer needs room on its circuit."""
+    """A removed strip no longer needs room on its circuit; a removed circuit goes on holding
+    the strips and circuits that name it, until the manager moves them (``missing_circuits``)."""
+    await async_check_missing_circuits(hass, removing=entry)
     scheduler = async_get_scheduler(hass)
     await scheduler.async_load()
     await scheduler.async_forget(entry.entry_id, entry.unique_id)
@@ -142,8 +145,10 @@ async def _async_setup_strip(hass: HomeAssistant, entry: StripConfigEntry) -> bo
             hass.config_entries.async_schedule_reload(entry.entry_id)
             return
         await _async_options_updated(hass, entry)
+        await async_check_missing_circuits(hass)  # it may have left a removed circuit
 
     entry.async_on_unload(entry.add_update_listener(updated))
+    await async_check_missing_circuits(hass)
     return True
 
 
@@ -156,6 +161,7 @@ async def _async_setup_circuit(hass: HomeAssistant, entry: CircuitConfigEntry) -
     await async_get_temporary_budgets(hass).async_attach(entry.entry_id, entry.runtime_data)
     scheduler.register_circuit(entry.runtime_data)
     entry.async_on_unload(entry.add_update_listener(_async_reload))
+    await async_check_missing_circuits(hass)
     return True
 
 

@@ -9,6 +9,9 @@ price entity) is set, here or in the entry's options.
 
 Stored data that could not be read (``stored_data.py``) stays an issue until the
 manager confirms they have seen where it was kept.
+
+Strips and circuits that name a removed circuit are asked where they are now
+(``missing_circuits.py``).
 """
 
 from __future__ import annotations
@@ -22,11 +25,23 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import (
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
 )
 
 from .billing.users import CONF_OFFPEAK_PRICE, CONF_PRICE, CONF_PRICE_ENTITY
 from .compat import vol
-from .const import DOMAIN
+from .const import CONF_CIRCUIT, CONF_PARENT, DOMAIN, NO_CIRCUIT
+from .flows.circuits import circuit_option, circuit_options
+from .missing_circuits import (
+    ISSUE_MISSING_CIRCUIT,
+    async_check_missing_circuits,
+    names_of,
+    naming_missing,
+)
+from .planning.scheduler import async_get_scheduler
 from .selectors import NumberBox
 from .stored_data import ISSUE_DAMAGED_STORE
 
@@ -101,10 +116,64 @@ class PriceRepairFlow(RepairsFlow):
         )
 
 
+class MissingCircuitRepairFlow(RepairsFlow):
+    """Where the strips and circuits naming a removed circuit are now: another circuit (for a
+    circuit: its parent, never itself or one below it), or none."""
+
+    def __init__(self, circuit_id: str) -> None:
+        self.circuit_id = circuit_id
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """The flow starts here with the issue's own data: the form is the next step."""
+        return await self.async_step_circuit()
+
+    async def async_step_circuit(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        if (named := naming_missing(self.hass).get(self.circuit_id)) is None:
+            return self.async_abort(reason="nothing_names_it")
+        strips, circuits = named
+        allowed = {cid for cid, _ in circuit_options(self.hass)}
+        for circuit in circuits:
+            allowed &= {cid for cid, _ in circuit_options(self.hass, exclude=circuit.entry_id)}
+        if user_input is not None:
+            choice = circuit_option(user_input.get(CONF_CIRCUIT))
+            choice = choice if choice in allowed else None
+            for entries, key in ((strips, CONF_CIRCUIT), (circuits, CONF_PARENT)):
+                for entry in entries:
+                    options = {k: v for k, v in entry.options.items() if k != key}
+                    if choice is not None:
+                        options[key] = choice
+                    self.hass.config_entries.async_update_entry(entry, options=options)
+            await async_check_missing_circuits(self.hass)
+            return self.async_create_entry(data={})
+        choices = [SelectOptionDict(value=NO_CIRCUIT, label=NO_CIRCUIT)] + [
+            SelectOptionDict(value=cid, label=title)
+            for cid, title in circuit_options(self.hass)
+            if cid in allowed
+        ]
+        selector = SelectSelector(
+            SelectSelectorConfig(
+                options=choices, mode=SelectSelectorMode.DROPDOWN, translation_key=CONF_CIRCUIT
+            )
+        )
+        known = async_get_scheduler(self.hass).store.removed.get(self.circuit_id)
+        return self.async_show_form(
+            step_id="circuit",
+            data_schema=vol.Schema({vol.Required(CONF_CIRCUIT, default=NO_CIRCUIT): selector}),
+            description_placeholders={
+                "circuit": self.circuit_id if known is None else known.title,
+                "names": names_of(named),
+            },
+        )
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
     """Home Assistant's entry point for the fix button."""
     if issue_id.startswith(ISSUE_DAMAGED_STORE):
         return ConfirmRepairFlow()
+    if issue_id.startswith(ISSUE_MISSING_CIRCUIT):
+        return MissingCircuitRepairFlow(str((data or {}).get("circuit_id", "")))
     return PriceRepairFlow(str((data or {}).get("entry_id", "")))

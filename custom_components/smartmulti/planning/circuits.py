@@ -20,6 +20,7 @@ from ..client.models import SmartMultiData, StripMode
 from ..const import CONF_MAX_POWER
 from ..listeners import Listeners
 from .plan import CycleResult
+from .storage import RemovedCircuit
 
 # The root that holds several top-level circuits (two buildings, or circuits with no common
 # parent): it adds no limit of its own.
@@ -71,6 +72,33 @@ class CircuitNode:
     title: str
     parent: str | None
     limit_w: float
+
+
+def with_removed(
+    circuits: Mapping[str, CircuitNode],
+    named: Iterable[str | None],
+    removed: Mapping[str, RemovedCircuit],
+) -> dict[str, CircuitNode]:
+    """``circuits`` and every removed circuit still ``named`` (by a strip, a circuit, or
+    another removed circuit kept), at its rating, under its parent as it was.
+
+    A strip or circuit naming a removed circuit is held by it until the manager moves it
+    (``missing_circuits.py``): deleting an entry takes no breaker off the wall, and nobody
+    else knows whether the wiring changed. Its rating, not the budget in force: a budget is
+    lowered for a while (peak hours) by the entity that went with the entry, so nothing would
+    ever raise it again; the rating is what the wiring carries.
+    """
+    found = dict(circuits)
+    wanted = [cid for cid in named if cid is not None]
+    wanted += [node.parent for node in circuits.values() if node.parent is not None]
+    while wanted:
+        cid = wanted.pop()
+        if cid in found or (gone := removed.get(cid)) is None:
+            continue
+        found[cid] = CircuitNode(title=gone.title, parent=gone.parent, limit_w=gone.rating_w)
+        if gone.parent is not None:
+            wanted.append(gone.parent)
+    return found
 
 
 def circuit_tree(

@@ -62,6 +62,7 @@ from .circuits import (
     failsafe_caps,
     keep_room,
     room_for_undelivered,
+    with_removed,
 )
 from .engine_memory import EngineMemoryStore
 from .plan import Closing
@@ -320,18 +321,18 @@ class SiteScheduler:
 
     def _tree(self, placement: Mapping[str, str | None]) -> Circuit | None:
         """The circuits as configured (entries, loaded or not, enabled or not: a breaker holds
-        whether Home Assistant uses its entry or not), with today's budgets."""
-        return circuit_tree(
-            {
-                entry.entry_id: CircuitNode(
-                    title=entry.title,
-                    parent=entry.options.get(CONF_PARENT),
-                    limit_w=self._limit(entry),
-                )
-                for entry in circuit_entries(self.hass)
-            },
-            placement,
-        )
+        whether Home Assistant uses its entry or not), with today's budgets; and the removed
+        ones that entries still name, at their rating (``circuits.with_removed``)."""
+        configured = {
+            entry.entry_id: CircuitNode(
+                title=entry.title,
+                parent=entry.options.get(CONF_PARENT),
+                limit_w=self._limit(entry),
+            )
+            for entry in circuit_entries(self.hass)
+        }
+        circuits = with_removed(configured, placement.values(), self.store.removed)
+        return circuit_tree(circuits, placement)
 
     def _limit(self, entry: CircuitConfigEntry) -> float:
         if (circuit := self.circuits.get(entry.entry_id)) is not None:

@@ -1,7 +1,10 @@
-"""What the site keeps across restarts: each strip's most possible draw, and closed strips.
+"""What the site keeps across restarts: each strip's most possible draw, closed strips, and
+removed circuits that entries still name.
 
 A strip whose entry is not loaded since start-up may still follow the previous run's plan, so
-its circuit keeps room for it (``KnownStrip``); a strip shut down stays shut down (``Closing``).
+its circuit keeps room for it (``KnownStrip``); a strip shut down stays shut down (``Closing``);
+a circuit whose entry was removed while strips or circuits still name it goes on holding them
+(``RemovedCircuit``, ``missing_circuits.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,25 @@ class KnownStrip:
         return cls(float(data["hard_limit_w"]), float(data["failsafe_w"]))
 
 
+@dataclass(frozen=True, slots=True)
+class RemovedCircuit:
+    """A removed circuit entry as it was: what still holds the entries that name it."""
+
+    title: str
+    rating_w: float
+    parent: str | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RemovedCircuit:
+        parent = data.get("parent")
+        return cls(
+            str(data["title"]), float(data["rating_w"]), None if parent is None else str(parent)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "rating_w": self.rating_w, "parent": self.parent}
+
+
 class SiteStore:
     """The site's storage: loaded once, saved on every change."""
 
@@ -43,6 +65,8 @@ class SiteStore:
         self.known: dict[str, KnownStrip] = {}
         # Strips shut down (by entry id), until resumed: a restart must not open them.
         self.closed: dict[str, Closing] = {}
+        # Circuits removed while entries still named them (by entry id), until none does.
+        self.removed: dict[str, RemovedCircuit] = {}
         self._store: Store[dict[str, dict[str, dict[str, Any]]]] = Store(
             hass, STORAGE_VERSION, STORAGE_KEY
         )
@@ -57,6 +81,7 @@ class SiteStore:
             stored = StoredData(STORAGE_KEY, await self._store.async_load())
             self.known = stored.mapping("strips", KnownStrip.from_dict)
             self.closed = stored.mapping("closed", Closing.from_dict)
+            self.removed = stored.mapping("removed_circuits", RemovedCircuit.from_dict)
             await stored.async_keep_damage_aside(self._hass)
             self._loaded = True
 
@@ -86,6 +111,12 @@ class SiteStore:
         if self.closed.pop(entry_id, None) is not None or known is not None:
             await self._async_save()
 
+    async def async_set_removed(self, removed: Mapping[str, RemovedCircuit]) -> None:
+        """The removed circuits still named, saved when they changed."""
+        if dict(removed) != self.removed:
+            self.removed = dict(removed)
+            await self._async_save()
+
     async def _async_save(self) -> None:
         await self._store.async_save(
             {
@@ -94,5 +125,6 @@ class SiteStore:
                     for entry_id, k in self.known.items()
                 },
                 "closed": {entry_id: c.as_dict() for entry_id, c in self.closed.items()},
+                "removed_circuits": {cid: r.as_dict() for cid, r in self.removed.items()},
             }
         )
