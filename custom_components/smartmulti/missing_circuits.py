@@ -81,7 +81,7 @@ async def async_check_missing_circuits(
             kept[cid] = gone
             if gone.parent is not None:
                 wanted.append(gone.parent)
-    await scheduler.store.async_set_removed(kept)
+    changed = await scheduler.store.async_set_removed(kept)
 
     registry = ir.async_get(hass)
     prefix = missing_circuit_issue_id("")
@@ -108,4 +108,5 @@ async def async_check_missing_circuits(
             translation_placeholders=placeholders,
             data={"circuit_id": cid},
         )
-    scheduler.async_request_cycle()
+    if changed:  # a circuit is held or let go: the strips' own changes ask for their cycles
+        scheduler.async_request_cycle()

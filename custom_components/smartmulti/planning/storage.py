@@ -111,11 +111,13 @@ class SiteStore:
         if self.closed.pop(entry_id, None) is not None or known is not None:
             await self._async_save()
 
-    async def async_set_removed(self, removed: Mapping[str, RemovedCircuit]) -> None:
-        """The removed circuits still named, saved when they changed."""
-        if dict(removed) != self.removed:
-            self.removed = dict(removed)
-            await self._async_save()
+    async def async_set_removed(self, removed: Mapping[str, RemovedCircuit]) -> bool:
+        """The removed circuits still named, saved when they changed (then True)."""
+        if dict(removed) == self.removed:
+            return False
+        self.removed = dict(removed)
+        await self._async_save()
+        return True
 
     async def _async_save(self) -> None:
         await self._store.async_save(
