@@ -241,3 +241,25 @@ async def test_a_strip_naming_an_unknown_circuit_at_setup_raises_an_error_until_
     hass.config_entries.async_update_entry(entry, options=ON_ITS_OWN)
     await hass.async_block_till_done()
     assert _issue(hass, "never-known") is None
+
+
+async def test_the_issue_follows_the_strips_removed_and_goes_with_the_last(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    a, b = await _agents(start_test_agent)
+    room = circuit_entry(hass, "Room", 200.0)
+    entry_a, entry_b = _strips_on(hass, room.entry_id, a, b)
+    await setup_entries(hass, room, entry_a, entry_b)
+    assert await hass.config_entries.async_remove(room.entry_id)
+    await hass.async_block_till_done()
+
+    assert await hass.config_entries.async_remove(entry_b.entry_id)
+    await hass.async_block_till_done()
+    issue = _issue(hass, room.entry_id)
+    assert issue is not None
+    assert issue.translation_placeholders["names"] == "Strip A"
+
+    assert await hass.config_entries.async_remove(entry_a.entry_id)
+    await hass.async_block_till_done()
+    assert _issue(hass, room.entry_id) is None
+    assert async_get_scheduler(hass).store.removed == {}
