@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartmulti.const import (
     CONF_BALANCING_INTERVAL,
     CONF_CIRCUIT,
+    CONF_MAX_POWER,
     CONF_PARENT,
     DOMAIN,
     NO_CIRCUIT,
@@ -263,3 +264,49 @@ async def test_the_issue_follows_the_strips_removed_and_goes_with_the_last(
     await hass.async_block_till_done()
     assert _issue(hass, room.entry_id) is None
     assert async_get_scheduler(hass).store.removed == {}
+
+
+async def test_options_saved_for_another_field_keep_the_deleted_circuit_they_are_on(
+    hass: HomeAssistant, start_test_agent: AgentFactory
+) -> None:
+    """A strip's balancing form, and a circuit's form, offer the deleted circuit they are still
+    on as the current choice: a manager changing the interval, or a rating, leaves them held
+    by it (and the issue open), and moves them only by choosing another circuit."""
+    a, b = await _agents(start_test_agent)
+    site = circuit_entry(hass, "Site", 200.0)
+    room = circuit_entry(hass, "Room", 600.0, parent=site)
+    strip, other = _strips_on(hass, site.entry_id, a, b)
+    await setup_entries(hass, site, room, strip, other)
+    assert await hass.config_entries.async_remove(site.entry_id)
+    await hass.async_block_till_done()
+
+    flow = await hass.config_entries.options.async_init(strip.entry_id)
+    form = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"next_step_id": "balancing"}
+    )
+    assert form["step_id"] == "balancing"
+    defaults = {str(key): key.default() for key in form["data_schema"].schema}
+    assert defaults[CONF_CIRCUIT] == site.entry_id
+    await hass.config_entries.options.async_configure(
+        form["flow_id"], {CONF_CIRCUIT: site.entry_id, CONF_BALANCING_INTERVAL: 2}
+    )
+    await hass.async_block_till_done()
+    assert (strip.options[CONF_CIRCUIT], strip.options[CONF_BALANCING_INTERVAL]) == (
+        site.entry_id,
+        2,
+    )
+
+    form = await hass.config_entries.options.async_init(room.entry_id)
+    assert form["step_id"] == "circuit"
+    defaults = {str(key): key.default() for key in form["data_schema"].schema}
+    assert defaults[CONF_PARENT] == site.entry_id
+    await hass.config_entries.options.async_configure(
+        form["flow_id"], {CONF_MAX_POWER: 500.0, CONF_PARENT: site.entry_id}
+    )
+    await hass.async_block_till_done()
+    assert (room.options[CONF_PARENT], room.options[CONF_MAX_POWER]) == (site.entry_id, 500.0)
+
+    issue = _issue(hass, site.entry_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["names"] == "Room, Strip A, Strip B"

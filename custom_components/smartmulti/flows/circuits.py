@@ -19,6 +19,7 @@ from ..compat import vol
 from ..const import CONF_CIRCUIT, CONF_MAX_POWER, CONF_PARENT, MAX_CIRCUIT_POWER_W, NO_CIRCUIT
 from ..entry_kinds import circuit_entries
 from ..names import has_unfit_character
+from ..planning.scheduler import async_get_scheduler
 from ..selectors import NumberBox
 
 CIRCUIT_NAME_MAX_LENGTH = 64
@@ -62,15 +63,32 @@ def circuit_options(hass: HomeAssistant, *, exclude: str | None = None) -> list[
     )
 
 
+def held_circuit(hass: HomeAssistant, circuit_id: str | None) -> tuple[str, str] | None:
+    """``circuit_id`` and its title where it is a removed circuit still holding what names it
+    (``missing_circuits.py``): a form offers it as the current choice, so that saving another
+    field there does not take a strip or circuit off it unawares; only choosing another does."""
+    if circuit_id is None:
+        return None
+    removed = async_get_scheduler(hass).store.removed.get(circuit_id)
+    return None if removed is None else (circuit_id, removed.title)
+
+
 def circuit_selector(
-    hass: HomeAssistant, *, exclude: str | None = None, new: bool = False
+    hass: HomeAssistant,
+    *,
+    exclude: str | None = None,
+    new: bool = False,
+    held: tuple[str, str] | None = None,
 ) -> SelectSelector:
-    """The circuits to choose from, "none" (not on a circuit, or top level) and "new"."""
+    """The circuits to choose from, "none" (not on a circuit, or top level) and "new"; and
+    ``held``, the removed circuit the entry is still on (``held_circuit``)."""
     options = [SelectOptionDict(value=NO_CIRCUIT, label=NO_CIRCUIT)]
     options += [
         SelectOptionDict(value=entry_id, label=title)
         for entry_id, title in circuit_options(hass, exclude=exclude)
     ]
+    if held is not None:
+        options.append(SelectOptionDict(value=held[0], label=held[1]))
     if new:
         options.append(SelectOptionDict(value=NEW_CIRCUIT, label=NEW_CIRCUIT))
     return SelectSelector(
@@ -114,12 +132,13 @@ class CircuitOptionsFlow(OptionsFlow):
             return self.async_create_entry(data=options)
         allowed = {entry_id for entry_id, _ in circuit_options(self.hass, exclude=entry.entry_id)}
         parent = entry.options.get(CONF_PARENT)
+        held = None if parent in allowed else held_circuit(self.hass, parent)
         schema = vol.Schema(
             {
                 vol.Required(CONF_MAX_POWER, default=entry.options.get(CONF_MAX_POWER)): MAX_POWER,
                 vol.Required(
-                    CONF_PARENT, default=parent if parent in allowed else NO_CIRCUIT
-                ): circuit_selector(self.hass, exclude=entry.entry_id),
+                    CONF_PARENT, default=parent if parent in allowed or held else NO_CIRCUIT
+                ): circuit_selector(self.hass, exclude=entry.entry_id, held=held),
             }
         )
         return self.async_show_form(

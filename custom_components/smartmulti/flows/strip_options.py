@@ -60,6 +60,7 @@ from .circuits import (
     circuit_option,
     circuit_options,
     circuit_selector,
+    held_circuit,
 )
 
 
@@ -89,11 +90,12 @@ class StripOptionsFlow(OptionsFlow):
             return self._async_save_balancing(circuit_option(user_input.get(CONF_CIRCUIT)))
         circuits = {entry_id for entry_id, _ in circuit_options(self.hass)}
         current = options.get(CONF_CIRCUIT)
+        held = None if current in circuits else held_circuit(self.hass, current)
         schema = vol.Schema(
             {
                 vol.Required(
-                    CONF_CIRCUIT, default=current if current in circuits else NO_CIRCUIT
-                ): circuit_selector(self.hass, new=True),
+                    CONF_CIRCUIT, default=current if current in circuits or held else NO_CIRCUIT
+                ): circuit_selector(self.hass, new=True, held=held),
                 vol.Required(
                     CONF_BALANCING_INTERVAL,
                     default=options.get(CONF_BALANCING_INTERVAL, DEFAULT_BALANCING_INTERVAL),
