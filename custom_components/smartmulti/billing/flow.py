@@ -52,6 +52,8 @@ from .users import (
     DEFAULT_LEAVE_AFTER,
     DEFAULT_OFFPEAK_STATE,
     DEFAULT_PRICE,
+    DEFAULT_PRICE_PERCENT,
+    DEFAULT_TIER,
     DEFAULT_WARNING_PERCENT,
     MAX_TIER,
     NO_USER,
@@ -88,8 +90,8 @@ USER_SCHEMA = vol.Schema(
         vol.Optional(CONF_LIMIT_MAX): _box(0.01, 10_000, 0.01, "kWh"),
         vol.Required(CONF_LIMIT_LOCKED, default=False): BooleanSelector(),
         vol.Required(CONF_NOTIFY_WARNING, default=True): BooleanSelector(),
-        vol.Required(CONF_PRICE_PERCENT, default=100): _box(0, 1000, 1, "%"),
-        vol.Required(CONF_TIER, default=0): _box(-MAX_TIER, MAX_TIER, 1),
+        vol.Required(CONF_PRICE_PERCENT, default=DEFAULT_PRICE_PERCENT): _box(0, 1000, 1, "%"),
+        vol.Required(CONF_TIER, default=DEFAULT_TIER): _box(-MAX_TIER, MAX_TIER, 1),
         vol.Optional(CONF_DEPARTURE): TimeSelector(),
     }
 )
@@ -171,7 +173,7 @@ def _user_data(user_input: dict[str, Any]) -> dict[str, Any]:
     for key in (CONF_REPORTER, CONF_NOTIFY):
         if isinstance(data.get(key), str):
             data[key] = data[key].strip()
-    data[CONF_TIER] = int(data.get(CONF_TIER, 0))
+    data[CONF_TIER] = int(data.get(CONF_TIER, DEFAULT_TIER))
     return {key: value for key, value in data.items() if value not in (None, "")}
 
 

@@ -52,6 +52,8 @@ DEFAULT_PRICE: Final = 0.0
 DEFAULT_OFFPEAK_STATE: Final = "off_peak"
 DEFAULT_WARNING_PERCENT: Final = 80
 DEFAULT_LEAVE_AFTER: Final = 15
+DEFAULT_PRICE_PERCENT: Final = 100
+DEFAULT_TIER: Final = 0
 MAX_TIER: Final = 5
 USER_NAME_MAX_LENGTH: Final = 64
 # The outlet user select's option for "nobody"; no user may take that name.
@@ -78,9 +80,9 @@ class UserConfig:
     limit_kwh: float | None = None
     limit_period: LimitPeriod = LimitPeriod.MONTH
     cut_off: bool = False
-    tier: int = 0
+    tier: int = DEFAULT_TIER
     departure: time | None = None
-    price_percent: float = 100.0
+    price_percent: float = DEFAULT_PRICE_PERCENT
     limit_max_kwh: float | None = None  # a month's worth; None: no maximum
     limit_locked: bool = False
     notify_warning: bool = True
@@ -102,9 +104,9 @@ class UserConfig:
             limit_kwh=limit if limit > 0 else None,
             limit_period=period,
             cut_off=bool(data.get(CONF_CUT_OFF, False)),
-            tier=int(data.get(CONF_TIER, 0)),
+            tier=int(data.get(CONF_TIER, DEFAULT_TIER)),
             departure=dt_util.parse_time(departure) if departure else None,
-            price_percent=float(data.get(CONF_PRICE_PERCENT, 100.0)),
+            price_percent=float(data.get(CONF_PRICE_PERCENT, DEFAULT_PRICE_PERCENT)),
             limit_max_kwh=float(data[CONF_LIMIT_MAX]) if data.get(CONF_LIMIT_MAX) else None,
             limit_locked=bool(data.get(CONF_LIMIT_LOCKED, False)),
             notify_warning=bool(data.get(CONF_NOTIFY_WARNING, True)),
