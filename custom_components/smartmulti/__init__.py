@@ -13,6 +13,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
@@ -23,7 +24,7 @@ from .billing.setup import (
     async_setup_strip_billing,
     async_unload_billing_entry,
 )
-from .const import BALANCING_OPTIONS, DOMAIN
+from .const import BALANCING_OPTIONS, DOMAIN, ENTRY_MINOR_VERSION, ENTRY_VERSION, LOGGER
 from .coordinator import SmartMultiCoordinator
 from .coworker.links import async_get_links
 from .entity import strip_device_info
@@ -34,6 +35,7 @@ from .entry_kinds import (
     is_billing_entry,
     is_circuit_entry,
 )
+from .entry_numbers import invalid_fields, repair
 from .faults import FaultIssues
 from .identifiers import outlet_device_identifier, strip_device_identifier
 from .missing_circuits import async_check_missing_circuits
@@ -64,7 +66,47 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Version 1.1 to 1.2: numbers saved as NaN (read back as null) or infinity are repaired
+    (``entry_numbers.py``). A later major version is refused: it may mean anything."""
+    if entry.version != ENTRY_VERSION:
+        LOGGER.error(
+            "The SmartMulti entry %s (%s) is of version %s.%s, which this version of SmartMulti "
+            "cannot read (it reads version %s): it stays as it is, not set up. Install the "
+            "version of SmartMulti that saved it, or a later one",
+            entry.title,
+            entry.entry_id,
+            entry.version,
+            entry.minor_version,
+            ENTRY_VERSION,
+        )
+        return False
+    if entry.minor_version >= ENTRY_MINOR_VERSION:
+        return True  # a later minor version reads as this one
+    fixed = repair(entry)
+    for subentry_id, data in fixed.users.items():
+        hass.config_entries.async_update_subentry(entry, entry.subentries[subentry_id], data=data)
+    hass.config_entries.async_update_entry(
+        entry, data=fixed.data, options=fixed.options, minor_version=ENTRY_MINOR_VERSION
+    )
+    if fixed.fixes:
+        LOGGER.warning(
+            "The SmartMulti entry %s (%s) held numbers that are no numbers, saved by an "
+            "earlier version's forms; repaired: %s",
+            entry.title,
+            entry.entry_id,
+            "; ".join(fixed.fixes),
+        )
+    return True
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: SmartMultiConfigEntry) -> bool:
+    if fields := invalid_fields(entry):
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="not_a_number",
+            translation_placeholders={"fields": ", ".join(fields)},
+        )
     if is_billing_entry(entry):
         # A reporter proves its user with that user's personal link: the ledger checks
         # pairings against the links before it starts any session.

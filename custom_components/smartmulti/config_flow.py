@@ -31,6 +31,8 @@ from .const import (
     CONF_PARENT,
     DEFAULT_PORT,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     KIND_BILLING,
     KIND_CIRCUIT,
     LOGGER,
@@ -52,8 +54,8 @@ from .flows.strip_options import StripOptionsFlow
 class SmartMultiConfigFlow(ConfigFlow, domain=DOMAIN):
     """A strip is identified by its agent's serial."""
 
-    VERSION = 1
-    MINOR_VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     _host: str
     _port: int

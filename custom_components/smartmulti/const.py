@@ -10,6 +10,11 @@ DOMAIN: Final = "smartmulti"
 LOGGER = logging.getLogger(__package__)
 
 MANUFACTURER: Final = "SmartMulti"
+
+# The config entries' version (the config flow writes it): a new major is one this code
+# cannot read; minor 2 is the first whose numbers are all finite (``entry_numbers.py``).
+ENTRY_VERSION: Final = 1
+ENTRY_MINOR_VERSION: Final = 2
 DEFAULT_PORT: Final = 8450
 
 # Options
