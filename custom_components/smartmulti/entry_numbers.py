@@ -6,7 +6,8 @@ then failed. Entries of version 1.1 may hold such values; migrating them to 1.2 
 (``repair``): a value that is no finite number is dropped, so that what the code reads when the
 key is absent applies (its default, or "none" for an optional field), except for the fields the
 code needs, which get their documented default. At setup, a value that is still no finite
-number fails the entry, naming the field (``invalid_fields``).
+number fails the entry, naming the field (``invalid_fields``); an optional field's null reads
+as absent there, as everywhere.
 
 A new number field of an entry is added to ``NUMBER_FIELDS``, and nowhere else.
 """
@@ -144,12 +145,18 @@ def repair(entry: ConfigEntry[Any]) -> Repair:
 
 
 def invalid_fields(entry: ConfigEntry[Any]) -> list[str]:
-    """The entry's number fields that hold something else than a finite number."""
+    """The entry's number fields that hold something else than a finite number.
+
+    An optional field's null is not one: the code reads it as absent ("none"), and a user's
+    limit number entity may still write it (Home Assistant's ``number.set_value`` takes NaN).
+    """
     return [
         f"{place.name}.{number.key}"
         for place in _places(entry)
         for number in place.fields
-        if number.key in place.values and not is_finite_number(place.values[number.key])
+        if number.key in place.values
+        and not is_finite_number(value := place.values[number.key])
+        and not (value is None and number.default is None)
     ]
 
 

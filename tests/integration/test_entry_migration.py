@@ -337,14 +337,18 @@ async def test_a_number_that_is_still_none_at_setup_fails_the_entry_naming_it(
     """Entries of the current version are not migrated: setup itself refuses what is left."""
     room = _circuit("Room", {CONF_MAX_POWER: math.nan}, minor_version=2)
     strip = _strip(agent, {CONF_SCAN_INTERVAL: math.inf}, minor_version=2)
-    billing = _billing({CONF_PRICE: 0.25}, {"Alice": {CONF_TIER: None}}, minor_version=2)
+    billing = _billing(
+        {CONF_PRICE: 0.25, CONF_OFFPEAK_PRICE: None},  # an optional null reads as none
+        {"Alice": {CONF_TIER: None}, "Bob": {CONF_LIMIT: None, CONF_LIMIT_MAX: None}},
+        minor_version=2,
+    )
     for entry in (room, strip, billing):
         entry.add_to_hass(hass)
 
     await hass.config_entries.async_setup(strip.entry_id)
     await hass.async_block_till_done()
 
-    (alice_id,) = billing.subentries
+    (alice_id,) = [i for i, s in billing.subentries.items() if s.title == "Alice"]
     for entry, fields in (
         (room, "options.max_power"),
         (strip, "options.scan_interval"),
