@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import math
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -31,6 +32,7 @@ from .entry_kinds import (
 from .orchestration import async_get_temporary_budgets
 from .planning.circuits import CircuitPlanner
 from .planning.strip import StripPlanner
+from .selectors import finite_value
 
 # Settings live in Home Assistant: setting one sends nothing by itself.
 PARALLEL_UPDATES = 0
@@ -108,7 +110,7 @@ async def async_setup_entry(
 async def _async_restored_value(number: RestoreNumber) -> float | None:
     """The value the number had before the restart, within its range now."""
     last = await number.async_get_last_number_data()
-    if last is None or last.native_value is None:
+    if last is None or last.native_value is None or not math.isfinite(last.native_value):
         return None
     return min(max(last.native_value, number.native_min_value), number.native_max_value)
 
@@ -140,6 +142,7 @@ class SmartMultiStripNumber(BalancingEntityMixin, SmartMultiEntity, RestoreNumbe
         return self.entity_description.max_fn(self.planner)
 
     async def async_set_native_value(self, value: float) -> None:
+        value = finite_value(value)
         if self.entity_description.ends_temporary:
             await async_get_temporary_budgets(self.hass).async_cancel(self.planner.entry_id)
         self.entity_description.set_fn(self.planner, value)
@@ -164,5 +167,6 @@ class SmartMultiCircuitBudget(SmartMultiCircuitEntity, RestoreNumber):
         return self.circuit.limit_w
 
     async def async_set_native_value(self, value: float) -> None:
+        value = finite_value(value)
         await async_get_temporary_budgets(self.hass).async_cancel(self.circuit.circuit_id)
         self.circuit.async_set_budget(value)

@@ -38,6 +38,7 @@ from ..coordinator import SmartMultiCoordinator
 from ..entity import SmartMultiOutletEntity, WritesOnChange
 from ..entry_kinds import BillingConfigEntry
 from ..metering import kwh
+from ..selectors import finite_value
 from .ledger import Ledger, async_get_ledger
 from .limits import Totals
 from .sessions import EndReason, StartReason
@@ -270,6 +271,7 @@ class UserLimitNumber(UserEntity, NumberEntity):
         return self.user.limit_kwh or 0.0
 
     async def async_set_native_value(self, value: float) -> None:
+        value = finite_value(value)
         subentry = self.entry.subentries[self.user_id]
         self.hass.config_entries.async_update_subentry(
             self.entry, subentry, data={**subentry.data, CONF_LIMIT: value}
