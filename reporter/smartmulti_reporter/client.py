@@ -7,19 +7,23 @@ error code: retrying the same request will not help, except when it says when to
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
 import json
+import math
+import socket
+import threading
+import time
 from typing import Any
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from smartmulti_reporter import __version__
 
 API = "/api/v1"
 TIMEOUT_S = 15.0  # above the agent's 5 s long-poll of pairing answers
+MAX_ANSWER_BYTES = 256 * 1024
 
 
 class AgentError(Exception):
@@ -59,8 +63,6 @@ class AgentClient:
         self.url = normalise_url(url)
         self._token = token
         self._timeout_s = timeout_s
-        # The strip is on the local network: a proxy configured for the web would only break it.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def report_battery(
         self,
@@ -108,54 +110,96 @@ class AgentClient:
         timeout_s: float | None = None,
         token: str | None = None,
     ) -> dict[str, Any]:
-        """One call; the decoded JSON object, or ``AgentRefused`` / ``AgentUnavailable``."""
+        """One call; the decoded JSON object, or ``AgentRefused`` / ``AgentUnavailable``.
+
+        The whole exchange has one deadline, and the answer a size limit: whatever answers at
+        the agent's address may trickle bytes or send without end. A redirect is never followed
+        (the agent makes none): following one would hand the token to the address it names.
+        """
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url + path,
-            data=data,
-            method=method,
-            headers={
-                "Authorization": f"Bearer {token or self._token}",
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "User-Agent": f"smartmulti-reporter/{__version__}",
-            },
+        headers = {
+            "Authorization": f"Bearer {token or self._token}",
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": f"smartmulti-reporter/{__version__}",
+        }
+        deadline_s = timeout_s or self._timeout_s
+        parts = urllib.parse.urlsplit(self.url)
+        # The strip is on the local network: no proxy, which would only break it.
+        kind = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
+        connection = kind(parts.hostname or "", parts.port, timeout=deadline_s)
+        expired = threading.Event()
+        started = time.monotonic()
+        timer: threading.Timer | None = None
         try:
-            with self._opener.open(request, timeout=timeout_s or self._timeout_s) as response:
-                return _json_object(response.read())
-        except urllib.error.HTTPError as err:
-            raise _refusal(err) from None
+            connection.connect()  # within the socket's timeout, which is the deadline
+            timer = threading.Timer(
+                deadline_s - (time.monotonic() - started), _abort, (connection, expired)
+            )
+            timer.daemon = True
+            timer.start()
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            raw = response.read(MAX_ANSWER_BYTES + 1)
+            status, reason = response.status, response.reason
         except (OSError, http.client.HTTPException) as err:  # timeouts are OSErrors
-            reason = getattr(err, "reason", None) or err
-            raise AgentUnavailable(f"cannot reach {self.url}: {reason}") from None
+            if expired.is_set():
+                raise AgentUnavailable(
+                    f"{self.url} did not answer within {deadline_s:g} s"
+                ) from None
+            raise AgentUnavailable(f"cannot reach {self.url}: {err}") from None
+        finally:
+            if timer is not None:
+                timer.cancel()
+            connection.close()
+        if expired.is_set():
+            raise AgentUnavailable(f"{self.url} did not answer within {deadline_s:g} s")
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise AgentUnavailable("the agent's answer is too large to be one")
+        if 300 <= status < 400:
+            raise AgentUnavailable(f"{self.url} answered with a redirect ({status}): not the agent")
+        if status >= 500:
+            raise AgentUnavailable(f"the agent failed ({status})")
+        if status >= 400:
+            raise _refusal(status, reason, raw)
+        return _json_object(raw)
+
+
+def _abort(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """End an exchange past its deadline: shutting the socket wakes the read it blocks in."""
+    expired.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    # ValueError: a number over the parser's digit limit; RecursionError: nesting too deep.
+    except (ValueError, RecursionError):
         raise AgentUnavailable("the agent's answer is not JSON") from None
     if not isinstance(value, dict):
         raise AgentUnavailable("the agent's answer is not a JSON object")
     return value
 
 
-def _refusal(err: urllib.error.HTTPError) -> AgentError:
-    with err:
-        raw = err.read()
-    if err.code >= 500:
-        return AgentUnavailable(f"the agent failed ({err.code})")
+def _refusal(status: int, reason: str, raw: bytes) -> AgentRefused:
     try:
         error = _json_object(raw).get("error", {})
     except AgentUnavailable:
         error = {}
+    if not isinstance(error, dict):
+        error = {}
     retry = error.get("retry_after_s")
     return AgentRefused(
-        err.code,
+        status,
         str(error.get("code", "http_error")),
-        str(error.get("message", err.reason)),
-        float(retry) if isinstance(retry, int | float) else None,
+        str(error.get("message", reason)),
+        float(retry) if isinstance(retry, int | float) and math.isfinite(retry) else None,
     )
 
 
