@@ -122,6 +122,12 @@ def _token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
     token = _secret(parser, args.token, args.token_file, option="token")
     if not token:
         parser.error("a token is required: --token-file, --token or SMARTMULTI_TOKEN")
+    if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
+        # Not shown: it may be the token with a typo, and the error may land in a shared log.
+        parser.error(
+            "the token holds spaces, line breaks or non-ASCII characters, which no token "
+            "has: copy it again"
+        )
     return token
 
 
@@ -142,9 +148,11 @@ def _secret(
             path = Path(os.environ[f"{env}_FILE"])
     if not value and path is not None:
         try:
-            value = path.read_text().strip()
+            value = path.read_text(encoding="utf-8").strip()
         except OSError as err:
             parser.error(f"--{option}-file: {err.strerror}: {path}")
+        except UnicodeDecodeError:
+            parser.error(f"--{option}-file: not text (UTF-8): {path}")
     return value or None
 
 
@@ -170,13 +178,24 @@ def main(argv: Sequence[str] | None = None, *, source: BatterySource | None = No
     parser = build_parser()
     args = parser.parse_args(argv)
     token, settings = _settings(parser, args)
+    handler: logging.Handler = logging.StreamHandler()
+    if args.log_file is not None:
+        try:
+            handler = logging.FileHandler(args.log_file)
+        except OSError as err:
+            parser.error(f"--log-file: {err.strerror}: {args.log_file}")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
-        filename=args.log_file,
+        handlers=[handler],
     )
     read = source or psutil_battery
-    if read() is None:
+    try:
+        first = read()
+    except Exception as err:  # whatever the OS's battery driver raises
+        print(f"smartmulti-reporter: the battery cannot be read: {err}", file=sys.stderr)
+        return EXIT_NO_BATTERY
+    if first is None:
         print(
             "smartmulti-reporter: no battery found on this computer (psutil reports none); "
             "the reporter is meant for laptops",

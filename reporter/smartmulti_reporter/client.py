@@ -53,8 +53,15 @@ def normalise_url(url: str) -> str:
     if "://" not in url:
         url = "http://" + url
     parts = urllib.parse.urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        # The agent takes none, and the address is logged: a password there would be too.
+        raise ValueError("the address holds a user name or password; the strip needs neither")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {url!r}")
+    try:
+        parts.port  # noqa: B018 (parsing it is the check)
+    except ValueError:
+        raise ValueError(f"not a port number (1-65535): {url!r}") from None
     return f"{parts.scheme}://{parts.netloc}"
 
 

@@ -83,9 +83,8 @@ class Reporter:
 
     def run_once(self) -> float:
         """One pass; returns how long to wait before the next."""
-        reading = self._source()
+        reading = self._read()
         if reading is None:
-            _LOGGER.warning("The battery cannot be read right now")
             return self._settings.interval_s
         try:
             if self.outlet is None:
@@ -121,6 +120,8 @@ class Reporter:
                 credential=self.credential,
             )
         except AgentRefused as refusal:
+            # Not posted again at the next read for the same state: once per interval.
+            self._posted_plugged = reading.plugged
             self._refused_post(refusal)
             return
         self.posts += 1
@@ -203,7 +204,34 @@ class Reporter:
             _LOGGER.warning("Pairing %s: %s", result.status, result.message)
 
     def _read_plugged(self) -> bool:
-        reading = self._source()
+        reading = self._read()
         if reading is None:
             raise Stopped  # the battery vanished mid-pairing: nothing sensible to answer
         return reading.plugged
+
+    def _read(self) -> BatteryReading | None:
+        """The battery now, or None (said in the log) when it gives nothing a battery can:
+        a driver that fails, a level that is not 0-100 %, a plugged flag that is not one.
+        Such a reading is never posted: the strip would rank the laptop on a made-up level."""
+        try:
+            reading = self._source()
+        except Exception as err:  # whatever the OS's battery driver raises
+            _LOGGER.warning("The battery cannot be read right now: %s", err)
+            return None
+        if reading is None:
+            _LOGGER.warning("The battery cannot be read right now")
+            return None
+        percent, plugged = reading.percent, reading.plugged
+        if (
+            not isinstance(percent, int | float)
+            or isinstance(percent, bool)
+            or not 0.0 <= percent <= 100.0  # NaN too
+            or not isinstance(plugged, bool)
+        ):
+            _LOGGER.warning(
+                "The battery says %r %% (plugged: %r): not a battery reading, not reported",
+                percent,
+                plugged,
+            )
+            return None
+        return reading

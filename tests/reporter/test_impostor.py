@@ -17,6 +17,8 @@ import pytest
 
 from smartmulti_reporter.client import MAX_ANSWER_BYTES, AgentClient, AgentUnavailable
 
+from .reporter_support import FakeBattery, reporter_for, running, until
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -142,3 +144,16 @@ async def test_json_the_parser_cannot_take_is_not_an_answer(
     client = AgentClient(impostor.url, "t", timeout_s=5.0)
     with pytest.raises(AgentUnavailable, match="not JSON"):
         await asyncio.to_thread(client.start_pairing, True, "Amina")
+
+
+async def test_a_refused_report_is_not_sent_again_at_every_read(impostor: Impostor) -> None:
+    async def refuse(_request: web.Request) -> web.StreamResponse:
+        error = {"error": {"code": "invalid_value", "message": "user: too long"}}
+        return web.json_response(error, status=422)
+
+    impostor.answer = refuse
+    reporter = reporter_for(impostor.url, "a-credential", FakeBattery(plugged=True), outlet=3)
+    with running(reporter):
+        await until(lambda: len(impostor.seen) >= 1)
+        await asyncio.sleep(1.0)  # 20 reads of the battery
+    assert len(impostor.seen) == 1
