@@ -33,6 +33,10 @@ class ReporterError(Exception):
     """Something only a person can fix (a wrong token, an outlet that does not exist)."""
 
 
+class BatteryUnreadable(Exception):  # noqa: N818 (a state of the laptop, not a bug)
+    """The battery gave no reading while a pairing waited for its plugged flag."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     user: str | None
@@ -180,6 +184,16 @@ class Reporter:
                 pause=self.stop_event.wait,
                 user_proof=self._settings.user_proof,
             )
+        except BatteryUnreadable:
+            # A driver's blip is no reason to stop: the pairing was cancelled (pair() does),
+            # and the strip keeps these outlets out of pairings for a minute.
+            self._pair_after = now + PAIR_COOLDOWN_S
+            _LOGGER.warning(
+                "The battery could not be read during pairing; it was cancelled, trying again "
+                "in %.0f s",
+                PAIR_COOLDOWN_S,
+            )
+            return
         except AgentRefused as refusal:
             if refusal.status in (401, 403):
                 raise ReporterError(f"the agent refused the token: {refusal.message}") from None
@@ -206,7 +220,7 @@ class Reporter:
     def _read_plugged(self) -> bool:
         reading = self._read()
         if reading is None:
-            raise Stopped  # the battery vanished mid-pairing: nothing sensible to answer
+            raise BatteryUnreadable  # nothing sensible to answer: the pairing is cancelled
         return reading.plugged
 
     def _read(self) -> BatteryReading | None:

@@ -161,3 +161,27 @@ async def test_a_battery_that_fails_at_start_is_said_not_a_traceback(
     code = main([*AGENT, "--token", "t"], source=broken)
     assert code == 3
     assert "Input/output error" in capsys.readouterr().err
+
+
+async def test_a_battery_unreadable_during_pairing_cancels_it_and_the_reporter_goes_on(
+    agent: RunningAgent, caplog: pytest.LogCaptureFixture
+) -> None:
+    controller = agent.agent.controller
+    await until(lambda: any(o.relay_on for o in controller.outlets if not o.exception))
+    outlet = min(o.id for o in controller.outlets if o.relay_on and not o.exception)
+    reads = 0
+
+    def laptop() -> Any:
+        nonlocal reads
+        reads += 1
+        # The loop's read, the pairing's start, then the first answer finds no battery.
+        return None if reads == 3 else agent.world.battery(outlet)
+
+    reporter = reporter_for(agent.url, agent.reporter_token, laptop)
+    with caplog.at_level(logging.WARNING, logger="smartmulti_reporter"), running(reporter):
+        await until(lambda: "during pairing" in caplog.text)
+        await until(lambda: reads >= 6)  # still reading: not stopped
+    latest = controller.pairing.latest()
+    assert latest is not None
+    assert latest.status == "cancelled"
+    assert reporter.outlet is None
