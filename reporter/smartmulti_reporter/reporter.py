@@ -27,6 +27,8 @@ _LOGGER = logging.getLogger("smartmulti_reporter")
 PAIR_RETRY_S = 300.0
 #: The agent keeps outlets out of pairings for a minute after one took part.
 PAIR_COOLDOWN_S = 60.0
+#: The shortest wait before the next pairing, whatever the strip asks (the longest: PAIR_RETRY_S).
+PAIR_MIN_WAIT_S = 1.0
 
 
 class ReporterError(Exception):
@@ -198,6 +200,8 @@ class Reporter:
             if refusal.status in (401, 403):
                 raise ReporterError(f"the agent refused the token: {refusal.message}") from None
             wait = refusal.retry_after_s if refusal.retry_after_s is not None else PAIR_COOLDOWN_S
+            # Whatever answers may name any wait: none makes it give up pairing or hammer.
+            wait = min(max(wait, PAIR_MIN_WAIT_S), PAIR_RETRY_S)
             self._pair_after = now + wait + self._backoff.rng.uniform(0.0, 2.0)
             _LOGGER.info("Cannot pair now: %s; trying again in %.0f s", refusal.message, wait)
             return

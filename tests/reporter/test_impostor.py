@@ -16,6 +16,7 @@ from aiohttp import web
 import pytest
 
 from smartmulti_reporter.client import MAX_ANSWER_BYTES, AgentClient, AgentUnavailable
+from smartmulti_reporter.reporter import PAIR_MIN_WAIT_S, PAIR_RETRY_S
 
 from .reporter_support import FakeBattery, reporter_for, running, until
 
@@ -157,3 +158,18 @@ async def test_a_refused_report_is_not_sent_again_at_every_read(impostor: Impost
         await until(lambda: len(impostor.seen) >= 1)
         await asyncio.sleep(1.0)  # 20 reads of the battery
     assert len(impostor.seen) == 1
+
+
+@pytest.mark.parametrize("retry_after_s", [1e300, -1e300])
+async def test_a_wait_no_strip_asks_for_is_kept_within_bounds(
+    impostor: Impostor, retry_after_s: float
+) -> None:
+    async def busy(_request: web.Request) -> web.StreamResponse:
+        error = {"error": {"code": "busy", "message": "busy", "retry_after_s": retry_after_s}}
+        return web.json_response(error, status=409)
+
+    impostor.answer = busy
+    reporter = reporter_for(impostor.url, "t", FakeBattery(plugged=True))
+    await asyncio.to_thread(reporter.run_once)
+    wait = reporter._pair_after - time.monotonic()
+    assert PAIR_MIN_WAIT_S - 1.0 <= wait <= PAIR_RETRY_S + 3.0
