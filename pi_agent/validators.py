@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import math
+import re
 from typing import Any
 import unicodedata
 
@@ -131,3 +132,16 @@ def text(max_length: int) -> Callable[[Any], str]:
 
 
 NAME = text(64)
+
+
+#: A reporter's proof of its user: the challenge the agent issued for it, a dot, and the HMAC
+#: Home Assistant checks (``api/proof_challenges.py``); a bare HMAC is what reporters before
+#: challenges send, carried on for the name shown and billed by nobody.
+_USER_PROOF = re.compile(r"(?:[0-9a-f]{32}\.)?[0-9a-f]{64}")
+
+
+def user_proof(value: Any) -> str:
+    """A reporter's proof of its user, in lower case; refused when it is none."""
+    if not isinstance(value, str) or not _USER_PROOF.fullmatch(value.lower()):
+        raise vol.Invalid("must be a challenge (32 hexadecimal digits), a dot and 64 more")
+    return value.lower()

@@ -21,6 +21,12 @@ from pi_agent.api.access import LAPTOP, SCOPE, requires
 from pi_agent.api.address_proof import post_address_proof
 from pi_agent.api.context import CONTEXT, AgentContext, Handler
 from pi_agent.api.errors import ApiError, from_http_exception, invalid, unknown_outlet
+from pi_agent.api.proof_challenges import (
+    PROOF_CHALLENGES,
+    ProofChallenges,
+    post_proof_challenge,
+    take_proof_challenge,
+)
 from pi_agent.api.validation import (
     BATTERY,
     CREDENTIAL,
@@ -262,6 +268,7 @@ async def post_pairing(request: web.Request) -> web.Response:
     """A laptop that does not know its outlet asks the strip to find it."""
     context = request.app[CONTEXT]
     body = await read_json(request, PAIRING_START)
+    take_proof_challenge(request, body.get("user_proof"))
     try:
         run = context.controller.pairing.start(
             plugged=body["plugged"],
@@ -388,6 +395,7 @@ def create_app(context: AgentContext) -> web.Application:
         middlewares=[track_connection, json_errors], client_max_size=MAX_BODY_BYTES
     )
     app[CONTEXT] = context
+    app[PROOF_CHALLENGES] = ProofChallenges()
     app[OPENAPI] = json.dumps(json.loads(OPENAPI_PATH.read_bytes())).encode()
     outlet = API + "/outlets/{outlet_id}"
     app.router.add_get(API + "/info", get_info)
@@ -402,6 +410,7 @@ def create_app(context: AgentContext) -> web.Application:
     app.router.add_delete(outlet + "/pairing", delete_outlet_pairing)
     app.router.add_post(outlet + "/credential", post_outlet_credential)
     pairing = API + "/pairings/{pairing_id}"
+    app.router.add_post(API + "/proof-challenge", post_proof_challenge)
     app.router.add_post(API + "/pairings", post_pairing)
     app.router.add_get(pairing, get_pairing)
     app.router.add_delete(pairing, delete_pairing)

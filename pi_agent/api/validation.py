@@ -13,7 +13,15 @@ import voluptuous as vol
 from pi_agent.api.errors import ApiError, invalid
 from pi_agent.control.pairing.run import MAX_WINDOWS
 from pi_agent.control.plan import MAX_TTL_S, refused_outlet
-from pi_agent.validators import NAME, boolean, integer, is_unknown_key, json_integer, number
+from pi_agent.validators import (
+    NAME,
+    boolean,
+    integer,
+    is_unknown_key,
+    json_integer,
+    number,
+    user_proof,
+)
 
 MAX_BUDGET_W = 100_000.0
 # No request body of this API nests deeper than 3; a deeper one is an attack on the parser.
@@ -64,23 +72,11 @@ BATTERY = vol.Schema(
 CREDENTIAL = vol.Schema({vol.Optional("user"): NAME})
 
 
-def _proof(value: Any) -> str:
-    """A reporter's proof of its user: 64 hex digits (an HMAC-SHA256 that Home Assistant checks
-    against its users' personal links; the agent only carries it)."""
-    if (
-        not isinstance(value, str)
-        or len(value) != 64
-        or not all(c in "0123456789abcdefABCDEF" for c in value)
-    ):
-        raise vol.Invalid("must be 64 hexadecimal digits")
-    return value.lower()
-
-
 PAIRING_START = vol.Schema(
     {
         vol.Required("plugged"): boolean,
         vol.Optional("user"): NAME,
-        vol.Optional("user_proof"): _proof,
+        vol.Optional("user_proof"): user_proof,
     }
 )
 PAIRING_ANSWER = vol.Schema(

@@ -15,7 +15,7 @@ from types import FrameType
 
 from smartmulti_reporter import __version__
 from smartmulti_reporter.battery import BatterySource, psutil_battery
-from smartmulti_reporter.client import AgentClient, normalise_url, user_proof
+from smartmulti_reporter.client import AgentClient, link_secret, normalise_url
 from smartmulti_reporter.reporter import Reporter, ReporterError, Settings
 
 _LOGGER = logging.getLogger("smartmulti_reporter")
@@ -102,10 +102,10 @@ def _settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
     if user is not None and (not user.strip() or len(user) > 64 or not user.isprintable()):
         parser.error("--user must be 1 to 64 printable characters")
     link = _link(parser, args)
-    proof = None
+    secret = None
     if link:
         try:
-            proof = user_proof(link)
+            secret = link_secret(link)
         except ValueError as err:
             parser.error(f"--link: {err}")
     return token, Settings(
@@ -113,7 +113,7 @@ def _settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
         outlet=args.outlet,
         interval_s=args.interval,
         poll_s=args.poll,
-        user_proof=proof,
+        link_secret=secret,
     )
 
 
@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None, *, source: BatterySource | None = No
         normalise_url(args.agent),
         settings.user or "(no name)",
         "proved by your personal link"
-        if settings.user_proof
+        if settings.link_secret
         else "no --link: the outlet shows this name but bills nobody",
         f"outlet {settings.outlet}" if settings.outlet else "outlet found by pairing",
     )

@@ -13,6 +13,7 @@ import hmac
 import http.client
 import json
 import math
+import re
 import socket
 import threading
 import time
@@ -96,6 +97,21 @@ class AgentClient:
         if user_proof:
             body["user_proof"] = user_proof
         return self.request("POST", f"{API}/pairings", body)
+
+    def proof_challenge(self) -> str | None:
+        """A one-time challenge for the next pairing's proof; None from an agent too old to
+        issue one (its pairings then carry no proof: one without a challenge could be
+        replayed by anyone who saw it, and Home Assistant bills nobody on it)."""
+        try:
+            answer = self.request("POST", f"{API}/proof-challenge")
+        except AgentRefused as refusal:
+            if refusal.status == 404:
+                return None
+            raise
+        challenge = answer.get("challenge")
+        if not isinstance(challenge, str) or not _CHALLENGE.fullmatch(challenge):
+            raise AgentUnavailable("the agent's challenge is not one")
+        return challenge
 
     def answer(self, pairing_id: str, window: int, plugged: bool) -> dict[str, Any]:
         path = f"{API}/pairings/{urllib.parse.quote(pairing_id, safe='')}/answers"
@@ -213,6 +229,7 @@ def _refusal(status: int, reason: str, raw: bytes) -> AgentRefused:
 #: What the proof of a user signs; Home Assistant checks the same
 #: (``custom_components/smartmulti/coworker/links.py``, ``REPORTER_PROOF_MESSAGE``).
 PROOF_MESSAGE = b"smartmulti reporter"
+_CHALLENGE = re.compile(r"[0-9a-f]{32}")
 
 
 def link_secret(link: str) -> str:
@@ -228,8 +245,11 @@ def link_secret(link: str) -> str:
     return text
 
 
-def user_proof(link: str) -> str:
+def user_proof(secret: str, challenge: str) -> str:
     """What the reporter sends when it pairs to prove whose laptop it is, so that Home
     Assistant bills that user (a name alone bills nobody: anyone holding the shared reporter
-    token could send it). The link itself never leaves the laptop."""
-    return hmac.new(link_secret(link).encode(), PROOF_MESSAGE, hashlib.sha256).hexdigest()
+    token could send it): the agent's one-time ``challenge`` and an HMAC over it keyed with the
+    personal link's ``secret``. The link never leaves the laptop, and the agent spends the
+    challenge at the pairing, so a copy seen on the LAN bills nobody."""
+    message = PROOF_MESSAGE + b"\n" + challenge.encode()
+    return f"{challenge}.{hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()}"

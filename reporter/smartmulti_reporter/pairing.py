@@ -12,7 +12,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from smartmulti_reporter.client import AgentClient, AgentError, AgentUnavailable
+from smartmulti_reporter.client import AgentClient, AgentError, AgentUnavailable, user_proof
 
 POLL_S = 0.2  # only when an answer came back before the next window settled
 
@@ -52,7 +52,7 @@ def pair(
     user: str | None,
     *,
     pause: Callable[[float], bool],
-    user_proof: str | None = None,
+    link_secret: str | None = None,
 ) -> PairingResult:
     """Run one pairing to its end.
 
@@ -61,7 +61,10 @@ def pair(
     ``AgentUnavailable`` when the agent is lost, ``Stopped`` when asked to stop. Whatever
     interrupts it, the pairing is cancelled so the strip puts its relays back at once.
     """
-    view = checked(client.start_pairing(plugged(), user, user_proof))
+    proof = None
+    if link_secret is not None and (challenge := client.proof_challenge()) is not None:
+        proof = user_proof(link_secret, challenge)
+    view = checked(client.start_pairing(plugged(), user, proof))
     pairing_id = view["id"]
     try:
         view = _answer_until_done(client, pairing_id, view, plugged, pause)

@@ -10,7 +10,7 @@ Only a refused token stops it, since waiting will not fix that.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import logging
 import math
 import threading
@@ -43,7 +43,9 @@ class BatteryUnreadable(Exception):  # noqa: N818 (a state of the laptop, not a 
 class Settings:
     user: str | None
     outlet: int | None = None  # None: find it by pairing
-    user_proof: str | None = None  # from the user's personal link (``client.user_proof``)
+    # The personal link's secret, which proves the user at each pairing (``client.user_proof``);
+    # never printed.
+    link_secret: str | None = field(default=None, repr=False)
     interval_s: float = 30.0
     poll_s: float = 1.0
 
@@ -184,7 +186,7 @@ class Reporter:
                 self._read_plugged,
                 self._settings.user,
                 pause=self.stop_event.wait,
-                user_proof=self._settings.user_proof,
+                link_secret=self._settings.link_secret,
             )
         except BatteryUnreadable:
             # A driver's blip is no reason to stop: the pairing was cancelled (pair() does),

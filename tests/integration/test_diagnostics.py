@@ -92,7 +92,7 @@ async def test_no_diagnostics_of_a_populated_site_name_a_person_or_hold_a_secret
     await set_up(hass, strip, circuit, billing)
     link = await user_link(hass, "Nadia Haddad")
     secret = async_get_links(hass).secret(user_ids(billing)["Nadia Haddad"])
-    proof = reporter_proof(secret)
+    proof = reporter_proof(secret, "0123456789abcdef" * 2)
     agent.agent.controller.pairing.laptops.found(2, "nadia.h", 0.9, agent.agent.now(), proof=proof)
     coordinator = strip.runtime_data.coordinator
     await coordinator.async_refresh()

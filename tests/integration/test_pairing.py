@@ -41,16 +41,19 @@ async def _run_pairing(
     *,
     plugged_at_start: bool = True,
     user: str = "Amina",
-    proof: str | None = None,
+    secret: str | None = None,
 ) -> dict[str, Any]:
-    """A pairing as ``user``'s reporter runs it (with ``proof`` if given: the reporter holds
-    that user's personal link); ``flag(window)`` is her laptop's plugged flag."""
+    """A pairing as ``user``'s reporter runs it (with the proof ``secret`` makes over the
+    agent's challenge, if given: the reporter holds that user's personal link);
+    ``flag(window)`` is her laptop's plugged flag."""
     session = async_get_clientsession(hass)
     headers = {"Authorization": f"Bearer {agent.reporter_token}"}
     pairings = f"{agent.url}/api/v1/pairings"
     start: dict[str, Any] = {"plugged": plugged_at_start, "user": user}
-    if proof is not None:
-        start["user_proof"] = proof
+    if secret is not None:
+        async with session.post(f"{agent.url}/api/v1/proof-challenge", headers=headers) as r:
+            assert r.status == 200, await r.text()
+            start["user_proof"] = reporter_proof(secret, (await r.json())["challenge"])
     async with session.post(pairings, json=start, headers=headers) as r:
         assert r.status == 201, await r.text()
         view: dict[str, Any] = await r.json()
@@ -204,10 +207,10 @@ async def test_a_pairing_proven_by_a_personal_link_shows_its_user(
 ) -> None:
     billing = billing_entry(hass, {"Amina": {}})
     await set_up(hass, mock_config_entry, billing)
-    proof = reporter_proof(async_get_links(hass).secret(user_ids(billing)["Amina"]))
+    secret = async_get_links(hass).secret(user_ids(billing)["Amina"])
     await _reporters_on(hass, agent, 1, 3)
 
-    view = await _run_pairing(hass, agent, _laptop_on_desk_2(agent), user="amina", proof=proof)
+    view = await _run_pairing(hass, agent, _laptop_on_desk_2(agent), user="amina", secret=secret)
 
     assert (view["status"], view["outlet"]) == ("paired", 2)
     await wait_for(lambda: hass.states.get("sensor.desk_2_paired_user").state == "Amina")

@@ -10,6 +10,8 @@ others' entities.
 from __future__ import annotations
 
 from datetime import timedelta
+import hashlib
+import hmac
 import time
 from types import MappingProxyType, SimpleNamespace
 
@@ -32,7 +34,11 @@ from custom_components.smartmulti.billing.users import (
     SUBENTRY_USER,
 )
 from custom_components.smartmulti.const import DOMAIN
-from custom_components.smartmulti.coworker.links import async_get_links, reporter_proof
+from custom_components.smartmulti.coworker.links import (
+    REPORTER_PROOF_MESSAGE,
+    async_get_links,
+    reporter_proof,
+)
 from custom_components.smartmulti.entry_kinds import is_billing_entry
 from custom_components.smartmulti.identifiers import user_device_identifier
 from custom_components.smartmulti.planning.scheduler import async_get_scheduler
@@ -52,6 +58,9 @@ from .billing_support import (  # noqa: F401 (a fixture)
     user_ids,
 )
 from .conftest import report_battery, wait_for
+
+# The challenge a proof names: the agent's own pairings take it; records made here skip that.
+CHALLENGE = "0123456789abcdef" * 2
 
 
 def _paired_user(outlet_id: int) -> str:
@@ -123,18 +132,18 @@ async def test_a_pairing_bills_only_the_user_whose_personal_link_proves_it(
     assert ledger(hass).open_sessions(ids["Bob"]) == []
     assert hass.states.get("select.desk_2_user").state == "none"
 
-    paired(3, "any name", reporter_proof(links.secret(ids["Alice"])))
+    paired(3, "any name", reporter_proof(links.secret(ids["Alice"]), CHALLENGE))
     await wait_for(lambda: ledger(hass).open_sessions(ids["Alice"]))
     session = open_session(hass, ids["Alice"])
     assert (session.outlet, session.start_reason) == (3, StartReason.PAIRED)
 
     old = links.secret(ids["Bob"])
     links.renew(ids["Bob"])
-    paired(4, "Bob", reporter_proof(old))
+    paired(4, "Bob", reporter_proof(old, CHALLENGE))
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert ledger(hass).open_sessions(ids["Bob"]) == []
-    paired(4, "Bob", reporter_proof(links.secret(ids["Bob"])))  # given the new link
+    paired(4, "Bob", reporter_proof(links.secret(ids["Bob"]), CHALLENGE))  # given the new link
     await wait_for(lambda: ledger(hass).open_sessions(ids["Bob"]))
     assert open_session(hass, ids["Bob"]).outlet == 4
 
@@ -158,6 +167,25 @@ async def test_a_pairing_under_a_users_name_shows_only_as_an_unverified_claim(
     assert (state.attributes["method"], state.attributes["confidence"]) == ("pairing", 0.99)
 
 
+async def test_a_proof_bound_to_no_challenge_bills_nobody_though_made_by_the_users_link(
+    hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
+) -> None:
+    """A reporter from before challenges signs a fixed message: the same proof at every
+    pairing, which anyone who saw it cross the LAN once could send for their own laptop. So it
+    starts no session and shows no verified user, though Alice's own link made it."""
+    billing = billing_entry(hass, {"Alice": {}})
+    await set_up(hass, mock_config_entry, billing)
+    secret = async_get_links(hass).secret(user_ids(billing)["Alice"])
+    fixed = hmac.new(secret.encode(), REPORTER_PROOF_MESSAGE, hashlib.sha256).hexdigest()
+
+    _found(agent, 2, "Alice", fixed)
+    await mock_config_entry.runtime_data.coordinator.async_refresh()
+
+    await wait_for(lambda: hass.states.get(_paired_user(2)).attributes.get("verified") is False)
+    assert hass.states.get(_paired_user(2)).state == "unknown"
+    assert ledger(hass).open_sessions(user_ids(billing)["Alice"]) == []
+
+
 async def test_a_proven_pairing_shows_the_proven_users_configured_name(
     hass: HomeAssistant, agent: RunningAgent, mock_config_entry: MockConfigEntry
 ) -> None:
@@ -166,7 +194,7 @@ async def test_a_proven_pairing_shows_the_proven_users_configured_name(
     await set_up(hass, mock_config_entry, billing)
     alice = user_ids(billing)["Alice"]
 
-    _found(agent, 3, "Bob", reporter_proof(async_get_links(hass).secret(alice)))
+    _found(agent, 3, "Bob", reporter_proof(async_get_links(hass).secret(alice), CHALLENGE))
 
     await wait_for(lambda: hass.states.get(_paired_user(3)).state == "Alice")
     attributes = hass.states.get(_paired_user(3)).attributes
@@ -181,7 +209,7 @@ async def test_a_renewed_link_leaves_the_paired_user_unverified(
     await set_up(hass, mock_config_entry, billing)
     bob = user_ids(billing)["Bob"]
     links = async_get_links(hass)
-    _found(agent, 2, "bob", reporter_proof(links.secret(bob)))
+    _found(agent, 2, "bob", reporter_proof(links.secret(bob), CHALLENGE))
     await wait_for(lambda: hass.states.get(_paired_user(2)).state == "Bob")
 
     links.renew(bob)

@@ -33,7 +33,7 @@ def reporter_for(
     *,
     outlet: int | None = None,
     interval_s: float = 30.0,
-    user_proof: str | None = None,
+    link_secret: str | None = None,
 ) -> Reporter:
     return Reporter(
         AgentClient(url, token, timeout_s=10.0),
@@ -43,7 +43,7 @@ def reporter_for(
             outlet=outlet,
             interval_s=interval_s,
             poll_s=0.05,
-            user_proof=user_proof,
+            link_secret=link_secret,
         ),
         backoff=Backoff(base_s=0.05, cap_s=0.2, rng=random.Random(1)),
     )

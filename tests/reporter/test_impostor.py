@@ -173,3 +173,35 @@ async def test_a_wait_no_strip_asks_for_is_kept_within_bounds(
     await asyncio.to_thread(reporter.run_once)
     wait = reporter._pair_after - time.monotonic()
     assert PAIR_MIN_WAIT_S - 1.0 <= wait <= PAIR_RETRY_S + 3.0
+
+
+@pytest.mark.parametrize(
+    ("status", "challenge"),
+    [(404, None), (200, "not a challenge"), (200, "0" * 31 + "g")],
+    ids=["too old for challenges", "not a challenge", "not hexadecimal"],
+)
+async def test_a_pairing_carries_a_proof_only_over_a_challenge_the_agent_issued(
+    impostor: Impostor, status: int, challenge: str | None
+) -> None:
+    """An agent too old for challenges, or one whose challenge is none, gets no proof: one
+    without a challenge is the same at every pairing, so whoever received it could send it."""
+    starts: list[dict[str, object]] = []
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        if request.path == "/api/v1/proof-challenge":
+            if status == 404:
+                raise web.HTTPNotFound
+            return web.json_response({"challenge": challenge, "expires_in_s": 120})
+        if request.path == "/api/v1/pairings":
+            starts.append(await request.json())
+        return web.json_response(
+            {"error": {"code": "strip_closed", "message": "closed"}}, status=409
+        )
+
+    impostor.answer = answer
+    reporter = reporter_for(impostor.url, "t", FakeBattery(), link_secret="s" * 43, interval_s=5.0)
+    with running(reporter):
+        await until(lambda: ("/api/v1/proof-challenge", "Bearer t") in impostor.seen)
+        if status == 404:
+            await until(lambda: bool(starts))
+    assert all("user_proof" not in start for start in starts)

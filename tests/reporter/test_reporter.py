@@ -143,7 +143,8 @@ SECRET = "q3Jx9V0bT1n_Ew-Hd8sKpL2mZr4YuFcA6gNiO5hWjQe"
 )
 def test_a_personal_link_gives_the_proof_home_assistant_checks(link: str) -> None:
     assert link_secret(link) == SECRET
-    assert user_proof(link) == reporter_proof(SECRET)
+    challenge = "0123456789abcdef" * 2
+    assert user_proof(link_secret(link), challenge) == reporter_proof(SECRET, challenge)
 
 
 @pytest.mark.parametrize(
@@ -159,7 +160,7 @@ def test_a_link_that_is_not_a_personal_link_stops_the_reporter_with_a_message(
     assert "--link: not a personal link" in capsys.readouterr().err
 
 
-def test_the_link_is_read_from_a_file_or_the_environment_and_only_its_proof_kept(
+def test_the_link_is_read_from_a_file_or_the_environment_and_only_its_secret_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     link_file = tmp_path / "link"
@@ -167,14 +168,14 @@ def test_the_link_is_read_from_a_file_or_the_environment_and_only_its_proof_kept
     base = ["--agent", "http://127.0.0.1:9", "--token", "t"]
     parser = build_parser()
     _, settings = cli_settings(parser, parser.parse_args([*base, "--link-file", str(link_file)]))
-    assert settings.user_proof == reporter_proof(SECRET)
+    assert settings.link_secret == SECRET
     assert SECRET not in repr(settings)
     monkeypatch.setenv("SMARTMULTI_LINK", SECRET)
     _, settings = cli_settings(parser, parser.parse_args(base))
-    assert settings.user_proof == reporter_proof(SECRET)
+    assert settings.link_secret == SECRET
     monkeypatch.delenv("SMARTMULTI_LINK")
     _, settings = cli_settings(parser, parser.parse_args(base))
-    assert settings.user_proof is None
+    assert settings.link_secret is None
 
 
 def test_no_battery_exits_non_zero_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
@@ -203,7 +204,7 @@ async def test_reporter_without_an_outlet_pairs_then_reports_for_its_outlet(
         return agent.world.battery(outlet)  # its plugged flag follows its relay
 
     link = f"http://ha.local:8123/api/smartmulti/coworker?key={SECRET}"
-    reporter = reporter_for(agent.url, agent.reporter_token, laptop, user_proof=user_proof(link))
+    reporter = reporter_for(agent.url, agent.reporter_token, laptop, link_secret=link_secret(link))
     with running(reporter):
         await until(lambda: battery_of(agent, outlet) is not None)
     assert reporter.outlet == outlet
@@ -212,8 +213,10 @@ async def test_reporter_without_an_outlet_pairs_then_reports_for_its_outlet(
     assert 1 <= reporter.last_pairing.windows <= 5
     paired = outlet_state(agent, outlet)["paired"]
     assert (paired["user"], paired["method"]) == ("Amina", "pairing")
-    # The proof Home Assistant checks against Amina's personal link, not the link itself.
-    assert paired["user_proof"] == reporter_proof(SECRET)
+    # The proof Home Assistant checks against Amina's personal link, not the link itself, over
+    # a challenge the agent issued for it.
+    challenge, _, _ = paired["user_proof"].partition(".")
+    assert paired["user_proof"] == reporter_proof(SECRET, challenge)
     assert SECRET not in str(strip_view(agent.agent.controller, agent.agent.now()))
     # The pairing gave this laptop its own credential, bound to its outlet; the strip's state
     # never shows it, and the shared token alone cannot report for the outlet.

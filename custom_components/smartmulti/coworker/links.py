@@ -60,20 +60,25 @@ CHANGES_PER_USER: Final = 10
 CHANGE_WINDOW_S: Final = 60.0
 
 
-#: What a laptop's reporter signs with its user's secret to prove whose laptop it is; the
-#: reporter (``smartmulti_reporter.client.user_proof``) signs the same.
+#: What a laptop's reporter signs with its user's secret, before the agent's challenge, to prove
+#: whose laptop it is; the reporter (``smartmulti_reporter.client.user_proof``) signs the same.
 REPORTER_PROOF_MESSAGE: Final = b"smartmulti reporter"
+#: The agent's one-time challenge a proof names (``pi_agent/api/proof_challenges.py``).
+_CHALLENGE = re.compile(r"[0-9a-f]{32}")
 
 
 def link_path(secret: str) -> str:
     return f"{URL_PREFIX}{secret}"
 
 
-def reporter_proof(secret: str) -> str:
-    """What a reporter given this personal link sends when it pairs: it proves the user
-    without giving the link away (the agent's state, readable with the admin token, holds it).
-    Renewing the link voids it, as it voids the page."""
-    return hmac.new(secret.encode(), REPORTER_PROOF_MESSAGE, hashlib.sha256).hexdigest()
+def reporter_proof(secret: str, challenge: str) -> str:
+    """What a reporter given this personal link sends when it pairs, over the agent's one-time
+    ``challenge``: it proves the user without giving the link away (the agent's state, readable
+    with the admin token, holds it), and once the agent has taken the challenge, a copy seen on
+    the LAN proves nothing more. Renewing the link voids it, as it voids the page."""
+    message = REPORTER_PROOF_MESSAGE + b"\n" + challenge.encode()
+    mac = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return f"{challenge}.{mac}"
 
 
 def _stored_secret(value: object) -> str:
@@ -98,11 +103,11 @@ def _digest(value: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=4096)
-def _proof_digest(secret: str) -> bytes:
-    """The digest of the proof a secret makes, computed once per secret: the paired user
-    sensors ask whose a claim is at every push of every strip, and a secret's proof never
-    changes (a renewed link is a new secret)."""
-    return _digest(reporter_proof(secret))
+def _proof_digest(secret: str, challenge: str) -> bytes:
+    """The digest of the proof a secret makes over a challenge, computed once per pair: the
+    paired user sensors ask whose a claim is at every push of every strip, and a pairing's
+    proof does not change (a renewed link is a new secret)."""
+    return _digest(reporter_proof(secret, challenge))
 
 
 class CoworkerLinks:
@@ -173,10 +178,18 @@ class CoworkerLinks:
     def reporter_user(self, proof: str, user_ids: Collection[str]) -> str | None:
         """The current user whose link made ``proof`` (``reporter_proof``), in time
         independent of the guess, as ``resolve``."""
+        challenge, dot, _ = proof.partition(".")
+        if not dot or not _CHALLENGE.fullmatch(challenge):
+            # Bound to no challenge (a reporter from before them): the same for every pairing,
+            # so anyone who saw it once could send it. It bills nobody.
+            return None
         wanted = _digest(proof)
         found: str | None = None
         for user_id, secret in self._secrets.items():
-            if hmac.compare_digest(wanted, _proof_digest(secret)) and user_id in user_ids:
+            if (
+                hmac.compare_digest(wanted, _proof_digest(secret, challenge))
+                and user_id in user_ids
+            ):
                 found = user_id
         return found
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import voluptuous as vol
 
 from pi_agent.control.credentials import LaptopCredentials
-from pi_agent.validators import NAME
+from pi_agent.validators import NAME, user_proof
 
 #: A reporter silent this long (four of its 30 s reports) no longer holds its outlet.
 REPORTER_STALE_S = 120.0
@@ -184,5 +184,13 @@ class PairedLaptops:
                 since=float(record.get("since") or self._wall()),
                 seen_at=now,
                 confidence=float(confidence) if isinstance(confidence, int | float) else None,
-                proof=proof if isinstance(proof, str) and len(proof) == 64 else None,
+                proof=_saved_proof(proof),
             )
+
+
+def _saved_proof(value: object) -> str | None:
+    """A proof from the state file, or None for what the API would not have taken."""
+    try:
+        return user_proof(value)
+    except vol.Invalid:
+        return None
