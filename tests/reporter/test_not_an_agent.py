@@ -20,7 +20,7 @@ import pytest
 from smartmulti_reporter.client import AgentClient, AgentUnavailable
 from smartmulti_reporter.pairing import pair
 
-from .reporter_support import FakeBattery, reporter_for, running, until
+from .reporter_support import FakeBattery, reporter_for, running, serving, until
 
 RUNNING = {"id": "p1", "status": "running", "observe": True, "window": 0}
 
@@ -43,16 +43,8 @@ class Stranger:
 @pytest.fixture
 async def stranger(socket_enabled: None) -> AsyncIterator[Stranger]:
     service = Stranger(start=None)
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", service.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    service.url = f"http://127.0.0.1:{port}"
-    yield service
-    await runner.cleanup()
+    async with serving(service.handle) as service.url:
+        yield service
 
 
 @pytest.mark.parametrize(
